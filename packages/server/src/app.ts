@@ -1,0 +1,146 @@
+/**
+ * Builds the hub from its configuration: database, services, HTTP app. No globals: tests build it the
+ * same way (`buildHub(loadConfig({...}))`), many times in one process. `main.ts` only reads the
+ * environment and listens.
+ */
+import { readFileSync } from 'node:fs';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Config } from './config.ts';
+import { createHubContext, type HubContext } from './context.ts';
+import { registerAgentRoutes } from './modules/agents/agents.routes.ts';
+import { registerApiKeyRoutes } from './platform/api-keys/api-keys.routes.ts';
+import { registerAuditRoutes } from './platform/audit/audit.routes.ts';
+import { registerAuthRoutes } from './platform/auth/auth.routes.ts';
+import { registerErrorHandler } from './platform/error-handler.ts';
+import { registerNotificationRoutes } from './platform/notifications/notifications.routes.ts';
+import { registerObservability } from './platform/observability.ts';
+import { registerOrgRoutes } from './platform/orgs/orgs.routes.ts';
+import { registerRateLimits } from './platform/rate-limit.ts';
+import { registerWebhookRoutes } from './platform/webhooks/webhooks.routes.ts';
+import { registerConsole } from './web-console.ts';
+
+export type HubApp = FastifyInstance;
+
+export interface Hub {
+  app: FastifyInstance;
+  ctx: HubContext;
+  /** Starts background work (job runner, schedules). Tests may leave it off and drain jobs by hand. */
+  startWorkers(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function buildHub(config: Config, opts: { clock?: () => number; logger?: boolean } = {}): Promise<Hub> {
+  const https = config.tls.cert
+    ? { key: readFileSync(config.tls.key!), cert: readFileSync(config.tls.cert) }
+    : undefined;
+  const app = Fastify({
+    ...(https ? { https } : {}),
+    logger:
+      opts.logger === false
+        ? false
+        : {
+            level: config.logLevel,
+            // Never log credentials: the auth header, cookies, and anything that names a secret.
+            redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+          },
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : `req_${crypto.randomUUID()}`;
+    },
+    requestIdHeader: false,
+    ajv: { customOptions: { coerceTypes: false } },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandler(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  const ctx = await createHubContext(config, { clock: opts.clock, log: app.log });
+
+  // Every /v1 route must say who may call it; a route that forgets fails the start, not a pentest.
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/v1/')) return;
+    const cfg = (route.config ?? {}) as { permission?: string; auth?: string };
+    if (!cfg.permission && !cfg.auth) throw new Error(`route ${route.method} ${route.url} declares no permission`);
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'https:'],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+      },
+    },
+    hsts: config.publicUrl.startsWith('https://'),
+  });
+  await app.register(cors, {
+    origin: config.corsOrigins.length ? config.corsOrigins : false,
+    credentials: true,
+    exposedHeaders: ['x-request-id', 'retry-after'],
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'AgentOps Hub API',
+        version: '1.0.0',
+        description: 'Runs, events, costs, policies with human approval, emergency controls and audit for AI agents.',
+      },
+      servers: [{ url: config.publicUrl }],
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: ahk_…' },
+          session: { type: 'apiKey', in: 'cookie', name: 'agentops.session_token' },
+        },
+      },
+      security: [{ apiKey: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
+  app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
+
+  registerObservability(app, ctx.db);
+  await registerRateLimits(app, config, ctx);
+  app.addHook('onRequest', async (request) => {
+    if (request.url.startsWith('/v1/')) await ctx.authenticate(request);
+  });
+
+  registerAuthRoutes(app, ctx);
+  registerOrgRoutes(app, ctx);
+  registerApiKeyRoutes(app, ctx);
+  registerAgentRoutes(app, ctx);
+  registerAuditRoutes(app, ctx);
+  registerNotificationRoutes(app, ctx);
+  registerWebhookRoutes(app, ctx);
+  registerConsole(app);
+
+  await app.ready();
+  return {
+    app,
+    ctx,
+    startWorkers: () => ctx.jobs.start(),
+    async close() {
+      await app.close();
+      await ctx.close();
+    },
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * Configuration, read once from the environment. A bad value stops the hub with a message that names
+ * the variable, instead of failing later in a confusing way.
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const EnvSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  HUB_DATA_DIR: z.string().default('./data'),
+  HUB_PUBLIC_URL: z.string().url().optional(),
+  DATABASE_URL: z
+    .string()
+    .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// URL (leave it unset for the embedded SQLite)')
+    .optional(),
+  HUB_ENCRYPTION_KEY: z
+    .string()
+    .refine((k) => Buffer.from(k, 'base64').length === 32 || /^[0-9a-f]{64}$/i.test(k), '32 bytes as base64 or 64 hex chars')
+    .optional(),
+  HUB_AUTH_SECRET: z.string().min(32).optional(),
+  HUB_INIT_ORG_NAME: z.string().min(1).optional(),
+  HUB_INIT_USER_EMAIL: z.string().email().optional(),
+  HUB_INIT_USER_PASSWORD: z.string().min(8).optional(),
+  HUB_INIT_API_KEY: z
+    .string()
+    .regex(/^ahk_[A-Za-z0-9_-]{32,}$/, 'must look like ahk_ followed by at least 32 letters or digits')
+    .optional(),
+  HUB_DEFAULT_PLAN: z.enum(['starter', 'growth', 'scale']).default('scale'),
+  HUB_BODY_LIMIT_MB: z.coerce.number().positive().max(100).default(8),
+  HUB_CORS_ORIGINS: z.string().optional(),
+  HUB_TRUST_PROXY: bool.default(false),
+  HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HUB_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(6000),
+  RATE_LIMIT_AUTH_PER_MINUTE: z.coerce.number().int().positive().default(20),
+  REDIS_URL: z.string().url().optional(),
+  SMTP_URL: z
+    .string()
+    .refine((u) => /^smtps?:\/\//.test(u), 'must be smtp:// or smtps://')
+    .optional(),
+  SMTP_FROM: z.string().default('AgentOps Hub <hub@localhost>'),
+  TLS_CERT: z.string().optional(),
+  TLS_KEY: z.string().optional(),
+  GOOGLE_CLIENT_ID: z.string().optional(),
+  GOOGLE_CLIENT_SECRET: z.string().optional(),
+  MICROSOFT_CLIENT_ID: z.string().optional(),
+  MICROSOFT_CLIENT_SECRET: z.string().optional(),
+  MICROSOFT_TENANT_ID: z.string().default('common'),
+});
+
+export interface Config {
+  env: string;
+  port: number;
+  host: string;
+  dataDir: string;
+  publicUrl: string;
+  databaseUrl: string | undefined;
+  encryptionKey: string | undefined;
+  authSecret: string | undefined;
+  init: { orgName?: string; userEmail?: string; userPassword?: string; apiKey?: string };
+  defaultPlan: 'starter' | 'growth' | 'scale';
+  bodyLimitBytes: number;
+  corsOrigins: string[];
+  trustProxy: boolean;
+  logLevel: string;
+  role: 'all' | 'api' | 'worker';
+  rateLimit: { perMinute: number; authPerMinute: number };
+  redisUrl: string | undefined;
+  smtp: { url: string | undefined; from: string };
+  tls: { cert?: string; key?: string };
+  oauth: {
+    google?: { clientId: string; clientSecret: string };
+    microsoft?: { clientId: string; clientSecret: string; tenantId: string };
+  };
+}
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws a ConfigError listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if ((e.TLS_CERT && !e.TLS_KEY) || (!e.TLS_CERT && e.TLS_KEY)) {
+    throw new ConfigError('Invalid configuration:\n  TLS_CERT and TLS_KEY must be set together');
+  }
+  const scheme = e.TLS_CERT ? 'https' : 'http';
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: resolve(e.HUB_DATA_DIR),
+    publicUrl: (e.HUB_PUBLIC_URL ?? `${scheme}://localhost:${e.PORT}`).replace(/\/$/, ''),
+    databaseUrl: e.DATABASE_URL,
+    encryptionKey: e.HUB_ENCRYPTION_KEY,
+    authSecret: e.HUB_AUTH_SECRET,
+    init: {
+      orgName: e.HUB_INIT_ORG_NAME,
+      userEmail: e.HUB_INIT_USER_EMAIL,
+      userPassword: e.HUB_INIT_USER_PASSWORD,
+      apiKey: e.HUB_INIT_API_KEY,
+    },
+    defaultPlan: e.HUB_DEFAULT_PLAN,
+    bodyLimitBytes: Math.round(e.HUB_BODY_LIMIT_MB * 1024 * 1024),
+    corsOrigins: e.HUB_CORS_ORIGINS ? e.HUB_CORS_ORIGINS.split(',').map((s) => s.trim()) : [],
+    trustProxy: e.HUB_TRUST_PROXY,
+    logLevel: e.HUB_LOG_LEVEL,
+    role: e.HUB_ROLE,
+    rateLimit: { perMinute: e.RATE_LIMIT_PER_MINUTE, authPerMinute: e.RATE_LIMIT_AUTH_PER_MINUTE },
+    redisUrl: e.REDIS_URL,
+    smtp: { url: e.SMTP_URL, from: e.SMTP_FROM },
+    tls: { cert: e.TLS_CERT, key: e.TLS_KEY },
+    oauth: {
+      google:
+        e.GOOGLE_CLIENT_ID && e.GOOGLE_CLIENT_SECRET
+          ? { clientId: e.GOOGLE_CLIENT_ID, clientSecret: e.GOOGLE_CLIENT_SECRET }
+          : undefined,
+      microsoft:
+        e.MICROSOFT_CLIENT_ID && e.MICROSOFT_CLIENT_SECRET
+          ? { clientId: e.MICROSOFT_CLIENT_ID, clientSecret: e.MICROSOFT_CLIENT_SECRET, tenantId: e.MICROSOFT_TENANT_ID }
+          : undefined,
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The composition root: opens the database, applies migrations, and wires every service with the
+ * narrow dependencies it declares. Kept to wiring only; behaviour lives in the services.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from './config.ts';
+import { type Db, openDatabase } from './db/database.ts';
+import { migrateHub } from './db/migrate.ts';
+import { createAgentService } from './modules/agents/agents.service.ts';
+import { createAgentStore } from './modules/agents/agents.store.ts';
+import { createApiKeyService } from './platform/api-keys/api-keys.service.ts';
+import { createApiKeyStore } from './platform/api-keys/api-keys.store.ts';
+import { createAuditStore } from './platform/audit/audit.store.ts';
+import { createAuthenticator } from './platform/auth/authenticate.ts';
+import { authOptions, createAuth, migrateAuth } from './platform/auth/better-auth.ts';
+import { createJobRunner } from './platform/jobs/job-runner.ts';
+import { createMailer } from './platform/notifications/mailer.ts';
+import { createNotificationService } from './platform/notifications/notifications.service.ts';
+import { createOrgService } from './platform/orgs/orgs.service.ts';
+import { createOrgStore } from './platform/orgs/orgs.store.ts';
+import { createPlanService } from './platform/plans.ts';
+import { createSecretBox, resolveEncryptionKey } from './platform/secret-box.ts';
+import { createWebhookService } from './platform/webhooks/webhooks.service.ts';
+
+export async function createHubContext(
+  config: Config,
+  opts: { clock?: () => number; log: FastifyBaseLogger; db?: Db },
+) {
+  const clock = opts.clock ?? Date.now;
+  const log = opts.log;
+  const db = opts.db ?? openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const encryptionKey = resolveEncryptionKey(config.encryptionKey, config.dataDir, (m) => log.warn(m));
+  const secretBox = createSecretBox(encryptionKey);
+
+  const jobs = createJobRunner({ db, log, clock });
+  const mailer = createMailer({ db, config, jobs, log, clock });
+  const betterAuthOptions = authOptions(config, db, mailer, encryptionKey);
+  await migrateAuth(betterAuthOptions);
+  await migrateHub(db);
+  const auth = createAuth(betterAuthOptions);
+
+  const audit = createAuditStore(db.db, db.dialect);
+  const plans = createPlanService({ db: db.db, config });
+  const apiKeys = createApiKeyService({ db: db.db, store: createApiKeyStore(db.db), audit, clock });
+  const orgs = createOrgService({ db: db.db, store: createOrgStore(db.db), audit, config, mailer, plans, clock });
+  const webhooks = createWebhookService({ db, audit, secretBox, jobs, clock, log });
+  const notifications = createNotificationService({ db, mailer, webhooks, clock, log });
+  const agents = createAgentService({ db: db.db, store: createAgentStore(db.db), audit, secretBox, plans, clock });
+  const authenticate = createAuthenticator({
+    apiKeys,
+    auth,
+    memberships: orgs,
+    trustedOrigins: [config.publicUrl, ...config.corsOrigins],
+  });
+
+  return {
+    config,
+    db,
+    clock,
+    log,
+    secretBox,
+    auth,
+    audit,
+    plans,
+    apiKeys,
+    orgs,
+    agents,
+    jobs,
+    mailer,
+    webhooks,
+    notifications,
+    authenticate,
+    async close() {
+      await jobs.stop();
+      await db.close();
+    },
+  };
+}
+
+export type HubContext = Awaited<ReturnType<typeof createHubContext>>;

@@ -1,0 +1,43 @@
+/**
+ * Prefixed, time-sortable ids (`agt_01J…`): the prefix says what it is, the time part keeps ids in
+ * creation order so lists can page by id.
+ */
+import { randomBytes } from 'node:crypto';
+
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'; // Crockford base32
+
+export type IdPrefix =
+  | 'org'
+  | 'usr'
+  | 'mem'
+  | 'inv'
+  | 'team'
+  | 'key'
+  | 'agt'
+  | 'run'
+  | 'evt'
+  | 'pol'
+  | 'dec'
+  | 'apr'
+  | 'bud'
+  | 'aud'
+  | 'ntf'
+  | 'whk'
+  | 'dlv'
+  | 'job'
+  | 'mail'
+  | 'rpt'
+  | 'exp';
+
+export function newId(prefix: IdPrefix, now = Date.now()): string {
+  let time = '';
+  let t = now;
+  for (let i = 0; i < 10; i++) {
+    time = ALPHABET[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  const rnd = randomBytes(16);
+  let tail = '';
+  for (let i = 0; i < 16; i++) tail += ALPHABET[rnd[i]! & 31];
+  return `${prefix}_${time}${tail}`;
+}

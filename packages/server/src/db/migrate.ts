@@ -1,0 +1,36 @@
+/**
+ * Applies migrations: Better Auth's own schema first (users, sessions, 2FA…), then the hub's, in order.
+ * The same files run on SQLite and PostgreSQL; each migration gets the dialect for the few places
+ * (triggers) where SQL differs.
+ */
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { Db, Dialect } from './database.ts';
+import * as core from './migrations/001-core.ts';
+
+type HubMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
+
+/** Ordered list: append new migrations here, never edit or reorder an applied one. */
+const MIGRATIONS: Record<string, HubMigration> = {
+  '001-core': core,
+};
+
+class HubMigrationProvider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return Object.fromEntries(
+      Object.entries(MIGRATIONS).map(([name, m]) => [name, { up: (db: Kysely<any>) => m.up(db, this.dialect) }]),
+    );
+  }
+}
+
+export async function migrateHub(db: Db): Promise<string[]> {
+  const migrator = new Migrator({
+    db: db.db,
+    provider: new HubMigrationProvider(db.dialect),
+    migrationTableName: 'hub_migrations',
+    migrationLockTableName: 'hub_migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

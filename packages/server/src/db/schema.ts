@@ -1,0 +1,242 @@
+/**
+ * Row types of the hub's own tables (Better Auth owns the auth_* tables). Timestamps are epoch
+ * milliseconds in a bigint column, JSON is text, booleans are 0/1: the same on SQLite and PostgreSQL.
+ * Rows never leave a store: stores map them to the contract DTOs.
+ */
+
+export interface OrgsTable {
+  id: string;
+  name: string;
+  logo_url: string | null;
+  billing_email: string | null;
+  plan: string;
+  region: string;
+  timezone: string;
+  locale: string;
+  industry: string | null;
+  settings: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface UserPrefsTable {
+  user_id: string;
+  active_org_id: string | null;
+}
+
+export interface MembersTable {
+  id: string;
+  org_id: string;
+  user_id: string;
+  role: string;
+  created_at: number;
+}
+
+export interface TeamsTable {
+  id: string;
+  org_id: string;
+  name: string;
+  description: string;
+  created_at: number;
+}
+
+export interface TeamMembersTable {
+  org_id: string;
+  team_id: string;
+  member_id: string;
+}
+
+export interface InvitationsTable {
+  id: string;
+  org_id: string;
+  email: string;
+  role: string;
+  team_id: string | null;
+  token_hash: string;
+  status: string;
+  invited_by: string | null;
+  expires_at: number;
+  created_at: number;
+  decided_at: number | null;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  org_id: string;
+  name: string;
+  prefix: string;
+  key_hash: string;
+  scopes: string;
+  created_by: string | null;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+  created_at: number;
+}
+
+export interface AgentsTable {
+  id: string;
+  org_id: string;
+  name: string;
+  description: string;
+  type: string | null;
+  team_id: string | null;
+  tags: string;
+  environment: string;
+  status: string;
+  provider_kind: string | null;
+  provider_external_id: string | null;
+  /** AES-256-GCM sealed JSON of the connection fields. */
+  provider_secret: string | null;
+  auto_registered: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AuditLogTable {
+  id: string;
+  org_id: string;
+  seq: number;
+  at: number;
+  actor_type: string;
+  actor_id: string | null;
+  actor_name: string | null;
+  action: string;
+  entity_type: string;
+  entity_id: string | null;
+  changes: string;
+  reason: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+/** Orgs whose audit rows may be deleted (org deletion); the append-only triggers consult it. */
+export interface AuditPurgesTable {
+  org_id: string;
+  at: number;
+}
+
+export interface NotificationsTable {
+  id: string;
+  org_id: string;
+  user_id: string;
+  type: string;
+  title: string;
+  body: string;
+  entity_type: string | null;
+  entity_id: string | null;
+  created_at: number;
+  read_at: number | null;
+}
+
+export interface NotificationPrefsTable {
+  org_id: string;
+  /** '' holds the org-wide default. */
+  user_id: string;
+  prefs: string;
+  updated_at: number;
+}
+
+export interface EmailOutboxTable {
+  id: string;
+  org_id: string | null;
+  to_addr: string;
+  subject: string;
+  text_body: string;
+  html_body: string | null;
+  /** queued → sent | failed; `kept` when no SMTP is configured (the console shows the outbox). */
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
+export interface WebhooksTable {
+  id: string;
+  org_id: string;
+  url: string;
+  events: string;
+  format: string;
+  secret: string;
+  description: string;
+  active: number;
+  created_at: number;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  org_id: string;
+  webhook_id: string;
+  event: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  response_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+  next_attempt_at: number | null;
+}
+
+export interface JobsTable {
+  id: string;
+  queue: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  max_attempts: number;
+  run_at: number;
+  locked_until: number | null;
+  last_error: string | null;
+  singleton_key: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
+
+export interface SchedulesTable {
+  name: string;
+  cron: string;
+  timezone: string;
+  queue: string;
+  payload: string;
+  next_run_at: number;
+  last_run_at: number | null;
+}
+
+export interface OrgFeatureFlagsTable {
+  org_id: string;
+  flag: string;
+  enabled: number;
+  updated_at: number;
+}
+
+export interface HubMetaTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  orgs: OrgsTable;
+  user_prefs: UserPrefsTable;
+  members: MembersTable;
+  teams: TeamsTable;
+  team_members: TeamMembersTable;
+  invitations: InvitationsTable;
+  api_keys: ApiKeysTable;
+  agents: AgentsTable;
+  audit_log: AuditLogTable;
+  audit_purges: AuditPurgesTable;
+  notifications: NotificationsTable;
+  notification_prefs: NotificationPrefsTable;
+  email_outbox: EmailOutboxTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  jobs: JobsTable;
+  schedules: SchedulesTable;
+  org_feature_flags: OrgFeatureFlagsTable;
+  hub_meta: HubMetaTable;
+  // Better Auth's tables, read-only for the hub (users' names and emails).
+  auth_user: { id: string; name: string; email: string; emailVerified: number | boolean; twoFactorEnabled: number | boolean | null; createdAt: unknown };
+}
+

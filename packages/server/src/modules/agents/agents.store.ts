@@ -1,0 +1,64 @@
+/** SQL for the agent registry; every query is scoped to one org by `forOrg`. */
+import type { Kysely, Transaction } from 'kysely';
+import type { AgentsTable, Database } from '../../db/schema.ts';
+import type { OrgId } from '../../platform/caller.ts';
+
+type Exec = Kysely<Database> | Transaction<Database>;
+
+export interface AgentFilter {
+  type?: string;
+  environment?: string;
+  status?: string;
+  team_id?: string;
+  tag?: string;
+  q?: string;
+  beforeId?: string;
+}
+
+export function createAgentStore(db: Kysely<Database>) {
+  return {
+    forOrg(orgId: OrgId, exec: Exec = db) {
+      const base = () => exec.selectFrom('agents').selectAll().where('org_id', '=', orgId);
+      return {
+        /** By id or by the org-unique name: anywhere an agent is named, either works. */
+        find: (idOrName: string) =>
+          base()
+            .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
+            .executeTakeFirst(),
+        byName: (name: string) => base().where('name', '=', name).executeTakeFirst(),
+        list: async (f: AgentFilter, limit: number) => {
+          let q = base();
+          if (f.type) q = q.where('type', '=', f.type);
+          if (f.environment) q = q.where('environment', '=', f.environment);
+          if (f.status) q = q.where('status', '=', f.status);
+          if (f.team_id) q = q.where('team_id', '=', f.team_id);
+          // Tags are a JSON array in text: match the quoted element, then confirm in code below.
+          if (f.tag) q = q.where('tags', 'like', `%${JSON.stringify(f.tag).replace(/[%_]/g, '')}%`);
+          if (f.q) q = q.where('name', 'like', `%${f.q.replace(/[%_\\]/g, '')}%`);
+          if (f.beforeId) q = q.where('id', '<', f.beforeId);
+          const rows = await q.orderBy('id', 'desc').limit(limit).execute();
+          return f.tag ? rows.filter((r) => (JSON.parse(r.tags) as string[]).includes(f.tag!)) : rows;
+        },
+        count: async () =>
+          Number(
+            (
+              await exec
+                .selectFrom('agents')
+                .select((eb) => eb.fn.countAll().as('n'))
+                .where('org_id', '=', orgId)
+                .executeTakeFirstOrThrow()
+            ).n,
+          ),
+        insert: (row: Omit<AgentsTable, 'org_id'>) =>
+          exec
+            .insertInto('agents')
+            .values({ ...row, org_id: orgId })
+            .execute(),
+        update: (id: string, patch: Partial<AgentsTable>) =>
+          exec.updateTable('agents').set(patch).where('org_id', '=', orgId).where('id', '=', id).execute(),
+        remove: (id: string) => exec.deleteFrom('agents').where('org_id', '=', orgId).where('id', '=', id).execute(),
+      };
+    },
+  };
+}
+export type AgentStore = ReturnType<typeof createAgentStore>;

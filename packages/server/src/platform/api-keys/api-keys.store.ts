@@ -1,0 +1,52 @@
+/** SQL for API keys. Org-scoped except `findByHash`, which is how a key finds its org. */
+import type { Kysely, Transaction } from 'kysely';
+import type { ApiKeysTable, Database } from '../../db/schema.ts';
+import type { OrgId } from '../caller.ts';
+
+type Exec = Kysely<Database> | Transaction<Database>;
+
+export function createApiKeyStore(db: Kysely<Database>) {
+  return {
+    forOrg(orgId: OrgId, exec: Exec = db) {
+      return {
+        insert: (row: Omit<ApiKeysTable, 'org_id'>) =>
+          exec
+            .insertInto('api_keys')
+            .values({ ...row, org_id: orgId })
+            .execute(),
+        list: () =>
+          exec.selectFrom('api_keys').selectAll().where('org_id', '=', orgId).orderBy('id', 'desc').execute(),
+        get: (id: string) =>
+          exec.selectFrom('api_keys').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst(),
+        revoke: (id: string, at: number) =>
+          exec
+            .updateTable('api_keys')
+            .set({ revoked_at: at })
+            .where('org_id', '=', orgId)
+            .where('id', '=', id)
+            .where('revoked_at', 'is', null)
+            .execute(),
+      };
+    },
+    /** The authentication path: a key names its own org. */
+    findByHash: (hash: string) =>
+      db
+        .selectFrom('api_keys')
+        .innerJoin('orgs', 'orgs.id', 'api_keys.org_id')
+        .select([
+          'api_keys.id',
+          'api_keys.org_id',
+          'api_keys.name',
+          'api_keys.scopes',
+          'api_keys.expires_at',
+          'api_keys.revoked_at',
+          'api_keys.last_used_at',
+          'orgs.name as org_name',
+        ])
+        .where('api_keys.key_hash', '=', hash)
+        .executeTakeFirst(),
+    touch: (id: string, at: number) =>
+      db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute(),
+  };
+}
+export type ApiKeyStore = ReturnType<typeof createApiKeyStore>;

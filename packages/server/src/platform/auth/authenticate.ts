@@ -1,0 +1,88 @@
+/**
+ * The auth hook: turns the request's credentials into a `Caller` before any handler runs.
+ * - `Authorization: Bearer ahk_…`  → an API key (scopes → permissions)
+ * - `Authorization: Bearer <jwt>`  → a Better Auth JWT for API clients (acts as the user)
+ * - session cookie                  → the signed-in user, in the org named by `X-Org-Id`, else their active org
+ * Then it checks the route's declared permission. Another org's id in X-Org-Id that the user is not a
+ * member of answers 404, like any other resource of another org.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { ApiKeyService } from '../api-keys/api-keys.service.ts';
+import { looksLikeApiKey } from '../api-keys/api-key-format.ts';
+import type { Caller, UserWithoutOrg } from '../caller.ts';
+import { AppError } from '../errors.ts';
+import { grantLevel } from '../rbac.ts';
+import type { Auth } from './better-auth.ts';
+
+export interface MembershipResolver {
+  /** The caller for `userId` in `orgIdHint` (or their active/first org); null when they have none. */
+  callerForUser(user: UserWithoutOrg, orgIdHint: string | undefined): Promise<Caller | null>;
+}
+
+function toHeaders(request: FastifyRequest): Headers {
+  const h = new Headers();
+  for (const [k, v] of Object.entries(request.headers)) {
+    if (v === undefined) continue;
+    h.set(k, Array.isArray(v) ? v.join(', ') : String(v));
+  }
+  return h;
+}
+
+export function createAuthenticator(deps: {
+  apiKeys: ApiKeyService;
+  auth: Auth;
+  memberships: MembershipResolver;
+  trustedOrigins: string[];
+}) {
+  async function sessionUser(request: FastifyRequest, bearer?: string): Promise<UserWithoutOrg | null> {
+    if (bearer) {
+      // The jwt plugin's endpoint; typed loosely because the options object is built at run time.
+      const api = deps.auth.api as unknown as {
+        verifyJWT(a: { body: { token: string } }): Promise<{ payload: Record<string, unknown> | null }>;
+      };
+      const res = await api.verifyJWT({ body: { token: bearer } }).catch(() => null);
+      const payload = res?.payload;
+      if (!payload || typeof payload.sub !== 'string') return null;
+      return { userId: payload.sub, email: String(payload.email ?? ''), name: String(payload.name ?? '') };
+    }
+    if (!request.headers.cookie) return null;
+    const session = await deps.auth.api.getSession({ headers: toHeaders(request) }).catch(() => null);
+    if (!session) return null;
+    return { userId: session.user.id, email: session.user.email, name: session.user.name };
+  }
+
+  return async function authenticate(request: FastifyRequest): Promise<void> {
+    const cfg = request.routeOptions.config;
+    if (cfg.auth === 'public') return;
+
+    const authz = request.headers.authorization;
+    const bearer = authz?.startsWith('Bearer ') ? authz.slice(7).trim() : undefined;
+    if (bearer && looksLikeApiKey(bearer)) {
+      const caller = await deps.apiKeys.authenticate(bearer);
+      if (!caller) throw new AppError('unauthenticated', 'This API key is not valid (unknown, revoked or expired).');
+      request.caller = caller;
+    } else {
+      const user = await sessionUser(request, bearer);
+      if (!user) throw new AppError('unauthenticated', 'Sign in or send an API key (Authorization: Bearer ahk_…).');
+      // Cookie-authenticated writes must come from the console's own origin (CSRF).
+      if (!bearer && request.method !== 'GET' && request.method !== 'HEAD') {
+        const origin = request.headers.origin;
+        if (origin && !deps.trustedOrigins.includes(origin))
+          throw new AppError('forbidden', `Requests from origin ${origin} are not trusted.`);
+      }
+      request.sessionUser = user;
+      const hint = request.headers['x-org-id'];
+      const caller = await deps.memberships.callerForUser(user, typeof hint === 'string' ? hint : undefined);
+      if (caller) request.caller = caller;
+      else if (typeof hint === 'string' && hint) throw new AppError('not_found', 'Organization was not found');
+      else if (cfg.auth !== 'user')
+        throw new AppError('forbidden', 'You do not belong to an organization yet: create one with POST /v1/orgs.');
+    }
+
+    if (cfg.permission) {
+      const caller = request.caller;
+      if (!caller || !grantLevel(caller.permissions, cfg.permission))
+        throw new AppError('forbidden', `This needs the permission ${cfg.permission}, which your role or key does not have.`);
+    }
+  };
+}

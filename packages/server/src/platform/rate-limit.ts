@@ -1,0 +1,46 @@
+/**
+ * Rate limits, through @fastify/rate-limit (shared through Redis when REDIS_URL is set, so N hub
+ * processes count together):
+ * - API and ingestion: per API key (or per user session), RATE_LIMIT_PER_MINUTE;
+ * - sign-in, sign-up, password reset and 2FA verification: per client IP, RATE_LIMIT_AUTH_PER_MINUTE,
+ *   much stricter, against credential stuffing.
+ * Exceeding either answers 429 problem+json `rate_limited` with Retry-After.
+ */
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
+import { AppError } from './errors.ts';
+
+const STRICT_AUTH_PATHS = /^\/api\/auth\/(sign-in|sign-up|forget-password|request-password-reset|reset-password|two-factor\/verify|two-factor\/send-otp|email-otp)/;
+
+export async function registerRateLimits(app: FastifyInstance, config: Config, _ctx: unknown) {
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 }) : undefined;
+  if (redis) app.addHook('onClose', async () => void redis.disconnect());
+
+  const isStrictAuth = (req: FastifyRequest) => req.method === 'POST' && STRICT_AUTH_PATHS.test(req.url);
+
+  await app.register(rateLimit, {
+    global: true,
+    // After authentication (onRequest), so the bucket is the key or the user, not a shared IP.
+    hook: 'preHandler',
+    redis,
+    nameSpace: 'hub-rl-',
+    max: (req) => (isStrictAuth(req) ? config.rateLimit.authPerMinute : config.rateLimit.perMinute),
+    timeWindow: 60_000,
+    keyGenerator: (req) => {
+      if (isStrictAuth(req)) return `auth:${req.ip}:${req.url.split('?')[0]}`;
+      const c = req.caller;
+      if (c?.keyId) return `key:${c.keyId}`;
+      if (c?.actor.id) return `user:${c.actor.id}`;
+      return `ip:${req.ip}`;
+    },
+    allowList: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics',
+    errorResponseBuilder: (_req, ctx) => {
+      const retryAfterS = Math.max(1, Math.ceil(ctx.ttl / 1000));
+      return new AppError('rate_limited', `Too many requests: the limit is ${ctx.max} a minute. Retry in ${retryAfterS} s.`, {
+        retryAfterS,
+      });
+    },
+  });
+}

@@ -1,0 +1,136 @@
+/**
+ * Builds a real hub for tests (real DB, real HTTP handling through `app.inject`) and seeds tenants.
+ * Every test makes its own org with `seedOrg()`, so tests never share data.
+ *
+ * @example
+ * const t = await createTestHub();
+ * const a = await t.seedOrg();
+ * const r = await t.request('POST', '/v1/agents', { auth: a.apiKey, body: { name: 'x', environment: 'test' } });
+ */
+import { buildHub, type Hub } from '../app.ts';
+import { type Config, loadConfig } from '../config.ts';
+import { createTestDatabase } from './test-db.ts';
+
+export interface TestResponse {
+  status: number;
+  body: any;
+  text: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export type Auth = string | { cookie: string; org?: string } | null;
+
+export interface SeededOrg {
+  org: { id: string; name: string };
+  apiKey: string;
+  userId: string;
+  email: string;
+  password: string;
+  cookie: string;
+  /** Auth for this org's owner session. */
+  owner: { cookie: string; org: string };
+}
+
+let counter = 0;
+export const uniqueEmail = (prefix = 'user') =>
+  `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 6)}@example.test`;
+
+export async function createTestHub(overrides: Record<string, string> = {}, opts: { clock?: () => number } = {}) {
+  const database = await createTestDatabase();
+  const config: Config = loadConfig({
+    NODE_ENV: 'test',
+    HUB_DATA_DIR: database.dataDir,
+    HUB_PUBLIC_URL: 'http://hub.test',
+    HUB_LOG_LEVEL: 'silent',
+    RATE_LIMIT_AUTH_PER_MINUTE: '10000',
+    ...(database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}),
+    ...overrides,
+  });
+  const hub: Hub = await buildHub(config, { logger: false, clock: opts.clock });
+
+  async function request(
+    method: string,
+    url: string,
+    o: { auth?: Auth; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+  ): Promise<TestResponse> {
+    const headers: Record<string, string> = { ...(o.headers ?? {}) };
+    if (typeof o.auth === 'string') headers.authorization = `Bearer ${o.auth}`;
+    else if (o.auth && typeof o.auth === 'object') {
+      headers.cookie = o.auth.cookie;
+      headers.origin = config.publicUrl;
+      if (o.auth.org) headers['x-org-id'] = o.auth.org;
+    }
+    let payload: string | undefined = o.raw;
+    if (o.body !== undefined && payload === undefined) {
+      payload = JSON.stringify(o.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await hub.app.inject({ method: method as any, url, headers, payload });
+    let body: any;
+    try {
+      body = res.body ? JSON.parse(res.body) : undefined;
+    } catch {
+      body = undefined;
+    }
+    return { status: res.statusCode, body, text: res.body, headers: res.headers as TestResponse["headers"] };
+  }
+
+  function cookieOf(res: { headers: Record<string, string | string[] | undefined> }) {
+    const set = res.headers['set-cookie'];
+    const list = Array.isArray(set) ? set : set ? [set] : [];
+    return list.map((c) => c.split(';')[0]).join('; ');
+  }
+
+  /** Signs a user up through Better Auth's real route; returns the session cookie. */
+  async function signUp(email = uniqueEmail(), password = 'a-long-test-password-1') {
+    const res = await request('POST', '/api/auth/sign-up/email', {
+      body: { email, password, name: email.split('@')[0] },
+      headers: { origin: config.publicUrl },
+    });
+    if (res.status !== 200) throw new Error(`sign-up failed: ${res.status} ${res.text}`);
+    return { cookie: cookieOf(res), userId: res.body.user.id as string, email, password };
+  }
+
+  async function signIn(email: string, password: string) {
+    const res = await request('POST', '/api/auth/sign-in/email', { body: { email, password }, headers: { origin: config.publicUrl } });
+    return { res, cookie: cookieOf(res) };
+  }
+
+  /** A new org with its owner (signed in) and a `full` API key. */
+  async function seedOrg(name = `Org ${counter++}`): Promise<SeededOrg> {
+    const user = await signUp();
+    const org = await request('POST', '/v1/orgs', { auth: { cookie: user.cookie }, body: { name } });
+    if (org.status !== 201) throw new Error(`org creation failed: ${org.status} ${org.text}`);
+    const owner = { cookie: user.cookie, org: org.body.id as string };
+    const key = await request('POST', '/v1/api-keys', { auth: owner, body: { name: 'test', scopes: ['full'] } });
+    if (key.status !== 201) throw new Error(`key creation failed: ${key.status} ${key.text}`);
+    return { org: { id: org.body.id, name }, apiKey: key.body.key, userId: user.userId, email: user.email, password: user.password, cookie: user.cookie, owner };
+  }
+
+  /** Adds a new user to `org` with `role` (through a real invitation) and returns their session auth. */
+  async function addMember(seed: SeededOrg, role: string, teamId?: string) {
+    const user = await signUp();
+    const inv = await request('POST', '/v1/invitations', { auth: seed.owner, body: { email: user.email, role, team_id: teamId } });
+    if (inv.status !== 201) throw new Error(`invitation failed: ${inv.status} ${inv.text}`);
+    const token = new URL(inv.body.accept_url).searchParams.get('token')!;
+    const acc = await request('POST', '/v1/invitations/accept', { auth: { cookie: user.cookie }, body: { token } });
+    if (acc.status !== 200) throw new Error(`accept failed: ${acc.status} ${acc.text}`);
+    return { ...user, memberId: acc.body.member_id as string, auth: { cookie: user.cookie, org: seed.org.id } };
+  }
+
+  return {
+    hub,
+    config,
+    request,
+    signUp,
+    signIn,
+    seedOrg,
+    addMember,
+    cookieOf,
+    async close() {
+      await hub.close();
+      await database.drop();
+    },
+  };
+}
+export type TestHub = Awaited<ReturnType<typeof createTestHub>>;
