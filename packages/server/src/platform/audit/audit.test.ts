@@ -93,8 +93,9 @@ describe('hub audit log', () => {
     const [header, row] = csv.text.trim().split('\n');
     expect(header).toBe('id,seq,at,actor_type,actor_id,actor_name,action,entity_type,entity_id,reason,changes,hash,prev_hash');
     expect(row).toContain('agent.created');
-    // The agent name holds a quote and a comma: the changes cell is quoted with doubled quotes.
-    expect(row).toContain('""quoted""');
+    // The agent name holds a quote and a comma: the changes cell is quoted, its quotes doubled.
+    expect(row).toMatch(/,"\{""id"":""agt_/);
+    expect(row).toContain(String.raw`""name"":""=cmd|calc, \""quoted\""""`);
     const future = await t.request('GET', `/v1/audit?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, {
       auth: a.apiKey,
     });

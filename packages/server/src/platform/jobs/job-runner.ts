@@ -235,18 +235,17 @@ export function createJobRunner(deps: JobRunnerDeps) {
         log.error({ err, schedule: s.name }, 'schedule has an invalid cron; it will not run');
         continue;
       }
-      await db.transaction().execute(async (trx) => {
-        // Guarded on the old next_run_at: if another process fired it first, this one does nothing.
-        const moved = await trx
-          .updateTable('schedules')
-          .set({ next_run_at: next, last_run_at: t })
-          .where('name', '=', s.name)
-          .where('next_run_at', '=', dueTime)
-          .executeTakeFirst();
-        if (Number(moved.numUpdatedRows) === 0) return;
-        // Only the missed occurrence that came due is enqueued, never one per missed period.
-        await send(s.queue, JSON.parse(s.payload), { singletonKey: `${s.name}:${dueTime}`, exec: trx });
-      });
+      // No transaction, on purpose: the job is keyed by the occurrence, so enqueueing is idempotent. A crash
+      // between the two steps leaves the schedule due, and the next pass re-sends the same key (a no-op)
+      // and then advances it. Two processes racing both send (one insert wins) and one advance wins.
+      // Only the occurrence that came due is enqueued, never one per missed period.
+      await send(s.queue, JSON.parse(s.payload), { singletonKey: `${s.name}:${dueTime}` });
+      await db
+        .updateTable('schedules')
+        .set({ next_run_at: next, last_run_at: t })
+        .where('name', '=', s.name)
+        .where('next_run_at', '=', dueTime)
+        .execute();
     }
     return due.length;
   }
@@ -326,23 +325,19 @@ export function createJobRunner(deps: JobRunnerDeps) {
       const t = now();
       const next = nextOccurrence(cron, timezone, t); // validates cron and timezone before writing
       const payload = JSON.stringify(opts.payload ?? {});
-      await db.transaction().execute(async (trx) => {
-        const existing = await trx.selectFrom('schedules').selectAll().where('name', '=', name).executeTakeFirst();
-        if (!existing) {
-          await trx
-            .insertInto('schedules')
-            .values({ name, cron, timezone, queue: opts.queue, payload, next_run_at: next, last_run_at: null })
-            .onConflict((oc) => oc.column('name').doNothing())
-            .execute();
-          return;
-        }
-        const changed = existing.cron !== cron || existing.timezone !== timezone;
-        await trx
-          .updateTable('schedules')
-          .set({ cron, timezone, queue: opts.queue, payload, ...(changed ? { next_run_at: next } : {}) })
-          .where('name', '=', name)
-          .execute();
-      });
+      const inserted = await db
+        .insertInto('schedules')
+        .values({ name, cron, timezone, queue: opts.queue, payload, next_run_at: next, last_run_at: null })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return;
+      const existing = await db.selectFrom('schedules').select(['cron', 'timezone']).where('name', '=', name).executeTakeFirst();
+      const changed = !existing || existing.cron !== cron || existing.timezone !== timezone;
+      await db
+        .updateTable('schedules')
+        .set({ cron, timezone, queue: opts.queue, payload, ...(changed ? { next_run_at: next } : {}) })
+        .where('name', '=', name)
+        .execute();
     },
 
     async unschedule(name: string) {

@@ -1,0 +1,403 @@
+/**
+ * The job runner against a real database (SQLite file, or PostgreSQL with HUB_TEST_DB=postgres).
+ * Time is an injected clock, so retries, leases and schedules are tested without waiting.
+ */
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Db, openDatabase } from '../../db/database.ts';
+import { migrateHub } from '../../db/migrate.ts';
+import { createTestDatabase } from '../../testing/test-db.ts';
+import { backoffMs, createJobRunner, type JobRunner, nextOccurrence, RetryAt } from './job-runner.ts';
+
+const log = pino({ level: 'silent' });
+let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
+const opened: Db[] = [];
+const runners: JobRunner[] = [];
+
+/** A new connection to the test database, as a restarted process would open it. */
+function connect(): Db {
+  const db = openDatabase({ databaseUrl: testDb.databaseUrl, dataDir: testDb.dataDir, poolSize: 4 });
+  opened.push(db);
+  return db;
+}
+
+function runner(db: Db, clock: () => number, extra: { retryBaseMs?: number } = {}) {
+  const r = createJobRunner({ db, log, clock, ...extra });
+  runners.push(r);
+  return r;
+}
+
+let queueSeq = 0;
+/** Each test uses its own queue names, so tests sharing the database never see each other's jobs. */
+const q = (name: string) => `${name}.${queueSeq++}`;
+
+const jobRow = (db: Db, id: string) => db.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+
+let db: Db;
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  db = connect();
+  await migrateHub(db);
+});
+afterEach(async () => {
+  for (const r of runners.splice(0)) await r.stop(1000);
+});
+afterAll(async () => {
+  for (const d of opened) await d.close();
+  await testDb?.drop();
+});
+
+describe('job runner', () => {
+  it('runs a job with its payload and marks it completed', async () => {
+    const now = 1_700_000_000_000;
+    const jobs = runner(db, () => now);
+    const queue = q('hello');
+    const seen: unknown[] = [];
+    jobs.work(queue, async (payload, job) => {
+      seen.push({ payload, attempt: job.attempt });
+    });
+    const id = await jobs.send(queue, { to: 'ana', n: 1 });
+    expect(id).toMatch(/^job_/);
+    expect(await jobs.runDue()).toBe(1);
+    expect(seen).toEqual([{ payload: { to: 'ana', n: 1 }, attempt: 1 }]);
+    expect(await jobRow(db, id)).toMatchObject({ status: 'completed', attempts: 1, finished_at: now, locked_until: null });
+    expect(await jobs.runDue()).toBe(0);
+  });
+
+  it('does not run a job before its runAt', async () => {
+    let now = 1_700_000_000_000;
+    const jobs = runner(db, () => now);
+    const queue = q('later');
+    let runs = 0;
+    jobs.work(queue, async () => {
+      runs++;
+    });
+    await jobs.send(queue, {}, { runAt: now + 60_000 });
+    expect(await jobs.runDue()).toBe(0);
+    now += 60_000;
+    expect(await jobs.runDue()).toBe(1);
+    expect(runs).toBe(1);
+  });
+
+  it('retries a failing job with growing, jittered delays, then marks it failed with the last error', async () => {
+    let now = 1_700_000_000_000;
+    const jobs = runner(db, () => now, { retryBaseMs: 1000 });
+    const queue = q('flaky');
+    let calls = 0;
+    jobs.work(queue, async () => {
+      calls++;
+      throw new Error(`boom ${calls}`);
+    });
+    const id = await jobs.send(queue, {}, { maxAttempts: 3 });
+
+    expect(await jobs.runDue()).toBe(1);
+    let row = await jobRow(db, id);
+    expect(row).toMatchObject({ status: 'queued', attempts: 1, last_error: 'boom 1' });
+    const firstDelay = Number(row.run_at) - now;
+    expect(firstDelay).toBeGreaterThanOrEqual(750);
+    expect(firstDelay).toBeLessThanOrEqual(1250);
+
+    // Not due yet: nothing runs.
+    expect(await jobs.runDue()).toBe(0);
+    now = Number(row.run_at);
+    expect(await jobs.runDue()).toBe(1);
+    row = await jobRow(db, id);
+    expect(row).toMatchObject({ status: 'queued', attempts: 2, last_error: 'boom 2' });
+    const secondDelay = Number(row.run_at) - now;
+    expect(secondDelay).toBeGreaterThanOrEqual(1500);
+    expect(secondDelay).toBeLessThanOrEqual(2500);
+
+    now = Number(row.run_at);
+    expect(await jobs.runDue()).toBe(1);
+    row = await jobRow(db, id);
+    expect(row).toMatchObject({ status: 'failed', attempts: 3, last_error: 'boom 3', finished_at: now });
+    now += 24 * 3600_000;
+    expect(await jobs.runDue()).toBe(0);
+    expect(calls).toBe(3);
+  });
+
+  it('succeeds on a retry after a transient failure', async () => {
+    let now = 1_700_000_000_000;
+    const jobs = runner(db, () => now);
+    const queue = q('transient');
+    let calls = 0;
+    jobs.work(queue, async () => {
+      if (++calls === 1) throw new Error('database hiccup');
+    });
+    const id = await jobs.send(queue, {});
+    await jobs.runDue();
+    now += 60_000;
+    await jobs.runDue();
+    expect(await jobRow(db, id)).toMatchObject({ status: 'completed', attempts: 2, last_error: null });
+  });
+
+  it('lets a handler choose its retry time with RetryAt', async () => {
+    const now = 1_700_000_000_000;
+    const jobs = runner(db, () => now);
+    const queue = q('retry-at');
+    jobs.work(queue, async () => {
+      throw new RetryAt('receiver down', now + 123_456);
+    });
+    const id = await jobs.send(queue, {});
+    await jobs.runDue();
+    expect(await jobRow(db, id)).toMatchObject({ status: 'queued', run_at: now + 123_456, last_error: 'receiver down' });
+  });
+
+  it('keeps jobs across a restart: a job sent before stopping runs in the next process', async () => {
+    const now = 1_700_000_000_000;
+    const queue = q('durable');
+    const first = runner(db, () => now);
+    const id = await first.send(queue, { report: 'weekly' });
+    await first.stop();
+
+    // A new process: its own connection and its own runner, the worker registered only now.
+    const db2 = connect();
+    const second = runner(db2, () => now + 5000);
+    const seen: unknown[] = [];
+    second.work(queue, async (payload) => {
+      seen.push(payload);
+    });
+    expect(await second.runDue()).toBe(1);
+    expect(seen).toEqual([{ report: 'weekly' }]);
+    expect((await jobRow(db2, id)).status).toBe('completed');
+  });
+
+  it('reclaims the job of a worker whose lease expired, and ignores that worker if it answers late', async () => {
+    const t0 = 1_700_000_000_000;
+    const queue = q('lease');
+    const leaseMs = 30_000;
+
+    // Worker A claims the job and then hangs (a crashed or frozen process).
+    const a = runner(connect(), () => t0);
+    let releaseA!: () => void;
+    const aStarted = new Promise<void>((started) =>
+      a.work(
+        queue,
+        () =>
+          new Promise<void>((resolve) => {
+            releaseA = resolve;
+            started();
+          }),
+        { leaseMs },
+      ),
+    );
+    const id = await a.send(queue, {});
+    const aRun = a.runDue();
+    await aStarted;
+    expect(await jobRow(db, id)).toMatchObject({ status: 'running', attempts: 1, locked_until: t0 + leaseMs });
+
+    // Within the lease, worker B may not take it.
+    const bAttempts: number[] = [];
+    const b = runner(connect(), () => t0 + leaseMs - 1);
+    b.work(
+      queue,
+      async (_p, job) => {
+        bAttempts.push(job.attempt);
+        throw new Error('B failed too');
+      },
+      { leaseMs },
+    );
+    expect(await b.runDue()).toBe(0);
+
+    // After the lease, a worker in another process takes it over.
+    const c = runner(connect(), () => t0 + leaseMs + 1);
+    c.work(
+      queue,
+      async (_p, job) => {
+        bAttempts.push(job.attempt);
+        throw new Error('C failed');
+      },
+      { leaseMs },
+    );
+    expect(await c.runDue()).toBe(1);
+    expect(bAttempts).toEqual([2]);
+    expect(await jobRow(db, id)).toMatchObject({ status: 'queued', attempts: 2, last_error: 'C failed' });
+
+    // A finally answers "done": it lost the job, so its answer must not overwrite the newer attempt.
+    releaseA();
+    await aRun;
+    expect(await jobRow(db, id)).toMatchObject({ status: 'queued', attempts: 2, last_error: 'C failed' });
+  });
+
+  it('marks a job failed when its last allowed attempt lost its lease', async () => {
+    const t0 = 1_700_000_000_000;
+    const queue = q('lost');
+    const id = await runner(db, () => t0).send(queue, {}, { maxAttempts: 1 });
+    // Simulate the crash: the only attempt was claimed and its process died.
+    await db.db.updateTable('jobs').set({ status: 'running', attempts: 1, locked_until: t0 + 1000 }).where('id', '=', id).execute();
+    const later = runner(db, () => t0 + 2000);
+    let runs = 0;
+    later.work(queue, async () => {
+      runs++;
+    });
+    await later.runDue();
+    expect(runs).toBe(0);
+    expect(await jobRow(db, id)).toMatchObject({ status: 'failed', last_error: expect.stringMatching(/lease expired/) });
+  });
+
+  it('enqueues a singleton key once', async () => {
+    const jobs = runner(db, () => 1_700_000_000_000);
+    const queue = q('single');
+    const key = `${queue}:once`;
+    const a = await jobs.send(queue, { n: 1 }, { singletonKey: key });
+    const b = await jobs.send(queue, { n: 2 }, { singletonKey: key });
+    expect(b).toBe(a);
+    const rows = await db.db.selectFrom('jobs').select('payload').where('queue', '=', queue).execute();
+    expect(rows.map((r) => JSON.parse(r.payload))).toEqual([{ n: 1 }]);
+  });
+
+  it('enqueues inside the caller transaction: a rollback leaves no job', async () => {
+    const jobs = runner(db, () => 1_700_000_000_000);
+    const queue = q('trx');
+    await expect(
+      db.db.transaction().execute(async (trx) => {
+        await jobs.send(queue, {}, { exec: trx });
+        throw new Error('the change failed');
+      }),
+    ).rejects.toThrow('the change failed');
+    const id = await db.db.transaction().execute((trx) => jobs.send(queue, { kept: true }, { exec: trx }));
+    const rows = await db.db.selectFrom('jobs').select('id').where('queue', '=', queue).execute();
+    expect(rows.map((r) => r.id)).toEqual([id]);
+  });
+
+  it('runs each job exactly once when several processes claim at the same time', async () => {
+    const now = 1_700_000_000_000;
+    const queue = q('race');
+    const counts = new Map<number, number>();
+    const workers = [0, 1, 2].map(() => {
+      const r = runner(connect(), () => now);
+      r.work(queue, async (p: { n: number }) => {
+        counts.set(p.n, (counts.get(p.n) ?? 0) + 1);
+        await new Promise((res) => setTimeout(res, 2));
+      });
+      return r;
+    });
+    for (let n = 0; n < 30; n++) await workers[0]!.send(queue, { n });
+    const ran = await Promise.all(workers.map((w) => w.runDue()));
+    expect(ran.reduce((a, b) => a + b, 0)).toBe(30);
+    expect(counts.size).toBe(30);
+    expect([...counts.values()].every((c) => c === 1)).toBe(true);
+  });
+
+  it('polls while started and stops cleanly', async () => {
+    const jobs = createJobRunner({ db, log, pollMs: 20 });
+    runners.push(jobs);
+    const queue = q('polled');
+    let done!: (p: unknown) => void;
+    const ran = new Promise((r) => {
+      done = r;
+    });
+    jobs.work(queue, async (payload) => done(payload));
+    await jobs.start();
+    await jobs.send(queue, { via: 'poll' });
+    await expect(ran).resolves.toEqual({ via: 'poll' });
+    await jobs.stop();
+  });
+
+  it('drain runs jobs that enqueue other jobs until nothing is due', async () => {
+    const jobs = runner(db, () => 1_700_000_000_000);
+    const first = q('chain-a');
+    const second = q('chain-b');
+    const order: string[] = [];
+    jobs.work(first, async () => {
+      order.push('a');
+      await jobs.send(second, {});
+    });
+    jobs.work(second, async () => {
+      order.push('b');
+    });
+    await jobs.send(first, {});
+    await jobs.drain(5000);
+    expect(order).toEqual(['a', 'b']);
+  });
+});
+
+describe('schedules', () => {
+  it('computes the next run in the schedule timezone', () => {
+    // 03:00 in Paris is 02:00 UTC in winter and 01:00 UTC in summer.
+    const winter = Date.parse('2024-01-10T12:00:00Z');
+    expect(new Date(nextOccurrence('0 3 * * *', 'Europe/Paris', winter)).toISOString()).toBe('2024-01-11T02:00:00.000Z');
+    const summer = Date.parse('2024-07-10T12:00:00Z');
+    expect(new Date(nextOccurrence('0 3 * * *', 'Europe/Paris', summer)).toISOString()).toBe('2024-07-11T01:00:00.000Z');
+    expect(() => nextOccurrence('every blue moon', 'UTC', winter)).toThrow();
+  });
+
+  it('fires when due, then catches up a run missed during downtime exactly once', async () => {
+    let now = Date.parse('2024-01-10T12:00:00Z');
+    const clock = () => now;
+    const name = q('nightly');
+    const queue = q('nightly.run');
+    const first = runner(db, clock);
+    const seen: { payload: unknown; key: string | null }[] = [];
+    first.work(queue, async (payload, job) => {
+      seen.push({ payload, key: job.singletonKey });
+    });
+    await first.schedule(name, '0 3 * * *', { timezone: 'Europe/Paris', queue, payload: { kind: 'retention' } });
+    const due1 = Date.parse('2024-01-11T02:00:00Z');
+    expect(Number((await db.db.selectFrom('schedules').select('next_run_at').where('name', '=', name).executeTakeFirstOrThrow()).next_run_at)).toBe(due1);
+
+    expect(await first.runDue()).toBe(0);
+    now = due1 + 1000;
+    expect(await first.runDue()).toBe(1);
+    expect(seen).toEqual([{ payload: { kind: 'retention' }, key: `${name}:${due1}` }]);
+    expect(await first.runDue()).toBe(0);
+    await first.stop();
+
+    // The hub is down for three days and a half. On restart the schedule is declared again (as every
+    // start does); that must keep its pending next_run_at, and only one catch-up run happens.
+    now = Date.parse('2024-01-15T09:00:00Z');
+    const second = runner(connect(), clock);
+    second.work(queue, async (payload, job) => {
+      seen.push({ payload, key: job.singletonKey });
+    });
+    await second.schedule(name, '0 3 * * *', { timezone: 'Europe/Paris', queue, payload: { kind: 'retention' } });
+    expect(await second.runDue()).toBe(1);
+    expect(await second.runDue()).toBe(0);
+    const due2 = Date.parse('2024-01-12T02:00:00Z');
+    expect(seen.map((s) => s.key)).toEqual([`${name}:${due1}`, `${name}:${due2}`]);
+    const row = await db.db.selectFrom('schedules').selectAll().where('name', '=', name).executeTakeFirstOrThrow();
+    expect(Number(row.next_run_at)).toBe(Date.parse('2024-01-16T02:00:00Z'));
+    expect(Number(row.last_run_at)).toBe(now);
+  });
+
+  it('two processes firing the same due schedule enqueue one job', async () => {
+    const now = Date.parse('2024-03-01T00:00:00Z');
+    const name = q('shared');
+    const queue = q('shared.run');
+    const a = runner(connect(), () => now - 3600_000);
+    await a.schedule(name, '*/30 * * * *', { queue });
+    const b = runner(connect(), () => now + 1);
+    const c = runner(connect(), () => now + 1);
+    let runs = 0;
+    for (const r of [b, c]) {
+      r.work(queue, async () => {
+        runs++;
+      });
+    }
+    await Promise.all([b.runDue(), c.runDue()]);
+    expect(runs).toBe(1);
+    const rows = await db.db.selectFrom('jobs').select('singleton_key').where('queue', '=', queue).execute();
+    expect(rows).toHaveLength(1);
+  });
+
+  it('recomputes next_run_at when the cron changes and refuses an invalid cron', async () => {
+    const now = Date.parse('2024-01-10T12:00:00Z');
+    const jobs = runner(db, () => now);
+    const name = q('changing');
+    await jobs.schedule(name, '0 3 * * *', { queue: 'x' });
+    await jobs.schedule(name, '0 13 * * *', { queue: 'x' });
+    const row = await db.db.selectFrom('schedules').selectAll().where('name', '=', name).executeTakeFirstOrThrow();
+    expect(Number(row.next_run_at)).toBe(Date.parse('2024-01-10T13:00:00Z'));
+    await expect(jobs.schedule(q('bad'), 'not a cron', { queue: 'x' })).rejects.toThrow();
+  });
+});
+
+describe('backoff', () => {
+  it('doubles per attempt within ±25% and stops growing at the cap', () => {
+    expect(backoffMs(1, 1000, 60_000, () => 0.5)).toBe(1000);
+    expect(backoffMs(4, 1000, 60_000, () => 0.5)).toBe(8000);
+    expect(backoffMs(4, 1000, 60_000, () => 0)).toBe(6000);
+    expect(backoffMs(4, 1000, 60_000, () => 0.9999)).toBeLessThanOrEqual(10_000);
+    expect(backoffMs(30, 1000, 60_000, () => 0.5)).toBe(60_000);
+  });
+});
