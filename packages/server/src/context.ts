@@ -12,6 +12,7 @@ import { createApiKeyService } from './platform/api-keys/api-keys.service.ts';
 import { createApiKeyStore } from './platform/api-keys/api-keys.store.ts';
 import { createAuditStore } from './platform/audit/audit.store.ts';
 import { createAuthenticator } from './platform/auth/authenticate.ts';
+import { createControlBus } from './platform/control-bus.ts';
 import { authOptions, createAuth, migrateAuth } from './platform/auth/better-auth.ts';
 import { createJobRunner } from './platform/jobs/job-runner.ts';
 import { createMailer } from './platform/notifications/mailer.ts';
@@ -39,9 +40,18 @@ export async function createHubContext(
   await migrateHub(db);
   const auth = createAuth(betterAuthOptions);
 
+  const bus = await createControlBus({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, log });
   const audit = createAuditStore(db.db, db.dialect);
   const plans = createPlanService({ db: db.db, config });
-  const apiKeys = createApiKeyService({ db: db.db, store: createApiKeyStore(db.db), audit, clock });
+  const apiKeys = createApiKeyService({
+    db: db.db,
+    store: createApiKeyStore(db.db),
+    audit,
+    clock,
+    // Other processes drop the key from their caches too.
+    onRevoke: (keyHash) => void bus.publish('api_key.revoked', { key_hash: keyHash }).catch(() => {}),
+  });
+  bus.subscribe('api_key.revoked', (d) => apiKeys.evictByHash(String(d.key_hash)));
   const orgs = createOrgService({ db: db.db, store: createOrgStore(db.db), audit, config, mailer, plans, clock });
   const webhooks = createWebhookService({ db, audit, secretBox, jobs, clock, log });
   const notifications = createNotificationService({ db, mailer, webhooks, clock, log });
@@ -61,6 +71,7 @@ export async function createHubContext(
     secretBox,
     auth,
     audit,
+    bus,
     plans,
     apiKeys,
     orgs,
@@ -72,6 +83,7 @@ export async function createHubContext(
     authenticate,
     async close() {
       await jobs.stop();
+      await bus.close();
       await db.close();
     },
   };

@@ -9,7 +9,13 @@ import pg from 'pg';
 
 export const testDialect = (): 'sqlite' | 'postgres' => (process.env.HUB_TEST_DB === 'postgres' ? 'postgres' : 'sqlite');
 
-export async function createTestDatabase(): Promise<{ dataDir: string; databaseUrl?: string; drop(): Promise<void> }> {
+export interface TestDatabase {
+  dataDir: string;
+  databaseUrl?: string;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hub-test-'));
   if (testDialect() === 'sqlite') {
     return { dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };

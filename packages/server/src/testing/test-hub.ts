@@ -9,7 +9,7 @@
  */
 import { buildHub, type Hub } from '../app.ts';
 import { type Config, loadConfig } from '../config.ts';
-import { createTestDatabase } from './test-db.ts';
+import { createTestDatabase, type TestDatabase } from './test-db.ts';
 
 export interface TestResponse {
   status: number;
@@ -35,8 +35,12 @@ let counter = 0;
 export const uniqueEmail = (prefix = 'user') =>
   `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 6)}@example.test`;
 
-export async function createTestHub(overrides: Record<string, string> = {}, opts: { clock?: () => number } = {}) {
-  const database = await createTestDatabase();
+export async function createTestHub(
+  overrides: Record<string, string> = {},
+  opts: { clock?: () => number; /** Share another test hub's database (a second hub process). */ shareWith?: { database: TestDatabase } } = {},
+) {
+  const database = opts.shareWith?.database ?? (await createTestDatabase());
+  const ownsDatabase = !opts.shareWith;
   const config: Config = loadConfig({
     NODE_ENV: 'test',
     HUB_DATA_DIR: database.dataDir,
@@ -121,6 +125,7 @@ export async function createTestHub(overrides: Record<string, string> = {}, opts
   return {
     hub,
     config,
+    database,
     request,
     signUp,
     signIn,
@@ -129,7 +134,7 @@ export async function createTestHub(overrides: Record<string, string> = {}, opts
     cookieOf,
     async close() {
       await hub.close();
-      await database.drop();
+      if (ownsDatabase) await database.drop();
     },
   };
 }

@@ -59,6 +59,31 @@ describe('API keys', () => {
     expect(audit.body.data.map((e: { action: string }) => e.action)).toEqual(['api_key.revoked', 'api_key.created']);
   });
 
+  it('a key revoked through one hub process stops working at once in another (control bus)', async () => {
+    // Two processes share one database; revocation fans out by LISTEN/NOTIFY on PostgreSQL, and by
+    // Redis pub/sub when REDIS_URL is set (the way to run several processes beside SQLite's single writer).
+    const shared: Record<string, string> = t.hub.ctx.db.dialect === 'postgres' ? {} : { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' };
+    const one = await createTestHub(shared);
+    const two = await createTestHub(shared, { shareWith: one });
+    try {
+      const a = await one.seedOrg();
+      const k = await one.request('POST', '/v1/api-keys', { auth: a.apiKey, body: { name: 'fan-out', scopes: ['read'] } });
+      expect((await two.request('GET', '/v1/agents', { auth: k.body.key })).status).toBe(200); // cached in process two
+      expect((await one.request('DELETE', `/v1/api-keys/${k.body.id}`, { auth: a.apiKey })).status).toBe(200);
+      let status = 0;
+      const deadline = Date.now() + 1000;
+      while (Date.now() < deadline) {
+        status = (await two.request('GET', '/v1/agents', { auth: k.body.key })).status;
+        if (status === 401) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(status).toBe(401);
+    } finally {
+      await two.close();
+      await one.close();
+    }
+  });
+
   it('refuses an expired key and an expiry in the past', async () => {
     const a = await t.seedOrg();
     const past = await t.request('POST', '/v1/api-keys', {
