@@ -62,7 +62,11 @@ export const WebhookEventSchema = z.enum(WebhookEvents);
 export type WebhookEvent = z.infer<typeof WebhookEventSchema>;
 
 export const CreateWebhookBody = z.object({
-  url: z.string().url().max(2000).refine((u) => /^https?:\/\//.test(u), 'an http(s) URL'),
+  url: z
+    .string()
+    .url()
+    .max(2000)
+    .refine((u) => /^https?:\/\//.test(u), 'an http(s) URL'),
   events: z.array(WebhookEventSchema).min(1),
   format: z.enum(['json', 'slack']).default('json'),
   /** When absent the hub generates one and shows it once. */

@@ -65,7 +65,13 @@ export type Permission = (typeof Permissions)[number];
 
 export const MeSchema = z.object({
   user: z
-    .object({ id: z.string(), email: z.string(), name: z.string(), email_verified: z.boolean(), two_factor_enabled: z.boolean() })
+    .object({
+      id: z.string(),
+      email: z.string(),
+      name: z.string(),
+      email_verified: z.boolean(),
+      two_factor_enabled: z.boolean(),
+    })
     .optional(),
   org: z.object({ id: z.string(), name: z.string(), role: RoleSchema.optional() }),
   orgs: z.array(z.object({ id: z.string(), name: z.string(), role: RoleSchema })).optional(),

@@ -21,7 +21,10 @@ const EnvSchema = z.object({
     .optional(),
   HUB_ENCRYPTION_KEY: z
     .string()
-    .refine((k) => Buffer.from(k, 'base64').length === 32 || /^[0-9a-f]{64}$/i.test(k), '32 bytes as base64 or 64 hex chars')
+    .refine(
+      (k) => Buffer.from(k, 'base64').length === 32 || /^[0-9a-f]{64}$/i.test(k),
+      '32 bytes as base64 or 64 hex chars',
+    )
     .optional(),
   HUB_AUTH_SECRET: z.string().min(32).optional(),
   HUB_INIT_ORG_NAME: z.string().min(1).optional(),
@@ -127,7 +130,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           : undefined,
       microsoft:
         e.MICROSOFT_CLIENT_ID && e.MICROSOFT_CLIENT_SECRET
-          ? { clientId: e.MICROSOFT_CLIENT_ID, clientSecret: e.MICROSOFT_CLIENT_SECRET, tenantId: e.MICROSOFT_TENANT_ID }
+          ? {
+              clientId: e.MICROSOFT_CLIENT_ID,
+              clientSecret: e.MICROSOFT_CLIENT_SECRET,
+              tenantId: e.MICROSOFT_TENANT_ID,
+            }
           : undefined,
     },
   };

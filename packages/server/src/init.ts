@@ -33,7 +33,11 @@ export async function headlessInit(ctx: HubContext): Promise<{ created: string[]
   }
 
   if (apiKey) {
-    const exists = await ctx.db.db.selectFrom('api_keys').select('id').where('key_hash', '=', hashApiKey(apiKey)).executeTakeFirst();
+    const exists = await ctx.db.db
+      .selectFrom('api_keys')
+      .select('id')
+      .where('key_hash', '=', hashApiKey(apiKey))
+      .executeTakeFirst();
     if (!exists) {
       const caller: Caller = {
         orgId: trustedOrgId(membership.org_id),

@@ -2,11 +2,12 @@
  * The hub's command line: `start` (default), `migrate`. Reads the environment, builds the hub, listens.
  * Nothing else lives here.
  */
+
+import pino from 'pino';
 import { buildHub } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createHubContext } from './context.ts';
 import { headlessInit } from './init.ts';
-import pino from 'pino';
 
 async function main() {
   const command = process.argv[2] ?? 'start';

@@ -14,5 +14,7 @@ code{background:#f1f3f5;padding:.1rem .3rem;border-radius:4px}a{color:#1c7ed6}</
 </body></html>`;
 
 export function registerConsole(app: FastifyInstance) {
-  app.get('/', { config: { auth: 'public' }, schema: { hide: true } }, async (_req, reply) => reply.type('text/html').send(PAGE));
+  app.get('/', { config: { auth: 'public' }, schema: { hide: true } }, async (_req, reply) =>
+    reply.type('text/html').send(PAGE),
+  );
 }

@@ -103,7 +103,10 @@ describe('two-factor authentication', () => {
     expect(first.res.body.twoFactorRedirect).toBe(true);
     // The half-signed-in cookie is not a session.
     expect((await t.request('GET', '/v1/me', { auth: { cookie: first.cookie } })).status).toBe(401);
-    const wrong = await t.request('POST', '/api/auth/two-factor/verify-totp', { auth: { cookie: first.cookie }, body: { code: '000000' } });
+    const wrong = await t.request('POST', '/api/auth/two-factor/verify-totp', {
+      auth: { cookie: first.cookie },
+      body: { code: '000000' },
+    });
     expect(wrong.status).toBe(401);
     const ok = await t.request('POST', '/api/auth/two-factor/verify-totp', {
       auth: { cookie: first.cookie },
@@ -119,10 +122,16 @@ describe('two-factor authentication', () => {
     const u = await enrol();
     const code = u.backupCodes[0]!;
     const first = await t.signIn(u.email, 'two-factor-password-1');
-    const ok = await t.request('POST', '/api/auth/two-factor/verify-backup-code', { auth: { cookie: first.cookie }, body: { code } });
+    const ok = await t.request('POST', '/api/auth/two-factor/verify-backup-code', {
+      auth: { cookie: first.cookie },
+      body: { code },
+    });
     expect(ok.status).toBe(200);
     const again = await t.signIn(u.email, 'two-factor-password-1');
-    const reused = await t.request('POST', '/api/auth/two-factor/verify-backup-code', { auth: { cookie: again.cookie }, body: { code } });
+    const reused = await t.request('POST', '/api/auth/two-factor/verify-backup-code', {
+      auth: { cookie: again.cookie },
+      body: { code },
+    });
     expect(reused.status).toBe(401);
   });
 
@@ -133,14 +142,20 @@ describe('two-factor authentication', () => {
     expect(send.status).toBe(200);
     const mail = await smtp.waitFor(u.email, /sign-in code/);
     const otp = mail.subject!.match(/(\d{6})/)![1]!;
-    const ok = await t.request('POST', '/api/auth/two-factor/verify-otp', { auth: { cookie: first.cookie }, body: { code: otp } });
+    const ok = await t.request('POST', '/api/auth/two-factor/verify-otp', {
+      auth: { cookie: first.cookie },
+      body: { code: otp },
+    });
     expect(ok.status).toBe(200);
     expect((await t.request('GET', '/v1/me', { auth: { cookie: t.cookieOf(ok) } })).status).toBe(200);
   });
 
   it('stores the TOTP secret encrypted', async () => {
     const u = await enrol();
-    const rows = await t.hub.ctx.db.db.selectFrom('auth_two_factor' as any).selectAll().execute();
+    const rows = await t.hub.ctx.db.db
+      .selectFrom('auth_two_factor' as any)
+      .selectAll()
+      .execute();
     expect(JSON.stringify(rows)).not.toContain(u.secret);
   });
 });
@@ -164,7 +179,10 @@ describe('JWT for API clients', () => {
 describe('organizations and invitations', () => {
   it('lets a user belong to several orgs and pick one with X-Org-Id', async () => {
     const a = await t.seedOrg('First');
-    const second = await t.request('POST', '/v1/orgs', { auth: { cookie: a.cookie }, body: { name: 'Second', timezone: 'Europe/Paris' } });
+    const second = await t.request('POST', '/v1/orgs', {
+      auth: { cookie: a.cookie },
+      body: { name: 'Second', timezone: 'Europe/Paris' },
+    });
     expect(second.status).toBe(201);
     expect(second.body.timezone).toBe('Europe/Paris');
     const me1 = await t.request('GET', '/v1/me', { auth: { cookie: a.cookie, org: a.org.id } });
@@ -172,7 +190,10 @@ describe('organizations and invitations', () => {
     expect(me1.body.orgs.map((o: { name: string }) => o.name).sort()).toEqual(['First', 'Second']);
     const me2 = await t.request('GET', '/v1/me', { auth: { cookie: a.cookie } });
     expect(me2.body.org.name).toBe('Second'); // the newest becomes active
-    const bad = await t.request('POST', '/v1/orgs', { auth: { cookie: a.cookie }, body: { name: '', timezone: 'Mars/Olympus' } });
+    const bad = await t.request('POST', '/v1/orgs', {
+      auth: { cookie: a.cookie },
+      body: { name: '', timezone: 'Mars/Olympus' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['name', 'timezone']);
   });
@@ -180,36 +201,65 @@ describe('organizations and invitations', () => {
   it('invites by email with a role; the invitee accepts and gets exactly that role', async () => {
     const a = await t.seedOrg('Inviting');
     const invitee = await t.signUp(uniqueEmail('invitee'));
-    const inv = await t.request('POST', '/v1/invitations', { auth: a.owner, body: { email: invitee.email, role: 'viewer' } });
+    const inv = await t.request('POST', '/v1/invitations', {
+      auth: a.owner,
+      body: { email: invitee.email, role: 'viewer' },
+    });
     expect(inv.status).toBe(201);
     const mail = await smtp.waitFor(invitee.email, /invited you to Inviting/);
     const token = new URL(linkIn(mail.text)).searchParams.get('token')!;
     // Someone else cannot use the link.
     const stranger = await t.signUp(uniqueEmail('stranger'));
-    expect((await t.request('POST', '/v1/invitations/accept', { auth: { cookie: stranger.cookie }, body: { token } })).status).toBe(403);
-    const acc = await t.request('POST', '/v1/invitations/accept', { auth: { cookie: invitee.cookie }, body: { token } });
+    expect(
+      (await t.request('POST', '/v1/invitations/accept', { auth: { cookie: stranger.cookie }, body: { token } }))
+        .status,
+    ).toBe(403);
+    const acc = await t.request('POST', '/v1/invitations/accept', {
+      auth: { cookie: invitee.cookie },
+      body: { token },
+    });
     expect(acc.status).toBe(200);
     const me = await t.request('GET', '/v1/me', { auth: { cookie: invitee.cookie, org: a.org.id } });
     expect(me.body.org.role).toBe('viewer');
     expect(me.body.permissions).not.toContain('agents:create');
-    expect((await t.request('POST', '/v1/invitations/accept', { auth: { cookie: invitee.cookie }, body: { token } })).status).toBe(409);
+    expect(
+      (await t.request('POST', '/v1/invitations/accept', { auth: { cookie: invitee.cookie }, body: { token } })).status,
+    ).toBe(409);
     const members = await t.request('GET', '/v1/members', { auth: a.apiKey });
-    expect(members.body.data.map((m: { email: string; role: string }) => [m.email, m.role])).toContainEqual([invitee.email, 'viewer']);
+    expect(members.body.data.map((m: { email: string; role: string }) => [m.email, m.role])).toContainEqual([
+      invitee.email,
+      'viewer',
+    ]);
   });
 
   it('declines and revokes invitations', async () => {
     const a = await t.seedOrg();
     const u1 = await t.signUp();
-    const inv1 = await t.request('POST', '/v1/invitations', { auth: a.apiKey, body: { email: u1.email, role: 'member' } });
+    const inv1 = await t.request('POST', '/v1/invitations', {
+      auth: a.apiKey,
+      body: { email: u1.email, role: 'member' },
+    });
     const tok1 = new URL(inv1.body.accept_url).searchParams.get('token')!;
-    expect((await t.request('POST', '/v1/invitations/decline', { auth: { cookie: u1.cookie }, body: { token: tok1 } })).status).toBe(200);
-    expect((await t.request('POST', '/v1/invitations/accept', { auth: { cookie: u1.cookie }, body: { token: tok1 } })).status).toBe(409);
+    expect(
+      (await t.request('POST', '/v1/invitations/decline', { auth: { cookie: u1.cookie }, body: { token: tok1 } }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await t.request('POST', '/v1/invitations/accept', { auth: { cookie: u1.cookie }, body: { token: tok1 } }))
+        .status,
+    ).toBe(409);
 
     const u2 = await t.signUp();
-    const inv2 = await t.request('POST', '/v1/invitations', { auth: a.apiKey, body: { email: u2.email, role: 'member' } });
+    const inv2 = await t.request('POST', '/v1/invitations', {
+      auth: a.apiKey,
+      body: { email: u2.email, role: 'member' },
+    });
     expect((await t.request('DELETE', `/v1/invitations/${inv2.body.id}`, { auth: a.apiKey })).status).toBe(204);
     const tok2 = new URL(inv2.body.accept_url).searchParams.get('token')!;
-    expect((await t.request('POST', '/v1/invitations/accept', { auth: { cookie: u2.cookie }, body: { token: tok2 } })).status).toBe(409);
+    expect(
+      (await t.request('POST', '/v1/invitations/accept', { auth: { cookie: u2.cookie }, body: { token: tok2 } }))
+        .status,
+    ).toBe(409);
     const list = await t.request('GET', '/v1/invitations', { auth: a.apiKey });
     expect(list.body.data.map((i: { status: string }) => i.status).sort()).toEqual(['declined', 'revoked']);
     expect(list.text).not.toContain(tok2);
@@ -222,7 +272,10 @@ describe('organizations and invitations', () => {
     const demote = await t.request('PATCH', `/v1/members/${owner.id}`, { auth: a.owner, body: { role: 'admin' } });
     expect(demote.status).toBe(409);
     const admin = await t.addMember(a, 'admin');
-    const promote = await t.request('PATCH', `/v1/members/${admin.memberId}`, { auth: admin.auth, body: { role: 'owner' } });
+    const promote = await t.request('PATCH', `/v1/members/${admin.memberId}`, {
+      auth: admin.auth,
+      body: { role: 'owner' },
+    });
     expect(promote.status).toBe(403); // only owners make owners
   });
 });

@@ -11,7 +11,11 @@ afterAll(async () => t?.close());
 describe('errors are problem+json', () => {
   it('malformed JSON: 400 naming the body', async () => {
     const a = await t.seedOrg();
-    const r = await t.request('POST', '/v1/agents', { auth: a.apiKey, raw: '{"name": ', headers: { 'content-type': 'application/json' } });
+    const r = await t.request('POST', '/v1/agents', {
+      auth: a.apiKey,
+      raw: '{"name": ',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(r.status).toBe(400);
     expect(r.headers['content-type']).toContain('application/problem+json');
     expect(r.body).toMatchObject({ status: 400, code: 'validation_failed' });
@@ -54,7 +58,9 @@ describe('service endpoints', () => {
     expect(metrics.text).toMatch(/# TYPE hub_http_request_duration_seconds histogram/);
     const spec = await t.request('GET', '/openapi.json');
     expect(spec.body.openapi).toMatch(/^3\./);
-    expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining(['/v1/agents', '/v1/api-keys', '/v1/audit/verify']));
+    expect(Object.keys(spec.body.paths)).toEqual(
+      expect.arrayContaining(['/v1/agents', '/v1/api-keys', '/v1/audit/verify']),
+    );
     expect(spec.body.paths['/v1/agents'].post.requestBody).toBeDefined();
     expect((await t.request('GET', '/docs')).status).toBeLessThan(400);
   });
@@ -82,9 +88,13 @@ describe('rate limits', () => {
     const limited = await (await import('../src/testing/test-hub.ts')).createTestHub({ RATE_LIMIT_PER_MINUTE: '5' });
     try {
       const a = await limited.seedOrg();
-      const other = await limited.request('POST', '/v1/api-keys', { auth: a.apiKey, body: { name: 'o', scopes: ['read'] } });
+      const other = await limited.request('POST', '/v1/api-keys', {
+        auth: a.apiKey,
+        body: { name: 'o', scopes: ['read'] },
+      });
       const statuses: number[] = [];
-      for (let i = 0; i < 7; i++) statuses.push((await limited.request('GET', '/v1/agents', { auth: a.apiKey })).status);
+      for (let i = 0; i < 7; i++)
+        statuses.push((await limited.request('GET', '/v1/agents', { auth: a.apiKey })).status);
       expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
       const last = await limited.request('GET', '/v1/agents', { auth: a.apiKey });
       expect(last.status).toBe(429);
@@ -97,7 +107,9 @@ describe('rate limits', () => {
   });
 
   it('sign-in is limited much more strictly, per client', async () => {
-    const limited = await (await import('../src/testing/test-hub.ts')).createTestHub({ RATE_LIMIT_AUTH_PER_MINUTE: '3' });
+    const limited = await (await import('../src/testing/test-hub.ts')).createTestHub({
+      RATE_LIMIT_AUTH_PER_MINUTE: '3',
+    });
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 5; i++) {

@@ -18,22 +18,52 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-type Row = [what: string, method: string, path: () => string, body: (() => unknown) | undefined, allowed: (typeof ROLES)[number][]];
+type Row = [
+  what: string,
+  method: string,
+  path: () => string,
+  body: (() => unknown) | undefined,
+  allowed: (typeof ROLES)[number][],
+];
 let n = 0;
 const MATRIX: Row[] = [
   ['list agents', 'GET', () => '/v1/agents', undefined, ['owner', 'admin', 'team_lead', 'member', 'viewer']],
-  ['create an agent outside any team', 'POST', () => '/v1/agents', () => ({ name: `m-${n++}`, environment: 'test' }), ['owner', 'admin']],
+  [
+    'create an agent outside any team',
+    'POST',
+    () => '/v1/agents',
+    () => ({ name: `m-${n++}`, environment: 'test' }),
+    ['owner', 'admin'],
+  ],
   ['read the org', 'GET', () => '/v1/org', undefined, ['owner', 'admin', 'team_lead', 'member', 'viewer']],
   ['change org settings', 'PATCH', () => '/v1/org', () => ({ locale: 'en-GB' }), ['owner', 'admin']],
   ['list API keys', 'GET', () => '/v1/api-keys', undefined, ['owner', 'admin']],
   ['create an API key', 'POST', () => '/v1/api-keys', () => ({ name: 'k', scopes: ['read'] }), ['owner', 'admin']],
   ['list members', 'GET', () => '/v1/members', undefined, ['owner', 'admin', 'team_lead', 'member', 'viewer']],
-  ['invite a member', 'POST', () => '/v1/invitations', () => ({ email: `x${n++}@example.test`, role: 'member' }), ['owner', 'admin']],
+  [
+    'invite a member',
+    'POST',
+    () => '/v1/invitations',
+    () => ({ email: `x${n++}@example.test`, role: 'member' }),
+    ['owner', 'admin'],
+  ],
   ['create a team', 'POST', () => '/v1/teams', () => ({ name: `team-${n++}` }), ['owner', 'admin']],
   ['read the audit log', 'GET', () => '/v1/audit', undefined, ['owner', 'admin', 'team_lead']],
   ['list webhooks', 'GET', () => '/v1/webhooks', undefined, ['owner', 'admin']],
-  ['create a webhook', 'POST', () => '/v1/webhooks', () => ({ url: 'http://127.0.0.1:9/hook', events: ['agent.paused'] }), ['owner', 'admin']],
-  ['read notifications', 'GET', () => '/v1/notifications', undefined, ['owner', 'admin', 'team_lead', 'member', 'viewer']],
+  [
+    'create a webhook',
+    'POST',
+    () => '/v1/webhooks',
+    () => ({ url: 'http://127.0.0.1:9/hook', events: ['agent.paused'] }),
+    ['owner', 'admin'],
+  ],
+  [
+    'read notifications',
+    'GET',
+    () => '/v1/notifications',
+    undefined,
+    ['owner', 'admin', 'team_lead', 'member', 'viewer'],
+  ],
 ];
 
 describe('permission matrix', () => {

@@ -42,7 +42,11 @@ describe('restart and headless init', () => {
       method: 'POST',
       url: '/v1/agents',
       headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-      payload: JSON.stringify({ name: 'Survivor', environment: 'prod', provider: { kind: 'mcp', connection: { token: 'mcp-secret-xyz' } } }),
+      payload: JSON.stringify({
+        name: 'Survivor',
+        environment: 'prod',
+        provider: { kind: 'mcp', connection: { token: 'mcp-secret-xyz' } },
+      }),
     });
     expect(agent.statusCode).toBe(201);
     await first.hub.close();

@@ -237,6 +237,12 @@ export interface Database {
   org_feature_flags: OrgFeatureFlagsTable;
   hub_meta: HubMetaTable;
   // Better Auth's tables, read-only for the hub (users' names and emails).
-  auth_user: { id: string; name: string; email: string; emailVerified: number | boolean; twoFactorEnabled: number | boolean | null; createdAt: unknown };
+  auth_user: {
+    id: string;
+    name: string;
+    email: string;
+    emailVerified: number | boolean;
+    twoFactorEnabled: number | boolean | null;
+    createdAt: unknown;
+  };
 }
-

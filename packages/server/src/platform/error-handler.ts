@@ -88,7 +88,12 @@ export function registerErrorHandler(app: FastifyInstance) {
       return sendProblem(reply, request, code, fe.message);
     }
     request.log.error({ err: error }, 'unhandled error');
-    return sendProblem(reply, request, 'internal', 'Something went wrong on our side. The request id helps us find it.');
+    return sendProblem(
+      reply,
+      request,
+      'internal',
+      'Something went wrong on our side. The request id helps us find it.',
+    );
   });
 
   app.setNotFoundHandler((request, reply) =>

@@ -12,10 +12,13 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import { AppError } from './errors.ts';
 
-const STRICT_AUTH_PATHS = /^\/api\/auth\/(sign-in|sign-up|forget-password|request-password-reset|reset-password|two-factor\/verify|two-factor\/send-otp|email-otp)/;
+const STRICT_AUTH_PATHS =
+  /^\/api\/auth\/(sign-in|sign-up|forget-password|request-password-reset|reset-password|two-factor\/verify|two-factor\/send-otp|email-otp)/;
 
 export async function registerRateLimits(app: FastifyInstance, config: Config, _ctx: unknown) {
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 }) : undefined;
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })
+    : undefined;
   if (redis) app.addHook('onClose', async () => void redis.disconnect());
 
   const isStrictAuth = (req: FastifyRequest) => req.method === 'POST' && STRICT_AUTH_PATHS.test(req.url);
@@ -38,9 +41,13 @@ export async function registerRateLimits(app: FastifyInstance, config: Config, _
     allowList: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics',
     errorResponseBuilder: (_req, ctx) => {
       const retryAfterS = Math.max(1, Math.ceil(ctx.ttl / 1000));
-      return new AppError('rate_limited', `Too many requests: the limit is ${ctx.max} a minute. Retry in ${retryAfterS} s.`, {
-        retryAfterS,
-      });
+      return new AppError(
+        'rate_limited',
+        `Too many requests: the limit is ${ctx.max} a minute. Retry in ${retryAfterS} s.`,
+        {
+          retryAfterS,
+        },
+      );
     },
   });
 }

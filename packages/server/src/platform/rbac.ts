@@ -29,7 +29,10 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'approvals:decide',
     'reports:manage',
   ],
-  member: [...READ.filter((p) => !['api_keys:read', 'integrations:read', 'audit:read'].includes(p)), 'approvals:decide'],
+  member: [
+    ...READ.filter((p) => !['api_keys:read', 'integrations:read', 'audit:read'].includes(p)),
+    'approvals:decide',
+  ],
   // Viewers read; they never approve, never change anything.
   viewer: READ.filter((p) => !['api_keys:read', 'integrations:read', 'audit:read'].includes(p)),
 };

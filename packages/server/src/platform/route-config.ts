@@ -32,7 +32,8 @@ declare module 'fastify' {
 
 /** The authenticated caller, or 401 (for handlers of routes that declare a permission). */
 export function callerOf(request: FastifyRequest): Caller {
-  if (!request.caller) throw new AppError('unauthenticated', 'Sign in or send an API key (Authorization: Bearer ahk_…).');
+  if (!request.caller)
+    throw new AppError('unauthenticated', 'Sign in or send an API key (Authorization: Bearer ahk_…).');
   return request.caller;
 }
 

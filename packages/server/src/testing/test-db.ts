@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 
-export const testDialect = (): 'sqlite' | 'postgres' => (process.env.HUB_TEST_DB === 'postgres' ? 'postgres' : 'sqlite');
+export const testDialect = (): 'sqlite' | 'postgres' =>
+  process.env.HUB_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
 
 export interface TestDatabase {
   dataDir: string;

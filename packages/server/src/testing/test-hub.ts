@@ -37,7 +37,10 @@ export const uniqueEmail = (prefix = 'user') =>
 
 export async function createTestHub(
   overrides: Record<string, string> = {},
-  opts: { clock?: () => number; /** Share another test hub's database (a second hub process). */ shareWith?: { database: TestDatabase } } = {},
+  opts: {
+    clock?: () => number /** Share another test hub's database (a second hub process). */;
+    shareWith?: { database: TestDatabase };
+  } = {},
 ) {
   const database = opts.shareWith?.database ?? (await createTestDatabase());
   const ownsDatabase = !opts.shareWith;
@@ -76,7 +79,7 @@ export async function createTestHub(
     } catch {
       body = undefined;
     }
-    return { status: res.statusCode, body, text: res.body, headers: res.headers as TestResponse["headers"] };
+    return { status: res.statusCode, body, text: res.body, headers: res.headers as TestResponse['headers'] };
   }
 
   function cookieOf(res: { headers: Record<string, string | string[] | undefined> }) {
@@ -96,7 +99,10 @@ export async function createTestHub(
   }
 
   async function signIn(email: string, password: string) {
-    const res = await request('POST', '/api/auth/sign-in/email', { body: { email, password }, headers: { origin: config.publicUrl } });
+    const res = await request('POST', '/api/auth/sign-in/email', {
+      body: { email, password },
+      headers: { origin: config.publicUrl },
+    });
     return { res, cookie: cookieOf(res) };
   }
 
@@ -108,13 +114,24 @@ export async function createTestHub(
     const owner = { cookie: user.cookie, org: org.body.id as string };
     const key = await request('POST', '/v1/api-keys', { auth: owner, body: { name: 'test', scopes: ['full'] } });
     if (key.status !== 201) throw new Error(`key creation failed: ${key.status} ${key.text}`);
-    return { org: { id: org.body.id, name }, apiKey: key.body.key, userId: user.userId, email: user.email, password: user.password, cookie: user.cookie, owner };
+    return {
+      org: { id: org.body.id, name },
+      apiKey: key.body.key,
+      userId: user.userId,
+      email: user.email,
+      password: user.password,
+      cookie: user.cookie,
+      owner,
+    };
   }
 
   /** Adds a new user to `org` with `role` (through a real invitation) and returns their session auth. */
   async function addMember(seed: SeededOrg, role: string, teamId?: string) {
     const user = await signUp();
-    const inv = await request('POST', '/v1/invitations', { auth: seed.owner, body: { email: user.email, role, team_id: teamId } });
+    const inv = await request('POST', '/v1/invitations', {
+      auth: seed.owner,
+      body: { email: user.email, role, team_id: teamId },
+    });
     if (inv.status !== 201) throw new Error(`invitation failed: ${inv.status} ${inv.text}`);
     const token = new URL(inv.body.accept_url).searchParams.get('token')!;
     const acc = await request('POST', '/v1/invitations/accept', { auth: { cookie: user.cookie }, body: { token } });

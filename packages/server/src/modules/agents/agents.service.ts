@@ -2,12 +2,11 @@
  * The agent registry. The model every later module copies: permissions (with team-lead scoping) and
  * rules here, SQL in the store, audit in the same transaction as the change.
  */
-import type { CreateAgentBody, Permission, UpdateAgentBody } from '@agentops-hub/contracts';
+import type { Actor, CreateAgentBody, Permission, UpdateAgentBody } from '@agentops-hub/contracts';
 import type { Kysely } from 'kysely';
 import { newId } from '../../db/ids.ts';
 import type { AgentsTable, Database } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
-import type { Actor } from '@agentops-hub/contracts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { PlanService } from '../../platform/plans.ts';
@@ -54,7 +53,12 @@ export function createAgentService(deps: AgentServiceDeps) {
 
   async function assertTeam(orgId: OrgId, teamId: string | null | undefined) {
     if (!teamId) return;
-    const team = await db.selectFrom('teams').select('id').where('org_id', '=', orgId).where('id', '=', teamId).executeTakeFirst();
+    const team = await db
+      .selectFrom('teams')
+      .select('id')
+      .where('org_id', '=', orgId)
+      .where('id', '=', teamId)
+      .executeTakeFirst();
     if (!team)
       throw new AppError('validation_failed', 'team_id: no such team in this organization', {
         errors: [{ path: 'team_id', message: 'no such team in this organization' }],
@@ -133,7 +137,8 @@ export function createAgentService(deps: AgentServiceDeps) {
             assertMayTouch(caller, 'agents:edit', patch.team_id);
             await assertTeam(caller.orgId, patch.team_id);
           }
-          if (patch.name && patch.name !== before.name && (await agents.byName(patch.name))) throw conflictName(patch.name);
+          if (patch.name && patch.name !== before.name && (await agents.byName(patch.name)))
+            throw conflictName(patch.name);
           const next: Partial<AgentsTable> = { updated_at: clock() };
           if (patch.name !== undefined) next.name = patch.name;
           if (patch.description !== undefined) next.description = patch.description;
@@ -187,7 +192,12 @@ export function createAgentService(deps: AgentServiceDeps) {
      * For ingestion: the agent named by id or name, registered on the spot when the org allows it
      * (the org setting auto_register_agents, on by default) so OTLP and SDK users see data at once.
      */
-    async resolveOrRegister(orgId: OrgId, actor: Actor, idOrName: string, environment: 'prod' | 'staging' | 'test' = 'prod') {
+    async resolveOrRegister(
+      orgId: OrgId,
+      actor: Actor,
+      idOrName: string,
+      environment: 'prod' | 'staging' | 'test' = 'prod',
+    ) {
       const row = await store.forOrg(orgId).find(idOrName);
       if (row) return toAgent(row, secretBox);
       const org = await db.selectFrom('orgs').select('settings').where('id', '=', orgId).executeTakeFirst();

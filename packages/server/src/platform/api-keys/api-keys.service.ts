@@ -100,7 +100,10 @@ export function createApiKeyService(deps: {
       const allowed = scopesAllowedForRole(caller.role, caller.scopes);
       const refused = body.scopes.filter((s) => !allowed.includes(s));
       if (refused.length)
-        throw new AppError('forbidden', `You cannot create a key with scope ${refused.join(', ')}: it would exceed your own rights.`);
+        throw new AppError(
+          'forbidden',
+          `You cannot create a key with scope ${refused.join(', ')}: it would exceed your own rights.`,
+        );
       const expiresAt = body.expires_at ? Date.parse(body.expires_at) : null;
       if (expiresAt !== null && expiresAt <= now())
         throw new AppError('validation_failed', 'expires_at must be in the future', {

@@ -14,8 +14,7 @@ export function createApiKeyStore(db: Kysely<Database>) {
             .insertInto('api_keys')
             .values({ ...row, org_id: orgId })
             .execute(),
-        list: () =>
-          exec.selectFrom('api_keys').selectAll().where('org_id', '=', orgId).orderBy('id', 'desc').execute(),
+        list: () => exec.selectFrom('api_keys').selectAll().where('org_id', '=', orgId).orderBy('id', 'desc').execute(),
         get: (id: string) =>
           exec.selectFrom('api_keys').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst(),
         revoke: (id: string, at: number) =>

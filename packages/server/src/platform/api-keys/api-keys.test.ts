@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestHub, type TestHub } from '../../testing/test-hub.ts';
 import { tenantIsolationSuite } from '../../testing/tenant-isolation.ts';
+import { createTestHub, type TestHub } from '../../testing/test-hub.ts';
 import { hashApiKey } from './api-key-format.ts';
 
 let t: TestHub;
@@ -17,18 +17,28 @@ describe('API keys', () => {
     expect(r.body.key).toMatch(/^ahk_[A-Za-z0-9]{43}$/);
     expect(r.body.prefix).toBe(r.body.key.slice(0, 12));
     expect(r.headers['cache-control']).toBe('no-store');
-    const row = await t.hub.ctx.db.db.selectFrom('api_keys').selectAll().where('id', '=', r.body.id).executeTakeFirstOrThrow();
+    const row = await t.hub.ctx.db.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('id', '=', r.body.id)
+      .executeTakeFirstOrThrow();
     expect(row.key_hash).toBe(hashApiKey(r.body.key));
     expect(JSON.stringify(row)).not.toContain(r.body.key);
     const list = await t.request('GET', '/v1/api-keys', { auth: a.apiKey });
     expect(list.text).not.toContain(r.body.key);
-    expect(list.body.data.find((k: { id: string }) => k.id === r.body.id)).toMatchObject({ name: 'ci', scopes: ['ingest'] });
+    expect(list.body.data.find((k: { id: string }) => k.id === r.body.id)).toMatchObject({
+      name: 'ci',
+      scopes: ['ingest'],
+    });
   });
 
   it('enforces scopes: read lists, cannot write; ingest cannot read keys', async () => {
     const a = await t.seedOrg();
-    const read = (await t.request('POST', '/v1/api-keys', { auth: a.apiKey, body: { name: 'r', scopes: ['read'] } })).body.key;
-    const ingest = (await t.request('POST', '/v1/api-keys', { auth: a.apiKey, body: { name: 'i', scopes: ['ingest'] } })).body.key;
+    const read = (await t.request('POST', '/v1/api-keys', { auth: a.apiKey, body: { name: 'r', scopes: ['read'] } }))
+      .body.key;
+    const ingest = (
+      await t.request('POST', '/v1/api-keys', { auth: a.apiKey, body: { name: 'i', scopes: ['ingest'] } })
+    ).body.key;
     expect((await t.request('GET', '/v1/agents', { auth: read })).status).toBe(200);
     const w = await t.request('POST', '/v1/agents', { auth: read, body: { name: 'n', environment: 'test' } });
     expect(w.status).toBe(403);
@@ -39,10 +49,14 @@ describe('API keys', () => {
 
   it('never lets a key mint a key with more rights than it has', async () => {
     const a = await t.seedOrg();
-    const admin = (await t.request('POST', '/v1/api-keys', { auth: a.apiKey, body: { name: 'adm', scopes: ['admin'] } })).body.key;
+    const admin = (
+      await t.request('POST', '/v1/api-keys', { auth: a.apiKey, body: { name: 'adm', scopes: ['admin'] } })
+    ).body.key;
     const up = await t.request('POST', '/v1/api-keys', { auth: admin, body: { name: 'x', scopes: ['full'] } });
     expect(up.status).toBe(403);
-    expect((await t.request('POST', '/v1/api-keys', { auth: admin, body: { name: 'x', scopes: ['read'] } })).status).toBe(201);
+    expect(
+      (await t.request('POST', '/v1/api-keys', { auth: admin, body: { name: 'x', scopes: ['read'] } })).status,
+    ).toBe(201);
   });
 
   it('revocation takes effect on the very next request, even after the key was cached', async () => {
@@ -62,12 +76,16 @@ describe('API keys', () => {
   it('a key revoked through one hub process stops working at once in another (control bus)', async () => {
     // Two processes share one database; revocation fans out by LISTEN/NOTIFY on PostgreSQL, and by
     // Redis pub/sub when REDIS_URL is set (the way to run several processes beside SQLite's single writer).
-    const shared: Record<string, string> = t.hub.ctx.db.dialect === 'postgres' ? {} : { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' };
+    const shared: Record<string, string> =
+      t.hub.ctx.db.dialect === 'postgres' ? {} : { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' };
     const one = await createTestHub(shared);
     const two = await createTestHub(shared, { shareWith: one });
     try {
       const a = await one.seedOrg();
-      const k = await one.request('POST', '/v1/api-keys', { auth: a.apiKey, body: { name: 'fan-out', scopes: ['read'] } });
+      const k = await one.request('POST', '/v1/api-keys', {
+        auth: a.apiKey,
+        body: { name: 'fan-out', scopes: ['read'] },
+      });
       expect((await two.request('GET', '/v1/agents', { auth: k.body.key })).status).toBe(200); // cached in process two
       expect((await one.request('DELETE', `/v1/api-keys/${k.body.id}`, { auth: a.apiKey })).status).toBe(200);
       let status = 0;

@@ -33,7 +33,21 @@ export function csvField(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-const CSV_COLUMNS = ['id', 'seq', 'at', 'actor_type', 'actor_id', 'actor_name', 'action', 'entity_type', 'entity_id', 'reason', 'changes', 'hash', 'prev_hash'];
+const CSV_COLUMNS = [
+  'id',
+  'seq',
+  'at',
+  'actor_type',
+  'actor_id',
+  'actor_name',
+  'action',
+  'entity_type',
+  'entity_id',
+  'reason',
+  'changes',
+  'hash',
+  'prev_hash',
+];
 
 export function registerAuditRoutes(appIn: FastifyInstance, ctx: HubContext) {
   const app = appIn.withTypeProvider<ZodTypeProvider>();
@@ -53,9 +67,16 @@ export function registerAuditRoutes(appIn: FastifyInstance, ctx: HubContext) {
         action: q.action,
       };
       if (q.format === 'json') {
-        const rows = await ctx.audit.list(orgId, { ...filter, beforeSeq: q.cursor ? Number(q.cursor) : undefined }, q.limit + 1);
+        const rows = await ctx.audit.list(
+          orgId,
+          { ...filter, beforeSeq: q.cursor ? Number(q.cursor) : undefined },
+          q.limit + 1,
+        );
         const page = rows.slice(0, q.limit);
-        return { data: page.map(toAuditEntry), next_cursor: rows.length > q.limit ? String(page[page.length - 1]!.seq) : null };
+        return {
+          data: page.map(toAuditEntry),
+          next_cursor: rows.length > q.limit ? String(page[page.length - 1]!.seq) : null,
+        };
       }
       // Export: the whole filtered log, oldest last (same order as the JSON pages), in chunks.
       const lines: string[] = q.format === 'csv' ? [CSV_COLUMNS.join(',')] : [];
@@ -67,7 +88,21 @@ export function registerAuditRoutes(appIn: FastifyInstance, ctx: HubContext) {
           else {
             const e = toAuditEntry(r);
             lines.push(
-              [e.id, e.seq, e.at, e.actor.type, e.actor.id, e.actor.name, e.action, e.entity_type, e.entity_id, e.reason, e.changes, e.hash, e.prev_hash]
+              [
+                e.id,
+                e.seq,
+                e.at,
+                e.actor.type,
+                e.actor.id,
+                e.actor.name,
+                e.action,
+                e.entity_type,
+                e.entity_id,
+                e.reason,
+                e.changes,
+                e.hash,
+                e.prev_hash,
+              ]
                 .map(csvField)
                 .join(','),
             );

@@ -106,8 +106,10 @@ export function createAuditStore(db: Kysely<Database>, dialect: Dialect) {
         for (const r of rows) {
           const seq = Number(r.seq);
           const { hash, ...rest } = r;
-          if (seq !== expectedSeq) return { ok: false, entries, head_hash: prev, broken_at_seq: expectedSeq, problem: 'missing entry' };
-          if (r.prev_hash !== prev) return { ok: false, entries, head_hash: prev, broken_at_seq: seq, problem: 'chain link broken' };
+          if (seq !== expectedSeq)
+            return { ok: false, entries, head_hash: prev, broken_at_seq: expectedSeq, problem: 'missing entry' };
+          if (r.prev_hash !== prev)
+            return { ok: false, entries, head_hash: prev, broken_at_seq: seq, problem: 'chain link broken' };
           if (entryHash({ ...rest, seq, at: Number(r.at) }) !== hash)
             return { ok: false, entries, head_hash: prev, broken_at_seq: seq, problem: 'entry was modified' };
           prev = hash;

@@ -1,6 +1,6 @@
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestHub, type TestHub } from '../../testing/test-hub.ts';
 
@@ -17,7 +17,9 @@ async function tamper(sqlText: string) {
     const file = new Database(join(t.config.dataDir, 'hub.db'));
     file.exec('DROP TRIGGER audit_log_no_update');
     file.exec(sqlText);
-    file.exec(`CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`);
+    file.exec(
+      `CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`,
+    );
     file.close();
   } else {
     const c = new pg.Client({ connectionString: t.config.databaseUrl });
@@ -45,7 +47,9 @@ describe('hub audit log', () => {
   it('is append-only: the database itself refuses updates and deletes', async () => {
     const a = await t.seedOrg();
     const db = t.hub.ctx.db.db;
-    await expect(db.updateTable('audit_log').set({ action: 'forged' }).where('org_id', '=', a.org.id).execute()).rejects.toThrow(/append-only/);
+    await expect(
+      db.updateTable('audit_log').set({ action: 'forged' }).where('org_id', '=', a.org.id).execute(),
+    ).rejects.toThrow(/append-only/);
     await expect(db.deleteFrom('audit_log').where('org_id', '=', a.org.id).execute()).rejects.toThrow(/append-only/);
   });
 
@@ -53,7 +57,9 @@ describe('hub audit log', () => {
     const a = await t.seedOrg();
     await t.request('POST', '/v1/agents', { auth: a.apiKey, body: { name: 'Victim', environment: 'prod' } });
     expect((await t.request('GET', '/v1/audit/verify', { auth: a.apiKey })).body.ok).toBe(true);
-    await tamper(`UPDATE audit_log SET actor_name = 'someone else' WHERE org_id = '${a.org.id}' AND action = 'agent.created'`);
+    await tamper(
+      `UPDATE audit_log SET actor_name = 'someone else' WHERE org_id = '${a.org.id}' AND action = 'agent.created'`,
+    );
     const v = await t.request('GET', '/v1/audit/verify', { auth: a.apiKey });
     expect(v.body.ok).toBe(false);
     expect(v.body.problem).toBe('entry was modified');
@@ -80,31 +86,44 @@ describe('hub audit log', () => {
 
   it('filters and exports as JSONL and CSV', async () => {
     const a = await t.seedOrg();
-    await t.request('POST', '/v1/agents', { auth: a.apiKey, body: { name: '=cmd|calc, "quoted"', environment: 'prod' } });
+    await t.request('POST', '/v1/agents', {
+      auth: a.apiKey,
+      body: { name: '=cmd|calc, "quoted"', environment: 'prod' },
+    });
     const agents = await t.request('GET', '/v1/audit?entity_type=agent', { auth: a.apiKey });
     expect(agents.body.data).toHaveLength(1);
     expect(agents.body.data[0].actor.type).toBe('api_key');
     const jsonl = await t.request('GET', '/v1/audit?format=jsonl', { auth: a.apiKey });
     expect(jsonl.headers['content-type']).toContain('application/x-ndjson');
-    const lines = jsonl.text.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = jsonl.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.some((l) => l.action === 'agent.created')).toBe(true);
     const csv = await t.request('GET', '/v1/audit?format=csv&entity_type=agent', { auth: a.apiKey });
     expect(csv.headers['content-type']).toContain('text/csv');
     const [header, row] = csv.text.trim().split('\n');
-    expect(header).toBe('id,seq,at,actor_type,actor_id,actor_name,action,entity_type,entity_id,reason,changes,hash,prev_hash');
+    expect(header).toBe(
+      'id,seq,at,actor_type,actor_id,actor_name,action,entity_type,entity_id,reason,changes,hash,prev_hash',
+    );
     expect(row).toContain('agent.created');
     // The agent name holds a quote and a comma: the changes cell is quoted, its quotes doubled.
     expect(row).toMatch(/,"\{""id"":""agt_/);
     expect(row).toContain(String.raw`""name"":""=cmd|calc, \""quoted\""""`);
-    const future = await t.request('GET', `/v1/audit?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, {
-      auth: a.apiKey,
-    });
+    const future = await t.request(
+      'GET',
+      `/v1/audit?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`,
+      {
+        auth: a.apiKey,
+      },
+    );
     expect(future.body.data).toHaveLength(0);
   });
 
   it('pages with a cursor', async () => {
     const a = await t.seedOrg();
-    for (let i = 0; i < 3; i++) await t.request('POST', '/v1/agents', { auth: a.apiKey, body: { name: `P${i}`, environment: 'prod' } });
+    for (let i = 0; i < 3; i++)
+      await t.request('POST', '/v1/agents', { auth: a.apiKey, body: { name: `P${i}`, environment: 'prod' } });
     const p1 = await t.request('GET', '/v1/audit?limit=2', { auth: a.apiKey });
     const p2 = await t.request('GET', `/v1/audit?limit=2&cursor=${p1.body.next_cursor}`, { auth: a.apiKey });
     expect(p2.body.data[0].seq).toBe(p1.body.data[1].seq - 1);

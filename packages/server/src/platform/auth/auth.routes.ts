@@ -2,9 +2,10 @@
  * Mounts Better Auth at /api/auth/*: Fastify parses the body (and enforces the size limit), then the
  * request is handed to Better Auth as a standard Request and its Response is copied back.
  */
+
+import type { ErrorCode } from '@agentops-hub/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { HubContext } from '../../context.ts';
-import type { ErrorCode } from '@agentops-hub/contracts';
 import { sendProblem } from '../error-handler.ts';
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {

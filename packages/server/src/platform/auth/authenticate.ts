@@ -7,8 +7,8 @@
  * member of answers 404, like any other resource of another org.
  */
 import type { FastifyRequest } from 'fastify';
-import type { ApiKeyService } from '../api-keys/api-keys.service.ts';
 import { looksLikeApiKey } from '../api-keys/api-key-format.ts';
+import type { ApiKeyService } from '../api-keys/api-keys.service.ts';
 import type { Caller, UserWithoutOrg } from '../caller.ts';
 import { AppError } from '../errors.ts';
 import { grantLevel } from '../rbac.ts';
@@ -82,7 +82,10 @@ export function createAuthenticator(deps: {
     if (cfg.permission) {
       const caller = request.caller;
       if (!caller || !grantLevel(caller.permissions, cfg.permission))
-        throw new AppError('forbidden', `This needs the permission ${cfg.permission}, which your role or key does not have.`);
+        throw new AppError(
+          'forbidden',
+          `This needs the permission ${cfg.permission}, which your role or key does not have.`,
+        );
     }
   };
 }

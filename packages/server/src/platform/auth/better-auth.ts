@@ -6,7 +6,7 @@
  * audited in the same transaction and scoped by the same org handles as every other resource.
  */
 import { createHmac } from 'node:crypto';
-import { betterAuth, type BetterAuthOptions } from 'better-auth';
+import { type BetterAuthOptions, betterAuth } from 'better-auth';
 import { getMigrations } from 'better-auth/db/migration';
 import { bearer, jwt, twoFactor } from 'better-auth/plugins';
 import type { Config } from '../../config.ts';

@@ -31,7 +31,8 @@ let queueSeq = 0;
 /** Each test uses its own queue names, so tests sharing the database never see each other's jobs. */
 const q = (name: string) => `${name}.${queueSeq++}`;
 
-const jobRow = (db: Db, id: string) => db.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+const jobRow = (db: Db, id: string) =>
+  db.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
 let db: Db;
 beforeAll(async () => {
@@ -60,7 +61,12 @@ describe('job runner', () => {
     expect(id).toMatch(/^job_/);
     expect(await jobs.runDue()).toBe(1);
     expect(seen).toEqual([{ payload: { to: 'ana', n: 1 }, attempt: 1 }]);
-    expect(await jobRow(db, id)).toMatchObject({ status: 'completed', attempts: 1, finished_at: now, locked_until: null });
+    expect(await jobRow(db, id)).toMatchObject({
+      status: 'completed',
+      attempts: 1,
+      finished_at: now,
+      locked_until: null,
+    });
     expect(await jobs.runDue()).toBe(0);
   });
 
@@ -140,7 +146,11 @@ describe('job runner', () => {
     });
     const id = await jobs.send(queue, {});
     await jobs.runDue();
-    expect(await jobRow(db, id)).toMatchObject({ status: 'queued', run_at: now + 123_456, last_error: 'receiver down' });
+    expect(await jobRow(db, id)).toMatchObject({
+      status: 'queued',
+      run_at: now + 123_456,
+      last_error: 'receiver down',
+    });
   });
 
   it('keeps jobs across a restart: a job sent before stopping runs in the next process', async () => {
@@ -224,7 +234,11 @@ describe('job runner', () => {
     const queue = q('lost');
     const id = await runner(db, () => t0).send(queue, {}, { maxAttempts: 1 });
     // Simulate the crash: the only attempt was claimed and its process died.
-    await db.db.updateTable('jobs').set({ status: 'running', attempts: 1, locked_until: t0 + 1000 }).where('id', '=', id).execute();
+    await db.db
+      .updateTable('jobs')
+      .set({ status: 'running', attempts: 1, locked_until: t0 + 1000 })
+      .where('id', '=', id)
+      .execute();
     const later = runner(db, () => t0 + 2000);
     let runs = 0;
     later.work(queue, async () => {
@@ -232,7 +246,10 @@ describe('job runner', () => {
     });
     await later.runDue();
     expect(runs).toBe(0);
-    expect(await jobRow(db, id)).toMatchObject({ status: 'failed', last_error: expect.stringMatching(/lease expired/) });
+    expect(await jobRow(db, id)).toMatchObject({
+      status: 'failed',
+      last_error: expect.stringMatching(/lease expired/),
+    });
   });
 
   it('enqueues a singleton key once', async () => {
@@ -316,9 +333,13 @@ describe('schedules', () => {
   it('computes the next run in the schedule timezone', () => {
     // 03:00 in Paris is 02:00 UTC in winter and 01:00 UTC in summer.
     const winter = Date.parse('2024-01-10T12:00:00Z');
-    expect(new Date(nextOccurrence('0 3 * * *', 'Europe/Paris', winter)).toISOString()).toBe('2024-01-11T02:00:00.000Z');
+    expect(new Date(nextOccurrence('0 3 * * *', 'Europe/Paris', winter)).toISOString()).toBe(
+      '2024-01-11T02:00:00.000Z',
+    );
     const summer = Date.parse('2024-07-10T12:00:00Z');
-    expect(new Date(nextOccurrence('0 3 * * *', 'Europe/Paris', summer)).toISOString()).toBe('2024-07-11T01:00:00.000Z');
+    expect(new Date(nextOccurrence('0 3 * * *', 'Europe/Paris', summer)).toISOString()).toBe(
+      '2024-07-11T01:00:00.000Z',
+    );
     expect(() => nextOccurrence('every blue moon', 'UTC', winter)).toThrow();
   });
 
@@ -334,7 +355,12 @@ describe('schedules', () => {
     });
     await first.schedule(name, '0 3 * * *', { timezone: 'Europe/Paris', queue, payload: { kind: 'retention' } });
     const due1 = Date.parse('2024-01-11T02:00:00Z');
-    expect(Number((await db.db.selectFrom('schedules').select('next_run_at').where('name', '=', name).executeTakeFirstOrThrow()).next_run_at)).toBe(due1);
+    expect(
+      Number(
+        (await db.db.selectFrom('schedules').select('next_run_at').where('name', '=', name).executeTakeFirstOrThrow())
+          .next_run_at,
+      ),
+    ).toBe(due1);
 
     expect(await first.runDue()).toBe(0);
     now = due1 + 1000;

@@ -129,7 +129,12 @@ export function createJobRunner(deps: JobRunnerDeps) {
   async function failAbandoned(t: number) {
     await db
       .updateTable('jobs')
-      .set({ status: 'failed', last_error: 'the worker stopped before finishing (lease expired)', finished_at: t, locked_until: null })
+      .set({
+        status: 'failed',
+        last_error: 'the worker stopped before finishing (lease expired)',
+        finished_at: t,
+        locked_until: null,
+      })
       .where('status', '=', 'running')
       .where('locked_until', '<', t)
       .where((eb) => eb('attempts', '>=', eb.ref('max_attempts')))
@@ -154,7 +159,11 @@ export function createJobRunner(deps: JobRunnerDeps) {
           .where((w) =>
             w.or([
               w.and([w('status', '=', 'queued'), w('run_at', '<=', t)]),
-              w.and([w('status', '=', 'running'), w('locked_until', '<', t), w('attempts', '<', w.ref('max_attempts'))]),
+              w.and([
+                w('status', '=', 'running'),
+                w('locked_until', '<', t),
+                w('attempts', '<', w.ref('max_attempts')),
+              ]),
             ]),
           );
         if (exclude.size) q = q.where('id', 'not in', [...exclude]);
@@ -171,7 +180,8 @@ export function createJobRunner(deps: JobRunnerDeps) {
     const worker = workers.get(row.queue)!;
     const attempt = Number(row.attempts);
     const maxAttempts = Number(row.max_attempts);
-    const fence = (q: any) => q.where('id', '=', row.id).where('status', '=', 'running').where('attempts', '=', attempt);
+    const fence = (q: any) =>
+      q.where('id', '=', row.id).where('status', '=', 'running').where('attempts', '=', attempt);
 
     // Long jobs keep their lease alive; a crashed process stops renewing and the lease runs out.
     const heartbeat = setInterval(
@@ -194,7 +204,9 @@ export function createJobRunner(deps: JobRunnerDeps) {
         isFinalAttempt: attempt >= maxAttempts,
         singletonKey: row.singleton_key,
       });
-      await fence(db.updateTable('jobs').set({ status: 'completed', finished_at: now(), locked_until: null, last_error: null })).execute();
+      await fence(
+        db.updateTable('jobs').set({ status: 'completed', finished_at: now(), locked_until: null, last_error: null }),
+      ).execute();
     } catch (err) {
       const message = errorText(err);
       if (attempt >= maxAttempts) {
@@ -331,7 +343,11 @@ export function createJobRunner(deps: JobRunnerDeps) {
         .onConflict((oc) => oc.column('name').doNothing())
         .executeTakeFirst();
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return;
-      const existing = await db.selectFrom('schedules').select(['cron', 'timezone']).where('name', '=', name).executeTakeFirst();
+      const existing = await db
+        .selectFrom('schedules')
+        .select(['cron', 'timezone'])
+        .where('name', '=', name)
+        .executeTakeFirst();
       const changed = !existing || existing.cron !== cron || existing.timezone !== timezone;
       await db
         .updateTable('schedules')

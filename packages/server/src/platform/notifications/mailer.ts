@@ -157,7 +157,9 @@ export function createMailer(deps: {
         if (mail.attachments?.length) {
           payload.attachments = mail.attachments.map((a) => ({
             filename: a.filename,
-            base64: Buffer.isBuffer(a.content) ? a.content.toString('base64') : Buffer.from(a.content).toString('base64'),
+            base64: Buffer.isBuffer(a.content)
+              ? a.content.toString('base64')
+              : Buffer.from(a.content).toString('base64'),
             ...(a.contentType ? { contentType: a.contentType } : {}),
           }));
         }

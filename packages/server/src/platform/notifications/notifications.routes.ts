@@ -6,7 +6,13 @@
  * by anyone), so scripts and the headless checks can watch what the hub announced; marking read and
  * preferences need a signed-in user and answer 403 to a key.
  */
-import { NotificationPreferencesSchema, NotificationSchema, NotificationTopics, PageQuery, pageOf } from '@agentops-hub/contracts';
+import {
+  NotificationPreferencesSchema,
+  NotificationSchema,
+  NotificationTopics,
+  PageQuery,
+  pageOf,
+} from '@agentops-hub/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -75,7 +81,10 @@ export function registerNotificationRoutes(app: FastifyInstance, ctx: Pick<HubCo
 
   r.post(
     '/v1/notifications/:id/read',
-    { schema: { tags, params: IdParams, response: { 200: NotificationSchema } }, config: { permission: 'notifications:read' } },
+    {
+      schema: { tags, params: IdParams, response: { 200: NotificationSchema } },
+      config: { permission: 'notifications:read' },
+    },
     async (request) => {
       const caller = callerOf(request);
       return ctx.notifications.markRead(caller.orgId, personOf(caller), request.params.id);

@@ -26,7 +26,12 @@ import type { Mailer } from './mailer.ts';
 import { createNotificationStore, type Recipient } from './notifications.store.ts';
 
 export type NotificationTopic = (typeof NotificationTopics)[number];
-const TOPICS: readonly NotificationTopic[] = ['budget_thresholds', 'policy_violations', 'ingestion_errors', 'approvals'];
+const TOPICS: readonly NotificationTopic[] = [
+  'budget_thresholds',
+  'policy_violations',
+  'ingestion_errors',
+  'approvals',
+];
 
 export interface NotificationPreferences {
   in_app: Record<NotificationTopic, boolean>;

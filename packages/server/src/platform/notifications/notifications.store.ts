@@ -38,12 +38,20 @@ export function createNotificationStore(db: Kysely<Database>) {
             : Promise.resolve([]),
 
         insertMany: async (rows: Omit<NotificationsTable, 'org_id'>[]) => {
-          if (rows.length) await exec.insertInto('notifications').values(rows.map((r) => ({ ...r, org_id: orgId }))).execute();
+          if (rows.length)
+            await exec
+              .insertInto('notifications')
+              .values(rows.map((r) => ({ ...r, org_id: orgId })))
+              .execute();
         },
 
         /** One person's notifications, newest first (ids sort by creation time). */
         listForUser: (userId: string, f: { unread: boolean; limit: number; cursor?: string }) => {
-          let q = exec.selectFrom('notifications').selectAll().where('org_id', '=', orgId).where('user_id', '=', userId);
+          let q = exec
+            .selectFrom('notifications')
+            .selectAll()
+            .where('org_id', '=', orgId)
+            .where('user_id', '=', userId);
           if (f.unread) q = q.where('read_at', 'is', null);
           if (f.cursor) q = q.where('id', '<', f.cursor);
           return q.orderBy('id', 'desc').limit(f.limit).execute();

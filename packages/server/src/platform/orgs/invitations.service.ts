@@ -22,7 +22,8 @@ export function createInvitationService(deps: OrgServiceDeps & { members: Member
     const inv = await store.invitationByTokenHash(hashToken(token));
     if (!inv) throw notFound('Invitation');
     if (inv.status !== 'pending') throw new AppError('conflict', `This invitation was already ${inv.status}.`);
-    if (Number(inv.expires_at) <= clock()) throw new AppError('conflict', 'This invitation has expired: ask for a new one.');
+    if (Number(inv.expires_at) <= clock())
+      throw new AppError('conflict', 'This invitation has expired: ask for a new one.');
     if (inv.email.toLowerCase() !== user.email.toLowerCase())
       throw new AppError('forbidden', `This invitation is for ${inv.email}; you are signed in as ${user.email}.`);
     return inv;

@@ -38,7 +38,13 @@ export function createMemberService(deps: OrgServiceDeps) {
     },
 
     /** Adds a user (used by invitation acceptance and headless init). Runs inside the caller's transaction. */
-    async add(trx: Parameters<typeof store.forOrg>[1], orgId: OrgId, userId: string, role: Role, teamId: string | null) {
+    async add(
+      trx: Parameters<typeof store.forOrg>[1],
+      orgId: OrgId,
+      userId: string,
+      role: Role,
+      teamId: string | null,
+    ) {
       const members = store.forOrg(orgId, trx);
       const existing = await members.memberByUser(userId);
       if (existing) return existing.id;

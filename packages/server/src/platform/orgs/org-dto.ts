@@ -1,7 +1,8 @@
 /** Row → wire mappers for orgs, members, teams and invitations. */
 import type { InvitationsTable, OrgsTable, TeamsTable } from '../../db/schema.ts';
 
-export const iso = (t: number | null | undefined) => (t === null || t === undefined ? null : new Date(Number(t)).toISOString());
+export const iso = (t: number | null | undefined) =>
+  t === null || t === undefined ? null : new Date(Number(t)).toISOString();
 
 export const DEFAULT_ORG_SETTINGS = { auto_register_agents: true, default_deny: false };
 
@@ -38,7 +39,13 @@ export function toMember(
 }
 
 export function toTeam(row: TeamsTable, memberIds: string[]) {
-  return { id: row.id, name: row.name, description: row.description, member_ids: memberIds, created_at: iso(row.created_at)! };
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    member_ids: memberIds,
+    created_at: iso(row.created_at)!,
+  };
 }
 
 export function toInvitation(row: InvitationsTable, now: number) {

@@ -51,10 +51,14 @@ export function registerOrgRoutes(appIn: FastifyInstance, ctx: HubContext) {
     };
   });
 
-  app.post('/v1/orgs', { config: { auth: 'user' }, schema: { body: CreateOrgBody, tags: ['orgs'] } }, async (req, reply) => {
-    const org = await orgs.create(sessionUserOf(req), req.body);
-    return reply.status(201).send(org);
-  });
+  app.post(
+    '/v1/orgs',
+    { config: { auth: 'user' }, schema: { body: CreateOrgBody, tags: ['orgs'] } },
+    async (req, reply) => {
+      const org = await orgs.create(sessionUserOf(req), req.body);
+      return reply.status(201).send(org);
+    },
+  );
   app.get('/v1/orgs', { config: { auth: 'user' }, schema: { tags: ['orgs'] } }, async (req) => {
     const user = sessionUserOf(req);
     return {
@@ -73,8 +77,10 @@ export function registerOrgRoutes(appIn: FastifyInstance, ctx: HubContext) {
   app.get('/v1/org', { config: { permission: 'org:read' }, schema: { tags: ['orgs'] } }, async (req) =>
     orgs.get(callerOf(req).orgId),
   );
-  app.patch('/v1/org', { config: { permission: 'org:update' }, schema: { body: UpdateOrgBody, tags: ['orgs'] } }, async (req) =>
-    orgs.update(callerOf(req), req.body),
+  app.patch(
+    '/v1/org',
+    { config: { permission: 'org:update' }, schema: { body: UpdateOrgBody, tags: ['orgs'] } },
+    async (req) => orgs.update(callerOf(req), req.body),
   );
   app.get('/v1/org/plan', { config: { permission: 'org:read' }, schema: { tags: ['orgs'] } }, async (req) => {
     const org = await orgs.get(callerOf(req).orgId);
@@ -84,7 +90,11 @@ export function registerOrgRoutes(appIn: FastifyInstance, ctx: HubContext) {
     '/v1/org/features/:flag',
     {
       config: { permission: 'org:update' },
-      schema: { params: z.object({ flag: z.string() }), body: z.object({ enabled: z.boolean().nullable() }), tags: ['orgs'] },
+      schema: {
+        params: z.object({ flag: z.string() }),
+        body: z.object({ enabled: z.boolean().nullable() }),
+        tags: ['orgs'],
+      },
     },
     async (req) => {
       await ctx.plans.setFlag(callerOf(req).orgId, req.params.flag, req.body.enabled);
@@ -103,7 +113,10 @@ export function registerOrgRoutes(appIn: FastifyInstance, ctx: HubContext) {
   );
   app.patch(
     '/v1/members/:id',
-    { config: { permission: 'members:manage' }, schema: { params: IdParams, body: UpdateMemberBody, tags: ['members'] } },
+    {
+      config: { permission: 'members:manage' },
+      schema: { params: IdParams, body: UpdateMemberBody, tags: ['members'] },
+    },
     async (req) => orgs.members.setRole(callerOf(req), req.params.id, req.body.role),
   );
   app.delete(
@@ -115,10 +128,14 @@ export function registerOrgRoutes(appIn: FastifyInstance, ctx: HubContext) {
     },
   );
 
-  app.get('/v1/invitations', { config: { permission: 'members:read' }, schema: { tags: ['members'] } }, async (req) => ({
-    data: await orgs.invitations.list(callerOf(req).orgId),
-    next_cursor: null,
-  }));
+  app.get(
+    '/v1/invitations',
+    { config: { permission: 'members:read' }, schema: { tags: ['members'] } },
+    async (req) => ({
+      data: await orgs.invitations.list(callerOf(req).orgId),
+      next_cursor: null,
+    }),
+  );
   app.post(
     '/v1/invitations',
     { config: { permission: 'members:manage' }, schema: { body: CreateInvitationBody, tags: ['members'] } },

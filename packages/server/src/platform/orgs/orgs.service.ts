@@ -70,7 +70,9 @@ export function createOrgService(deps: OrgServiceDeps) {
       const memberId = newId('mem', t);
       await db.transaction().execute(async (trx) => {
         await store.insertOrg(trx, row);
-        await store.forOrg(orgId, trx).insertMember({ id: memberId, user_id: user.userId, role: 'owner', created_at: t });
+        await store
+          .forOrg(orgId, trx)
+          .insertMember({ id: memberId, user_id: user.userId, role: 'owner', created_at: t });
         await store.setActiveOrg(trx, user.userId, row.id);
         const actor = { type: 'user' as const, id: user.userId, name: user.email };
         await audit.append(trx, orgId, {
@@ -148,4 +150,3 @@ export function createOrgService(deps: OrgServiceDeps) {
   return { ...service, members, invitations };
 }
 export type OrgService = ReturnType<typeof createOrgService>;
-

@@ -111,7 +111,12 @@ export function createOrgStore(db: Kysely<Database>) {
         listInvitations: () =>
           exec.selectFrom('invitations').selectAll().where('org_id', '=', orgId).orderBy('id', 'desc').execute(),
         getInvitation: (id: string) =>
-          exec.selectFrom('invitations').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst(),
+          exec
+            .selectFrom('invitations')
+            .selectAll()
+            .where('org_id', '=', orgId)
+            .where('id', '=', id)
+            .executeTakeFirst(),
         insertInvitation: (row: Omit<InvitationsTable, 'org_id'>) =>
           exec
             .insertInto('invitations')
@@ -150,9 +155,20 @@ export function createOrgStore(db: Kysely<Database>) {
     invitationByTokenHash: (hash: string) =>
       db.selectFrom('invitations').selectAll().where('token_hash', '=', hash).executeTakeFirst(),
     userByEmail: (email: string) =>
-      db.selectFrom('auth_user').select(['id', 'email', 'name']).where('email', '=', email.toLowerCase()).executeTakeFirst(),
+      db
+        .selectFrom('auth_user')
+        .select(['id', 'email', 'name'])
+        .where('email', '=', email.toLowerCase())
+        .executeTakeFirst(),
     countUsers: async () =>
-      Number((await db.selectFrom('auth_user').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n),
+      Number(
+        (
+          await db
+            .selectFrom('auth_user')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      ),
   };
 }
 export type OrgStore = ReturnType<typeof createOrgStore>;

@@ -17,7 +17,11 @@ export function signPayload(secret: string, rawBody: string | Buffer): string {
 }
 
 /** Whether `header` is the signature of `rawBody` under `secret`, compared in constant time. */
-export function verifySignature(secret: string, rawBody: string | Buffer, header: string | string[] | undefined | null): boolean {
+export function verifySignature(
+  secret: string,
+  rawBody: string | Buffer,
+  header: string | string[] | undefined | null,
+): boolean {
   if (typeof header !== 'string') return false;
   const expected = Buffer.from(signPayload(secret, rawBody));
   const given = Buffer.from(header.trim());

@@ -87,7 +87,13 @@ export function renderBody(
     const text = body ? `*${slackEscape(title)}*\n${slackEscape(body)}` : `*${slackEscape(title)}*`;
     return JSON.stringify({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
   }
-  return JSON.stringify({ id: d.id, event: d.event, created_at: new Date(d.createdAt).toISOString(), org_id: d.orgId, data: d.data });
+  return JSON.stringify({
+    id: d.id,
+    event: d.event,
+    created_at: new Date(d.createdAt).toISOString(),
+    org_id: d.orgId,
+    data: d.data,
+  });
 }
 
 function describeFailure(err: unknown, timeoutMs: number): string {

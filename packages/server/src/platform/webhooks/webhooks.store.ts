@@ -17,8 +17,7 @@ export function createWebhookStore(db: Kysely<Database>) {
             .insertInto('webhooks')
             .values({ ...row, org_id: orgId })
             .execute(),
-        list: () =>
-          exec.selectFrom('webhooks').selectAll().where('org_id', '=', orgId).orderBy('id', 'desc').execute(),
+        list: () => exec.selectFrom('webhooks').selectAll().where('org_id', '=', orgId).orderBy('id', 'desc').execute(),
         listActive: () =>
           exec.selectFrom('webhooks').selectAll().where('org_id', '=', orgId).where('active', '=', 1).execute(),
         get: (id: string) =>
@@ -40,12 +39,7 @@ export function createWebhookStore(db: Kysely<Database>) {
             .where('id', '=', id)
             .executeTakeFirst(),
         updateDelivery: (id: string, set: Partial<Omit<WebhookDeliveriesTable, 'id' | 'org_id' | 'webhook_id'>>) =>
-          exec
-            .updateTable('webhook_deliveries')
-            .set(set)
-            .where('org_id', '=', orgId)
-            .where('id', '=', id)
-            .execute(),
+          exec.updateTable('webhook_deliveries').set(set).where('org_id', '=', orgId).where('id', '=', id).execute(),
         /** Newest first; `cursor` is the last id of the previous page. */
         listDeliveries: (webhookId: string, limit: number, cursor?: string) => {
           let q = exec

@@ -5,8 +5,8 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { trustedOrgId } from '../caller.ts';
 import { createTestHub, type TestHub } from '../../testing/test-hub.ts';
+import { trustedOrgId } from '../caller.ts';
 import { signPayload, verifySignature } from './webhook-signature.ts';
 
 interface Received {
@@ -83,10 +83,18 @@ describe('webhooks API', () => {
     const a = await t.seedOrg();
     const created = await t.request('POST', '/v1/webhooks', {
       auth: a.apiKey,
-      body: { url: `${base}${newPath()}`, events: ['approval.requested', 'budget.threshold'], description: 'ops channel' },
+      body: {
+        url: `${base}${newPath()}`,
+        events: ['approval.requested', 'budget.threshold'],
+        description: 'ops channel',
+      },
     });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ format: 'json', active: true, events: ['approval.requested', 'budget.threshold'] });
+    expect(created.body).toMatchObject({
+      format: 'json',
+      active: true,
+      events: ['approval.requested', 'budget.threshold'],
+    });
     expect(created.body.id).toMatch(/^whk_/);
     const secret = created.body.secret as string;
     expect(secret).toMatch(/^whsec_/);
@@ -97,7 +105,11 @@ describe('webhooks API', () => {
     expect(list.text).not.toContain(secret);
     expect(list.body.data[0]).not.toHaveProperty('secret');
 
-    const stored = await t.hub.ctx.db.db.selectFrom('webhooks').select('secret').where('id', '=', created.body.id).executeTakeFirstOrThrow();
+    const stored = await t.hub.ctx.db.db
+      .selectFrom('webhooks')
+      .select('secret')
+      .where('id', '=', created.body.id)
+      .executeTakeFirstOrThrow();
     expect(stored.secret).not.toContain(secret);
     expect(t.hub.ctx.secretBox.open(stored.secret)).toBe(secret);
 
@@ -105,14 +117,19 @@ describe('webhooks API', () => {
     expect(del.status).toBe(204);
     expect((await t.request('GET', '/v1/webhooks', { auth: a.apiKey })).body.data).toEqual([]);
 
-    const audit = await t.request('GET', `/v1/audit?entity_type=webhook&entity_id=${created.body.id}`, { auth: a.apiKey });
+    const audit = await t.request('GET', `/v1/audit?entity_type=webhook&entity_id=${created.body.id}`, {
+      auth: a.apiKey,
+    });
     expect(audit.body.data.map((e: { action: string }) => e.action)).toEqual(['webhook.deleted', 'webhook.created']);
     expect(audit.text).not.toContain(secret);
   });
 
   it('refuses a bad URL or an unknown event, naming the field', async () => {
     const a = await t.seedOrg();
-    const bad = await t.request('POST', '/v1/webhooks', { auth: a.apiKey, body: { url: 'ftp://example.test', events: ['nope'] } });
+    const bad = await t.request('POST', '/v1/webhooks', {
+      auth: a.apiKey,
+      body: { url: 'ftp://example.test', events: ['nope'] },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('validation_failed');
     const paths = bad.body.errors.map((e: { path: string }) => e.path);
@@ -123,7 +140,10 @@ describe('webhooks API', () => {
   it("answers 404 for another org's webhook, and never lists it", async () => {
     const a = await t.seedOrg();
     const b = await t.seedOrg();
-    const hook = await t.request('POST', '/v1/webhooks', { auth: a.apiKey, body: { url: `${base}${newPath()}`, events: ['agent.paused'] } });
+    const hook = await t.request('POST', '/v1/webhooks', {
+      auth: a.apiKey,
+      body: { url: `${base}${newPath()}`, events: ['agent.paused'] },
+    });
     for (const [method, url] of [
       ['DELETE', `/v1/webhooks/${hook.body.id}`],
       ['GET', `/v1/webhooks/${hook.body.id}/deliveries`],
@@ -139,8 +159,14 @@ describe('webhooks API', () => {
 
   it('lets only integrations:manage create webhooks (a read-scoped key cannot)', async () => {
     const a = await t.seedOrg();
-    const readKey = await t.request('POST', '/v1/api-keys', { auth: a.apiKey, body: { name: 'reader', scopes: ['read'] } });
-    const r = await t.request('POST', '/v1/webhooks', { auth: readKey.body.key, body: { url: `${base}/x`, events: ['agent.paused'] } });
+    const readKey = await t.request('POST', '/v1/api-keys', {
+      auth: a.apiKey,
+      body: { name: 'reader', scopes: ['read'] },
+    });
+    const r = await t.request('POST', '/v1/webhooks', {
+      auth: readKey.body.key,
+      body: { url: `${base}/x`, events: ['agent.paused'] },
+    });
     expect(r.status).toBe(403);
     expect((await t.request('GET', '/v1/webhooks', { auth: readKey.body.key })).status).toBe(200);
   });
@@ -185,7 +211,13 @@ describe('webhook deliveries', () => {
     expect(list.status).toBe(200);
     expect(list.body.data).toHaveLength(1);
     const pending = list.body.data[0];
-    expect(pending).toMatchObject({ id: deliveryId, status: 'pending', attempts: 1, response_status: 500, delivered_at: null });
+    expect(pending).toMatchObject({
+      id: deliveryId,
+      status: 'pending',
+      attempts: 1,
+      response_status: 500,
+      delivered_at: null,
+    });
     expect(pending.last_error).toMatch(/HTTP 500/);
     const wait = Date.parse(pending.next_attempt_at) - clock();
     expect(wait).toBeGreaterThan(20_000); // backoff, not an immediate hammering
@@ -203,7 +235,13 @@ describe('webhook deliveries', () => {
     expect(mine()[1]!.headers['x-hub-signature-256']).toBe(first.headers['x-hub-signature-256']);
 
     list = await t.request('GET', `/v1/webhooks/${hook.body.id}/deliveries`, { auth: a.apiKey });
-    expect(list.body.data[0]).toMatchObject({ status: 'delivered', attempts: 2, response_status: 200, last_error: null, next_attempt_at: null });
+    expect(list.body.data[0]).toMatchObject({
+      status: 'delivered',
+      attempts: 2,
+      response_status: 200,
+      last_error: null,
+      next_attempt_at: null,
+    });
     expect(list.body.data[0].delivered_at).not.toBeNull();
   });
 
@@ -212,7 +250,12 @@ describe('webhook deliveries', () => {
     const path = newPath();
     await t.request('POST', '/v1/webhooks', {
       auth: a.apiKey,
-      body: { url: `${base}${path}`, events: ['approval.requested'], format: 'slack', secret: 'whsec_slack_secret_123' },
+      body: {
+        url: `${base}${path}`,
+        events: ['approval.requested'],
+        format: 'slack',
+        secret: 'whsec_slack_secret_123',
+      },
     });
     await t.hub.ctx.webhooks.emit(trustedOrgId(a.org.id), 'approval.requested', {
       title: 'PayBot asks to send $500 to <Acme & Co>',
@@ -229,7 +272,10 @@ describe('webhook deliveries', () => {
     const a = await t.seedOrg();
     const path = newPath();
     receiver.script.set(path, [503]);
-    const hook = await t.request('POST', '/v1/webhooks', { auth: a.apiKey, body: { url: `${base}${path}`, events: ['ingestion.error'] } });
+    const hook = await t.request('POST', '/v1/webhooks', {
+      auth: a.apiKey,
+      body: { url: `${base}${path}`, events: ['ingestion.error'] },
+    });
     const [id] = await t.hub.ctx.webhooks.emit(trustedOrgId(a.org.id), 'ingestion.error', { title: 'bad batch' });
     for (let i = 0; i < 8; i++) {
       await jobs().runDue();
@@ -237,7 +283,13 @@ describe('webhook deliveries', () => {
     }
     expect(receiver.received.filter((r) => r.path === path)).toHaveLength(6);
     const list = await t.request('GET', `/v1/webhooks/${hook.body.id}/deliveries`, { auth: a.apiKey });
-    expect(list.body.data[0]).toMatchObject({ id, status: 'failed', attempts: 6, response_status: 503, next_attempt_at: null });
+    expect(list.body.data[0]).toMatchObject({
+      id,
+      status: 'failed',
+      attempts: 6,
+      response_status: 503,
+      next_attempt_at: null,
+    });
   });
 
   it('records a network failure (nothing listening) as a retryable error', async () => {
@@ -245,7 +297,10 @@ describe('webhook deliveries', () => {
     const closed = startReceiver();
     const url = await closed.listen();
     await closed.close(); // the port is now refused
-    const hook = await t.request('POST', '/v1/webhooks', { auth: a.apiKey, body: { url: `${url}/gone`, events: ['kill_switch.changed'] } });
+    const hook = await t.request('POST', '/v1/webhooks', {
+      auth: a.apiKey,
+      body: { url: `${url}/gone`, events: ['kill_switch.changed'] },
+    });
     await t.hub.ctx.webhooks.emit(trustedOrgId(a.org.id), 'kill_switch.changed', { title: 'Kill switch on' });
     await jobs().runDue();
     const list = await t.request('GET', `/v1/webhooks/${hook.body.id}/deliveries`, { auth: a.apiKey });
@@ -256,7 +311,10 @@ describe('webhook deliveries', () => {
   it('emits inside the caller transaction: a rollback sends nothing', async () => {
     const a = await t.seedOrg();
     const path = newPath();
-    await t.request('POST', '/v1/webhooks', { auth: a.apiKey, body: { url: `${base}${path}`, events: ['policy.violation'] } });
+    await t.request('POST', '/v1/webhooks', {
+      auth: a.apiKey,
+      body: { url: `${base}${path}`, events: ['policy.violation'] },
+    });
     await expect(
       t.hub.ctx.db.db.transaction().execute(async (trx) => {
         await t.hub.ctx.webhooks.emit(trustedOrgId(a.org.id), 'policy.violation', { title: 'x' }, { exec: trx });
@@ -270,7 +328,10 @@ describe('webhook deliveries', () => {
   it('POST /v1/webhooks/:id/test sends one signed test event now and answers the outcome', async () => {
     const a = await t.seedOrg();
     const okPath = newPath();
-    const ok = await t.request('POST', '/v1/webhooks', { auth: a.apiKey, body: { url: `${base}${okPath}`, events: ['report.delivered'] } });
+    const ok = await t.request('POST', '/v1/webhooks', {
+      auth: a.apiKey,
+      body: { url: `${base}${okPath}`, events: ['report.delivered'] },
+    });
     const res = await t.request('POST', `/v1/webhooks/${ok.body.id}/test`, { auth: a.apiKey });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ event: 'webhook.test', status: 'delivered', attempts: 1, response_status: 200 });
@@ -280,7 +341,10 @@ describe('webhook deliveries', () => {
 
     const badPath = newPath();
     receiver.script.set(badPath, [404]);
-    const bad = await t.request('POST', '/v1/webhooks', { auth: a.apiKey, body: { url: `${base}${badPath}`, events: ['report.delivered'] } });
+    const bad = await t.request('POST', '/v1/webhooks', {
+      auth: a.apiKey,
+      body: { url: `${base}${badPath}`, events: ['report.delivered'] },
+    });
     const failed = await t.request('POST', `/v1/webhooks/${bad.body.id}/test`, { auth: a.apiKey });
     expect(failed.body).toMatchObject({ status: 'failed', response_status: 404 });
     expect(failed.body.last_error).toMatch(/HTTP 404: receiver says no/);
@@ -289,7 +353,10 @@ describe('webhook deliveries', () => {
   it('pages deliveries newest first with a cursor', async () => {
     const a = await t.seedOrg();
     const path = newPath();
-    const hook = await t.request('POST', '/v1/webhooks', { auth: a.apiKey, body: { url: `${base}${path}`, events: ['agent.paused'] } });
+    const hook = await t.request('POST', '/v1/webhooks', {
+      auth: a.apiKey,
+      body: { url: `${base}${path}`, events: ['agent.paused'] },
+    });
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
       ids.push(...(await t.hub.ctx.webhooks.emit(trustedOrgId(a.org.id), 'agent.paused', { title: `pause ${i}` })));
@@ -298,7 +365,9 @@ describe('webhook deliveries', () => {
     const p1 = await t.request('GET', `/v1/webhooks/${hook.body.id}/deliveries?limit=2`, { auth: a.apiKey });
     expect(p1.body.data.map((d: { id: string }) => d.id)).toEqual([ids[2], ids[1]]);
     expect(p1.body.next_cursor).toBe(ids[1]);
-    const p2 = await t.request('GET', `/v1/webhooks/${hook.body.id}/deliveries?limit=2&cursor=${p1.body.next_cursor}`, { auth: a.apiKey });
+    const p2 = await t.request('GET', `/v1/webhooks/${hook.body.id}/deliveries?limit=2&cursor=${p1.body.next_cursor}`, {
+      auth: a.apiKey,
+    });
     expect(p2.body.data.map((d: { id: string }) => d.id)).toEqual([ids[0]]);
     expect(p2.body.next_cursor).toBeNull();
   });
