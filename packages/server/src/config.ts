@@ -29,7 +29,7 @@ const EnvSchema = z.object({
   HUB_AUTH_SECRET: z.string().min(32).optional(),
   HUB_INIT_ORG_NAME: z.string().min(1).optional(),
   HUB_INIT_USER_EMAIL: z.string().email().optional(),
-  HUB_INIT_USER_PASSWORD: z.string().min(8).optional(),
+  HUB_INIT_USER_PASSWORD: z.string().min(10, 'at least 10 characters').optional(),
   HUB_INIT_API_KEY: z
     .string()
     .regex(/^ahk_[A-Za-z0-9_-]{32,}$/, 'must look like ahk_ followed by at least 32 letters or digits')

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../../db/database.ts';
 import { migrateHub } from '../../db/migrate.ts';
-import { createTestDatabase } from '../../testing/test-db.ts';
+import { createTestDatabase, testDialect } from '../../testing/test-db.ts';
 import { backoffMs, createJobRunner, type JobRunner, nextOccurrence, RetryAt } from './job-runner.ts';
 
 const log = pino({ level: 'silent' });
@@ -50,6 +50,7 @@ afterAll(async () => {
 
 describe('job runner', () => {
   it('runs a job with its payload and marks it completed', async () => {
+    expect(db.dialect).toBe(testDialect()); // the suite really runs on the dialect it was asked for
     const now = 1_700_000_000_000;
     const jobs = runner(db, () => now);
     const queue = q('hello');

@@ -21,7 +21,7 @@
  */
 import { Cron } from 'croner';
 import type { FastifyBaseLogger } from 'fastify';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Kysely, Transaction, Updateable } from 'kysely';
 import type { Db } from '../../db/database.ts';
 import { newId } from '../../db/ids.ts';
 import type { Database, JobsTable } from '../../db/schema.ts';
@@ -180,15 +180,21 @@ export function createJobRunner(deps: JobRunnerDeps) {
     const worker = workers.get(row.queue)!;
     const attempt = Number(row.attempts);
     const maxAttempts = Number(row.max_attempts);
-    const fence = (q: any) =>
-      q.where('id', '=', row.id).where('status', '=', 'running').where('attempts', '=', attempt);
+    const fenced = (set: Updateable<JobsTable>) =>
+      db
+        .updateTable('jobs')
+        .set(set)
+        .where('id', '=', row.id)
+        .where('status', '=', 'running')
+        .where('attempts', '=', attempt)
+        .execute();
 
     // Long jobs keep their lease alive; a crashed process stops renewing and the lease runs out.
     const heartbeat = setInterval(
       () => {
-        fence(db.updateTable('jobs').set({ locked_until: now() + worker.leaseMs }))
-          .execute()
-          .catch((err: unknown) => log.warn({ err, jobId: row.id }, 'job lease renewal failed'));
+        fenced({ locked_until: now() + worker.leaseMs }).catch((err: unknown) =>
+          log.warn({ err, jobId: row.id }, 'job lease renewal failed'),
+        );
       },
       Math.max(1000, Math.floor(worker.leaseMs / 2)),
     );
@@ -204,22 +210,16 @@ export function createJobRunner(deps: JobRunnerDeps) {
         isFinalAttempt: attempt >= maxAttempts,
         singletonKey: row.singleton_key,
       });
-      await fence(
-        db.updateTable('jobs').set({ status: 'completed', finished_at: now(), locked_until: null, last_error: null }),
-      ).execute();
+      await fenced({ status: 'completed', finished_at: now(), locked_until: null, last_error: null });
     } catch (err) {
       const message = errorText(err);
       if (attempt >= maxAttempts) {
         log.error({ err, jobId: row.id, queue: row.queue, attempt }, 'job failed for good');
-        await fence(
-          db.updateTable('jobs').set({ status: 'failed', finished_at: now(), locked_until: null, last_error: message }),
-        ).execute();
+        await fenced({ status: 'failed', finished_at: now(), locked_until: null, last_error: message });
       } else {
         const runAt = err instanceof RetryAt ? err.runAt : now() + backoffMs(attempt, retryBaseMs, retryMaxMs);
         log.warn({ jobId: row.id, queue: row.queue, attempt, runAt, error: message }, 'job failed, will retry');
-        await fence(
-          db.updateTable('jobs').set({ status: 'queued', run_at: runAt, locked_until: null, last_error: message }),
-        ).execute();
+        await fenced({ status: 'queued', run_at: runAt, locked_until: null, last_error: message });
       }
     } finally {
       clearInterval(heartbeat);

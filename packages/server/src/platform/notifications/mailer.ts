@@ -88,7 +88,7 @@ export function createMailer(deps: {
     async (job, ctx) => {
       const row = await db.selectFrom('email_outbox').selectAll().where('id', '=', job.id).executeTakeFirst();
       // Already sent (a retry after a crash between SMTP and the status write) or deleted with its org.
-      if (!row || row.status !== 'queued') return;
+      if (row?.status !== 'queued') return;
       if (!deps.config.smtp.url) {
         await db.updateTable('email_outbox').set({ status: 'kept' }).where('id', '=', row.id).execute();
         return;

@@ -153,7 +153,7 @@ export function createWebhookService(deps: {
       // A system job: the org comes from the job that emit() wrote, not from a request.
       const hooks = store.forOrg(trustedOrgId(payload.orgId));
       const delivery = await hooks.getDelivery(payload.deliveryId);
-      if (!delivery || delivery.status !== 'pending') return; // webhook deleted, or already done
+      if (delivery?.status !== 'pending') return; // webhook deleted, or already done
       const hook = await hooks.get(delivery.webhook_id);
       if (!hook) return;
       const result = await attempt(hook, delivery);
