@@ -3,3 +3,4 @@ export * from './common.ts';
 export * from './orgs.ts';
 export * from './platform.ts';
 export * from './rbac.ts';
+export * from './ingestion.ts';

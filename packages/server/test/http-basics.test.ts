@@ -1,5 +1,6 @@
 /** The HTTP surface every user meets: problem+json errors, limits, headers, health, metrics, OpenAPI. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redactUrl } from '../src/app.ts';
 import { createTestHub, type TestHub } from '../src/testing/test-hub.ts';
 
 let t: TestHub;
@@ -80,6 +81,18 @@ describe('service endpoints', () => {
       body: { name: 'csrf', environment: 'test' },
     });
     expect(r.status).toBe(403);
+  });
+});
+
+describe('logs', () => {
+  it('never carry one-time tokens from URLs', () => {
+    expect(redactUrl('/api/auth/reset-password/abc123?callbackURL=%2Freset')).toBe(
+      '/api/auth/reset-password/[redacted]?callbackURL=[redacted]',
+    );
+    expect(redactUrl('/api/auth/verify-email?token=eyJhbGci.x.y&callbackURL=/')).toBe(
+      '/api/auth/verify-email?token=[redacted]&callbackURL=[redacted]',
+    );
+    expect(redactUrl('/v1/agents?tag=x')).toBe('/v1/agents?tag=x');
   });
 });
 

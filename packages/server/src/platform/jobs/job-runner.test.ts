@@ -210,23 +210,34 @@ describe('job runner', () => {
     );
     expect(await b.runDue()).toBe(0);
 
-    // After the lease, a worker in another process takes it over.
+    // After the lease, a worker in another process takes it over (and is still working on it).
     const c = runner(connect(), () => t0 + leaseMs + 1);
-    c.work(
-      queue,
-      async (_p, job) => {
-        bAttempts.push(job.attempt);
-        throw new Error('C failed');
-      },
-      { leaseMs },
+    let failC!: () => void;
+    const cStarted = new Promise<void>((started) =>
+      c.work(
+        queue,
+        (_p, job) =>
+          new Promise<void>((_resolve, reject) => {
+            bAttempts.push(job.attempt);
+            failC = () => reject(new Error('C failed'));
+            started();
+          }),
+        { leaseMs },
+      ),
     );
-    expect(await c.runDue()).toBe(1);
+    const cRun = c.runDue();
+    await cStarted;
     expect(bAttempts).toEqual([2]);
-    expect(await jobRow(db, id)).toMatchObject({ status: 'queued', attempts: 2, last_error: 'C failed' });
+    expect(await jobRow(db, id)).toMatchObject({ status: 'running', attempts: 2 });
 
-    // A finally answers "done": it lost the job, so its answer must not overwrite the newer attempt.
+    // A finally answers "done" while C holds the job: A lost it, so its answer must change nothing.
     releaseA();
     await aRun;
+    expect(await jobRow(db, id)).toMatchObject({ status: 'running', attempts: 2, finished_at: null });
+
+    // C's outcome is the one recorded.
+    failC();
+    expect(await cRun).toBe(1);
     expect(await jobRow(db, id)).toMatchObject({ status: 'queued', attempts: 2, last_error: 'C failed' });
   });
 
