@@ -94,7 +94,10 @@ export const IngestRunBody = z.object({
   usage: Usage.optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
   tags: z.array(z.string().max(64)).max(50).optional(),
-  events: z.array(IngestEvent.omit({ run_id: true }).extend({ run_id: ClientId.optional() })).max(1000).optional(),
+  events: z
+    .array(IngestEvent.omit({ run_id: true }).extend({ run_id: ClientId.optional() }))
+    .max(1000)
+    .optional(),
 });
 export type IngestRunBody = z.infer<typeof IngestRunBody>;
 
@@ -104,7 +107,9 @@ export const IngestEventsBody = z.object({ events: z.array(z.unknown()).max(1000
 export const IngestRunResult = z.object({ run_id: z.string(), events_accepted: z.number().int() });
 export const IngestEventsResult = z.object({
   accepted: z.number().int(),
-  rejected: z.array(z.object({ index: z.number().int(), errors: z.array(z.object({ path: z.string(), message: z.string() })) })),
+  rejected: z.array(
+    z.object({ index: z.number().int(), errors: z.array(z.object({ path: z.string(), message: z.string() })) }),
+  ),
 });
 
 export const RunSchema = z.object({

@@ -17,6 +17,9 @@ import {
 import type { Config } from './config.ts';
 import { createHubContext, type HubContext } from './context.ts';
 import { registerAgentRoutes } from './modules/agents/agents.routes.ts';
+import { registerIngestionRoutes } from './modules/ingestion/ingestion.routes.ts';
+import { registerRunRoutes } from './modules/runs/runs.routes.ts';
+import { registerStatsRoutes } from './modules/stats/stats.routes.ts';
 import { registerApiKeyRoutes } from './platform/api-keys/api-keys.routes.ts';
 import { registerAuditRoutes } from './platform/audit/audit.routes.ts';
 import { registerAuthRoutes } from './platform/auth/auth.routes.ts';
@@ -132,6 +135,9 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
   registerOrgRoutes(app, ctx);
   registerApiKeyRoutes(app, ctx);
   registerAgentRoutes(app, ctx);
+  registerIngestionRoutes(app, ctx);
+  registerRunRoutes(app, ctx);
+  registerStatsRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
   registerNotificationRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
@@ -141,7 +147,10 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
   return {
     app,
     ctx,
-    startWorkers: () => ctx.jobs.start(),
+    async startWorkers() {
+      await ctx.jobs.start();
+      ctx.enrichment.start();
+    },
     async close() {
       await app.close();
       await ctx.close();

@@ -8,6 +8,13 @@ import { type Db, openDatabase } from './db/database.ts';
 import { migrateHub } from './db/migrate.ts';
 import { createAgentService } from './modules/agents/agents.service.ts';
 import { createAgentStore } from './modules/agents/agents.store.ts';
+import { createPricer, loadShippedPriceTable } from './modules/costs/pricing.ts';
+import { normalizeUsage } from './modules/costs/usage-normalizer.ts';
+import { createAgentResolver } from './modules/ingestion/agent-resolver.ts';
+import { createEnrichment } from './modules/ingestion/enrichment.ts';
+import { createIngestionService } from './modules/ingestion/ingestion.service.ts';
+import { createRunService } from './modules/runs/runs.service.ts';
+import { createStatsService } from './modules/stats/stats.service.ts';
 import { createApiKeyService } from './platform/api-keys/api-keys.service.ts';
 import { createApiKeyStore } from './platform/api-keys/api-keys.store.ts';
 import { createAuditStore } from './platform/audit/audit.store.ts';
@@ -56,6 +63,26 @@ export async function createHubContext(
   const webhooks = createWebhookService({ db, audit, secretBox, jobs, clock, log });
   const notifications = createNotificationService({ db, mailer, webhooks, clock, log });
   const agents = createAgentService({ db: db.db, store: createAgentStore(db.db), audit, secretBox, plans, clock });
+  const pricer = createPricer(loadShippedPriceTable());
+  const enrichment = createEnrichment({
+    db: db.db,
+    dialect: db.dialect,
+    quoter: { quote: (_orgId, usage, at) => pricer.quote(usage, at).cost_nano },
+    log,
+  });
+  const resolver = createAgentResolver({ agents, clock });
+  const ingestion = createIngestionService({
+    db: db.db,
+    resolver,
+    clock,
+    normalizeLlmPayload: (payload) => {
+      const usage = normalizeUsage(payload);
+      return usage ? { ...payload, ...usage, model: usage.model ?? payload.model } : payload;
+    },
+    onCommitted: () => enrichment.kick(),
+  });
+  const runs = createRunService({ db: db.db, dialect: db.dialect });
+  const stats = createStatsService({ db: db.db, clock });
   const authenticate = createAuthenticator({
     apiKeys,
     auth,
@@ -76,12 +103,20 @@ export async function createHubContext(
     apiKeys,
     orgs,
     agents,
+    pricer,
+    resolver,
+    ingestion,
+    enrichment,
+    runs,
+    stats,
     jobs,
     mailer,
     webhooks,
     notifications,
     authenticate,
     async close() {
+      await ingestion.drain();
+      await enrichment.stop();
       await jobs.stop();
       await bus.close();
       await db.close();

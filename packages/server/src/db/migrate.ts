@@ -6,12 +6,14 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import type { Db, Dialect } from './database.ts';
 import * as core from './migrations/001-core.ts';
+import * as ingestion from './migrations/002-ingestion.ts';
 
 type HubMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
 /** Ordered list: append new migrations here, never edit or reorder an applied one. */
 const MIGRATIONS: Record<string, HubMigration> = {
   '001-core': core,
+  '002-ingestion': ingestion,
 };
 
 class HubMigrationProvider implements MigrationProvider {

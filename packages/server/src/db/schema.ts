@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * Row types of the hub's own tables (Better Auth owns the auth_* tables). Timestamps are epoch
  * milliseconds in a bigint column, JSON is text, booleans are 0/1: the same on SQLite and PostgreSQL.
@@ -216,7 +218,76 @@ export interface HubMetaTable {
   value: string;
 }
 
+export interface RunsTable {
+  org_id: string;
+  id: string;
+  agent_id: string;
+  parent_run_id: string | null;
+  status: string;
+  started_at: number;
+  ended_at: number | null;
+  environment: string;
+  external_ref: string | null;
+  input: string | null;
+  output: string | null;
+  error: string | null;
+  metadata: string;
+  tags: string;
+  input_tokens: Generated<number>;
+  output_tokens: Generated<number>;
+  cost_nano: Generated<number>;
+  /** Cost of the run-level `usage` (REST), when the run reports usage without llm_call events. */
+  usage_cost_nano: number | null;
+  cost_unknown: Generated<number>;
+  counted: string | null;
+  /** Bumped by every write; enrichment catches up to it (rollups, search). */
+  version: Generated<number>;
+  dirty: Generated<number>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface EventsTable {
+  org_id: string;
+  id: string;
+  run_id: string;
+  agent_id: string;
+  type: string;
+  ts: number;
+  parent_id: string | null;
+  duration_ms: number | null;
+  payload: string;
+  model: string | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  cost_nano: number | null;
+  cost_source: string | null;
+  enriched: number;
+  received_at: number;
+}
+
+export interface RollupsHourlyTable {
+  org_id: string;
+  agent_id: string;
+  hour: number;
+  model: string;
+  runs: number;
+  completed: number;
+  failed: number;
+  latency_sum_ms: number;
+  latency_count: number;
+  latency_hist: string;
+  llm_calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_nano: number;
+  unpriced_calls: number;
+}
+
 export interface Database {
+  runs: RunsTable;
+  events: EventsTable;
+  rollups_hourly: RollupsHourlyTable;
   orgs: OrgsTable;
   user_prefs: UserPrefsTable;
   members: MembersTable;

@@ -1,0 +1,237 @@
+/**
+ * Ingestion: validate → durable write (group commit) → 202. Nothing else happens on this path; cost,
+ * rollups and search are computed by enrichment afterwards, so ingestion keeps accepting while
+ * enrichment lags or is down.
+ */
+import { IngestEvent, type IngestRunBody, LlmCallPayload } from '@agentops-hub/contracts';
+import type { Kysely } from 'kysely';
+import type { z } from 'zod';
+import { newId } from '../../db/ids.ts';
+import type { Database } from '../../db/schema.ts';
+import type { Caller, OrgId } from '../../platform/caller.ts';
+import type { FieldError } from '../../platform/errors.ts';
+import type { AgentResolver } from './agent-resolver.ts';
+import { createGroupCommit } from './group-commit.ts';
+import { type EventRow, existingRunAgents, type RunRow, type WriteOp, writeBatch } from './ingestion.store.ts';
+import { DEFAULT_LIMITS, limitedJson, type PayloadLimits } from './payload-limits.ts';
+
+type Principal = Pick<Caller, 'orgId' | 'actor'>;
+type ParsedEvent = z.infer<typeof IngestEvent>;
+
+const zodErrors = (e: z.ZodError, prefix = ''): FieldError[] =>
+  e.issues.map((i) => ({
+    path: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(item)',
+    message: i.message,
+  }));
+
+export interface IngestionDeps {
+  db: Kysely<Database>;
+  resolver: AgentResolver;
+  clock: () => number;
+  limits?: PayloadLimits;
+  /** Normalizes provider-specific usage shapes in llm_call payloads before validation. */
+  normalizeLlmPayload?: (payload: Record<string, unknown>) => Record<string, unknown>;
+  /** Called after each commit: enrichment picks the new rows up. */
+  onCommitted?: () => void;
+}
+
+export function createIngestionService(deps: IngestionDeps) {
+  const limits = deps.limits ?? DEFAULT_LIMITS;
+  const runAgents = new Map<string, string>(); // `${org}\0${run}` → agent id: events that name no agent
+  const rememberRun = (orgId: string, runId: string, agentId: string) => {
+    if (runAgents.size > 100_000) runAgents.clear();
+    runAgents.set(`${orgId}\u0000${runId}`, agentId);
+  };
+  const committer = createGroupCommit<WriteOp>({
+    write: async (ops) => {
+      await deps.db.transaction().execute((trx) => writeBatch(trx, ops));
+      deps.onCommitted?.();
+    },
+  });
+
+  /** Validates an llm_call payload (after normalizing provider usage shapes). */
+  function checkPayload(ev: ParsedEvent): { payload: Record<string, unknown> } | { errors: FieldError[] } {
+    if (ev.type !== 'llm_call') return { payload: ev.payload };
+    const normalized = deps.normalizeLlmPayload ? deps.normalizeLlmPayload(ev.payload) : ev.payload;
+    const r = LlmCallPayload.safeParse(normalized);
+    return r.success ? { payload: r.data } : { errors: zodErrors(r.error, 'payload') };
+  }
+
+  function eventRow(
+    orgId: OrgId,
+    agentId: string,
+    runId: string,
+    ev: ParsedEvent,
+    payload: Record<string, unknown>,
+    now: number,
+  ): EventRow {
+    return {
+      org_id: orgId,
+      id: ev.event_id ?? newId('evt', now),
+      run_id: runId,
+      agent_id: agentId,
+      type: ev.type,
+      ts: Date.parse(ev.timestamp),
+      parent_id: ev.parent_id ?? null,
+      duration_ms: ev.duration_ms ?? null,
+      payload: limitedJson(payload, limits) ?? '{}',
+      received_at: now,
+    };
+  }
+
+  function terminalOp(orgId: OrgId, runId: string, ev: ParsedEvent, now: number): WriteOp | null {
+    if (ev.type !== 'run_completed' && ev.type !== 'run_failed') return null;
+    return {
+      kind: 'terminal',
+      orgId,
+      runId,
+      status: ev.type === 'run_completed' ? 'completed' : 'failed',
+      endedAt: Date.parse(ev.timestamp),
+      at: now,
+    };
+  }
+
+  return {
+    /** A whole run or its start; the same run_id again updates it. */
+    async ingestRun(caller: Principal, body: IngestRunBody) {
+      const now = deps.clock();
+      const agent = await deps.resolver.resolve(caller.orgId, caller.actor, body.agent, body.environment);
+      const runId = body.run_id ?? newId('run', now);
+      const row: RunRow = {
+        org_id: caller.orgId,
+        id: runId,
+        agent_id: agent.id,
+        parent_run_id: body.parent_run_id ?? null,
+        status: body.status,
+        started_at: Date.parse(body.started_at),
+        ended_at: body.ended_at ? Date.parse(body.ended_at) : null,
+        environment: body.environment ?? agent.environment,
+        external_ref: body.external_ref ?? null,
+        input: limitedJson(body.input, limits),
+        output: limitedJson(body.output, limits),
+        error: limitedJson(body.error, limits),
+        metadata: JSON.stringify(body.metadata ?? {}),
+        tags: JSON.stringify([...new Set([...agent.tags, ...(body.tags ?? [])])]),
+        created_at: now,
+        updated_at: now,
+      };
+      const ops: WriteOp[] = [{ kind: 'run', row }];
+      const errors: FieldError[] = [];
+      (body.events ?? []).forEach((raw, i) => {
+        const ev = { ...raw, run_id: runId } as ParsedEvent;
+        const checked = checkPayload(ev);
+        if ('errors' in checked) {
+          errors.push(...checked.errors.map((e) => ({ ...e, path: `events.${i}.${e.path}` })));
+          return;
+        }
+        ops.push({ kind: 'event', row: eventRow(caller.orgId, agent.id, runId, ev, checked.payload, now) });
+      });
+      if (errors.length) return { errors };
+      if (body.usage) {
+        // Run-level usage is one more LLM call, so it is priced and rolled up like any other.
+        ops.push({
+          kind: 'event',
+          row: eventRow(
+            caller.orgId,
+            agent.id,
+            runId,
+            {
+              run_id: runId,
+              event_id: `${runId}:usage`,
+              type: 'llm_call',
+              timestamp: body.started_at,
+              payload: body.usage,
+            },
+            body.usage,
+            now,
+          ),
+        });
+      }
+      await committer.submit(ops);
+      rememberRun(caller.orgId, runId, agent.id);
+      return { run_id: runId, events_accepted: body.events?.length ?? 0 };
+    },
+
+    /** A batch of events: good ones kept, bad ones named by index. */
+    async ingestEvents(caller: Principal, items: unknown[]) {
+      const now = deps.clock();
+      const rejected: { index: number; errors: FieldError[] }[] = [];
+      const valid: { index: number; ev: ParsedEvent; payload: Record<string, unknown> }[] = [];
+      items.forEach((item, index) => {
+        const r = IngestEvent.safeParse(item);
+        if (!r.success) return void rejected.push({ index, errors: zodErrors(r.error) });
+        const checked = checkPayload(r.data);
+        if ('errors' in checked) return void rejected.push({ index, errors: checked.errors });
+        valid.push({ index, ev: r.data, payload: checked.payload });
+      });
+
+      // Which agent each run belongs to: named in an event of this batch, remembered, or stored.
+      const agentOfRun = new Map<string, string>();
+      const placeholders = new Map<string, RunRow>();
+      for (const v of valid) {
+        if (!v.ev.agent) continue;
+        try {
+          const agent = await deps.resolver.resolve(caller.orgId, caller.actor, v.ev.agent);
+          if (!agentOfRun.has(v.ev.run_id)) agentOfRun.set(v.ev.run_id, agent.id);
+          const ts = Date.parse(v.ev.timestamp);
+          const prev = placeholders.get(v.ev.run_id);
+          if (!prev || ts < prev.started_at)
+            placeholders.set(v.ev.run_id, {
+              org_id: caller.orgId,
+              id: v.ev.run_id,
+              agent_id: agentOfRun.get(v.ev.run_id)!,
+              parent_run_id: null,
+              status: 'running',
+              started_at: ts,
+              ended_at: null,
+              environment: agent.environment,
+              external_ref: null,
+              input: null,
+              output: null,
+              error: null,
+              metadata: '{}',
+              tags: JSON.stringify(agent.tags),
+              created_at: now,
+              updated_at: now,
+            });
+        } catch (e) {
+          rejected.push({ index: v.index, errors: [{ path: 'agent', message: (e as Error).message }] });
+          v.index = -1;
+        }
+      }
+      const unknownRuns = valid
+        .filter((v) => v.index >= 0 && !agentOfRun.has(v.ev.run_id))
+        .map((v) => v.ev.run_id)
+        .filter((id) => !runAgents.has(`${caller.orgId}\u0000${id}`));
+      const stored = await existingRunAgents(deps.db, caller.orgId, [...new Set(unknownRuns)]);
+
+      const ops: WriteOp[] = [...placeholders.values()].map((row) => ({ kind: 'placeholder' as const, row }));
+      let accepted = 0;
+      for (const v of valid) {
+        if (v.index < 0) continue;
+        const agentId =
+          agentOfRun.get(v.ev.run_id) ??
+          runAgents.get(`${caller.orgId}\u0000${v.ev.run_id}`) ??
+          stored.get(v.ev.run_id);
+        if (!agentId) {
+          rejected.push({
+            index: v.index,
+            errors: [{ path: 'run_id', message: 'unknown run: send `agent` with the first event of a run' }],
+          });
+          continue;
+        }
+        ops.push({ kind: 'event', row: eventRow(caller.orgId, agentId, v.ev.run_id, v.ev, v.payload, now) });
+        const t = terminalOp(caller.orgId, v.ev.run_id, v.ev, now);
+        if (t) ops.push(t);
+        accepted++;
+      }
+      await committer.submit(ops);
+      for (const [runId, agentId] of agentOfRun) rememberRun(caller.orgId, runId, agentId);
+      rejected.sort((a, b) => a.index - b.index);
+      return { accepted, rejected };
+    },
+
+    drain: () => committer.drain(),
+  };
+}
+export type IngestionService = ReturnType<typeof createIngestionService>;

@@ -1,0 +1,134 @@
+/**
+ * The ingestion write path (SQL only). Ops from many requests are written in one transaction by the
+ * group commit; every row carries its org, and every key is (org_id, id).
+ */
+import { type Insertable, type Kysely, sql, type Transaction } from 'kysely';
+import type { Database, EventsTable, RunsTable } from '../../db/schema.ts';
+import type { OrgId } from '../../platform/caller.ts';
+
+export type RunRow = Omit<
+  Insertable<RunsTable>,
+  'counted' | 'version' | 'dirty' | 'input_tokens' | 'output_tokens' | 'cost_nano' | 'cost_unknown' | 'usage_cost_nano'
+>;
+export type EventRow = Omit<
+  EventsTable,
+  'model' | 'input_tokens' | 'output_tokens' | 'cost_nano' | 'cost_source' | 'enriched'
+>;
+
+export type WriteOp =
+  /** A run reported as a whole (or its start/end): upsert, later reports win field by field. */
+  | { kind: 'run'; row: RunRow }
+  /** A run known only from its events: created once, never overwrites a reported run. */
+  | { kind: 'placeholder'; row: RunRow }
+  /** run_completed / run_failed events end the run. */
+  | { kind: 'terminal'; orgId: OrgId; runId: string; status: 'completed' | 'failed'; endedAt: number; at: number }
+  | { kind: 'event'; row: EventRow };
+
+const CHUNK = 400;
+function chunks<T>(items: T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export async function writeBatch(trx: Transaction<Database> | Kysely<Database>, ops: WriteOp[]) {
+  // Same run reported twice in one batch: merge in arrival order so the later report wins.
+  const runs = new Map<string, RunRow>();
+  const placeholders = new Map<string, RunRow>();
+  const events: EventRow[] = [];
+  const terminals: Extract<WriteOp, { kind: 'terminal' }>[] = [];
+  for (const op of ops) {
+    if (op.kind === 'run') {
+      const key = `${op.row.org_id}\u0000${op.row.id}`;
+      const prev = runs.get(key);
+      runs.set(key, prev ? mergeRun(prev, op.row) : op.row);
+    } else if (op.kind === 'placeholder') {
+      const key = `${op.row.org_id}\u0000${op.row.id}`;
+      const prev = placeholders.get(key);
+      if (!prev || op.row.started_at < prev.started_at) placeholders.set(key, op.row);
+    } else if (op.kind === 'terminal') terminals.push(op);
+    else events.push(op.row);
+  }
+
+  for (const part of chunks([...runs.values()])) {
+    await trx
+      .insertInto('runs')
+      .values(part.map((r) => ({ ...r, version: 1, dirty: 1 })))
+      .onConflict((oc) =>
+        oc.columns(['org_id', 'id']).doUpdateSet((eb) => ({
+          agent_id: eb.ref('excluded.agent_id'),
+          status: eb.ref('excluded.status'),
+          started_at: eb.ref('excluded.started_at'),
+          ended_at: sql`coalesce(excluded.ended_at, runs.ended_at)`,
+          environment: eb.ref('excluded.environment'),
+          parent_run_id: sql`coalesce(excluded.parent_run_id, runs.parent_run_id)`,
+          external_ref: sql`coalesce(excluded.external_ref, runs.external_ref)`,
+          input: sql`coalesce(excluded.input, runs.input)`,
+          output: sql`coalesce(excluded.output, runs.output)`,
+          error: sql`coalesce(excluded.error, runs.error)`,
+          metadata: sql`case when excluded.metadata = '{}' then runs.metadata else excluded.metadata end`,
+          tags: eb.ref('excluded.tags'),
+          updated_at: eb.ref('excluded.updated_at'),
+          version: sql`runs.version + 1`,
+          dirty: 1,
+        })),
+      )
+      .execute();
+  }
+  for (const part of chunks([...placeholders.values()])) {
+    await trx
+      .insertInto('runs')
+      .values(part.map((r) => ({ ...r, version: 1, dirty: 1 })))
+      .onConflict((oc) => oc.columns(['org_id', 'id']).doNothing())
+      .execute();
+  }
+  for (const t of terminals) {
+    await trx
+      .updateTable('runs')
+      .set({
+        status: t.status,
+        ended_at: sql`coalesce(ended_at, ${t.endedAt})`,
+        updated_at: t.at,
+        version: sql`version + 1`,
+        dirty: 1,
+      })
+      .where('org_id', '=', t.orgId)
+      .where('id', '=', t.runId)
+      // A failure is final: a late run_completed does not turn a failed run green.
+      .where('status', '!=', 'failed')
+      .execute();
+  }
+  for (const part of chunks(events)) {
+    await trx
+      .insertInto('events')
+      .values(part.map((e) => ({ ...e, enriched: 0 })))
+      .onConflict((oc) => oc.columns(['org_id', 'id']).doNothing())
+      .execute();
+  }
+}
+
+function mergeRun(a: RunRow, b: RunRow): RunRow {
+  const pick = <K extends keyof RunRow>(k: K) => (b[k] ?? a[k]) as RunRow[K];
+  return {
+    ...b,
+    ended_at: pick('ended_at'),
+    parent_run_id: pick('parent_run_id'),
+    external_ref: pick('external_ref'),
+    input: pick('input'),
+    output: pick('output'),
+    error: pick('error'),
+    metadata: b.metadata === '{}' ? a.metadata : b.metadata,
+  };
+}
+
+/** Which of these runs exist, and whose agent they belong to (events that name no agent). */
+export async function existingRunAgents(db: Kysely<Database>, orgId: OrgId, runIds: string[]) {
+  if (runIds.length === 0) return new Map<string, string>();
+  const rows = await db
+    .selectFrom('runs')
+    .select(['id', 'agent_id'])
+    .where('org_id', '=', orgId)
+    .where('id', 'in', runIds)
+    .execute();
+  return new Map(rows.map((r) => [r.id, r.agent_id]));
+}

@@ -1,0 +1,179 @@
+/**
+ * @module otlp.routes
+ * `POST /v1/traces`: the OTLP/HTTP traces receiver. Agents that already emit OpenTelemetry point their
+ * exporter here (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=https://hub/v1/traces`,
+ * `OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer ahk_…`) and their GenAI spans become runs and events.
+ *
+ * Protobuf and JSON, gzip or not; the answer is in the request's encoding: 200 with an empty
+ * ExportTraceServiceResponse when every span was taken, 200 with `partial_success` (rejected span count and
+ * why) when some were not. A body that cannot be decoded is 400 problem+json; a failure to store is 5xx, so
+ * the exporter retries (the ids are deterministic, so a retry upserts and never duplicates).
+ *
+ * The content-type parsers live in an encapsulated plugin: the rest of the API keeps Fastify's JSON parser.
+ *
+ * @example
+ * registerOtlpRoutes(app, ctx); // ctx.ingestion: { ingestRun, ingestEvents }
+ */
+import type { IngestEvent, IngestRunBody } from '@agentops-hub/contracts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Caller } from '../../../platform/caller.ts';
+import { AppError } from '../../../platform/errors.ts';
+import { callerOf } from '../../../platform/route-config.ts';
+import { mapGenAiSpans } from './genai-mapping.ts';
+import {
+  type DecodedTraces,
+  decodeJsonTraces,
+  decodeProtobufTraces,
+  encodeProtobufResponse,
+  inflateOtlpBody,
+  jsonResponse,
+  type OtlpEncoding,
+  otlpEncodingOf,
+} from './otlp-decode.ts';
+
+/** The part of the ingestion service the receiver needs. */
+export interface OtlpIngestion {
+  ingestRun(caller: Caller, body: IngestRunBody): Promise<{ run_id: string; events_accepted: number }>;
+  ingestEvents(
+    caller: Caller,
+    events: unknown[],
+  ): Promise<{ accepted: number; rejected: { index: number; errors: unknown }[] }>;
+}
+
+export interface OtlpRouteDeps {
+  ingestion: OtlpIngestion;
+  config: { bodyLimitBytes: number };
+}
+
+/** `ingestEvents` takes at most this many per call (the REST batch limit). */
+const EVENTS_PER_CALL = 1000;
+/** Inflated OTLP is verbose (JSON especially): allow this many times the body limit after gunzip. */
+const INFLATE_FACTOR = 10;
+
+export function registerOtlpRoutes(app: FastifyInstance, deps: OtlpRouteDeps) {
+  app.register(async (scope) => {
+    // Raw bytes for both encodings: gzip must come off before any parsing, and protobuf is binary.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(
+      ['application/x-protobuf', 'application/protobuf', 'application/json'],
+      { parseAs: 'buffer' },
+      (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => done(null, body),
+    );
+
+    scope.post(
+      '/v1/traces',
+      {
+        config: { permission: 'ingest:write', rateBucket: 'ingest' },
+        schema: {
+          tags: ['ingestion'],
+          summary: 'OTLP/HTTP traces (protobuf or JSON, gzip accepted), mapped onto runs and events',
+          description:
+            'OpenTelemetry GenAI semantic conventions (also OpenInference and OpenLLMetry attributes). ' +
+            'Answers 200 with an ExportTraceServiceResponse in the request encoding; partial_success names rejected spans.',
+        },
+      },
+      async (req, reply) => {
+        const encoding = otlpEncodingOf(req.headers['content-type']);
+        if (!encoding) {
+          throw new AppError('validation_failed', 'Send application/x-protobuf or application/json.', {
+            errors: [{ path: '(content-type)', message: 'unsupported media type' }],
+          });
+        }
+        const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        const body = await inflateOtlpBody(
+          raw,
+          req.headers['content-encoding'],
+          deps.config.bodyLimitBytes * INFLATE_FACTOR,
+        );
+        const decoded: DecodedTraces = encoding === 'protobuf' ? decodeProtobufTraces(body) : decodeJsonTraces(body);
+        const result = await ingestSpans(deps.ingestion, callerOf(req), decoded);
+        return sendExportResponse(reply, encoding, result);
+      },
+    );
+  });
+}
+
+export interface OtlpIngestResult {
+  spans: number;
+  rejectedSpans: number;
+  /** Why, for the first few rejected spans. */
+  reasons: string[];
+}
+
+/**
+ * Maps decoded spans and writes them through the ingestion service: runs first (parents before children),
+ * then events in chunks. Spans whose run or events the service rejects are counted as rejected; storage
+ * failures propagate (5xx, the exporter retries).
+ */
+export async function ingestSpans(
+  ingestion: OtlpIngestion,
+  caller: Caller,
+  decoded: DecodedTraces,
+): Promise<OtlpIngestResult> {
+  const mapped = mapGenAiSpans(decoded.spans);
+  const rejected = new Map<string, string>();
+  const reasons: string[] = decoded.rejected.map((r) => `${r.where}: ${r.reason}`);
+  for (const r of mapped.rejected) rejected.set(r.spanId, r.reason);
+
+  for (let i = 0; i < mapped.runs.length; i++) {
+    try {
+      await ingestion.ingestRun(caller, mapped.runs[i]);
+    } catch (err) {
+      // A run the service refuses (validation, unknown agent with auto-registration off, …) rejects its span;
+      // anything else is a failure to store and must not be acknowledged.
+      if (!(err instanceof AppError) || err.status >= 500 || err.code === 'rate_limited') throw err;
+      rejected.set(mapped.runSpans[i], `run ${mapped.runs[i].run_id}: ${err.message}`);
+    }
+  }
+
+  for (let start = 0; start < mapped.events.length; start += EVENTS_PER_CALL) {
+    const chunk: IngestEvent[] = mapped.events.slice(start, start + EVENTS_PER_CALL);
+    let res: Awaited<ReturnType<OtlpIngestion['ingestEvents']>>;
+    try {
+      res = await ingestion.ingestEvents(caller, chunk);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.status >= 500 || err.code === 'rate_limited') throw err;
+      for (let j = 0; j < chunk.length; j++) rejected.set(mapped.eventSpans[start + j], err.message);
+      continue;
+    }
+    for (const r of res.rejected) {
+      const spanId = mapped.eventSpans[start + r.index];
+      if (spanId && !rejected.has(spanId))
+        rejected.set(spanId, `event ${chunk[r.index]?.event_id}: ${describe(r.errors)}`);
+    }
+  }
+
+  for (const [spanId, reason] of rejected) reasons.push(`span ${spanId}: ${reason}`);
+  return {
+    spans: decoded.spans.length + decoded.rejected.length,
+    rejectedSpans: decoded.rejected.length + rejected.size,
+    reasons,
+  };
+}
+
+function sendExportResponse(reply: FastifyReply, encoding: OtlpEncoding, result: OtlpIngestResult) {
+  const partial =
+    result.rejectedSpans > 0
+      ? {
+          rejectedSpans: result.rejectedSpans,
+          errorMessage:
+            `${result.rejectedSpans} of ${result.spans} spans were rejected: ${result.reasons.slice(0, 5).join('; ')}${
+              result.reasons.length > 5 ? `; and ${result.reasons.length - 5} more` : ''
+            }`.slice(0, 2000),
+        }
+      : undefined;
+  reply.status(200);
+  if (encoding === 'protobuf') {
+    return reply.type('application/x-protobuf').send(Buffer.from(encodeProtobufResponse(partial)));
+  }
+  return reply.type('application/json').send(jsonResponse(partial));
+}
+
+function describe(errors: unknown): string {
+  if (Array.isArray(errors)) {
+    return errors
+      .map((e) => (e && typeof e === 'object' ? `${(e as any).path ?? ''}: ${(e as any).message ?? ''}` : String(e)))
+      .join(', ');
+  }
+  return String(errors);
+}

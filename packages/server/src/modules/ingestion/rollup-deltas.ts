@@ -1,0 +1,116 @@
+/**
+ * Accumulates changes to the hourly rollups in memory, then applies them in one read-merge-write per
+ * key (latency sketches cannot be merged in portable SQL). Callers hold the enrichment lock.
+ */
+import type { Transaction } from 'kysely';
+import type { Database, RollupsHourlyTable } from '../../db/schema.ts';
+import { addToSketch, mergeSketches, type Sketch } from '../stats/latency-sketch.ts';
+
+export const HOUR_MS = 3_600_000;
+export const hourOf = (ts: number) => Math.floor(ts / HOUR_MS) * HOUR_MS;
+
+type Counters = Omit<RollupsHourlyTable, 'org_id' | 'agent_id' | 'hour' | 'model' | 'latency_hist'> & { hist: Sketch };
+
+const zero = (): Counters => ({
+  runs: 0,
+  completed: 0,
+  failed: 0,
+  latency_sum_ms: 0,
+  latency_count: 0,
+  llm_calls: 0,
+  input_tokens: 0,
+  output_tokens: 0,
+  cost_nano: 0,
+  unpriced_calls: 0,
+  hist: {},
+});
+
+export function createRollupDeltas() {
+  const deltas = new Map<string, { org: string; agent: string; hour: number; model: string; c: Counters }>();
+  function at(org: string, agent: string, ts: number, model: string) {
+    const hour = hourOf(ts);
+    const key = `${org}\u0000${agent}\u0000${hour}\u0000${model}`;
+    let d = deltas.get(key);
+    if (!d) deltas.set(key, (d = { org, agent, hour, model, c: zero() }));
+    return d.c;
+  }
+  return {
+    /** A run's contribution: +1 (sign 1) or −1 (sign −1) at its hour. */
+    run(org: string, agent: string, ts: number, status: string, latencyMs: number | null, sign: 1 | -1) {
+      const c = at(org, agent, ts, '');
+      c.runs += sign;
+      if (status === 'completed') c.completed += sign;
+      if (status === 'failed') c.failed += sign;
+      if (latencyMs !== null) {
+        c.latency_sum_ms += sign * latencyMs;
+        c.latency_count += sign;
+        addToSketch(c.hist, latencyMs, sign);
+      }
+    },
+    llmCall(
+      org: string,
+      agent: string,
+      ts: number,
+      model: string,
+      inTok: number,
+      outTok: number,
+      costNano: number | null,
+    ) {
+      const c = at(org, agent, ts, model);
+      c.llm_calls += 1;
+      c.input_tokens += inTok;
+      c.output_tokens += outTok;
+      if (costNano === null) c.unpriced_calls += 1;
+      else c.cost_nano += costNano;
+    },
+    get size() {
+      return deltas.size;
+    },
+    async apply(trx: Transaction<Database>) {
+      for (const d of deltas.values()) {
+        const row = await trx
+          .selectFrom('rollups_hourly')
+          .selectAll()
+          .where('org_id', '=', d.org)
+          .where('agent_id', '=', d.agent)
+          .where('hour', '=', d.hour)
+          .where('model', '=', d.model)
+          .executeTakeFirst();
+        const hist = mergeSketches(row ? (JSON.parse(row.latency_hist) as Sketch) : {}, {});
+        for (const [b, n] of Object.entries(d.c.hist)) {
+          const v = (hist[b] ?? 0) + n;
+          if (v <= 0) delete hist[b];
+          else hist[b] = v;
+        }
+        const sum = (k: keyof Omit<Counters, 'hist'>) => Number(row?.[k] ?? 0) + d.c[k];
+        const values = {
+          runs: sum('runs'),
+          completed: sum('completed'),
+          failed: sum('failed'),
+          latency_sum_ms: sum('latency_sum_ms'),
+          latency_count: sum('latency_count'),
+          latency_hist: JSON.stringify(hist),
+          llm_calls: sum('llm_calls'),
+          input_tokens: sum('input_tokens'),
+          output_tokens: sum('output_tokens'),
+          cost_nano: sum('cost_nano'),
+          unpriced_calls: sum('unpriced_calls'),
+        };
+        if (row)
+          await trx
+            .updateTable('rollups_hourly')
+            .set(values)
+            .where('org_id', '=', d.org)
+            .where('agent_id', '=', d.agent)
+            .where('hour', '=', d.hour)
+            .where('model', '=', d.model)
+            .execute();
+        else
+          await trx
+            .insertInto('rollups_hourly')
+            .values({ org_id: d.org, agent_id: d.agent, hour: d.hour, model: d.model, ...values })
+            .execute();
+      }
+    },
+  };
+}

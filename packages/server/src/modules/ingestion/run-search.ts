@@ -1,0 +1,77 @@
+/**
+ * Run text search over external reference, input, output and error: FTS5 on SQLite, a tsvector with a
+ * GIN index on PostgreSQL. The user's `q` is plain words, never query syntax: each word becomes a
+ * quoted term, so nothing a user types can break or widen the query.
+ */
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Dialect } from '../../db/database.ts';
+import type { Database } from '../../db/schema.ts';
+
+/** The text a run is found by: JSON values flattened to words. */
+export function searchText(r: {
+  external_ref: string | null;
+  input: string | null;
+  output: string | null;
+  error: string | null;
+}) {
+  const flat = (json: string | null) => {
+    if (!json) return '';
+    const out: string[] = [];
+    const walk = (v: unknown) => {
+      if (v === null || v === undefined) return;
+      if (typeof v === 'object') for (const x of Object.values(v as object)) walk(x);
+      else out.push(String(v));
+    };
+    try {
+      walk(JSON.parse(json));
+    } catch {
+      out.push(json);
+    }
+    return out.join(' ');
+  };
+  return [r.external_ref ?? '', flat(r.input), flat(r.output), flat(r.error)].join('\n').slice(0, 100_000);
+}
+
+export async function writeSearchIndex(
+  trx: Transaction<Database>,
+  dialect: Dialect,
+  orgId: string,
+  runId: string,
+  text: string,
+) {
+  if (dialect === 'sqlite') {
+    await sql`delete from runs_fts where org_id = ${orgId} and run_id = ${runId}`.execute(trx);
+    await sql`insert into runs_fts (org_id, run_id, body) values (${orgId}, ${runId}, ${text})`.execute(trx);
+  } else {
+    // PostgreSQL's parser keeps emails, URLs and hyphenated words whole ("pineapple@example.com"), so
+    // the text is indexed twice: as written, and split at every non-word character.
+    const both = `${text}\n${text.replace(/[^\p{L}\p{N}]+/gu, ' ')}`;
+    await sql`update runs set search = to_tsvector('simple', ${both}) where org_id = ${orgId} and id = ${runId}`.execute(
+      trx,
+    );
+  }
+}
+
+/** Words of `q` (letters, digits, and the joiners of references like ticket-4711). */
+export function searchTerms(q: string): string[] {
+  return (q.match(/[\p{L}\p{N}][\p{L}\p{N}_.@-]*/gu) ?? []).slice(0, 20);
+}
+
+/** Run ids of `orgId` matching every word of `q`, newest first. */
+export async function searchRunIds(db: Kysely<Database>, dialect: Dialect, orgId: string, q: string, limit: number) {
+  const terms = searchTerms(q);
+  if (terms.length === 0) return [];
+  if (dialect === 'sqlite') {
+    const match = terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(' ');
+    const rows = await sql<{
+      run_id: string;
+    }>`select run_id from runs_fts where runs_fts match ${match} and org_id = ${orgId} limit ${limit}`.execute(db);
+    return rows.rows.map((r) => r.run_id);
+  }
+  const rows = await sql<{
+    id: string;
+  }>`select id from runs where org_id = ${orgId} and search @@ plainto_tsquery('simple', ${terms.join(' ')}) order by started_at desc limit ${limit}`.execute(
+    db,
+  );
+  return rows.rows.map((r) => r.id);
+}

@@ -1,0 +1,142 @@
+/**
+ * Reading runs: the explorer's list (filters, text search, cursor paging) and one run with its
+ * ordered events, the replay timeline. Every query is scoped to the caller's org.
+ */
+import type { Kysely } from 'kysely';
+import type { Dialect } from '../../db/database.ts';
+import type { Database } from '../../db/schema.ts';
+import type { OrgId } from '../../platform/caller.ts';
+import { AppError, notFound } from '../../platform/errors.ts';
+import { searchRunIds } from '../ingestion/run-search.ts';
+import { toEvent, toRun } from './run-dto.ts';
+
+export interface RunFilter {
+  agent?: string;
+  status?: string;
+  from?: string;
+  to?: string;
+  tag?: string;
+  environment?: string;
+  q?: string;
+}
+
+/** Cursor = `<started_at>.<id>` of the last item: stable under inserts. */
+const encodeCursor = (startedAt: number, id: string) => Buffer.from(`${startedAt}.${id}`).toString('base64url');
+function decodeCursor(c: string): { startedAt: number; id: string } {
+  const text = Buffer.from(c, 'base64url').toString();
+  const dot = text.indexOf('.');
+  const startedAt = Number(text.slice(0, dot));
+  if (dot < 0 || !Number.isFinite(startedAt))
+    throw new AppError('validation_failed', 'cursor: not a cursor this API gave out', {
+      errors: [{ path: 'cursor', message: 'not a cursor this API gave out' }],
+    });
+  return { startedAt, id: text.slice(dot + 1) };
+}
+
+export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect }) {
+  const { db } = deps;
+
+  async function agentNames(orgId: OrgId, ids: string[]) {
+    if (!ids.length) return new Map<string, string>();
+    const rows = await db
+      .selectFrom('agents')
+      .select(['id', 'name'])
+      .where('org_id', '=', orgId)
+      .where('id', 'in', [...new Set(ids)])
+      .execute();
+    return new Map(rows.map((r) => [r.id, r.name]));
+  }
+
+  return {
+    async list(orgId: OrgId, f: RunFilter, limit: number, cursor?: string) {
+      let q = db.selectFrom('runs').selectAll().where('org_id', '=', orgId);
+      if (f.agent) {
+        const agent = await db
+          .selectFrom('agents')
+          .select('id')
+          .where('org_id', '=', orgId)
+          .where((eb) => eb.or([eb('id', '=', f.agent!), eb('name', '=', f.agent!)]))
+          .executeTakeFirst();
+        if (!agent) return { data: [], next_cursor: null };
+        q = q.where('agent_id', '=', agent.id);
+      }
+      if (f.status) q = q.where('status', '=', f.status);
+      if (f.environment) q = q.where('environment', '=', f.environment);
+      if (f.from) q = q.where('started_at', '>=', Date.parse(f.from));
+      if (f.to) q = q.where('started_at', '<', Date.parse(f.to));
+      if (f.tag) q = q.where('tags', 'like', `%${JSON.stringify(f.tag).replace(/[%_]/g, '')}%`);
+      if (f.q) {
+        const ids = await searchRunIds(db, deps.dialect, orgId, f.q, 1000);
+        // References are often typed whole (ticket-4711): match them exactly too.
+        const exact = await db
+          .selectFrom('runs')
+          .select('id')
+          .where('org_id', '=', orgId)
+          .where('external_ref', '=', f.q)
+          .execute();
+        const all = [...new Set([...ids, ...exact.map((r) => r.id)])];
+        if (all.length === 0) return { data: [], next_cursor: null };
+        q = q.where('id', 'in', all);
+      }
+      if (cursor) {
+        const c = decodeCursor(cursor);
+        q = q.where((eb) =>
+          eb.or([
+            eb('started_at', '<', c.startedAt),
+            eb.and([eb('started_at', '=', c.startedAt), eb('id', '<', c.id)]),
+          ]),
+        );
+      }
+      const rows = await q
+        .orderBy('started_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit + 1)
+        .execute();
+      const page = rows.slice(0, limit);
+      const names = await agentNames(
+        orgId,
+        page.map((r) => r.agent_id),
+      );
+      const last = page[page.length - 1];
+      return {
+        data: page.map((r) => toRun(r, names.get(r.agent_id) ?? '')),
+        next_cursor: rows.length > limit && last ? encodeCursor(Number(last.started_at), last.id) : null,
+      };
+    },
+
+    async get(orgId: OrgId, id: string) {
+      const run = await db
+        .selectFrom('runs')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!run) throw notFound('Run');
+      const events = await db
+        .selectFrom('events')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .where('run_id', '=', id)
+        .orderBy('ts')
+        .orderBy('received_at')
+        .limit(10_000)
+        .execute();
+      const names = await agentNames(orgId, [run.agent_id]);
+      const children = await db
+        .selectFrom('runs')
+        .select('id')
+        .where('org_id', '=', orgId)
+        .where('parent_run_id', '=', id)
+        .execute();
+      return {
+        ...toRun(run, names.get(run.agent_id) ?? ''),
+        child_run_ids: children.map((c) => c.id),
+        events: events.map(toEvent),
+        // Filled by the policy module (decisions) and the approvals module.
+        decisions: [] as unknown[],
+        approvals: [] as unknown[],
+      };
+    },
+  };
+}
+export type RunService = ReturnType<typeof createRunService>;

@@ -1,0 +1,182 @@
+/**
+ * Dashboard figures, read from the hourly rollups only, so their cost grows with hours × agents, not
+ * with raw events. Ranges are aligned to whole hours.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import type { OrgId } from '../../platform/caller.ts';
+import { notFound } from '../../platform/errors.ts';
+import { HOUR_MS } from '../ingestion/rollup-deltas.ts';
+import { toRun } from '../runs/run-dto.ts';
+import { mergeSketches, quantile, type Sketch } from './latency-sketch.ts';
+
+const DAY_MS = 24 * HOUR_MS;
+
+export function resolveRange(from?: string, to?: string, now = Date.now()) {
+  const end = to ? Date.parse(to) : now;
+  const start = from ? Date.parse(from) : end - 30 * DAY_MS;
+  return { start: Math.floor(start / HOUR_MS) * HOUR_MS, end };
+}
+
+export function createStatsService(deps: { db: Kysely<Database>; clock: () => number }) {
+  const { db } = deps;
+  return {
+    async overview(orgId: OrgId, from?: string, to?: string) {
+      const { start, end } = resolveRange(from, to, deps.clock());
+      const rows = await db
+        .selectFrom('rollups_hourly')
+        .select((eb) => [
+          'agent_id',
+          eb.fn.sum<number>('runs').as('runs'),
+          eb.fn.sum<number>('completed').as('completed'),
+          eb.fn.sum<number>('failed').as('failed'),
+          eb.fn.sum<number>('cost_nano').as('cost_nano'),
+          eb.fn.sum<number>('input_tokens').as('input_tokens'),
+          eb.fn.sum<number>('output_tokens').as('output_tokens'),
+          eb.fn.sum<number>('unpriced_calls').as('unpriced_calls'),
+        ])
+        .where('org_id', '=', orgId)
+        .where('hour', '>=', start)
+        .where('hour', '<', end)
+        .groupBy('agent_id')
+        .execute();
+      const n = (v: unknown) => Number(v ?? 0);
+      const total = rows.reduce(
+        (t, r) => ({
+          runs: t.runs + n(r.runs),
+          completed: t.completed + n(r.completed),
+          failed: t.failed + n(r.failed),
+          cost: t.cost + n(r.cost_nano),
+          in: t.in + n(r.input_tokens),
+          out: t.out + n(r.output_tokens),
+          unpriced: t.unpriced + n(r.unpriced_calls),
+        }),
+        { runs: 0, completed: 0, failed: 0, cost: 0, in: 0, out: 0, unpriced: 0 },
+      );
+      const top = rows.sort((a, b) => n(b.runs) - n(a.runs) || n(b.cost_nano) - n(a.cost_nano)).slice(0, 5);
+      const names = top.length
+        ? new Map(
+            (
+              await db
+                .selectFrom('agents')
+                .select(['id', 'name'])
+                .where('org_id', '=', orgId)
+                .where(
+                  'id',
+                  'in',
+                  top.map((t) => t.agent_id),
+                )
+                .execute()
+            ).map((a) => [a.id, a.name]),
+          )
+        : new Map<string, string>();
+      const terminal = total.completed + total.failed;
+      return {
+        from: new Date(start).toISOString(),
+        to: new Date(end).toISOString(),
+        runs: total.runs,
+        completed: total.completed,
+        failed: total.failed,
+        running: Math.max(0, total.runs - terminal),
+        success_rate: terminal ? total.completed / terminal : 0,
+        cost_usd: total.cost / 1e9,
+        input_tokens: total.in,
+        output_tokens: total.out,
+        unpriced_llm_calls: total.unpriced,
+        top_agents: top.map((t) => ({
+          id: t.agent_id,
+          name: names.get(t.agent_id) ?? '',
+          runs: n(t.runs),
+          failed: n(t.failed),
+          cost_usd: n(t.cost_nano) / 1e9,
+        })),
+      };
+    },
+
+    async agent(orgId: OrgId, idOrName: string, from?: string, to?: string, bucket: 'hour' | 'day' = 'day') {
+      const agent = await db
+        .selectFrom('agents')
+        .select(['id', 'name'])
+        .where('org_id', '=', orgId)
+        .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
+        .executeTakeFirst();
+      if (!agent) throw notFound('Agent');
+      const { start, end } = resolveRange(from, to, deps.clock());
+      const rows = await db
+        .selectFrom('rollups_hourly')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .where('agent_id', '=', agent.id)
+        .where('hour', '>=', start)
+        .where('hour', '<', end)
+        .orderBy('hour')
+        .execute();
+      const size = bucket === 'hour' ? HOUR_MS : DAY_MS;
+      const series = new Map<
+        number,
+        { runs: number; failed: number; completed: number; cost: number; latSum: number; latN: number; hist: Sketch }
+      >();
+      const all: Sketch = {};
+      let latSum = 0;
+      let latN = 0;
+      let runs = 0;
+      let failed = 0;
+      let completed = 0;
+      let cost = 0;
+      for (const r of rows) {
+        const b = Math.floor(Number(r.hour) / size) * size;
+        const s = series.get(b) ?? { runs: 0, failed: 0, completed: 0, cost: 0, latSum: 0, latN: 0, hist: {} };
+        const hist = JSON.parse(r.latency_hist) as Sketch;
+        s.runs += Number(r.runs);
+        s.failed += Number(r.failed);
+        s.completed += Number(r.completed);
+        s.cost += Number(r.cost_nano);
+        s.latSum += Number(r.latency_sum_ms);
+        s.latN += Number(r.latency_count);
+        mergeSketches(s.hist, hist);
+        mergeSketches(all, hist);
+        series.set(b, s);
+        runs += Number(r.runs);
+        failed += Number(r.failed);
+        completed += Number(r.completed);
+        cost += Number(r.cost_nano);
+        latSum += Number(r.latency_sum_ms);
+        latN += Number(r.latency_count);
+      }
+      const latest = await db
+        .selectFrom('runs')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .where('agent_id', '=', agent.id)
+        .orderBy('started_at', 'desc')
+        .limit(10)
+        .execute();
+      const terminal = completed + failed;
+      return {
+        agent: { id: agent.id, name: agent.name },
+        from: new Date(start).toISOString(),
+        to: new Date(end).toISOString(),
+        bucket,
+        runs,
+        completed,
+        failed,
+        failure_rate: terminal ? failed / terminal : 0,
+        latency_avg_ms: latN ? Math.round(latSum / latN) : null,
+        latency_p95_ms: quantile(all, 0.95),
+        cost_usd: cost / 1e9,
+        series: [...series.entries()].map(([b, s]) => ({
+          at: new Date(b).toISOString(),
+          runs: s.runs,
+          completed: s.completed,
+          failed: s.failed,
+          failure_rate: s.completed + s.failed ? s.failed / (s.completed + s.failed) : 0,
+          latency_avg_ms: s.latN ? Math.round(s.latSum / s.latN) : null,
+          latency_p95_ms: quantile(s.hist, 0.95),
+          cost_usd: s.cost / 1e9,
+        })),
+        latest_runs: latest.map((r) => toRun(r, agent.name)),
+      };
+    },
+  };
+}
+export type StatsService = ReturnType<typeof createStatsService>;
