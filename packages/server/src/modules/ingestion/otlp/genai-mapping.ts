@@ -187,7 +187,14 @@ export function mapGenAiSpans(input: readonly OtlpSpan[]): GenAiMapping {
   const spans = [...byKey.values()];
   const classes = new Map<OtlpSpan, SpanClass>(spans.map((s) => [s, classifySpan(s)]));
   const parentOf = (s: OtlpSpan) => (s.parentSpanId ? byKey.get(key(s.traceId, s.parentSpanId)) : undefined);
-  const isRunSpan = (s: OtlpSpan) => !s.parentSpanId || classes.get(s) === 'agent';
+  // `create_agent` sets an agent up rather than running it: the run only when it is the trace's root.
+  const isRunSpan = (s: OtlpSpan) =>
+    !s.parentSpanId || (classes.get(s) === 'agent' && lower(s.attributes['gen_ai.operation.name']) !== 'create_agent');
+  /** Whether a span maps to an event with id `otel_<spanId>` besides any run events. */
+  const hasPrimaryEvent = (s: OtlpSpan) => {
+    const cls = classes.get(s)!;
+    return cls === 'llm' || cls === 'tool' || cls === 'genai' || (cls === 'agent' && !isRunSpan(s));
+  };
 
   /** The run that contains `s` (itself when it is a run span). */
   const runCache = new Map<OtlpSpan, RunRef>();
@@ -251,7 +258,7 @@ export function mapGenAiSpans(input: readonly OtlpSpan[]): GenAiMapping {
     let cur = parentOf(s);
     if (!cur) return `otel_${s.parentSpanId}`;
     for (let i = 0; cur && i < MAX_CHAIN; i++) {
-      if (isRunSpan(cur) || producesPrimaryEvent(classes.get(cur)!)) return `otel_${cur.spanId}`;
+      if (isRunSpan(cur) || hasPrimaryEvent(cur)) return `otel_${cur.spanId}`;
       cur = parentOf(cur);
     }
     return undefined;
@@ -301,11 +308,11 @@ export function mapGenAiSpans(input: readonly OtlpSpan[]): GenAiMapping {
       const failure = failureOf(s);
       // A root span can also be the model call or the tool itself (a bare `chat` trace): that event keeps
       // `otel_<spanId>`, and the run's start moves aside.
-      const startId = producesPrimaryEvent(cls) ? `otel_${s.spanId}_start` : `otel_${s.spanId}`;
+      const startId = hasPrimaryEvent(s) ? `otel_${s.spanId}_start` : `otel_${s.spanId}`;
       emit(event('run_started', startId, s.startMs, runEventPayload(s), false));
       const endType = failure ? 'run_failed' : 'run_completed';
       emit(event(endType, `otel_${s.spanId}_end`, s.endMs, failure ? { error: failure } : {}, false));
-      if (!producesPrimaryEvent(cls)) continue;
+      if (!hasPrimaryEvent(s)) continue;
     }
 
     switch (cls) {
@@ -320,6 +327,7 @@ export function mapGenAiSpans(input: readonly OtlpSpan[]): GenAiMapping {
         break;
       }
       case 'genai':
+      case 'agent':
         emit(event('log', `otel_${s.spanId}`, s.startMs, genericPayload(s)));
         break;
       default:
@@ -529,10 +537,6 @@ function genericPayload(s: OtlpSpan): Record<string, unknown> {
     ...(model ? { model } : {}),
     ...(failure ? { status: 'error', error: failure } : {}),
   };
-}
-
-function producesPrimaryEvent(cls: SpanClass): boolean {
-  return cls === 'llm' || cls === 'tool' || cls === 'genai';
 }
 
 // ---------------------------------------------------------------------------------------------------------
