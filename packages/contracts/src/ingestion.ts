@@ -25,7 +25,7 @@ export const RunStatusSchema = z.enum(RunStatuses);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
 /** Client ids: printable, no spaces, ≤ 128 chars (run_… or the agent's own scheme). */
-const ClientId = z.string().regex(/^[A-Za-z0-9_.:\-]{1,128}$/, 'letters, digits, _ . : - (at most 128)');
+const ClientId = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'letters, digits, _ . : - (at most 128)');
 const Timestamp = z.iso.datetime({ offset: true, message: 'an ISO-8601 timestamp such as 2026-01-31T12:00:00Z' });
 
 /**

@@ -17,6 +17,7 @@ import {
 import type { Config } from './config.ts';
 import { createHubContext, type HubContext } from './context.ts';
 import { registerAgentRoutes } from './modules/agents/agents.routes.ts';
+import { registerPriceRoutes } from './modules/costs/prices.routes.ts';
 import { registerIngestionRoutes } from './modules/ingestion/ingestion.routes.ts';
 import { registerRunRoutes } from './modules/runs/runs.routes.ts';
 import { registerStatsRoutes } from './modules/stats/stats.routes.ts';
@@ -135,6 +136,7 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
   registerOrgRoutes(app, ctx);
   registerApiKeyRoutes(app, ctx);
   registerAgentRoutes(app, ctx);
+  registerPriceRoutes(app, ctx);
   registerIngestionRoutes(app, ctx);
   registerRunRoutes(app, ctx);
   registerStatsRoutes(app, ctx);

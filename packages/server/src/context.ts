@@ -8,6 +8,8 @@ import { type Db, openDatabase } from './db/database.ts';
 import { migrateHub } from './db/migrate.ts';
 import { createAgentService } from './modules/agents/agents.service.ts';
 import { createAgentStore } from './modules/agents/agents.store.ts';
+import { createPriceOverrideService } from './modules/costs/price-overrides.service.ts';
+import { createPriceOverrideStore } from './modules/costs/price-overrides.store.ts';
 import { createPricer, loadShippedPriceTable } from './modules/costs/pricing.ts';
 import { normalizeUsage } from './modules/costs/usage-normalizer.ts';
 import { createAgentResolver } from './modules/ingestion/agent-resolver.ts';
@@ -20,6 +22,7 @@ import { createApiKeyStore } from './platform/api-keys/api-keys.store.ts';
 import { createAuditStore } from './platform/audit/audit.store.ts';
 import { createAuthenticator } from './platform/auth/authenticate.ts';
 import { authOptions, createAuth, migrateAuth } from './platform/auth/better-auth.ts';
+import { trustedOrgId } from './platform/caller.ts';
 import { createControlBus } from './platform/control-bus.ts';
 import { createJobRunner } from './platform/jobs/job-runner.ts';
 import { createMailer } from './platform/notifications/mailer.ts';
@@ -64,10 +67,21 @@ export async function createHubContext(
   const notifications = createNotificationService({ db, mailer, webhooks, clock, log });
   const agents = createAgentService({ db: db.db, store: createAgentStore(db.db), audit, secretBox, plans, clock });
   const pricer = createPricer(loadShippedPriceTable());
+  const priceOverrides = createPriceOverrideService({
+    db: db.db,
+    store: createPriceOverrideStore(db.db),
+    audit,
+    clock,
+    onChange: (orgId) => void bus.publish('price_overrides.changed', { org_id: orgId }).catch(() => {}),
+  });
+  bus.subscribe('price_overrides.changed', (d) => priceOverrides.invalidate(String(d.org_id)));
   const enrichment = createEnrichment({
     db: db.db,
     dialect: db.dialect,
-    quoter: { quote: (_orgId, usage, at) => pricer.quote(usage, at).cost_nano },
+    quoter: {
+      quote: async (orgId, usage, at) =>
+        pricer.quote(usage, at, await priceOverrides.overridesFor(trustedOrgId(orgId))).cost_nano,
+    },
     log,
   });
   const resolver = createAgentResolver({ agents, clock });
@@ -104,6 +118,7 @@ export async function createHubContext(
     orgs,
     agents,
     pricer,
+    priceOverrides,
     resolver,
     ingestion,
     enrichment,

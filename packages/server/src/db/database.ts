@@ -22,7 +22,7 @@ export interface Db {
 
 // int8 (bigint) columns hold epoch milliseconds and counters: all well inside 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
-// numeric stays a string on purpose (money is kept as integer micro-dollars instead).
+// numeric stays a string on purpose: money is kept as integers (costs in nano-USD, prices in pico-USD per token).
 
 export function openDatabase(opts: { databaseUrl?: string; dataDir: string; poolSize?: number }): Db {
   if (opts.databaseUrl) {

@@ -27,7 +27,8 @@ export type IdPrefix =
   | 'job'
   | 'mail'
   | 'rpt'
-  | 'exp';
+  | 'exp'
+  | 'prc';
 
 export function newId(prefix: IdPrefix, now = Date.now()): string {
   let time = '';

@@ -7,6 +7,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import type { Db, Dialect } from './database.ts';
 import * as core from './migrations/001-core.ts';
 import * as ingestion from './migrations/002-ingestion.ts';
+import * as priceOverrides from './migrations/003-price-overrides.ts';
 
 type HubMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -14,6 +15,7 @@ type HubMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 const MIGRATIONS: Record<string, HubMigration> = {
   '001-core': core,
   '002-ingestion': ingestion,
+  '003-price-overrides': priceOverrides,
 };
 
 class HubMigrationProvider implements MigrationProvider {

@@ -284,7 +284,24 @@ export interface RollupsHourlyTable {
   unpriced_calls: number;
 }
 
+/** An org's own model prices; integer pico-USD per token (= micro-USD per 1M tokens). */
+export interface PriceOverridesTable {
+  id: string;
+  org_id: string;
+  provider: string | null;
+  model: string;
+  input: number;
+  cached_input: number | null;
+  cache_write: number | null;
+  output: number;
+  reasoning: number | null;
+  effective_from: number;
+  created_by: string | null;
+  created_at: number;
+}
+
 export interface Database {
+  price_overrides: PriceOverridesTable;
   runs: RunsTable;
   events: EventsTable;
   rollups_hourly: RollupsHourlyTable;

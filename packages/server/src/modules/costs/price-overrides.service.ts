@@ -107,8 +107,7 @@ export function createPriceOverrideService(deps: PriceOverrideServiceDeps) {
       if (!canonicalModel(body.model).model) throw invalid('model', 'names no model');
       const t = clock();
       const row: Omit<PriceOverridesTable, 'org_id'> = {
-        // 'prc' is not in IdPrefix yet (db/ids.ts is shared); the id format is the same.
-        id: newId('prc' as IdPrefix, t),
+        id: newId('prc', t),
         provider: canonicalProvider(body.provider),
         model: body.model,
         input: usdPerMillionToPico(body.input),

@@ -18,7 +18,7 @@ export function createGroupCommit<Op>(opts: {
 }): GroupCommit<Op> {
   const maxOps = opts.maxOps ?? 5000;
   type Pending = { ops: Op[]; resolve: () => void; reject: (e: unknown) => void };
-  let queue: Pending[] = [];
+  const queue: Pending[] = [];
   let running: Promise<void> | null = null;
 
   async function flushLoop() {

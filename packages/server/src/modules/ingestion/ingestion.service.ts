@@ -157,13 +157,16 @@ export function createIngestionService(deps: IngestionDeps) {
       const now = deps.clock();
       const rejected: { index: number; errors: FieldError[] }[] = [];
       const valid: { index: number; ev: ParsedEvent; payload: Record<string, unknown> }[] = [];
-      items.forEach((item, index) => {
+      for (const [index, item] of items.entries()) {
         const r = IngestEvent.safeParse(item);
-        if (!r.success) return void rejected.push({ index, errors: zodErrors(r.error) });
+        if (!r.success) {
+          rejected.push({ index, errors: zodErrors(r.error) });
+          continue;
+        }
         const checked = checkPayload(r.data);
-        if ('errors' in checked) return void rejected.push({ index, errors: checked.errors });
-        valid.push({ index, ev: r.data, payload: checked.payload });
-      });
+        if ('errors' in checked) rejected.push({ index, errors: checked.errors });
+        else valid.push({ index, ev: r.data, payload: checked.payload });
+      }
 
       // Which agent each run belongs to: named in an event of this batch, remembered, or stored.
       const agentOfRun = new Map<string, string>();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestHub, type SeededOrg, type TestHub } from '../../testing/test-hub.ts';
 import { tenantIsolationSuite } from '../../testing/tenant-isolation.ts';
+import { createTestHub, type SeededOrg, type TestHub } from '../../testing/test-hub.ts';
 
 let t: TestHub;
 beforeAll(async () => {
@@ -12,7 +12,7 @@ afterAll(async () => t?.close());
 const iso = (ms: number) => new Date(ms).toISOString();
 const enrich = () => t.hub.ctx.enrichment.catchUp();
 const run = (a: SeededOrg, body: object) => t.request('POST', '/v1/ingest/run', { auth: a.apiKey, body });
-const events = (a: SeededOrg, evs: object[]) =>
+const events = (a: SeededOrg, evs: unknown[]) =>
   t.request('POST', '/v1/ingest/events', { auth: a.apiKey, body: { events: evs } });
 
 describe('POST /v1/ingest/run', () => {

@@ -31,7 +31,10 @@ export function createRollupDeltas() {
     const hour = hourOf(ts);
     const key = `${org}\u0000${agent}\u0000${hour}\u0000${model}`;
     let d = deltas.get(key);
-    if (!d) deltas.set(key, (d = { org, agent, hour, model, c: zero() }));
+    if (!d) {
+      d = { org, agent, hour, model, c: zero() };
+      deltas.set(key, d);
+    }
     return d.c;
   }
   return {

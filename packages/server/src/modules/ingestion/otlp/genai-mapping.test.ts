@@ -320,6 +320,20 @@ describe('nested agents', () => {
       const m = mapGenAiSpans([rootAgent(), span({ spanId: SUB, parentSpanId: ROOT, attributes: attrs })]);
       expect(m.runs).toHaveLength(1);
     }
+    const created = mapGenAiSpans([
+      rootAgent(),
+      span({
+        spanId: SUB,
+        parentSpanId: ROOT,
+        name: 'create_agent Maker',
+        attributes: { 'gen_ai.operation.name': 'create_agent' },
+      }),
+    ]);
+    expect(byId(created, `otel_${SUB}`)).toMatchObject({
+      type: 'log',
+      run_id: `otel_${TRACE}`,
+      payload: { operation: 'create_agent' },
+    });
   });
 });
 

@@ -173,10 +173,8 @@ function serviceNameOf(span: OtlpSpan): string | undefined {
 
 interface RunRef {
   runId: string;
-  /** The span that is the run, when it is in this export. */
+  /** The span that is the run; absent when the chain up to it is broken (an ancestor has not arrived). */
   span?: OtlpSpan;
-  /** True when the chain up to the run is broken (an ancestor has not arrived). */
-  orphan: boolean;
 }
 
 /** Maps one export's spans (any number of traces, any order) to runs and events. */
@@ -205,14 +203,14 @@ export function mapGenAiSpans(input: readonly OtlpSpan[]): GenAiMapping {
     let ref: RunRef | undefined;
     for (let i = 0; i < MAX_CHAIN; i++) {
       if (isRunSpan(cur)) {
-        ref = { runId: runIdOf(cur), span: cur, orphan: false };
+        ref = { runId: runIdOf(cur), span: cur };
         break;
       }
       const parent = parentOf(cur);
       if (!parent) break;
       cur = parent;
     }
-    ref ??= { runId: `otel_${s.traceId}`, orphan: true };
+    ref ??= { runId: `otel_${s.traceId}` };
     runCache.set(s, ref);
     return ref;
   }
@@ -221,7 +219,7 @@ export function mapGenAiSpans(input: readonly OtlpSpan[]): GenAiMapping {
   function parentRunOf(s: OtlpSpan): RunRef | undefined {
     if (!s.parentSpanId) return undefined;
     const parent = parentOf(s);
-    return parent ? runOf(parent) : { runId: `otel_${s.traceId}`, orphan: true };
+    return parent ? runOf(parent) : { runId: `otel_${s.traceId}` };
   }
 
   /** The agent to name on events of `s`'s run. */

@@ -33,7 +33,11 @@ import {
 
 /** The part of the ingestion service the receiver needs. */
 export interface OtlpIngestion {
-  ingestRun(caller: Caller, body: IngestRunBody): Promise<{ run_id: string; events_accepted: number }>;
+  /** Throws AppError, or answers `{errors}`, for a run it refuses. */
+  ingestRun(
+    caller: Caller,
+    body: IngestRunBody,
+  ): Promise<{ run_id?: string; events_accepted?: number; errors?: { path: string; message: string }[] }>;
   ingestEvents(
     caller: Caller,
     events: unknown[],
@@ -117,7 +121,8 @@ export async function ingestSpans(
 
   for (let i = 0; i < mapped.runs.length; i++) {
     try {
-      await ingestion.ingestRun(caller, mapped.runs[i]);
+      const res = await ingestion.ingestRun(caller, mapped.runs[i]);
+      if (res.errors?.length) rejected.set(mapped.runSpans[i], `run ${mapped.runs[i].run_id}: ${describe(res.errors)}`);
     } catch (err) {
       // A run the service refuses (validation, unknown agent with auto-registration off, …) rejects its span;
       // anything else is a failure to store and must not be acknowledged.
