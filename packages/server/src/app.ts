@@ -19,6 +19,7 @@ import { createHubContext, type HubContext } from './context.ts';
 import { registerAgentRoutes } from './modules/agents/agents.routes.ts';
 import { registerPriceRoutes } from './modules/costs/prices.routes.ts';
 import { registerIngestionRoutes } from './modules/ingestion/ingestion.routes.ts';
+import { registerOtlpRoutes } from './modules/ingestion/otlp/otlp.routes.ts';
 import { registerRunRoutes } from './modules/runs/runs.routes.ts';
 import { registerStatsRoutes } from './modules/stats/stats.routes.ts';
 import { registerApiKeyRoutes } from './platform/api-keys/api-keys.routes.ts';
@@ -138,6 +139,7 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
   registerAgentRoutes(app, ctx);
   registerPriceRoutes(app, ctx);
   registerIngestionRoutes(app, ctx);
+  registerOtlpRoutes(app, ctx);
   registerRunRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
   registerAuditRoutes(app, ctx);

@@ -13,7 +13,7 @@ import { createPriceOverrideStore } from './modules/costs/price-overrides.store.
 import { createPricer, loadShippedPriceTable } from './modules/costs/pricing.ts';
 import { normalizeUsage } from './modules/costs/usage-normalizer.ts';
 import { createAgentResolver } from './modules/ingestion/agent-resolver.ts';
-import { createEnrichment } from './modules/ingestion/enrichment.ts';
+import { type CostQuoter, createEnrichment } from './modules/ingestion/enrichment.ts';
 import { createIngestionService } from './modules/ingestion/ingestion.service.ts';
 import { createRunService } from './modules/runs/runs.service.ts';
 import { createStatsService } from './modules/stats/stats.service.ts';
@@ -75,18 +75,15 @@ export async function createHubContext(
     onChange: (orgId) => void bus.publish('price_overrides.changed', { org_id: orgId }).catch(() => {}),
   });
   bus.subscribe('price_overrides.changed', (d) => priceOverrides.invalidate(String(d.org_id)));
-  const enrichment = createEnrichment({
-    db: db.db,
-    dialect: db.dialect,
-    quoter: {
-      quote: async (orgId, usage, at) =>
-        pricer.quote(usage, at, await priceOverrides.overridesFor(trustedOrgId(orgId))).cost_nano,
-    },
-    log,
-  });
+  const quoter: CostQuoter = {
+    quote: async (orgId, usage, at) =>
+      pricer.quote(usage, at, await priceOverrides.overridesFor(trustedOrgId(orgId))).cost_nano,
+  };
+  const enrichment = createEnrichment({ db: db.db, dialect: db.dialect, quoter, log });
   const resolver = createAgentResolver({ agents, clock });
   const ingestion = createIngestionService({
     db: db.db,
+    sqlite: db.sqlite,
     resolver,
     clock,
     normalizeLlmPayload: (payload) => {
@@ -95,7 +92,7 @@ export async function createHubContext(
     },
     onCommitted: () => enrichment.kick(),
   });
-  const runs = createRunService({ db: db.db, dialect: db.dialect });
+  const runs = createRunService({ db: db.db, dialect: db.dialect, quoter });
   const stats = createStatsService({ db: db.db, clock });
   const authenticate = createAuthenticator({
     apiKeys,

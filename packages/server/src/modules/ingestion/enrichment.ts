@@ -2,7 +2,7 @@
  * Enrichment: everything ingestion leaves for later. Prices each llm_call (a client's cost is trusted;
  * otherwise the price table with the org's overrides; an unknown model is flagged, never $0), adds
  * tokens and cost to the run, keeps the hourly rollups (runs, outcomes, latency sketch, tokens, cost)
- * and the run search index. Its state is in the rows (`events.enriched`, `runs.dirty`), so it can stop,
+ * Its state is in the rows (`events.enriched`, `runs.dirty`), so it can stop,
  * fail or lag and catch up later; ingestion never waits for it. One enricher at a time across processes
  * (an advisory lock on PostgreSQL; SQLite has one process).
  */
@@ -11,7 +11,6 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Dialect } from '../../db/database.ts';
 import type { Database } from '../../db/schema.ts';
 import { createRollupDeltas } from './rollup-deltas.ts';
-import { searchText, writeSearchIndex } from './run-search.ts';
 
 export interface CostQuoter {
   /** Cost in nano-USD, or null when the model is not priced. */
@@ -39,6 +38,7 @@ export function createEnrichment(deps: {
   let running: Promise<number> | null = null;
   let stopped = true;
   let again = false;
+  let pendingKick: NodeJS.Timeout | null = null;
 
   async function lock(trx: Transaction<Database>) {
     if (deps.dialect !== 'postgres') return true;
@@ -48,66 +48,93 @@ export function createEnrichment(deps: {
     return Boolean(r.rows[0]?.ok);
   }
 
-  async function enrichEvents(
-    trx: Transaction<Database>,
-    rollups: ReturnType<typeof createRollupDeltas>,
-    orgs: Set<string>,
-  ) {
-    const events = await trx
+  interface PricedEvent {
+    org_id: string;
+    id: string;
+    run_id: string;
+    agent_id: string;
+    ts: number;
+    llm: { model: string; inTok: number; outTok: number; cost: number | null; source: string } | null;
+  }
+
+  /**
+   * Reads and prices a batch outside any transaction: pricing may read the org's overrides, and on
+   * SQLite a query on the root handle inside an open transaction would wait for itself forever.
+   */
+  async function priceBatch(): Promise<PricedEvent[]> {
+    const events = await deps.db
       .selectFrom('events')
       .select(['org_id', 'id', 'run_id', 'agent_id', 'type', 'ts', 'payload'])
       .where('enriched', '=', 0)
       .orderBy('received_at')
       .limit(BATCH)
       .execute();
-    const perRun = new Map<
-      string,
-      { org: string; run: string; inTok: number; outTok: number; cost: number; unknown: boolean }
-    >();
+    const out: PricedEvent[] = [];
     for (const e of events) {
+      const base = { org_id: e.org_id, id: e.id, run_id: e.run_id, agent_id: e.agent_id, ts: Number(e.ts) };
+      // Rows written before non-LLM events were stored as already enriched.
       if (e.type !== 'llm_call') {
-        await trx
-          .updateTable('events')
-          .set({ enriched: 1 })
-          .where('org_id', '=', e.org_id)
-          .where('id', '=', e.id)
-          .execute();
+        out.push({ ...base, llm: null });
         continue;
       }
       const p = JSON.parse(e.payload) as LlmCallPayload;
-      const ts = Number(e.ts);
       let cost: number | null;
       let source: string;
       if (typeof p.cost_usd === 'number') {
         cost = Math.round(p.cost_usd * 1e9);
         source = 'client';
       } else {
-        cost = await deps.quoter.quote(e.org_id, p, ts);
+        cost = await deps.quoter.quote(e.org_id, p, base.ts);
         source = cost === null ? 'unknown_model' : 'price_table';
       }
-      const inTok = Number(p.input_tokens ?? 0);
-      const outTok = Number(p.output_tokens ?? 0);
-      await trx
+      out.push({
+        ...base,
+        llm: { model: p.model, inTok: Number(p.input_tokens ?? 0), outTok: Number(p.output_tokens ?? 0), cost, source },
+      });
+    }
+    return out;
+  }
+
+  /** Applies a priced batch; a row another enricher already took (enriched = 1) is skipped. */
+  async function applyEvents(
+    trx: Transaction<Database>,
+    priced: PricedEvent[],
+    rollups: ReturnType<typeof createRollupDeltas>,
+    orgs: Set<string>,
+  ) {
+    const perRun = new Map<
+      string,
+      { org: string; run: string; inTok: number; outTok: number; cost: number; unknown: boolean }
+    >();
+    for (const e of priced) {
+      const l = e.llm;
+      const res = await trx
         .updateTable('events')
-        .set({
-          enriched: 1,
-          model: p.model,
-          input_tokens: inTok,
-          output_tokens: outTok,
-          cost_nano: cost,
-          cost_source: source,
-        })
+        .set(
+          l
+            ? {
+                enriched: 1,
+                model: l.model,
+                input_tokens: l.inTok,
+                output_tokens: l.outTok,
+                cost_nano: l.cost,
+                cost_source: l.source,
+              }
+            : { enriched: 1 },
+        )
         .where('org_id', '=', e.org_id)
         .where('id', '=', e.id)
-        .execute();
+        .where('enriched', '=', 0)
+        .executeTakeFirst();
+      if (!l || Number(res.numUpdatedRows) === 0) continue;
       const key = `${e.org_id}\u0000${e.run_id}`;
       const r = perRun.get(key) ?? { org: e.org_id, run: e.run_id, inTok: 0, outTok: 0, cost: 0, unknown: false };
-      r.inTok += inTok;
-      r.outTok += outTok;
-      if (cost === null) r.unknown = true;
-      else r.cost += cost;
+      r.inTok += l.inTok;
+      r.outTok += l.outTok;
+      if (l.cost === null) r.unknown = true;
+      else r.cost += l.cost;
       perRun.set(key, r);
-      rollups.llmCall(e.org_id, e.agent_id, ts, p.model, inTok, outTok, cost);
+      rollups.llmCall(e.org_id, e.agent_id, e.ts, l.model, l.inTok, l.outTok, l.cost);
       orgs.add(e.org_id);
     }
     for (const r of perRun.values()) {
@@ -123,7 +150,7 @@ export function createEnrichment(deps: {
         .where('id', '=', r.run)
         .execute();
     }
-    return events.length;
+    return priced.length;
   }
 
   async function enrichRuns(trx: Transaction<Database>, rollups: ReturnType<typeof createRollupDeltas>) {
@@ -137,7 +164,6 @@ export function createEnrichment(deps: {
       const now: Counted = { agent: r.agent_id, started, status: r.status, latency };
       if (before) rollups.run(r.org_id, before.agent, before.started, before.status, before.latency, -1);
       rollups.run(r.org_id, now.agent, now.started, now.status, now.latency, 1);
-      await writeSearchIndex(trx, deps.dialect, r.org_id, r.id, searchText(r));
       await trx
         .updateTable('runs')
         .set({ dirty: 0, counted: JSON.stringify(now) })
@@ -152,10 +178,11 @@ export function createEnrichment(deps: {
   /** One pass: returns how many rows it handled (0 when caught up or another process holds the lock). */
   async function runOnce(): Promise<number> {
     const orgs = new Set<string>();
+    const priced = await priceBatch();
     const n = await deps.db.transaction().execute(async (trx) => {
       if (!(await lock(trx))) return 0;
       const rollups = createRollupDeltas();
-      const e = await enrichEvents(trx, rollups, orgs);
+      const e = await applyEvents(trx, priced, rollups, orgs);
       const r = await enrichRuns(trx, rollups);
       await rollups.apply(trx);
       return e + r;
@@ -177,8 +204,20 @@ export function createEnrichment(deps: {
     return 0;
   }
 
+  let lastKick = 0;
+  /** Asks for a pass soon; under load passes are spaced so enrichment takes big batches. */
   function kick() {
     if (stopped) return;
+    const now = Date.now();
+    if (now - lastKick < 200 && !running) {
+      if (!pendingKick)
+        pendingKick = setTimeout(() => {
+          pendingKick = null;
+          kick();
+        }, 200);
+      return;
+    }
+    lastKick = now;
     if (running) {
       again = true;
       return;
@@ -205,6 +244,7 @@ export function createEnrichment(deps: {
     async stop() {
       stopped = true;
       if (timer) clearInterval(timer);
+      if (pendingKick) clearTimeout(pendingKick);
       timer = null;
       await running;
     },

@@ -12,7 +12,14 @@ import type { Caller, OrgId } from '../../platform/caller.ts';
 import type { FieldError } from '../../platform/errors.ts';
 import type { AgentResolver } from './agent-resolver.ts';
 import { createGroupCommit } from './group-commit.ts';
-import { type EventRow, existingRunAgents, type RunRow, type WriteOp, writeBatch } from './ingestion.store.ts';
+import {
+  createSqliteBatchWriter,
+  type EventRow,
+  existingRunAgents,
+  type RunRow,
+  type WriteOp,
+  writeBatch,
+} from './ingestion.store.ts';
 import { DEFAULT_LIMITS, limitedJson, type PayloadLimits } from './payload-limits.ts';
 
 type Principal = Pick<Caller, 'orgId' | 'actor'>;
@@ -26,6 +33,8 @@ const zodErrors = (e: z.ZodError, prefix = ''): FieldError[] =>
 
 export interface IngestionDeps {
   db: Kysely<Database>;
+  /** The raw SQLite handle, for the prepared-statement write path (absent on PostgreSQL). */
+  sqlite?: import('better-sqlite3').Database;
   resolver: AgentResolver;
   clock: () => number;
   limits?: PayloadLimits;
@@ -42,9 +51,11 @@ export function createIngestionService(deps: IngestionDeps) {
     if (runAgents.size > 100_000) runAgents.clear();
     runAgents.set(`${orgId}\u0000${runId}`, agentId);
   };
+  const sqliteWrite = deps.sqlite ? createSqliteBatchWriter(deps.sqlite) : null;
   const committer = createGroupCommit<WriteOp>({
     write: async (ops) => {
-      await deps.db.transaction().execute((trx) => writeBatch(trx, ops));
+      if (sqliteWrite) await deps.db.connection().execute(async () => sqliteWrite(ops));
+      else await deps.db.transaction().execute((trx) => writeBatch(trx, ops));
       deps.onCommitted?.();
     },
   });

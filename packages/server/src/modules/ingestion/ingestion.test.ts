@@ -39,7 +39,10 @@ describe('POST /v1/ingest/run', () => {
     expect(r.body).toMatchObject({ events_accepted: 3 });
     const before = await t.request('GET', `/v1/runs/${r.body.run_id}`, { auth: a.apiKey });
     expect(before.body.events.map((e: { type: string }) => e.type)).toEqual(['run_started', 'llm_call', 'tool_called']);
-    expect(before.body.cost_usd).toBe(0); // not enriched yet: ingestion did not wait for it
+    // Not enriched yet (ingestion did not wait for it): the replay prices the call on read.
+    expect(before.body.cost_pending).toBe(true);
+    expect(before.body.cost_usd).toBeCloseTo(0.0075, 10);
+    expect((await t.request('GET', '/v1/runs', { auth: a.apiKey })).body.data[0].cost_usd).toBe(0);
     await enrich();
     const after = await t.request('GET', `/v1/runs/${r.body.run_id}`, { auth: a.apiKey });
     expect(after.body).toMatchObject({

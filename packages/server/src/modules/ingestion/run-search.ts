@@ -32,8 +32,43 @@ export function searchText(r: {
   return [r.external_ref ?? '', flat(r.input), flat(r.output), flat(r.error)].join('\n').slice(0, 100_000);
 }
 
+/** Text of a run as stored (after the upsert merged it), for indexing. */
+const TEXT_OF_RUN = 'select external_ref, input, output, error from runs where org_id = ? and id = ?';
+
+/**
+ * SQLite: prepared statements that re-index runs inside the ingestion transaction, so a run is
+ * searchable the moment its 202 is sent.
+ */
+export function createSqliteSearchIndexer(sqlite: import('better-sqlite3').Database) {
+  const read = sqlite.prepare(TEXT_OF_RUN);
+  const del = sqlite.prepare('delete from runs_fts where org_id = ? and run_id = ?');
+  const ins = sqlite.prepare('insert into runs_fts (org_id, run_id, body) values (?, ?, ?)');
+  return (orgId: string, runId: string) => {
+    const row = read.get(orgId, runId) as Parameters<typeof searchText>[0] | undefined;
+    if (!row) return;
+    del.run(orgId, runId);
+    ins.run(orgId, runId, searchText(row));
+  };
+}
+
+/** PostgreSQL: the same inside the Kysely transaction. */
+export async function reindexRun(
+  trx: Transaction<Database> | Kysely<Database>,
+  dialect: Dialect,
+  orgId: string,
+  runId: string,
+) {
+  const row = await trx
+    .selectFrom('runs')
+    .select(['external_ref', 'input', 'output', 'error'])
+    .where('org_id', '=', orgId)
+    .where('id', '=', runId)
+    .executeTakeFirst();
+  if (row) await writeSearchIndex(trx, dialect, orgId, runId, searchText(row));
+}
+
 export async function writeSearchIndex(
-  trx: Transaction<Database>,
+  trx: Transaction<Database> | Kysely<Database>,
   dialect: Dialect,
   orgId: string,
   runId: string,

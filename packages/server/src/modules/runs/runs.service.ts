@@ -2,11 +2,13 @@
  * Reading runs: the explorer's list (filters, text search, cursor paging) and one run with its
  * ordered events, the replay timeline. Every query is scoped to the caller's org.
  */
+import type { LlmCallPayload } from '@agentops-hub/contracts';
 import type { Kysely } from 'kysely';
 import type { Dialect } from '../../db/database.ts';
 import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
+import type { CostQuoter } from '../ingestion/enrichment.ts';
 import { searchRunIds } from '../ingestion/run-search.ts';
 import { toEvent, toRun } from './run-dto.ts';
 
@@ -33,7 +35,7 @@ function decodeCursor(c: string): { startedAt: number; id: string } {
   return { startedAt, id: text.slice(dot + 1) };
 }
 
-export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect }) {
+export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect; quoter: CostQuoter }) {
   const { db } = deps;
 
   async function agentNames(orgId: OrgId, ids: string[]) {
@@ -122,6 +124,31 @@ export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect 
         .limit(10_000)
         .execute();
       const names = await agentNames(orgId, [run.agent_id]);
+      const dto = toRun(run, names.get(run.agent_id) ?? '');
+      const timeline = events.map(toEvent);
+      // LLM calls enrichment has not reached yet are priced now (in memory), so a replay never shows a
+      // cost that is only missing because enrichment lags; `cost_pending` says so.
+      let pending = 0;
+      for (const [i, e] of events.entries()) {
+        if (e.type !== 'llm_call' || e.enriched === 1) continue;
+        const p = JSON.parse(e.payload) as LlmCallPayload;
+        const cost =
+          typeof p.cost_usd === 'number'
+            ? Math.round(p.cost_usd * 1e9)
+            : await deps.quoter.quote(orgId, p, Number(e.ts));
+        pending++;
+        dto.input_tokens += Number(p.input_tokens ?? 0);
+        dto.output_tokens += Number(p.output_tokens ?? 0);
+        if (cost === null) dto.cost_unknown = true;
+        else dto.cost_usd += cost / 1e9;
+        Object.assign(timeline[i]!, {
+          model: p.model,
+          input_tokens: p.input_tokens,
+          output_tokens: p.output_tokens,
+          cost_usd: cost === null ? null : cost / 1e9,
+          cost_source: 'pending',
+        });
+      }
       const children = await db
         .selectFrom('runs')
         .select('id')
@@ -129,9 +156,10 @@ export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect 
         .where('parent_run_id', '=', id)
         .execute();
       return {
-        ...toRun(run, names.get(run.agent_id) ?? ''),
+        ...dto,
+        cost_pending: pending > 0,
         child_run_ids: children.map((c) => c.id),
-        events: events.map(toEvent),
+        events: timeline,
         // Filled by the policy module (decisions) and the approvals module.
         decisions: [] as unknown[],
         approvals: [] as unknown[],

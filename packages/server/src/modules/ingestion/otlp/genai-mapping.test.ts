@@ -1,6 +1,7 @@
 import { IngestEvent, IngestRunBody } from '@agentops-hub/contracts';
 import { describe, expect, it } from 'vitest';
-import { agentIdentityOf, classifySpan, type GenAiMapping, mapGenAiSpans, usageOf } from './genai-mapping.ts';
+import { agentIdentityOf, classifySpan, usageOf } from './genai-attributes.ts';
+import { type GenAiMapping, mapGenAiSpans } from './genai-mapping.ts';
 import type { OtlpSpan } from './otlp-decode.ts';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';

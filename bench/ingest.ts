@@ -1,0 +1,124 @@
+/**
+ * `npm run bench -- ingest`: ingestion throughput against the raw limits, measured in the same run.
+ * - bare_http_rps: a bare Fastify JSON route (own process), single-event bodies, concurrency 50
+ * - raw_insert_rps: rows/s of batched better-sqlite3 inserts of the same event rows (100 per transaction)
+ * - single_eps: events/s through the hub, one event per request (POST /v1/ingest/events, concurrency 50)
+ * - batch_eps: events/s through the hub, 100 events per request
+ * - rss_mb: the hub process's peak RSS under load
+ * Ratios: single_ratio = single_eps / bare_http_rps, batch_ratio = batch_eps / raw_insert_rps.
+ * Targets (issue 3): single_ratio ≥ 0.4, batch_ratio ≥ 0.5, rss_mb ≤ 500.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { freePort, load, ROOT, startChild, withPeakRss } from './lib/processes.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const KEY = `ahk_${'InGeStBeNcH'.repeat(4)}`;
+const event = (i = 0) => ({
+  run_id: `bench-run-${i % 200}`,
+  agent: 'BenchBot',
+  type: 'tool_called',
+  timestamp: new Date().toISOString(),
+  payload: { tool: 'crm_lookup', args: { email: 'someone@example.com', fields: ['plan', 'owner'] } },
+});
+const singleBody = JSON.stringify({ events: [event()] });
+const batchBody = JSON.stringify({ events: Array.from({ length: 100 }, (_, i) => event(i)) });
+
+// 1. Raw limit of the storage: batched inserts of the same rows, no HTTP.
+function rawInsertRps() {
+  const db = new Database(join(mkdtempSync(join(tmpdir(), 'bench-raw-')), 'raw.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(`create table events (org_id text not null, id text not null, run_id text not null, agent_id text not null,
+    type text not null, ts integer not null, payload text not null, received_at integer not null, primary key (org_id, id))`);
+  const insert = db.prepare('insert into events values (?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing');
+  const batch = db.transaction((rows: unknown[][]) => {
+    for (const r of rows) insert.run(...r);
+  });
+  const payload = JSON.stringify(event().payload);
+  let n = 0;
+  const end = Date.now() + SECONDS * 1000;
+  const start = Date.now();
+  while (Date.now() < end) {
+    const rows = Array.from({ length: 100 }, () => [
+      'org_1',
+      `evt_${n++}`,
+      'run_1',
+      'agt_1',
+      'tool_called',
+      Date.now(),
+      payload,
+      Date.now(),
+    ]);
+    batch(rows);
+  }
+  return n / ((Date.now() - start) / 1000);
+}
+
+const raw = rawInsertRps();
+
+// 2. Raw HTTP limit: a bare Fastify route in its own process.
+const barePort = await freePort();
+const bare = await startChild(
+  'bench/lib/bare-server.ts',
+  [],
+  { PORT: String(barePort) },
+  `http://127.0.0.1:${barePort}/healthz`,
+);
+await load({ url: `http://127.0.0.1:${barePort}/ingest`, body: singleBody, seconds: 2 });
+const bareRun = await load({ url: `http://127.0.0.1:${barePort}/ingest`, body: singleBody, seconds: SECONDS });
+bare.kill();
+
+// 3. The hub on the SQLite default, as `npm start` runs it.
+const port = await freePort();
+const hub = await startChild(
+  'packages/server/src/main.ts',
+  ['start'],
+  {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    HUB_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-hub-')),
+    DATABASE_URL: process.env.BENCH_DATABASE_URL ?? '',
+    HUB_LOG_LEVEL: 'warn',
+    RATE_LIMIT_PER_MINUTE: '1000000000',
+    HUB_INIT_ORG_NAME: 'Bench',
+    HUB_INIT_USER_EMAIL: 'bench@example.test',
+    HUB_INIT_USER_PASSWORD: 'bench-password-123',
+    HUB_INIT_API_KEY: KEY,
+    ...(process.env.BENCH_HUB_ROLE ? { HUB_ROLE: process.env.BENCH_HUB_ROLE } : {}),
+  },
+  `http://127.0.0.1:${port}/healthz`,
+);
+const url = `http://127.0.0.1:${port}/v1/ingest/events`;
+const headers = { authorization: `Bearer ${KEY}` };
+await load({ url, body: singleBody, headers, seconds: 2 });
+const { result: single, peak: peak1 } = await withPeakRss(hub, () =>
+  load({ url, body: singleBody, headers, seconds: SECONDS }),
+);
+const { result: batch, peak: peak2 } = await withPeakRss(hub, () =>
+  load({ url, body: batchBody, headers, seconds: SECONDS }),
+);
+hub.kill('SIGTERM');
+if (single.non2xx || batch.non2xx)
+  console.error(`warning: non-2xx answers: single ${single.non2xx}, batch ${batch.non2xx}`);
+
+const r2 = (x: number) => Math.round(x * 1000) / 1000;
+console.log(
+  JSON.stringify({
+    bench: 'ingest',
+    dialect: process.env.BENCH_DATABASE_URL ? 'postgres' : 'sqlite',
+    seconds: SECONDS,
+    single_eps: Math.round(single.rps),
+    batch_eps: Math.round(batch.rps * 100),
+    bare_http_rps: Math.round(bareRun.rps),
+    raw_insert_rps: Math.round(raw),
+    single_ratio: r2(single.rps / bareRun.rps),
+    batch_ratio: r2((batch.rps * 100) / raw),
+    single_p99_ms: single.p99,
+    batch_p99_ms: batch.p99,
+    rss_mb: Math.max(peak1, peak2),
+  }),
+);
+process.exit(0);
