@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- ingest`: ingestion throughput against the raw limits, measured in the same run.
  * - bare_http_rps: a bare Fastify JSON route (own process), single-event bodies, concurrency 50
- * - raw_insert_rps: rows/s of batched better-sqlite3 inserts of the same event rows (100 per transaction)
+ * - raw_insert_rps: rows/s of batched better-sqlite3 inserts of the same rows into the same events table
+ *   (the hub's schema and indexes), 100 per transaction
  * - single_eps: events/s through the hub, one event per request (POST /v1/ingest/events, concurrency 50)
  * - batch_eps: events/s through the hub, 100 events per request
  * - rss_mb: the hub process's peak RSS under load
@@ -11,7 +12,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openDatabase } from '../packages/server/src/db/database.ts';
+import { newId } from '../packages/server/src/db/ids.ts';
+import { migrateHub } from '../packages/server/src/db/migrate.ts';
 import { freePort, load, ROOT, startChild, withPeakRss } from './lib/processes.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -26,15 +29,21 @@ const event = (i = 0) => ({
 const singleBody = JSON.stringify({ events: [event()] });
 const batchBody = JSON.stringify({ events: Array.from({ length: 100 }, (_, i) => event(i)) });
 
-// 1. Raw limit of the storage: batched inserts of the same rows, no HTTP.
-function rawInsertRps() {
-  const db = new Database(join(mkdtempSync(join(tmpdir(), 'bench-raw-')), 'raw.db'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec(`create table events (org_id text not null, id text not null, run_id text not null, agent_id text not null,
-    type text not null, ts integer not null, payload text not null, received_at integer not null, primary key (org_id, id))`);
-  const insert = db.prepare('insert into events values (?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing');
-  const batch = db.transaction((rows: unknown[][]) => {
+// 1. Raw limit of the storage: the same rows into the hub's own events table (same schema and
+// indexes, created by the hub's migrations), batched 100 per transaction, no HTTP, no validation.
+async function rawInsertRps() {
+  const db = openDatabase({ dataDir: mkdtempSync(join(tmpdir(), 'bench-raw-')) });
+  await migrateHub(db);
+  const sqlite = db.sqlite!;
+  const t = Date.now();
+  sqlite
+    .prepare(`insert into orgs values ('org_1', 'Raw', null, null, 'scale', 'default', 'UTC', 'en-US', null, '{}', ?, ?)`)
+    .run(t, t);
+  const insert = sqlite.prepare(
+    `insert into events (org_id, id, run_id, agent_id, type, ts, parent_id, duration_ms, payload, received_at, enriched)
+     values (?, ?, ?, ?, ?, ?, null, null, ?, ?, 1) on conflict do nothing`,
+  );
+  const batch = sqlite.transaction((rows: unknown[][]) => {
     for (const r of rows) insert.run(...r);
   });
   const payload = JSON.stringify(event().payload);
@@ -42,22 +51,27 @@ function rawInsertRps() {
   const end = Date.now() + SECONDS * 1000;
   const start = Date.now();
   while (Date.now() < end) {
-    const rows = Array.from({ length: 100 }, () => [
-      'org_1',
-      `evt_${n++}`,
-      'run_1',
-      'agt_1',
-      'tool_called',
-      Date.now(),
-      payload,
-      Date.now(),
-    ]);
-    batch(rows);
+    const now = Date.now();
+    batch(
+      Array.from({ length: 100 }, (_, i) => [
+        'org_1',
+        newId('evt', now),
+        `bench-run-${i % 200}`,
+        'agt_1',
+        'tool_called',
+        now,
+        payload,
+        now,
+      ]),
+    );
+    n += 100;
   }
-  return n / ((Date.now() - start) / 1000);
+  const rps = n / ((Date.now() - start) / 1000);
+  await db.close();
+  return rps;
 }
 
-const raw = rawInsertRps();
+const raw = await rawInsertRps();
 
 // 2. Raw HTTP limit: a bare Fastify route in its own process.
 const barePort = await freePort();

@@ -85,8 +85,9 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
 
   const ctx = await createHubContext(config, { clock: opts.clock, log: app.log });

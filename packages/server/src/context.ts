@@ -79,7 +79,7 @@ export async function createHubContext(
     quote: async (orgId, usage, at) =>
       pricer.quote(usage, at, await priceOverrides.overridesFor(trustedOrgId(orgId))).cost_nano,
   };
-  const enrichment = createEnrichment({ db: db.db, dialect: db.dialect, quoter, log });
+  const enrichment = createEnrichment({ db: db.db, dialect: db.dialect, sqlite: db.sqlite, quoter, log });
   const resolver = createAgentResolver({ agents, clock });
   const ingestion = createIngestionService({
     db: db.db,

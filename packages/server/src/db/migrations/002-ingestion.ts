@@ -78,7 +78,6 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addPrimaryKeyConstraint('events_pk', ['org_id', 'id'])
     .execute();
   await db.schema.createIndex('events_run').on('events').columns(['org_id', 'run_id', 'ts']).execute();
-  await db.schema.createIndex('events_org_type_ts').on('events').columns(['org_id', 'type', 'ts']).execute();
   await db.schema.createIndex('events_org_ts').on('events').columns(['org_id', 'ts']).execute();
   await db.schema
     .createIndex('events_unenriched')
@@ -107,7 +106,11 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn('unpriced_calls', 'bigint', (c) => c.notNull().defaultTo(0))
     .addPrimaryKeyConstraint('rollups_hourly_pk', ['org_id', 'agent_id', 'hour', 'model'])
     .execute();
-  await db.schema.createIndex('rollups_org_hour').on('rollups_hourly').columns(['org_id', 'hour']).execute();
+  await db.schema
+    .createIndex('rollups_org_model_hour')
+    .on('rollups_hourly')
+    .columns(['org_id', 'model', 'hour'])
+    .execute();
 
   if (dialect === 'sqlite') {
     await sql`CREATE VIRTUAL TABLE runs_fts USING fts5(org_id UNINDEXED, run_id UNINDEXED, body, tokenize = 'unicode61')`.execute(

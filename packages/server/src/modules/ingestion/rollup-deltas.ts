@@ -25,6 +25,30 @@ const zero = (): Counters => ({
   hist: {},
 });
 
+/** A stored rollup row plus a delta: the new absolute values. */
+function merged(row: RollupsHourlyTable | undefined, c: Counters) {
+  const hist = mergeSketches(row ? (JSON.parse(row.latency_hist) as Sketch) : {}, {});
+  for (const [b, n] of Object.entries(c.hist)) {
+    const v = (hist[b] ?? 0) + n;
+    if (v <= 0) delete hist[b];
+    else hist[b] = v;
+  }
+  const sum = (k: keyof Omit<Counters, 'hist'>) => Number(row?.[k] ?? 0) + c[k];
+  return {
+    runs: sum('runs'),
+    completed: sum('completed'),
+    failed: sum('failed'),
+    latency_sum_ms: sum('latency_sum_ms'),
+    latency_count: sum('latency_count'),
+    latency_hist: JSON.stringify(hist),
+    llm_calls: sum('llm_calls'),
+    input_tokens: sum('input_tokens'),
+    output_tokens: sum('output_tokens'),
+    cost_nano: sum('cost_nano'),
+    unpriced_calls: sum('unpriced_calls'),
+  };
+}
+
 export function createRollupDeltas() {
   const deltas = new Map<string, { org: string; agent: string; hour: number; model: string; c: Counters }>();
   function at(org: string, agent: string, ts: number, model: string) {
@@ -50,6 +74,10 @@ export function createRollupDeltas() {
         addToSketch(c.hist, latencyMs, sign);
       }
     },
+    /**
+     * An LLM call counts on its model's row and on the agent's all-models row (model ''), so the
+     * dashboards read one row per agent-hour and the cost breakdown reads the model rows.
+     */
     llmCall(
       org: string,
       agent: string,
@@ -59,15 +87,50 @@ export function createRollupDeltas() {
       outTok: number,
       costNano: number | null,
     ) {
-      const c = at(org, agent, ts, model);
-      c.llm_calls += 1;
-      c.input_tokens += inTok;
-      c.output_tokens += outTok;
-      if (costNano === null) c.unpriced_calls += 1;
-      else c.cost_nano += costNano;
+      for (const c of [at(org, agent, ts, model), at(org, agent, ts, '')]) {
+        c.llm_calls += 1;
+        c.input_tokens += inTok;
+        c.output_tokens += outTok;
+        if (costNano === null) c.unpriced_calls += 1;
+        else c.cost_nano += costNano;
+      }
     },
     get size() {
       return deltas.size;
+    },
+    /** SQLite: the same read-merge-write with prepared statements, inside the caller's transaction. */
+    applySqlite(sqlite: import('better-sqlite3').Database) {
+      const read = sqlite.prepare(
+        'select * from rollups_hourly where org_id = ? and agent_id = ? and hour = ? and model = ?',
+      );
+      const write = sqlite.prepare(`insert into rollups_hourly (org_id, agent_id, hour, model, runs, completed, failed,
+          latency_sum_ms, latency_count, latency_hist, llm_calls, input_tokens, output_tokens, cost_nano, unpriced_calls)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        on conflict (org_id, agent_id, hour, model) do update set runs = excluded.runs, completed = excluded.completed,
+          failed = excluded.failed, latency_sum_ms = excluded.latency_sum_ms, latency_count = excluded.latency_count,
+          latency_hist = excluded.latency_hist, llm_calls = excluded.llm_calls, input_tokens = excluded.input_tokens,
+          output_tokens = excluded.output_tokens, cost_nano = excluded.cost_nano, unpriced_calls = excluded.unpriced_calls`);
+      for (const d of deltas.values()) {
+        const row = read.get(d.org, d.agent, d.hour, d.model) as RollupsHourlyTable | undefined;
+        const v = merged(row, d.c);
+        write.run(
+          d.org,
+          d.agent,
+          d.hour,
+          d.model,
+          v.runs,
+          v.completed,
+          v.failed,
+          v.latency_sum_ms,
+          v.latency_count,
+          v.latency_hist,
+          v.llm_calls,
+          v.input_tokens,
+          v.output_tokens,
+          v.cost_nano,
+          v.unpriced_calls,
+        );
+      }
     },
     async apply(trx: Transaction<Database>) {
       for (const d of deltas.values()) {
@@ -79,26 +142,7 @@ export function createRollupDeltas() {
           .where('hour', '=', d.hour)
           .where('model', '=', d.model)
           .executeTakeFirst();
-        const hist = mergeSketches(row ? (JSON.parse(row.latency_hist) as Sketch) : {}, {});
-        for (const [b, n] of Object.entries(d.c.hist)) {
-          const v = (hist[b] ?? 0) + n;
-          if (v <= 0) delete hist[b];
-          else hist[b] = v;
-        }
-        const sum = (k: keyof Omit<Counters, 'hist'>) => Number(row?.[k] ?? 0) + d.c[k];
-        const values = {
-          runs: sum('runs'),
-          completed: sum('completed'),
-          failed: sum('failed'),
-          latency_sum_ms: sum('latency_sum_ms'),
-          latency_count: sum('latency_count'),
-          latency_hist: JSON.stringify(hist),
-          llm_calls: sum('llm_calls'),
-          input_tokens: sum('input_tokens'),
-          output_tokens: sum('output_tokens'),
-          cost_nano: sum('cost_nano'),
-          unpriced_calls: sum('unpriced_calls'),
-        };
+        const values = merged(row, d.c);
         if (row)
           await trx
             .updateTable('rollups_hourly')

@@ -36,6 +36,8 @@ export function createStatsService(deps: { db: Kysely<Database>; clock: () => nu
           eb.fn.sum<number>('unpriced_calls').as('unpriced_calls'),
         ])
         .where('org_id', '=', orgId)
+        // The all-models rows (model '') hold each agent-hour's runs and its LLM totals.
+        .where('model', '=', '')
         .where('hour', '>=', start)
         .where('hour', '<', end)
         .groupBy('agent_id')
@@ -107,6 +109,7 @@ export function createStatsService(deps: { db: Kysely<Database>; clock: () => nu
         .selectAll()
         .where('org_id', '=', orgId)
         .where('agent_id', '=', agent.id)
+        .where('model', '=', '')
         .where('hour', '>=', start)
         .where('hour', '<', end)
         .orderBy('hour')

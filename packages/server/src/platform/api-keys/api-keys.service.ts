@@ -49,6 +49,7 @@ export function createApiKeyService(deps: {
   const now = deps.clock ?? Date.now;
   const cache = new Map<string, CachedKey>();
   const hashById = new Map<string, string>();
+  const hashOfKey = new Map<string, string>();
 
   function evict(hash: string) {
     cache.delete(hash);
@@ -57,8 +58,15 @@ export function createApiKeyService(deps: {
   return {
     /** Resolves a presented key to its caller, or null. The hot path: usually one Map lookup. */
     async authenticate(key: string): Promise<Caller | null> {
-      const hash = hashApiKey(key);
       const t = now();
+      // The cache is keyed by the hash (revocation evicts by hash); hashing once per key string is
+      // remembered so the hot path does not pay a SHA-256 per request.
+      let hash = hashOfKey.get(key);
+      if (!hash) {
+        hash = hashApiKey(key);
+        if (hashOfKey.size > 10_000) hashOfKey.clear();
+        hashOfKey.set(key, hash);
+      }
       let hit = cache.get(hash);
       if (!hit || t - hit.cachedAt > CACHE_TTL_MS) {
         const row = await deps.store.findByHash(hash);
