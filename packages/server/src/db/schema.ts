@@ -243,6 +243,7 @@ export interface RunsTable {
   /** Bumped by every write; enrichment catches up to it (rollups, search). */
   version: Generated<number>;
   dirty: Generated<number>;
+  search_rowid: number | null;
   created_at: number;
   updated_at: number;
 }

@@ -36,6 +36,8 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn('dirty', 'integer', (c) => c.notNull().defaultTo(1))
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    // SQLite: the run's row in runs_fts, so re-indexing deletes by rowid instead of scanning the index.
+    .addColumn('search_rowid', 'bigint')
     .addPrimaryKeyConstraint('runs_pk', ['org_id', 'id'])
     .execute();
   await db.schema.createIndex('runs_org_started').on('runs').columns(['org_id', 'started_at', 'id']).execute();

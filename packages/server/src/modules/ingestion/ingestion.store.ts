@@ -5,7 +5,7 @@
 import { type Insertable, type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, EventsTable, RunsTable } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
-import { createSqliteSearchIndexer, reindexRun } from './run-search.ts';
+import { createSqliteSearchIndexer, reindexRunPostgres } from './run-search.ts';
 
 export type RunRow = Omit<
   Insertable<RunsTable>,
@@ -166,7 +166,7 @@ export async function writeBatch(trx: Transaction<Database> | Kysely<Database>, 
     await upsertRuns(trx, part);
   }
   // Searchable as soon as the 202 is sent (PostgreSQL: tsvector in the same transaction).
-  for (const r of runs) if (hasSearchText(r)) await reindexRun(trx, 'postgres', r.org_id, r.id);
+  for (const r of runs) if (hasSearchText(r)) await reindexRunPostgres(trx, r.org_id, r.id);
   for (const part of chunks(placeholders)) {
     await trx
       .insertInto('runs')

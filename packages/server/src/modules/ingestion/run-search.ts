@@ -37,54 +37,43 @@ const TEXT_OF_RUN = 'select external_ref, input, output, error from runs where o
 
 /**
  * SQLite: prepared statements that re-index runs inside the ingestion transaction, so a run is
- * searchable the moment its 202 is sent.
+ * searchable the moment its 202 is sent. The FTS row is found again by the rowid kept on the run
+ * (FTS5 cannot index org_id/run_id, so deleting by them would scan the whole index).
  */
 export function createSqliteSearchIndexer(sqlite: import('better-sqlite3').Database) {
-  const read = sqlite.prepare(TEXT_OF_RUN);
-  const del = sqlite.prepare('delete from runs_fts where org_id = ? and run_id = ?');
+  const read = sqlite.prepare(`${TEXT_OF_RUN.replace('select ', 'select search_rowid, ')}`);
+  const del = sqlite.prepare('delete from runs_fts where rowid = ?');
   const ins = sqlite.prepare('insert into runs_fts (org_id, run_id, body) values (?, ?, ?)');
+  const link = sqlite.prepare('update runs set search_rowid = ? where org_id = ? and id = ?');
   return (orgId: string, runId: string) => {
-    const row = read.get(orgId, runId) as Parameters<typeof searchText>[0] | undefined;
+    const row = read.get(orgId, runId) as
+      | (Parameters<typeof searchText>[0] & { search_rowid: number | null })
+      | undefined;
     if (!row) return;
-    del.run(orgId, runId);
-    ins.run(orgId, runId, searchText(row));
+    if (row.search_rowid !== null) del.run(row.search_rowid);
+    const { lastInsertRowid } = ins.run(orgId, runId, searchText(row));
+    link.run(lastInsertRowid, orgId, runId);
   };
 }
 
-/** PostgreSQL: the same inside the Kysely transaction. */
-export async function reindexRun(
-  trx: Transaction<Database> | Kysely<Database>,
-  dialect: Dialect,
-  orgId: string,
-  runId: string,
-) {
+/**
+ * PostgreSQL: the same inside the Kysely transaction. Its parser keeps emails, URLs and hyphenated
+ * words whole ("pineapple@example.com"), so the text is indexed twice: as written, and split at every
+ * non-word character.
+ */
+export async function reindexRunPostgres(trx: Transaction<Database> | Kysely<Database>, orgId: string, runId: string) {
   const row = await trx
     .selectFrom('runs')
     .select(['external_ref', 'input', 'output', 'error'])
     .where('org_id', '=', orgId)
     .where('id', '=', runId)
     .executeTakeFirst();
-  if (row) await writeSearchIndex(trx, dialect, orgId, runId, searchText(row));
-}
-
-export async function writeSearchIndex(
-  trx: Transaction<Database> | Kysely<Database>,
-  dialect: Dialect,
-  orgId: string,
-  runId: string,
-  text: string,
-) {
-  if (dialect === 'sqlite') {
-    await sql`delete from runs_fts where org_id = ${orgId} and run_id = ${runId}`.execute(trx);
-    await sql`insert into runs_fts (org_id, run_id, body) values (${orgId}, ${runId}, ${text})`.execute(trx);
-  } else {
-    // PostgreSQL's parser keeps emails, URLs and hyphenated words whole ("pineapple@example.com"), so
-    // the text is indexed twice: as written, and split at every non-word character.
-    const both = `${text}\n${text.replace(/[^\p{L}\p{N}]+/gu, ' ')}`;
-    await sql`update runs set search = to_tsvector('simple', ${both}) where org_id = ${orgId} and id = ${runId}`.execute(
-      trx,
-    );
-  }
+  if (!row) return;
+  const text = searchText(row);
+  const both = `${text}\n${text.replace(/[^\p{L}\p{N}]+/gu, ' ')}`;
+  await sql`update runs set search = to_tsvector('simple', ${both}) where org_id = ${orgId} and id = ${runId}`.execute(
+    trx,
+  );
 }
 
 /** Words of `q` (letters, digits, and the joiners of references like ticket-4711). */
