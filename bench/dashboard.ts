@@ -64,7 +64,11 @@ async function loadTo(target: number) {
             {
               type: 'llm_call',
               timestamp: iso(20),
-              payload: { model: MODELS[n % MODELS.length]!, input_tokens: 800 + (n % 400), output_tokens: 120 + (n % 80) },
+              payload: {
+                model: MODELS[n % MODELS.length]!,
+                input_tokens: 800 + (n % 400),
+                output_tokens: 120 + (n % 80),
+              },
             },
             { type: 'tool_result', timestamp: iso(150), payload: { ok: true } },
             { type: failed ? 'run_failed' : 'run_completed', timestamp: iso(200), payload: {} },
@@ -105,7 +109,10 @@ const small = await measure();
 const loadSmallS = (Date.now() - t0) / 1000;
 await loadTo(LARGE);
 const large = await measure();
-const rollupRows = await hub.ctx.db.db.selectFrom('rollups_hourly').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+const rollupRows = await hub.ctx.db.db
+  .selectFrom('rollups_hourly')
+  .select((eb) => eb.fn.countAll().as('n'))
+  .executeTakeFirst();
 console.log(
   JSON.stringify({
     bench: 'dashboard',

@@ -37,7 +37,9 @@ async function rawInsertRps() {
   const sqlite = db.sqlite!;
   const t = Date.now();
   sqlite
-    .prepare(`insert into orgs values ('org_1', 'Raw', null, null, 'scale', 'default', 'UTC', 'en-US', null, '{}', ?, ?)`)
+    .prepare(
+      `insert into orgs values ('org_1', 'Raw', null, null, 'scale', 'default', 'UTC', 'en-US', null, '{}', ?, ?)`,
+    )
     .run(t, t);
   const insert = sqlite.prepare(
     `insert into events (org_id, id, run_id, agent_id, type, ts, parent_id, duration_ms, payload, received_at, enriched)
