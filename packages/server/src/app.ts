@@ -153,6 +153,8 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
     app,
     ctx,
     async startWorkers() {
+      // Daily, at a quiet hour: archive and drop what is past each org's plan retention.
+      await ctx.jobs.schedule('retention', '17 3 * * *', { queue: 'retention' });
       await ctx.jobs.start();
       ctx.enrichment.start();
     },

@@ -15,6 +15,7 @@ import { normalizeUsage } from './modules/costs/usage-normalizer.ts';
 import { createAgentResolver } from './modules/ingestion/agent-resolver.ts';
 import { type CostQuoter, createEnrichment } from './modules/ingestion/enrichment.ts';
 import { createIngestionService } from './modules/ingestion/ingestion.service.ts';
+import { createRetention } from './modules/ingestion/retention.ts';
 import { createRunService } from './modules/runs/runs.service.ts';
 import { createStatsService } from './modules/stats/stats.service.ts';
 import { createApiKeyService } from './platform/api-keys/api-keys.service.ts';
@@ -92,6 +93,8 @@ export async function createHubContext(
     },
     onCommitted: () => enrichment.kick(),
   });
+  const retention = createRetention({ db: db.db, dataDir: config.dataDir, plans, clock, log });
+  jobs.work('retention', async () => retention.runAll());
   const runs = createRunService({ db: db.db, dialect: db.dialect, quoter });
   const stats = createStatsService({ db: db.db, clock });
   const authenticate = createAuthenticator({
@@ -119,6 +122,7 @@ export async function createHubContext(
     resolver,
     ingestion,
     enrichment,
+    retention,
     runs,
     stats,
     jobs,

@@ -1,0 +1,127 @@
+/**
+ * Retention: runs and events older than the org's plan retention are exported to compressed JSONL
+ * archives under `<data dir>/archives/<org>/` (cold storage) and then deleted from the database (hot
+ * storage). Hourly rollups are kept: they are small, hold no payloads, and keep cost history whole.
+ * Export first, delete after: an interrupted pass leaves rows that the next pass archives again
+ * (an archive may then repeat a few rows; ids make that harmless), never a gap.
+ */
+import { once } from 'node:events';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createGzip } from 'node:zlib';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import { type OrgId, trustedOrgId } from '../../platform/caller.ts';
+import type { PlanService } from '../../platform/plans.ts';
+
+const DAY_MS = 86_400_000;
+const CHUNK = 5000;
+
+export function createRetention(deps: {
+  db: Kysely<Database>;
+  dataDir: string;
+  plans: Pick<PlanService, 'limits'>;
+  clock: () => number;
+  log: { info(o: unknown, m?: string): void };
+}) {
+  const { db } = deps;
+
+  /** Streams rows to `<file>.jsonl.gz`; returns how many were written. */
+  async function archive<T>(file: string, pages: () => AsyncGenerator<T[]>): Promise<number> {
+    const gzip = createGzip();
+    const out = createWriteStream(file);
+    gzip.pipe(out);
+    let n = 0;
+    for await (const rows of pages()) {
+      for (const r of rows) {
+        if (!gzip.write(`${JSON.stringify(r)}\n`)) await once(gzip, 'drain');
+        n++;
+      }
+    }
+    gzip.end();
+    await once(out, 'finish');
+    return n;
+  }
+
+  async function runForOrg(orgId: OrgId) {
+    const days = (await deps.plans.limits(orgId)).retention_days;
+    const cutoff = deps.clock() - days * DAY_MS;
+    const dir = join(deps.dataDir, 'archives', orgId);
+    const stamp = new Date(deps.clock()).toISOString().replace(/[:.]/g, '-');
+
+    const oldEvents = await db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('org_id', '=', orgId)
+      .where('ts', '<', cutoff)
+      .executeTakeFirst();
+    const oldRuns = await db
+      .selectFrom('runs')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('org_id', '=', orgId)
+      .where('started_at', '<', cutoff)
+      .executeTakeFirst();
+    if (Number(oldEvents?.n ?? 0) === 0 && Number(oldRuns?.n ?? 0) === 0)
+      return { events: 0, runs: 0, files: [] as string[] };
+
+    mkdirSync(dir, { recursive: true });
+    const files: string[] = [];
+    const eventsFile = join(dir, `events-before-${new Date(cutoff).toISOString().slice(0, 10)}-${stamp}.jsonl.gz`);
+    const events = await archive(eventsFile, async function* () {
+      let after = '';
+      for (;;) {
+        const rows = await db
+          .selectFrom('events')
+          .selectAll()
+          .where('org_id', '=', orgId)
+          .where('ts', '<', cutoff)
+          .where('id', '>', after)
+          .orderBy('id')
+          .limit(CHUNK)
+          .execute();
+        if (!rows.length) return;
+        yield rows;
+        after = rows[rows.length - 1]!.id;
+      }
+    });
+    files.push(eventsFile);
+    const runsFile = join(dir, `runs-before-${new Date(cutoff).toISOString().slice(0, 10)}-${stamp}.jsonl.gz`);
+    const runs = await archive(runsFile, async function* () {
+      let after = '';
+      for (;;) {
+        const rows = await db
+          .selectFrom('runs')
+          .selectAll()
+          .where('org_id', '=', orgId)
+          .where('started_at', '<', cutoff)
+          .where('id', '>', after)
+          .orderBy('id')
+          .limit(CHUNK)
+          .execute();
+        if (!rows.length) return;
+        yield rows;
+        after = rows[rows.length - 1]!.id;
+      }
+    });
+    files.push(runsFile);
+
+    // Only what was archived is deleted: rows are immutable past the cutoff except late arrivals,
+    // which the next pass archives.
+    await db.deleteFrom('events').where('org_id', '=', orgId).where('ts', '<', cutoff).execute();
+    await db.deleteFrom('runs').where('org_id', '=', orgId).where('started_at', '<', cutoff).execute();
+    deps.log.info(
+      { org_id: orgId, events, runs, cutoff: new Date(cutoff).toISOString() },
+      'retention: archived and deleted',
+    );
+    return { events, runs, files };
+  }
+
+  return {
+    runForOrg,
+    async runAll() {
+      const orgs = await db.selectFrom('orgs').select('id').execute();
+      for (const o of orgs) await runForOrg(trustedOrgId(o.id));
+    },
+  };
+}
+export type Retention = ReturnType<typeof createRetention>;
