@@ -17,6 +17,7 @@ import {
 import type { Config } from './config.ts';
 import { createHubContext, type HubContext } from './context.ts';
 import { registerAgentRoutes } from './modules/agents/agents.routes.ts';
+import { registerControlRoutes } from './modules/controls/controls.routes.ts';
 import { registerPriceRoutes } from './modules/costs/prices.routes.ts';
 import { registerIngestionRoutes } from './modules/ingestion/ingestion.routes.ts';
 import { registerOtlpRoutes } from './modules/ingestion/otlp/otlp.routes.ts';
@@ -138,6 +139,7 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
   registerOrgRoutes(app, ctx);
   registerApiKeyRoutes(app, ctx);
   registerAgentRoutes(app, ctx);
+  registerControlRoutes(app, ctx);
   registerPriceRoutes(app, ctx);
   registerIngestionRoutes(app, ctx);
   registerOtlpRoutes(app, ctx);

@@ -8,6 +8,7 @@ import { type Db, openDatabase } from './db/database.ts';
 import { migrateHub } from './db/migrate.ts';
 import { createAgentService } from './modules/agents/agents.service.ts';
 import { createAgentStore } from './modules/agents/agents.store.ts';
+import { createControlService } from './modules/controls/controls.service.ts';
 import { createPriceOverrideService } from './modules/costs/price-overrides.service.ts';
 import { createPriceOverrideStore } from './modules/costs/price-overrides.store.ts';
 import { createPricer, loadShippedPriceTable } from './modules/costs/pricing.ts';
@@ -82,6 +83,15 @@ export async function createHubContext(
   };
   const enrichment = createEnrichment({ db: db.db, dialect: db.dialect, sqlite: db.sqlite, quoter, log });
   const resolver = createAgentResolver({ agents, clock });
+  const controls = createControlService({
+    db: db.db,
+    audit,
+    bus,
+    notifications,
+    clock,
+    log,
+    onAgentChanged: (orgId) => resolver.invalidate(orgId),
+  });
   const ingestion = createIngestionService({
     db: db.db,
     sqlite: db.sqlite,
@@ -120,6 +130,7 @@ export async function createHubContext(
     pricer,
     priceOverrides,
     resolver,
+    controls,
     ingestion,
     enrichment,
     retention,

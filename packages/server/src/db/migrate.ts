@@ -8,6 +8,8 @@ import type { Db, Dialect } from './database.ts';
 import * as core from './migrations/001-core.ts';
 import * as ingestion from './migrations/002-ingestion.ts';
 import * as priceOverrides from './migrations/003-price-overrides.ts';
+import * as controls from './migrations/004-controls.ts';
+import * as policies from './migrations/005-policies.ts';
 
 type HubMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -16,6 +18,8 @@ const MIGRATIONS: Record<string, HubMigration> = {
   '001-core': core,
   '002-ingestion': ingestion,
   '003-price-overrides': priceOverrides,
+  '004-controls': controls,
+  '005-policies': policies,
 };
 
 class HubMigrationProvider implements MigrationProvider {

@@ -301,7 +301,108 @@ export interface PriceOverridesTable {
   created_at: number;
 }
 
+export interface PoliciesTable {
+  id: string;
+  org_id: string;
+  name: string;
+  description: string;
+  status: string;
+  priority: number;
+  rule: string;
+  version: number;
+  hit_count: Generated<number>;
+  last_hit_at: number | null;
+  /** Where it came from: null (a person), or `pack:<id>@<version>`. */
+  source: string | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PolicyVersionsTable {
+  org_id: string;
+  policy_id: string;
+  version: number;
+  snapshot: string;
+  change: string;
+  changed_by: string | null;
+  changed_at: number;
+}
+
+export interface DecisionsTable {
+  id: string;
+  org_id: string;
+  agent_id: string;
+  run_id: string | null;
+  action_type: string;
+  action: string;
+  context: string;
+  decision: string;
+  reasons: string;
+  monitors: string;
+  approval_id: string | null;
+  idempotency_key: string | null;
+  latency_us: number;
+  created_at: number;
+}
+
+export interface ApprovalsTable {
+  id: string;
+  org_id: string;
+  policy_id: string | null;
+  agent_id: string;
+  run_id: string | null;
+  decision_id: string;
+  action: string;
+  action_hash: string;
+  status: string;
+  approvers: string;
+  message: string | null;
+  requested_at: number;
+  expires_at: number;
+  decided_at: number | null;
+  decided_by: string | null;
+  comment: string | null;
+  used_at: number | null;
+}
+
+/** Emergency controls (004-controls). A budget pause and a manual pause are separate rows. */
+export interface AgentPausesTable {
+  org_id: string;
+  agent_id: string;
+  /** 'block' | 'failsafe' */
+  mode: string;
+  reason: string | null;
+  /** 'manual' | 'budget' */
+  source: string;
+  /** Actor JSON */
+  paused_by: string;
+  paused_at: number;
+}
+export interface KillSwitchesTable {
+  org_id: string;
+  engaged: number;
+  reason: string | null;
+  changed_by: string;
+  changed_at: number;
+}
+/** A category is an agent type or tag. */
+export interface CategoryPausesTable {
+  org_id: string;
+  category: string;
+  reason: string | null;
+  paused_by: string;
+  paused_at: number;
+}
+
 export interface Database {
+  agent_pauses: AgentPausesTable;
+  kill_switches: KillSwitchesTable;
+  category_pauses: CategoryPausesTable;
+  policies: PoliciesTable;
+  policy_versions: PolicyVersionsTable;
+  decisions: DecisionsTable;
+  approvals: ApprovalsTable;
   price_overrides: PriceOverridesTable;
   runs: RunsTable;
   events: EventsTable;
