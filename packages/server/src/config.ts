@@ -42,6 +42,7 @@ const EnvSchema = z.object({
   HUB_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(6000),
   RATE_LIMIT_AUTH_PER_MINUTE: z.coerce.number().int().positive().default(20),
+  RATE_LIMIT_INGEST_PER_MINUTE: z.coerce.number().int().positive().default(120_000),
   REDIS_URL: z.string().url().optional(),
   SMTP_URL: z
     .string()
@@ -73,7 +74,7 @@ export interface Config {
   trustProxy: boolean;
   logLevel: string;
   role: 'all' | 'api' | 'worker';
-  rateLimit: { perMinute: number; authPerMinute: number };
+  rateLimit: { perMinute: number; authPerMinute: number; ingestPerMinute: number };
   redisUrl: string | undefined;
   smtp: { url: string | undefined; from: string };
   tls: { cert?: string; key?: string };
@@ -119,7 +120,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: e.HUB_TRUST_PROXY,
     logLevel: e.HUB_LOG_LEVEL,
     role: e.HUB_ROLE,
-    rateLimit: { perMinute: e.RATE_LIMIT_PER_MINUTE, authPerMinute: e.RATE_LIMIT_AUTH_PER_MINUTE },
+    rateLimit: {
+      perMinute: e.RATE_LIMIT_PER_MINUTE,
+      authPerMinute: e.RATE_LIMIT_AUTH_PER_MINUTE,
+      ingestPerMinute: e.RATE_LIMIT_INGEST_PER_MINUTE,
+    },
     redisUrl: e.REDIS_URL,
     smtp: { url: e.SMTP_URL, from: e.SMTP_FROM },
     tls: { cert: e.TLS_CERT, key: e.TLS_KEY },

@@ -67,7 +67,20 @@ export async function createHubContext(
   const orgs = createOrgService({ db: db.db, store: createOrgStore(db.db), audit, config, mailer, plans, clock });
   const webhooks = createWebhookService({ db, audit, secretBox, jobs, clock, log });
   const notifications = createNotificationService({ db, mailer, webhooks, clock, log });
-  const agents = createAgentService({ db: db.db, store: createAgentStore(db.db), audit, secretBox, plans, clock });
+  // The ingest resolver caches agents; it is created below and dropped for an org on any agent change.
+  let onAgentsChanged = (_orgId: string) => {};
+  const agents = createAgentService({
+    db: db.db,
+    store: createAgentStore(db.db),
+    audit,
+    secretBox,
+    plans,
+    clock,
+    onChange: (orgId) => {
+      onAgentsChanged(orgId);
+      void bus.publish('agents.changed', { org_id: orgId }).catch(() => {});
+    },
+  });
   const pricer = createPricer(loadShippedPriceTable());
   const priceOverrides = createPriceOverrideService({
     db: db.db,
@@ -83,6 +96,8 @@ export async function createHubContext(
   };
   const enrichment = createEnrichment({ db: db.db, dialect: db.dialect, sqlite: db.sqlite, quoter, log });
   const resolver = createAgentResolver({ agents, clock });
+  onAgentsChanged = (orgId) => resolver.invalidate(orgId);
+  bus.subscribe('agents.changed', (d) => resolver.invalidate(String(d.org_id)));
   const controls = createControlService({
     db: db.db,
     audit,

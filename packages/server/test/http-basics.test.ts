@@ -114,6 +114,14 @@ describe('rate limits', () => {
       expect(last.body.code).toBe('rate_limited');
       expect(Number(last.headers['retry-after'])).toBeGreaterThan(0);
       expect((await limited.request('GET', '/v1/agents', { auth: other.body.key })).status).toBe(200);
+      // Ingestion has its own, larger bucket: an agent's reporting is not starved by API reads.
+      const ingest = await limited.request('POST', '/v1/ingest/events', {
+        auth: a.apiKey,
+        body: {
+          events: [{ run_id: 'rl', agent: 'RL', type: 'log', timestamp: new Date().toISOString(), payload: {} }],
+        },
+      });
+      expect(ingest.status).toBe(202);
     } finally {
       await limited.close();
     }

@@ -1,7 +1,8 @@
 /**
  * Rate limits, through @fastify/rate-limit (shared through Redis when REDIS_URL is set, so N hub
  * processes count together):
- * - API and ingestion: per API key (or per user session), RATE_LIMIT_PER_MINUTE;
+ * - API calls: per API key (or per user session), RATE_LIMIT_PER_MINUTE;
+ * - ingestion and policy evaluation (routes with rateBucket 'ingest'): per key, RATE_LIMIT_INGEST_PER_MINUTE;
  * - sign-in, sign-up, password reset and 2FA verification: per client IP, RATE_LIMIT_AUTH_PER_MINUTE,
  *   much stricter, against credential stuffing.
  * Exceeding either answers 429 problem+json `rate_limited` with Retry-After.
@@ -29,13 +30,20 @@ export async function registerRateLimits(app: FastifyInstance, config: Config, _
     hook: 'preHandler',
     redis,
     nameSpace: 'hub-rl-',
-    max: (req) => (isStrictAuth(req) ? config.rateLimit.authPerMinute : config.rateLimit.perMinute),
+    max: (req) =>
+      isStrictAuth(req)
+        ? config.rateLimit.authPerMinute
+        : req.routeOptions.config.rateBucket === 'ingest'
+          ? config.rateLimit.ingestPerMinute
+          : config.rateLimit.perMinute,
     timeWindow: 60_000,
     keyGenerator: (req) => {
       if (isStrictAuth(req)) return `auth:${req.ip}:${req.url.split('?')[0]}`;
       const c = req.caller;
-      if (c?.keyId) return `key:${c.keyId}`;
-      if (c?.actor.id) return `user:${c.actor.id}`;
+      // Agents' ingest and evaluate traffic has its own, larger bucket than API reads and writes.
+      const bucket = req.routeOptions.config.rateBucket === 'ingest' ? 'ingest:' : '';
+      if (c?.keyId) return `${bucket}key:${c.keyId}`;
+      if (c?.actor.id) return `${bucket}user:${c.actor.id}`;
       return `ip:${req.ip}`;
     },
     allowList: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics',

@@ -22,6 +22,8 @@ export interface AgentServiceDeps {
   secretBox: SecretBox;
   plans: PlanService;
   clock: () => number;
+  /** After a committed change to an org's agents (caches such as the ingest resolver drop them). */
+  onChange?: (orgId: OrgId) => void;
 }
 
 const isUniqueViolation = (e: unknown) => /unique|duplicate key/i.test(String((e as Error)?.message));
@@ -128,7 +130,7 @@ export function createAgentService(deps: AgentServiceDeps) {
 
     async update(caller: Caller, idOrName: string, patch: UpdateAgentBody) {
       try {
-        return await db.transaction().execute(async (trx) => {
+        const updated = await db.transaction().execute(async (trx) => {
           const agents = store.forOrg(caller.orgId, trx);
           const before = await agents.find(idOrName);
           if (!before) throw notFound('Agent');
@@ -165,6 +167,8 @@ export function createAgentService(deps: AgentServiceDeps) {
           });
           return toAgent(after, secretBox);
         });
+        deps.onChange?.(caller.orgId);
+        return updated;
       } catch (e) {
         if (isUniqueViolation(e)) throw conflictName(patch.name ?? '');
         throw e;
@@ -186,6 +190,7 @@ export function createAgentService(deps: AgentServiceDeps) {
           changes: { name: row.name },
         });
       });
+      deps.onChange?.(caller.orgId);
     },
 
     /**

@@ -1,5 +1,6 @@
 /** SQL for the agent registry; every query is scoped to one org by `forOrg`. */
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import { likePattern } from '../../db/like.ts';
 import type { AgentsTable, Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
 
@@ -33,8 +34,8 @@ export function createAgentStore(db: Kysely<Database>) {
           if (f.status) q = q.where('status', '=', f.status);
           if (f.team_id) q = q.where('team_id', '=', f.team_id);
           // Tags are a JSON array in text: match the quoted element, then confirm in code below.
-          if (f.tag) q = q.where('tags', 'like', `%${JSON.stringify(f.tag).replace(/[%_]/g, '')}%`);
-          if (f.q) q = q.where('name', 'like', `%${f.q.replace(/[%_\\]/g, '')}%`);
+          if (f.tag) q = q.where(sql<boolean>`tags like ${likePattern(JSON.stringify(f.tag))} escape '\\'`);
+          if (f.q) q = q.where(sql<boolean>`name like ${likePattern(f.q)} escape '\\'`);
           if (f.beforeId) q = q.where('id', '<', f.beforeId);
           const rows = await q.orderBy('id', 'desc').limit(limit).execute();
           return f.tag ? rows.filter((r) => (JSON.parse(r.tags) as string[]).includes(f.tag!)) : rows;

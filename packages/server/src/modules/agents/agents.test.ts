@@ -96,6 +96,12 @@ describe('agent registry', () => {
     expect(await names('type=support')).toEqual(['A1', 'A3']);
     expect(await names('environment=staging')).toEqual(['A3']);
     expect(await names('status=paused')).toEqual([]);
+    // _ and % are literal in filters, not wildcards.
+    await mk('U1', { tags: ['outbound_email'] });
+    await mk('U2', { tags: ['outboundXemail'] });
+    expect(await names('tag=outbound_email')).toEqual(['U1']);
+    expect(await names('q=%25')).toEqual([]);
+    for (const n of ['U1', 'U2']) await t.request('DELETE', `/v1/agents/${n}`, { auth: a.apiKey });
     const p1 = await t.request('GET', '/v1/agents?limit=2', { auth: a.apiKey });
     expect(p1.body.data).toHaveLength(2);
     const p2 = await t.request('GET', `/v1/agents?limit=2&cursor=${p1.body.next_cursor}`, { auth: a.apiKey });

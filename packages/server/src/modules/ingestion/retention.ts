@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { type OrgId, trustedOrgId } from '../../platform/caller.ts';
 import type { PlanService } from '../../platform/plans.ts';
@@ -26,7 +26,7 @@ export function createRetention(deps: {
 }) {
   const { db } = deps;
 
-  /** Streams rows to `<file>.jsonl.gz`; returns how many were written. */
+  /** Streams rows to `<file>.jsonl.gz`; `onPage` runs after each page is written (deletes it). */
   async function archive<T>(file: string, pages: () => AsyncGenerator<T[]>): Promise<number> {
     const gzip = createGzip();
     const out = createWriteStream(file);
@@ -66,6 +66,8 @@ export function createRetention(deps: {
 
     mkdirSync(dir, { recursive: true });
     const files: string[] = [];
+    const archivedEvents: string[] = [];
+    const archivedRuns: { id: string; search_rowid: number | null }[] = [];
     const eventsFile = join(dir, `events-before-${new Date(cutoff).toISOString().slice(0, 10)}-${stamp}.jsonl.gz`);
     const events = await archive(eventsFile, async function* () {
       let after = '';
@@ -81,6 +83,7 @@ export function createRetention(deps: {
           .execute();
         if (!rows.length) return;
         yield rows;
+        archivedEvents.push(...rows.map((r) => r.id));
         after = rows[rows.length - 1]!.id;
       }
     });
@@ -100,15 +103,30 @@ export function createRetention(deps: {
           .execute();
         if (!rows.length) return;
         yield rows;
+        archivedRuns.push(
+          ...rows.map((r) => ({ id: r.id, search_rowid: r.search_rowid === null ? null : Number(r.search_rowid) })),
+        );
         after = rows[rows.length - 1]!.id;
       }
     });
     files.push(runsFile);
 
-    // Only what was archived is deleted: rows are immutable past the cutoff except late arrivals,
-    // which the next pass archives.
-    await db.deleteFrom('events').where('org_id', '=', orgId).where('ts', '<', cutoff).execute();
-    await db.deleteFrom('runs').where('org_id', '=', orgId).where('started_at', '<', cutoff).execute();
+    // Exactly what was archived is deleted (a late event that arrived meanwhile waits for the next pass).
+    for (let i = 0; i < archivedEvents.length; i += 500)
+      await db
+        .deleteFrom('events')
+        .where('org_id', '=', orgId)
+        .where('id', 'in', archivedEvents.slice(i, i + 500))
+        .execute();
+    for (let i = 0; i < archivedRuns.length; i += 500) {
+      const ids = archivedRuns.slice(i, i + 500).map((r) => r.id);
+      const ftsRows = archivedRuns
+        .slice(i, i + 500)
+        .map((r) => r.search_rowid)
+        .filter((x): x is number => x !== null && x !== undefined);
+      if (ftsRows.length) await sql`delete from runs_fts where rowid in (${sql.join(ftsRows)})`.execute(db);
+      await db.deleteFrom('runs').where('org_id', '=', orgId).where('id', 'in', ids).execute();
+    }
     deps.log.info(
       { org_id: orgId, events, runs, cutoff: new Date(cutoff).toISOString() },
       'retention: archived and deleted',

@@ -3,8 +3,9 @@
  * ordered events, the replay timeline. Every query is scoped to the caller's org.
  */
 import type { LlmCallPayload } from '@agentops-hub/contracts';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Dialect } from '../../db/database.ts';
+import { likePattern } from '../../db/like.ts';
 import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
@@ -66,7 +67,7 @@ export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect;
       if (f.environment) q = q.where('environment', '=', f.environment);
       if (f.from) q = q.where('started_at', '>=', Date.parse(f.from));
       if (f.to) q = q.where('started_at', '<', Date.parse(f.to));
-      if (f.tag) q = q.where('tags', 'like', `%${JSON.stringify(f.tag).replace(/[%_]/g, '')}%`);
+      if (f.tag) q = q.where(sql<boolean>`tags like ${likePattern(JSON.stringify(f.tag))} escape '\\'`);
       if (f.q) {
         const ids = await searchRunIds(db, deps.dialect, orgId, f.q, 1000);
         // References are often typed whole (ticket-4711): match them exactly too.
