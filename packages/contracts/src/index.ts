@@ -4,5 +4,6 @@ export * from './controls.ts';
 export * from './ingestion.ts';
 export * from './orgs.ts';
 export * from './platform.ts';
+export * from './policies.ts';
 export * from './prices.ts';
 export * from './rbac.ts';

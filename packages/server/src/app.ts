@@ -17,10 +17,12 @@ import {
 import type { Config } from './config.ts';
 import { createHubContext, type HubContext } from './context.ts';
 import { registerAgentRoutes } from './modules/agents/agents.routes.ts';
+import { registerApprovalRoutes } from './modules/approvals/approvals.routes.ts';
 import { registerControlRoutes } from './modules/controls/controls.routes.ts';
 import { registerPriceRoutes } from './modules/costs/prices.routes.ts';
 import { registerIngestionRoutes } from './modules/ingestion/ingestion.routes.ts';
 import { registerOtlpRoutes } from './modules/ingestion/otlp/otlp.routes.ts';
+import { registerPolicyRoutes } from './modules/policies/policies.routes.ts';
 import { registerRunRoutes } from './modules/runs/runs.routes.ts';
 import { registerStatsRoutes } from './modules/stats/stats.routes.ts';
 import { registerApiKeyRoutes } from './platform/api-keys/api-keys.routes.ts';
@@ -140,6 +142,8 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
   registerApiKeyRoutes(app, ctx);
   registerAgentRoutes(app, ctx);
   registerControlRoutes(app, ctx);
+  registerPolicyRoutes(app, ctx);
+  registerApprovalRoutes(app, ctx);
   registerPriceRoutes(app, ctx);
   registerIngestionRoutes(app, ctx);
   registerOtlpRoutes(app, ctx);

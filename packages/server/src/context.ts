@@ -8,6 +8,7 @@ import { type Db, openDatabase } from './db/database.ts';
 import { migrateHub } from './db/migrate.ts';
 import { createAgentService } from './modules/agents/agents.service.ts';
 import { createAgentStore } from './modules/agents/agents.store.ts';
+import { createApprovalService } from './modules/approvals/approvals.service.ts';
 import { createControlService } from './modules/controls/controls.service.ts';
 import { createPriceOverrideService } from './modules/costs/price-overrides.service.ts';
 import { createPriceOverrideStore } from './modules/costs/price-overrides.store.ts';
@@ -17,6 +18,18 @@ import { createAgentResolver } from './modules/ingestion/agent-resolver.ts';
 import { type CostQuoter, createEnrichment } from './modules/ingestion/enrichment.ts';
 import { createIngestionService } from './modules/ingestion/ingestion.service.ts';
 import { createRetention } from './modules/ingestion/retention.ts';
+import { actionHash } from './modules/policies/engine/action-hash.ts';
+import { hubContext } from './modules/policies/engine/context.ts';
+import {
+  type CompiledPolicySet,
+  compilePolicySet,
+  evaluate as evaluatePolicySet,
+  type PolicyInput,
+} from './modules/policies/engine/policy-set.ts';
+import { createEvaluator, type PolicyEngine } from './modules/policies/evaluate.service.ts';
+import { createPolicyService } from './modules/policies/policies.service.ts';
+import { createPolicyStore } from './modules/policies/policies.store.ts';
+import { createSimulator } from './modules/policies/simulate.service.ts';
 import { createRunService } from './modules/runs/runs.service.ts';
 import { createStatsService } from './modules/stats/stats.service.ts';
 import { createApiKeyService } from './platform/api-keys/api-keys.service.ts';
@@ -118,6 +131,37 @@ export async function createHubContext(
     },
     onCommitted: () => enrichment.kick(),
   });
+  const approvals = createApprovalService({ db: db.db, audit, bus, notifications, clock, log });
+  const engine: PolicyEngine<CompiledPolicySet> = {
+    compile: (ps) => compilePolicySet(ps as PolicyInput[]),
+    evaluate: (set, input, opts) => evaluatePolicySet(set, input, opts),
+    actionHash: (agentId, action) => actionHash(agentId, action as Record<string, unknown>),
+    context: (now, timezone, environment) => ({ ...hubContext(now, timezone, environment) }),
+  };
+  let onPoliciesChanged = (_orgId: string) => {};
+  const policies = createPolicyService({
+    db: db.db,
+    store: createPolicyStore(db.db),
+    audit,
+    clock,
+    onChange: (orgId) => {
+      onPoliciesChanged(orgId);
+      void bus.publish('policies.changed', { org_id: orgId }).catch(() => {});
+    },
+  });
+  const evaluator = createEvaluator({
+    db: db.db,
+    engine,
+    loadActive: (orgId) => policies.active(orgId),
+    resolver,
+    controls,
+    approvals,
+    audit,
+    clock,
+  });
+  onPoliciesChanged = (orgId) => evaluator.invalidate(orgId);
+  bus.subscribe('policies.changed', (d) => evaluator.invalidate(String(d.org_id)));
+  const simulatePolicy = createSimulator({ db: db.db, engine });
   const retention = createRetention({ db: db.db, dataDir: config.dataDir, plans, clock, log });
   jobs.work('retention', async () => retention.runAll());
   const runs = createRunService({ db: db.db, dialect: db.dialect, quoter });
@@ -146,6 +190,10 @@ export async function createHubContext(
     priceOverrides,
     resolver,
     controls,
+    approvals,
+    policies,
+    evaluator,
+    simulatePolicy,
     ingestion,
     enrichment,
     retention,
@@ -157,6 +205,8 @@ export async function createHubContext(
     notifications,
     authenticate,
     async close() {
+      evaluator.stop();
+      await evaluator.flushHits();
       await ingestion.drain();
       await enrichment.stop();
       await jobs.stop();

@@ -1,0 +1,298 @@
+/**
+ * `POST /v1/policy/evaluate`, the second hot path. Order: emergency controls (kill switch, paused
+ * agent, paused category) → an `approval_id` the agent brings back → the org's compiled policy set.
+ * Every decision is recorded (inputs, matched rules, latency) and linked to the run; an idempotency key
+ * returns the same decision (and approval) for a retried call. The compiled set is cached per org and
+ * swapped whole when a policy changes.
+ */
+import type { Kysely } from 'kysely';
+import { newId } from '../../db/ids.ts';
+import type { Database } from '../../db/schema.ts';
+import type { AuditStore } from '../../platform/audit/audit.store.ts';
+import type { Caller, OrgId } from '../../platform/caller.ts';
+import type { ApprovalService, Approvers } from '../approvals/approvals.service.ts';
+import type { AgentResolver, ResolvedAgent } from '../ingestion/agent-resolver.ts';
+
+export type Decision = 'ALLOW' | 'BLOCK' | 'REQUIRE_APPROVAL';
+export interface Reason {
+  policy_id: string | null;
+  name: string;
+  effect: string;
+  message?: string;
+}
+
+/** What the evaluator needs from the policy engine (modules/policies/engine). */
+export interface PolicyEngine<Set> {
+  compile(policies: { id: string; name: string; priority: number; status: string; rule: unknown }[]): Set;
+  evaluate(
+    set: Set,
+    input: { agent: Record<string, unknown>; action: Record<string, unknown>; context: Record<string, unknown> },
+    opts: { defaultDeny: boolean },
+  ): {
+    decision: Decision;
+    reasons: Reason[];
+    primary: {
+      policy_id: string;
+      name: string;
+      approvers?: Approvers;
+      approval_timeout_s?: number;
+      message?: string;
+    } | null;
+    monitors: Reason[];
+  };
+  actionHash(agentId: string, action: unknown): string;
+  context(now: Date, timezone: string, environment: string): Record<string, unknown>;
+}
+
+/** The emergency controls' answer for an agent (modules/controls). */
+export interface ControlCheck {
+  check(
+    orgId: OrgId,
+    agent: { id: string; type: string | null; tags: string[] },
+  ):
+    | Promise<{ reason: string; mode: string; message: string } | null>
+    | { reason: string; mode: string; message: string }
+    | null;
+}
+
+export interface EvaluateInput {
+  agent: string;
+  action: { type: string; [k: string]: unknown };
+  context?: Record<string, unknown>;
+  run_id?: string;
+  approval_id?: string;
+  idempotency_key?: string;
+}
+
+const DEFAULT_APPROVAL_TIMEOUT_S = 24 * 3600;
+
+export function createEvaluator<Set>(deps: {
+  db: Kysely<Database>;
+  engine: PolicyEngine<Set>;
+  loadActive: (
+    orgId: OrgId,
+  ) => Promise<{ id: string; name: string; priority: number; status: string; rule: unknown }[]>;
+  resolver: AgentResolver;
+  controls: ControlCheck;
+  approvals: ApprovalService;
+  audit: AuditStore;
+  clock: () => number;
+}) {
+  const { db, clock } = deps;
+  const sets = new Map<string, Promise<Set>>();
+  const orgInfo = new Map<string, { at: number; timezone: string; defaultDeny: boolean }>();
+  const hits = new Map<string, { org: string; n: number; at: number }>();
+
+  async function compiled(orgId: OrgId) {
+    let s = sets.get(orgId);
+    if (!s) {
+      s = deps.loadActive(orgId).then((ps) => deps.engine.compile(ps));
+      sets.set(orgId, s);
+      s.catch(() => sets.delete(orgId));
+    }
+    return s;
+  }
+
+  async function settings(orgId: OrgId) {
+    const hit = orgInfo.get(orgId);
+    if (hit && clock() - hit.at < 5000) return hit;
+    const org = await db.selectFrom('orgs').select(['timezone', 'settings']).where('id', '=', orgId).executeTakeFirst();
+    const info = {
+      at: clock(),
+      timezone: org?.timezone ?? 'UTC',
+      defaultDeny: Boolean((JSON.parse(org?.settings ?? '{}') as { default_deny?: boolean }).default_deny),
+    };
+    orgInfo.set(orgId, info);
+    return info;
+  }
+
+  // Hit counts are advisory: counted in memory and written every few seconds, off the hot path.
+  const flushTimer = setInterval(() => void flushHits(), 3000);
+  flushTimer.unref();
+  async function flushHits() {
+    const batch = [...hits.entries()];
+    hits.clear();
+    for (const [policyId, h] of batch) {
+      await db
+        .updateTable('policies')
+        .set((eb) => ({ hit_count: eb('hit_count', '+', h.n), last_hit_at: h.at }))
+        .where('org_id', '=', h.org)
+        .where('id', '=', policyId)
+        .execute()
+        .catch(() => {});
+    }
+  }
+
+  return {
+    /** Drop an org's compiled set; the next evaluation compiles the current policies. */
+    invalidate(orgId: string) {
+      sets.delete(orgId);
+      orgInfo.delete(orgId);
+    },
+    flushHits,
+    stop: () => clearInterval(flushTimer),
+
+    async evaluate(caller: Pick<Caller, 'orgId' | 'actor'>, input: EvaluateInput) {
+      const started = process.hrtime.bigint();
+      const orgId = caller.orgId;
+      if (input.idempotency_key) {
+        const prior = await db
+          .selectFrom('decisions')
+          .selectAll()
+          .where('org_id', '=', orgId)
+          .where('idempotency_key', '=', input.idempotency_key)
+          .executeTakeFirst();
+        if (prior)
+          return answer(prior.id, prior.decision as Decision, JSON.parse(prior.reasons), prior.approval_id, true);
+      }
+      const agent: ResolvedAgent = await deps.resolver.resolve(orgId, caller.actor, input.agent);
+      const info = await settings(orgId);
+      const now = clock();
+      const context = {
+        ...(input.context ?? {}),
+        ...deps.engine.context(new Date(now), info.timezone, agent.environment),
+      };
+      const actionHash = deps.engine.actionHash(agent.id, input.action);
+      const decisionId = newId('dec', now);
+
+      let decision: Decision;
+      let reasons: Reason[] = [];
+      let monitors: Reason[] = [];
+      let approvalId: string | null = null;
+      let primary: ReturnType<PolicyEngine<Set>['evaluate']>['primary'] = null;
+      let approvalToAnnounce: Awaited<ReturnType<ApprovalService['create']>> | null = null;
+
+      const control = await deps.controls.check(orgId, { id: agent.id, type: agent.type, tags: agent.tags });
+      if (control) {
+        decision = 'BLOCK';
+        reasons = [
+          {
+            policy_id: null,
+            name: control.reason,
+            effect: control.mode === 'failsafe' ? 'failsafe' : 'block',
+            message: control.message,
+          },
+        ];
+      } else {
+        const result = deps.engine.evaluate(
+          await compiled(orgId),
+          {
+            agent: {
+              id: agent.id,
+              name: agent.name,
+              type: agent.type,
+              tags: agent.tags,
+              environment: agent.environment,
+              team_id: agent.team_id,
+            },
+            action: input.action,
+            context,
+          },
+          { defaultDeny: info.defaultDeny },
+        );
+        decision = result.decision;
+        reasons = result.reasons;
+        monitors = result.monitors;
+        primary = result.primary;
+      }
+
+      await db.transaction().execute(async (trx) => {
+        if (!control && input.approval_id && decision === 'REQUIRE_APPROVAL') {
+          // The agent comes back with the approval it waited for.
+          const used = await deps.approvals.consume(trx, orgId, input.approval_id, agent.id, actionHash);
+          if (used.outcome === 'allowed') {
+            decision = 'ALLOW';
+            approvalId = input.approval_id;
+            reasons = [...reasons, { policy_id: used.row.policy_id, name: 'approval', effect: 'approved' }];
+          } else if (used.outcome === 'rejected' || used.outcome === 'expired') {
+            decision = 'BLOCK';
+            approvalId = input.approval_id;
+            reasons = [...reasons, { policy_id: used.row.policy_id, name: 'approval', effect: used.outcome }];
+          } else if (used.outcome === 'pending') {
+            approvalId = input.approval_id; // still waiting: the same approval, not a new one
+          }
+        }
+        if (decision === 'REQUIRE_APPROVAL' && !approvalId) {
+          const approval = await deps.approvals.create(trx, orgId, {
+            policyId: primary?.policy_id ?? null,
+            agentId: agent.id,
+            runId: input.run_id ?? null,
+            decisionId,
+            action: input.action,
+            actionHash,
+            approvers: primary?.approvers ?? {},
+            message: primary?.message ?? null,
+            timeoutS: primary?.approval_timeout_s ?? DEFAULT_APPROVAL_TIMEOUT_S,
+          });
+          approvalId = approval.id;
+          approvalToAnnounce = approval;
+        }
+        const latencyUs = Number((process.hrtime.bigint() - started) / 1000n);
+        await trx
+          .insertInto('decisions')
+          .values({
+            id: decisionId,
+            org_id: orgId,
+            agent_id: agent.id,
+            run_id: input.run_id ?? null,
+            action_type: input.action.type,
+            action: JSON.stringify(input.action),
+            context: JSON.stringify(context),
+            decision,
+            reasons: JSON.stringify(reasons),
+            monitors: JSON.stringify(monitors),
+            approval_id: approvalId,
+            idempotency_key: input.idempotency_key ?? null,
+            latency_us: latencyUs,
+            created_at: now,
+          })
+          .execute();
+        // Blocks and approvals are what an auditor looks for; allows stay in the decisions table.
+        if (decision !== 'ALLOW' || monitors.length)
+          await deps.audit.append(trx, orgId, {
+            actor: caller.actor,
+            action: `policy.decision.${decision.toLowerCase()}`,
+            entityType: 'decision',
+            entityId: decisionId,
+            changes: {
+              agent: agent.name,
+              action: input.action,
+              reasons,
+              monitors,
+              approval_id: approvalId,
+              run_id: input.run_id ?? null,
+            },
+          });
+      });
+      for (const r of [...reasons, ...monitors]) {
+        if (!r.policy_id) continue;
+        const h = hits.get(r.policy_id) ?? { org: orgId, n: 0, at: now };
+        h.n++;
+        h.at = now;
+        hits.set(r.policy_id, h);
+      }
+      if (approvalToAnnounce)
+        void deps.approvals.announce(orgId, approvalToAnnounce, agent.name, primary?.name ?? null);
+      return answer(decisionId, decision, reasons, approvalId, false, monitors);
+    },
+  };
+}
+
+function answer(
+  id: string,
+  decision: Decision,
+  reasons: Reason[],
+  approvalId: string | null,
+  replayed: boolean,
+  monitors: Reason[] = [],
+) {
+  return {
+    decision,
+    decision_id: id,
+    reasons,
+    ...(approvalId ? { approval_id: approvalId } : {}),
+    ...(monitors.length ? { monitors } : {}),
+    ...(replayed ? { replayed: true } : {}),
+  };
+}
+export type Evaluator = ReturnType<typeof createEvaluator>;

@@ -1,0 +1,118 @@
+/**
+ * `/v1/policies` (JSON, or YAML with `Content-Type: application/yaml`; `Accept: application/yaml` to
+ * read one back as YAML), validate, simulate, versions and rollback; and `POST /v1/policy/evaluate`.
+ */
+import { EvaluateBody, PolicyBody } from '@agentops-hub/contracts';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { HubContext } from '../../context.ts';
+import { AppError } from '../../platform/errors.ts';
+import { callerOf } from '../../platform/route-config.ts';
+import { parsePolicyYaml, toYaml } from './engine/policy-yaml.ts';
+
+const IdParams = z.object({ id: z.string().min(1).max(100) });
+
+function zodIssues(e: z.ZodError) {
+  return e.issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message }));
+}
+
+export function registerPolicyRoutes(appIn: FastifyInstance, ctx: HubContext) {
+  // YAML bodies are parsed in this plugin only, so nothing else accepts YAML by accident.
+  appIn.register(async (scoped) => {
+    scoped.addContentTypeParser(
+      ['application/yaml', 'application/x-yaml', 'text/yaml'],
+      { parseAs: 'string' },
+      (_req, body, done) => {
+        const parsed = parsePolicyYaml(String(body));
+        if (parsed.ok) done(null, parsed.value);
+        else done(new AppError('validation_failed', 'The YAML could not be read.', { errors: parsed.errors }));
+      },
+    );
+    const app = scoped.withTypeProvider<ZodTypeProvider>();
+    const wantsYaml = (accept: string | undefined) => /yaml/.test(accept ?? '');
+
+    app.get(
+      '/v1/policies',
+      { config: { permission: 'policies:read' }, schema: { tags: ['policies'] } },
+      async (req) => ({
+        data: await ctx.policies.list(callerOf(req).orgId),
+        next_cursor: null,
+      }),
+    );
+    app.post(
+      '/v1/policies',
+      { config: { permission: 'policies:create' }, schema: { body: PolicyBody, tags: ['policies'] } },
+      async (req, reply) => reply.status(201).send(await ctx.policies.create(callerOf(req), req.body)),
+    );
+    app.get(
+      '/v1/policies/:id',
+      { config: { permission: 'policies:read' }, schema: { params: IdParams, tags: ['policies'] } },
+      async (req, reply) => {
+        const p = await ctx.policies.get(callerOf(req).orgId, req.params.id);
+        return wantsYaml(req.headers.accept) ? reply.type('application/yaml').send(toYaml(p as never)) : p;
+      },
+    );
+    app.put(
+      '/v1/policies/:id',
+      { config: { permission: 'policies:edit' }, schema: { params: IdParams, body: PolicyBody, tags: ['policies'] } },
+      async (req) => ctx.policies.update(callerOf(req), req.params.id, req.body),
+    );
+    app.delete(
+      '/v1/policies/:id',
+      { config: { permission: 'policies:edit' }, schema: { params: IdParams, tags: ['policies'] } },
+      async (req, reply) => {
+        await ctx.policies.remove(callerOf(req), req.params.id);
+        return reply.status(204).send();
+      },
+    );
+    app.get(
+      '/v1/policies/:id/versions',
+      { config: { permission: 'policies:read' }, schema: { params: IdParams, tags: ['policies'] } },
+      async (req) => ({ data: await ctx.policies.versions(callerOf(req).orgId, req.params.id), next_cursor: null }),
+    );
+    app.post(
+      '/v1/policies/:id/rollback',
+      {
+        config: { permission: 'policies:edit' },
+        schema: { params: IdParams, body: z.object({ version: z.int().min(1) }), tags: ['policies'] },
+      },
+      async (req) => ctx.policies.rollback(callerOf(req), req.params.id, req.body.version),
+    );
+    app.post(
+      '/v1/policies/validate',
+      // Any body: the answer names every problem instead of refusing the request.
+      { config: { permission: 'policies:read' }, schema: { tags: ['policies'] } },
+      async (req) => {
+        const r = PolicyBody.safeParse(req.body);
+        return r.success ? { valid: true, errors: [] } : { valid: false, errors: zodIssues(r.error) };
+      },
+    );
+    app.post(
+      '/v1/policies/simulate',
+      {
+        config: { permission: 'policies:read' },
+        schema: {
+          body: z.object({
+            policy: PolicyBody.partial({ status: true, priority: true }),
+            from: z.iso.datetime({ offset: true }),
+            to: z.iso.datetime({ offset: true }),
+          }),
+          tags: ['policies'],
+        },
+      },
+      async (req) =>
+        ctx.simulatePolicy(callerOf(req).orgId, req.body.policy, Date.parse(req.body.from), Date.parse(req.body.to)),
+    );
+  });
+
+  const app = appIn.withTypeProvider<ZodTypeProvider>();
+  app.post(
+    '/v1/policy/evaluate',
+    {
+      config: { permission: 'policy:evaluate', rateBucket: 'ingest' },
+      schema: { body: EvaluateBody, tags: ['policies'] },
+    },
+    async (req) => ctx.evaluator.evaluate(callerOf(req), req.body),
+  );
+}
