@@ -9,6 +9,7 @@ import { likePattern } from '../../db/like.ts';
 import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
+import { toApproval } from '../approvals/approvals.service.ts';
 import type { CostQuoter } from '../ingestion/enrichment.ts';
 import { searchRunIds } from '../ingestion/run-search.ts';
 import { toEvent, toRun } from './run-dto.ts';
@@ -150,6 +151,23 @@ export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect;
           cost_source: 'pending',
         });
       }
+      // The replay timeline shows policy decisions and approvals made for this run.
+      const decisions = await db
+        .selectFrom('decisions')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .where('run_id', '=', id)
+        .orderBy('created_at')
+        .limit(1000)
+        .execute();
+      const approvals = await db
+        .selectFrom('approvals')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .where('run_id', '=', id)
+        .orderBy('requested_at')
+        .limit(1000)
+        .execute();
       const children = await db
         .selectFrom('runs')
         .select('id')
@@ -161,9 +179,17 @@ export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect;
         cost_pending: pending > 0,
         child_run_ids: children.map((c) => c.id),
         events: timeline,
-        // Filled by the policy module (decisions) and the approvals module.
-        decisions: [] as unknown[],
-        approvals: [] as unknown[],
+        decisions: decisions.map((d) => ({
+          id: d.id,
+          at: new Date(Number(d.created_at)).toISOString(),
+          decision: d.decision,
+          action: JSON.parse(d.action),
+          reasons: JSON.parse(d.reasons),
+          monitors: JSON.parse(d.monitors),
+          approval_id: d.approval_id,
+          latency_us: Number(d.latency_us),
+        })),
+        approvals: approvals.map((a) => toApproval(a, Date.now())),
       };
     },
   };
