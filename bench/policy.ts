@@ -17,6 +17,9 @@
  * Targets: p99 ≤ 10 µs at 1,000 policies; ≥ 20× faster than Cedar at every size.
  * BENCH_ITERS / BENCH_CEDAR_ITERS change the measured iterations.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { preparsePolicySet, statefulIsAuthorized } from '@cedar-policy/cedar-wasm/nodejs';
 import type { Condition, PolicyEffect } from '../packages/contracts/src/policies.ts';
 import type { EvalInput } from '../packages/server/src/modules/policies/engine/compile.ts';
@@ -25,9 +28,11 @@ import {
   evaluate,
   type PolicyInput,
 } from '../packages/server/src/modules/policies/engine/policy-set.ts';
+import { freePort, load, startChild } from './lib/processes.ts';
 
 const ITERS = Number(process.env.BENCH_ITERS ?? 300_000);
 const CEDAR_ITERS = Number(process.env.BENCH_CEDAR_ITERS ?? 3_000);
+const HTTP_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const SIZES = [10, 100, 1000] as const;
 const AGENTS = Array.from({ length: 50 }, (_, i) => ({
   id: `agt_${String(i).padStart(2, '0')}`,
@@ -228,9 +233,74 @@ for (const size of SIZES) {
 result.speedup_vs_cedar = round(Math.min(...speedups), 1);
 result.cedar_agreement = round(agree / compared, 4);
 
-// ── HTTP part (to be added): POST /v1/policy/evaluate with autocannon at concurrency 50 against a bare
-// Fastify route (see bench/auth.ts for the pattern). Fill in before printing:
-//   result.http_rps, result.bare_http_rps, result.http_ratio (http_rps / bare_http_rps), result.http_p99_ms
-// ── end of HTTP part
+// ── HTTP: POST /v1/policy/evaluate through a hub as `npm start` runs it (own process, SQLite default, 100
+// active policies, every decision recorded), against a bare Fastify JSON route in its own process.
+{
+  const KEY = `ahk_${'PoLiCyBeNcH'.repeat(4)}`;
+  const barePort = await freePort();
+  const bare = await startChild(
+    'bench/lib/bare-server.ts',
+    [],
+    { PORT: String(barePort) },
+    `http://127.0.0.1:${barePort}/healthz`,
+  );
+  const evalBody = JSON.stringify({ agent: 'agent-7', action: { type: 'refund', amount: 120, currency: 'EUR' } });
+  await load({ url: `http://127.0.0.1:${barePort}/ingest`, body: evalBody, seconds: 2 });
+  const bareRun = await load({ url: `http://127.0.0.1:${barePort}/ingest`, body: evalBody, seconds: HTTP_SECONDS });
+  bare.kill();
+
+  const port = await freePort();
+  const hub = await startChild(
+    'packages/server/src/main.ts',
+    ['start'],
+    {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      HUB_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-policy-')),
+      DATABASE_URL: '',
+      HUB_LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_MINUTE: '1000000000',
+      RATE_LIMIT_INGEST_PER_MINUTE: '1000000000',
+      HUB_INIT_ORG_NAME: 'PolicyBench',
+      HUB_INIT_USER_EMAIL: 'policy@example.test',
+      HUB_INIT_USER_PASSWORD: 'policy-password-123',
+      HUB_INIT_API_KEY: KEY,
+    },
+    `http://127.0.0.1:${port}/healthz`,
+  );
+  const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+  for (let i = 0; i < 100; i++) {
+    const agentRule = { field: 'agent.name', op: 'eq', value: `agent-${i % 50}` };
+    await fetch(`http://127.0.0.1:${port}/v1/policies`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        name: `p${i}`,
+        status: 'active',
+        priority: i,
+        rule: {
+          when: {
+            all: [
+              agentRule,
+              { field: 'action.type', op: 'eq', value: i % 3 ? 'refund' : 'send_email' },
+              { field: 'action.amount', op: 'gt', value: 500 + i },
+            ],
+          },
+          then: i % 2 ? 'block' : 'log_only',
+        },
+      }),
+    });
+  }
+  const url = `http://127.0.0.1:${port}/v1/policy/evaluate`;
+  await load({ url, body: evalBody, headers, seconds: 2 });
+  const h = await load({ url, body: evalBody, headers, seconds: HTTP_SECONDS });
+  hub.kill('SIGTERM');
+  result.http_rps = Math.round(h.rps);
+  result.bare_http_rps = Math.round(bareRun.rps);
+  result.http_ratio = round(h.rps / bareRun.rps, 3);
+  result.http_p99_ms = h.p99;
+  if (h.non2xx) result.http_non2xx = h.non2xx;
+}
 
 console.log(JSON.stringify(result));
+process.exit(0);

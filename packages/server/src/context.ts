@@ -151,6 +151,7 @@ export async function createHubContext(
   });
   const evaluator = createEvaluator({
     db: db.db,
+    sqlite: db.sqlite,
     engine,
     loadActive: (orgId) => policies.active(orgId),
     resolver,
@@ -206,6 +207,7 @@ export async function createHubContext(
     authenticate,
     async close() {
       evaluator.stop();
+      await evaluator.drain();
       await evaluator.flushHits();
       await ingestion.drain();
       await enrichment.stop();

@@ -5,13 +5,14 @@
  * returns the same decision (and approval) for a retried call. The compiled set is cached per org and
  * swapped whole when a policy changes.
  */
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import { newId } from '../../db/ids.ts';
-import type { Database } from '../../db/schema.ts';
+import type { Database, DecisionsTable } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
 import type { ApprovalService, Approvers } from '../approvals/approvals.service.ts';
 import type { AgentResolver, ResolvedAgent } from '../ingestion/agent-resolver.ts';
+import { createGroupCommit } from '../ingestion/group-commit.ts';
 
 export type Decision = 'ALLOW' | 'BLOCK' | 'REQUIRE_APPROVAL';
 export interface Reason {
@@ -66,8 +67,47 @@ export interface EvaluateInput {
 
 const DEFAULT_APPROVAL_TIMEOUT_S = 24 * 3600;
 
+type DecisionRow = Insertable<DecisionsTable>;
+
+/**
+ * Plain decisions (no approval, nothing to audit) are recorded by group commit, like ingestion: the
+ * caller still waits for its row to be durable, but concurrent evaluations share one transaction.
+ */
+function createDecisionWriter(db: Kysely<Database>, sqlite?: import('better-sqlite3').Database) {
+  const cols = [
+    'id',
+    'org_id',
+    'agent_id',
+    'run_id',
+    'action_type',
+    'action',
+    'context',
+    'decision',
+    'reasons',
+    'monitors',
+    'approval_id',
+    'idempotency_key',
+    'latency_us',
+    'created_at',
+  ] as const;
+  const insert = sqlite?.prepare(
+    `insert into decisions (${cols.join(', ')}) values (${cols.map(() => '?').join(', ')})`,
+  );
+  const writeSqlite = sqlite?.transaction((rows: DecisionRow[]) => {
+    for (const r of rows) insert!.run(cols.map((c) => r[c] ?? null));
+  });
+  return createGroupCommit<DecisionRow>({
+    write: async (rows) => {
+      if (writeSqlite) await db.connection().execute(async () => writeSqlite(rows));
+      else await db.insertInto('decisions').values(rows).execute();
+    },
+  });
+}
+
 export function createEvaluator<Set>(deps: {
   db: Kysely<Database>;
+  /** The raw SQLite handle for the prepared-statement decision writer (absent on PostgreSQL). */
+  sqlite?: import('better-sqlite3').Database;
   engine: PolicyEngine<Set>;
   loadActive: (
     orgId: OrgId,
@@ -79,6 +119,7 @@ export function createEvaluator<Set>(deps: {
   clock: () => number;
 }) {
   const { db, clock } = deps;
+  const decisionWriter = createDecisionWriter(db, deps.sqlite);
   const sets = new Map<string, Promise<Set>>();
   const orgInfo = new Map<string, { at: number; timezone: string; defaultDeny: boolean }>();
   const hits = new Map<string, { org: string; n: number; at: number }>();
@@ -131,6 +172,7 @@ export function createEvaluator<Set>(deps: {
     },
     flushHits,
     stop: () => clearInterval(flushTimer),
+    drain: () => decisionWriter.drain(),
 
     async evaluate(caller: Pick<Caller, 'orgId' | 'actor'>, input: EvaluateInput) {
       const started = process.hrtime.bigint();
@@ -196,74 +238,91 @@ export function createEvaluator<Set>(deps: {
         primary = result.primary;
       }
 
-      await db.transaction().execute(async (trx) => {
-        if (!control && input.approval_id && decision === 'REQUIRE_APPROVAL') {
-          // The agent comes back with the approval it waited for.
-          const used = await deps.approvals.consume(trx, orgId, input.approval_id, agent.id, actionHash);
-          if (used.outcome === 'allowed') {
-            decision = 'ALLOW';
-            approvalId = input.approval_id;
-            reasons = [...reasons, { policy_id: used.row.policy_id, name: 'approval', effect: 'approved' }];
-          } else if (used.outcome === 'rejected' || used.outcome === 'expired') {
-            decision = 'BLOCK';
-            approvalId = input.approval_id;
-            reasons = [...reasons, { policy_id: used.row.policy_id, name: 'approval', effect: used.outcome }];
-          } else if (used.outcome === 'pending') {
-            approvalId = input.approval_id; // still waiting: the same approval, not a new one
-          }
-        }
-        if (decision === 'REQUIRE_APPROVAL' && !approvalId) {
-          const approval = await deps.approvals.create(trx, orgId, {
-            policyId: primary?.policy_id ?? null,
-            agentId: agent.id,
-            runId: input.run_id ?? null,
-            decisionId,
-            action: input.action,
-            actionHash,
-            approvers: primary?.approvers ?? {},
-            message: primary?.message ?? null,
-            timeoutS: primary?.approval_timeout_s ?? DEFAULT_APPROVAL_TIMEOUT_S,
-          });
-          approvalId = approval.id;
-          approvalToAnnounce = approval;
-        }
-        const latencyUs = Number((process.hrtime.bigint() - started) / 1000n);
-        await trx
-          .insertInto('decisions')
-          .values({
-            id: decisionId,
-            org_id: orgId,
-            agent_id: agent.id,
-            run_id: input.run_id ?? null,
-            action_type: input.action.type,
-            action: JSON.stringify(input.action),
-            context: JSON.stringify(context),
-            decision,
-            reasons: JSON.stringify(reasons),
-            monitors: JSON.stringify(monitors),
-            approval_id: approvalId,
-            idempotency_key: input.idempotency_key ?? null,
-            latency_us: latencyUs,
-            created_at: now,
-          })
-          .execute();
-        // Blocks and approvals are what an auditor looks for; allows stay in the decisions table.
-        if (decision !== 'ALLOW' || monitors.length)
-          await deps.audit.append(trx, orgId, {
-            actor: caller.actor,
-            action: `policy.decision.${decision.toLowerCase()}`,
-            entityType: 'decision',
-            entityId: decisionId,
-            changes: {
-              agent: agent.name,
-              action: input.action,
-              reasons,
-              monitors,
-              approval_id: approvalId,
-              run_id: input.run_id ?? null,
-            },
-          });
+      const row = (latencyUs: number): DecisionRow => ({
+        id: decisionId,
+        org_id: orgId,
+        agent_id: agent.id,
+        run_id: input.run_id ?? null,
+        action_type: input.action.type,
+        action: JSON.stringify(input.action),
+        context: JSON.stringify(context),
+        decision,
+        reasons: JSON.stringify(reasons),
+        monitors: JSON.stringify(monitors),
+        approval_id: approvalId,
+        idempotency_key: input.idempotency_key ?? null,
+        latency_us: latencyUs,
+        created_at: now,
       });
+      const plain = decision === 'ALLOW' && !monitors.length && !input.approval_id && !input.idempotency_key;
+      if (plain) await decisionWriter.submit([row(Number((process.hrtime.bigint() - started) / 1000n))]);
+      else
+        try {
+          await db.transaction().execute(async (trx) => {
+            if (!control && input.approval_id && decision === 'REQUIRE_APPROVAL') {
+              // The agent comes back with the approval it waited for.
+              const used = await deps.approvals.consume(trx, orgId, input.approval_id, agent.id, actionHash);
+              if (used.outcome === 'allowed') {
+                decision = 'ALLOW';
+                approvalId = input.approval_id;
+                reasons = [...reasons, { policy_id: used.row.policy_id, name: 'approval', effect: 'approved' }];
+              } else if (used.outcome === 'rejected' || used.outcome === 'expired') {
+                decision = 'BLOCK';
+                approvalId = input.approval_id;
+                reasons = [...reasons, { policy_id: used.row.policy_id, name: 'approval', effect: used.outcome }];
+              } else if (used.outcome === 'pending') {
+                approvalId = input.approval_id; // still waiting: the same approval, not a new one
+              }
+            }
+            if (decision === 'REQUIRE_APPROVAL' && !approvalId) {
+              const approval = await deps.approvals.create(trx, orgId, {
+                policyId: primary?.policy_id ?? null,
+                agentId: agent.id,
+                runId: input.run_id ?? null,
+                decisionId,
+                action: input.action,
+                actionHash,
+                approvers: primary?.approvers ?? {},
+                message: primary?.message ?? null,
+                timeoutS: primary?.approval_timeout_s ?? DEFAULT_APPROVAL_TIMEOUT_S,
+              });
+              approvalId = approval.id;
+              approvalToAnnounce = approval;
+            }
+            await trx
+              .insertInto('decisions')
+              .values(row(Number((process.hrtime.bigint() - started) / 1000n)))
+              .execute();
+            // Blocks and approvals are what an auditor looks for; allows stay in the decisions table.
+            if (decision !== 'ALLOW' || monitors.length)
+              await deps.audit.append(trx, orgId, {
+                actor: caller.actor,
+                action: `policy.decision.${decision.toLowerCase()}`,
+                entityType: 'decision',
+                entityId: decisionId,
+                changes: {
+                  agent: agent.name,
+                  action: input.action,
+                  reasons,
+                  monitors,
+                  approval_id: approvalId,
+                  run_id: input.run_id ?? null,
+                },
+              });
+          });
+        } catch (e) {
+          // The same idempotency key evaluated twice at once: the loser answers what the winner decided.
+          if (input.idempotency_key && /unique|duplicate key/i.test(String((e as Error).message))) {
+            const prior = await db
+              .selectFrom('decisions')
+              .selectAll()
+              .where('org_id', '=', orgId)
+              .where('idempotency_key', '=', input.idempotency_key)
+              .executeTakeFirstOrThrow();
+            return answer(prior.id, prior.decision as Decision, JSON.parse(prior.reasons), prior.approval_id, true);
+          }
+          throw e;
+        }
       for (const r of [...reasons, ...monitors]) {
         if (!r.policy_id) continue;
         const h = hits.get(r.policy_id) ?? { org: orgId, n: 0, at: now };
