@@ -43,6 +43,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(6000),
   RATE_LIMIT_AUTH_PER_MINUTE: z.coerce.number().int().positive().default(20),
   RATE_LIMIT_INGEST_PER_MINUTE: z.coerce.number().int().positive().default(120_000),
+  RATE_LIMIT_ORG_PER_MINUTE: z.coerce.number().int().positive().default(600_000),
   REDIS_URL: z.string().url().optional(),
   SMTP_URL: z
     .string()
@@ -74,7 +75,7 @@ export interface Config {
   trustProxy: boolean;
   logLevel: string;
   role: 'all' | 'api' | 'worker';
-  rateLimit: { perMinute: number; authPerMinute: number; ingestPerMinute: number };
+  rateLimit: { perMinute: number; authPerMinute: number; ingestPerMinute: number; orgPerMinute: number };
   redisUrl: string | undefined;
   smtp: { url: string | undefined; from: string };
   tls: { cert?: string; key?: string };
@@ -124,6 +125,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       perMinute: e.RATE_LIMIT_PER_MINUTE,
       authPerMinute: e.RATE_LIMIT_AUTH_PER_MINUTE,
       ingestPerMinute: e.RATE_LIMIT_INGEST_PER_MINUTE,
+      orgPerMinute: e.RATE_LIMIT_ORG_PER_MINUTE,
     },
     redisUrl: e.REDIS_URL,
     smtp: { url: e.SMTP_URL, from: e.SMTP_FROM },

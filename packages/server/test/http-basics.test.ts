@@ -127,6 +127,33 @@ describe('rate limits', () => {
     }
   });
 
+  it('per org: all of its keys together hit the org ceiling; another org is unaffected', async () => {
+    const limited = await (await import('../src/testing/test-hub.ts')).createTestHub({
+      RATE_LIMIT_ORG_PER_MINUTE: '6',
+    });
+    try {
+      const a = await limited.seedOrg(); // seeding itself makes 2 org-scoped calls (org creation is pre-org)
+      const b = await limited.seedOrg();
+      const k2 = await limited.request('POST', '/v1/api-keys', {
+        auth: a.apiKey,
+        body: { name: 'two', scopes: ['read'] },
+      });
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        statuses.push((await limited.request('GET', '/v1/agents', { auth: a.apiKey })).status);
+        statuses.push((await limited.request('GET', '/v1/agents', { auth: k2.body.key })).status);
+      }
+      expect(statuses).toContain(429);
+      const last = await limited.request('GET', '/v1/agents', { auth: k2.body.key });
+      expect(last.status).toBe(429);
+      expect(last.body.detail).toMatch(/organization/);
+      expect(Number(last.headers['retry-after'])).toBeGreaterThan(0);
+      expect((await limited.request('GET', '/v1/agents', { auth: b.apiKey })).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('sign-in is limited much more strictly, per client', async () => {
     const limited = await (await import('../src/testing/test-hub.ts')).createTestHub({
       RATE_LIMIT_AUTH_PER_MINUTE: '3',

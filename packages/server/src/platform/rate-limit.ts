@@ -16,6 +16,33 @@ import { AppError } from './errors.ts';
 const STRICT_AUTH_PATHS =
   /^\/api\/auth\/(sign-in|sign-up|forget-password|request-password-reset|reset-password|two-factor\/verify|two-factor\/send-otp|email-otp)/;
 
+/**
+ * The per-org ceiling over all of an org's keys and users. @fastify/rate-limit keys one bucket per
+ * route, so this second, coarser bucket is a fixed one-minute window kept in memory, or in Redis
+ * (INCR + PEXPIRE) when several hub processes share the load.
+ */
+function createOrgLimiter(perMinute: number, redis: Redis | undefined) {
+  const local = new Map<string, { window: number; n: number }>();
+  return async (orgId: string): Promise<number | null> => {
+    const window = Math.floor(Date.now() / 60_000);
+    const retryAfterS = Math.max(1, 60 - Math.floor((Date.now() % 60_000) / 1000));
+    let n: number;
+    if (redis) {
+      const key = `hub-rl-org:${orgId}:${window}`;
+      n = await redis.incr(key);
+      if (n === 1) await redis.pexpire(key, 61_000);
+    } else {
+      const c = local.get(orgId);
+      if (!c || c.window !== window) {
+        if (local.size > 100_000) local.clear();
+        local.set(orgId, { window, n: 1 });
+        n = 1;
+      } else n = ++c.n;
+    }
+    return n > perMinute ? retryAfterS : null;
+  };
+}
+
 export async function registerRateLimits(app: FastifyInstance, config: Config, _ctx: unknown) {
   const redis = config.redisUrl
     ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })
@@ -23,6 +50,18 @@ export async function registerRateLimits(app: FastifyInstance, config: Config, _
   if (redis) app.addHook('onClose', async () => void redis.disconnect());
 
   const isStrictAuth = (req: FastifyRequest) => req.method === 'POST' && STRICT_AUTH_PATHS.test(req.url);
+
+  const orgLimited = createOrgLimiter(config.rateLimit.orgPerMinute, redis);
+  app.addHook('preHandler', async (req) => {
+    if (!req.caller) return;
+    const retryAfterS = await orgLimited(req.caller.orgId);
+    if (retryAfterS !== null)
+      throw new AppError(
+        'rate_limited',
+        `Your organization made more than ${config.rateLimit.orgPerMinute} requests this minute. Retry in ${retryAfterS} s.`,
+        { retryAfterS },
+      );
+  });
 
   await app.register(rateLimit, {
     global: true,
