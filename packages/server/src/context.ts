@@ -123,6 +123,7 @@ export async function createHubContext(
   const ingestion = createIngestionService({
     db: db.db,
     sqlite: db.sqlite,
+    controls,
     resolver,
     clock,
     normalizeLlmPayload: (payload) => {

@@ -10,7 +10,7 @@ import { newId } from '../../db/ids.ts';
 import type { Database } from '../../db/schema.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
 import type { FieldError } from '../../platform/errors.ts';
-import type { AgentResolver } from './agent-resolver.ts';
+import type { AgentResolver, ResolvedAgent } from './agent-resolver.ts';
 import { createGroupCommit } from './group-commit.ts';
 import {
   createSqliteBatchWriter,
@@ -42,6 +42,16 @@ export interface IngestionDeps {
   normalizeLlmPayload?: (payload: Record<string, unknown>) => Record<string, unknown>;
   /** Called after each commit: enrichment picks the new rows up. */
   onCommitted?: () => void;
+  /**
+   * Emergency controls: runs of a paused agent (or under the kill switch) are still ingested — nothing
+   * is lost — and flagged in their metadata (`control_hold`) so the console and audits can see them.
+   */
+  controls?: {
+    check(
+      orgId: OrgId,
+      agent: { id: string; type: string | null; tags: string[] },
+    ): Promise<{ reason: string; mode: string } | null>;
+  };
 }
 
 export function createIngestionService(deps: IngestionDeps) {
@@ -59,6 +69,11 @@ export function createIngestionService(deps: IngestionDeps) {
       deps.onCommitted?.();
     },
   });
+
+  async function withHold(orgId: OrgId, agent: ResolvedAgent, metadata: Record<string, unknown>) {
+    const hold = deps.controls ? await deps.controls.check(orgId, agent) : null;
+    return hold ? { ...metadata, control_hold: { reason: hold.reason, mode: hold.mode } } : metadata;
+  }
 
   /** Validates an llm_call payload (after normalizing provider usage shapes). */
   function checkPayload(ev: ParsedEvent): { payload: Record<string, unknown> } | { errors: FieldError[] } {
@@ -121,7 +136,7 @@ export function createIngestionService(deps: IngestionDeps) {
         input: limitedJson(body.input, limits),
         output: limitedJson(body.output, limits),
         error: limitedJson(body.error, limits),
-        metadata: JSON.stringify(body.metadata ?? {}),
+        metadata: JSON.stringify(await withHold(caller.orgId, agent, body.metadata ?? {})),
         tags: JSON.stringify([...new Set([...agent.tags, ...(body.tags ?? [])])]),
         created_at: now,
         updated_at: now,
@@ -203,7 +218,7 @@ export function createIngestionService(deps: IngestionDeps) {
               input: null,
               output: null,
               error: null,
-              metadata: '{}',
+              metadata: JSON.stringify(await withHold(caller.orgId, agent, {})),
               tags: JSON.stringify(agent.tags),
               created_at: now,
               updated_at: now,

@@ -10,6 +10,7 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 const iso = (ms: number) => new Date(ms).toISOString();
+const seed = () => t.seedOrg();
 const enrich = () => t.hub.ctx.enrichment.catchUp();
 const run = (a: SeededOrg, body: object) => t.request('POST', '/v1/ingest/run', { auth: a.apiKey, body });
 const events = (a: SeededOrg, evs: unknown[]) =>
@@ -182,6 +183,29 @@ describe('POST /v1/ingest/run', () => {
     const got = await t.request('GET', `/v1/runs/${r.body.run_id}`, { auth: a.apiKey });
     expect(got.body.input).toMatchObject({ _truncated: true });
     expect(got.body.input.original_bytes).toBeGreaterThan(200_000);
+  });
+});
+
+describe('emergency controls at ingestion', () => {
+  it("still takes a paused agent's runs — nothing is lost — and flags them", async () => {
+    const a = await seed();
+    await run(a, { run_id: 'before-pause', agent: 'Pausable', status: 'running', started_at: iso(Date.now()) });
+    const pause = await t.request('POST', '/v1/agents/Pausable/pause', {
+      auth: a.apiKey,
+      body: { reason: 'investigating' },
+    });
+    expect(pause.status).toBe(200);
+    const r = await run(a, {
+      run_id: 'while-paused',
+      agent: 'Pausable',
+      status: 'running',
+      started_at: iso(Date.now()),
+    });
+    expect(r.status).toBe(202);
+    const flagged = await t.request('GET', '/v1/runs/while-paused', { auth: a.apiKey });
+    expect(flagged.body.metadata.control_hold).toMatchObject({ reason: 'agent_paused' });
+    const before = await t.request('GET', '/v1/runs/before-pause', { auth: a.apiKey });
+    expect(before.body.metadata.control_hold).toBeUndefined();
   });
 });
 
