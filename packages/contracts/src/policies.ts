@@ -328,12 +328,19 @@ export const ApproversSchema = z.strictObject({
 });
 export type Approvers = z.infer<typeof ApproversSchema>;
 
+/** The timeout of an approval whose rule sets no `approval_timeout_s` (24 hours). */
+export const DEFAULT_APPROVAL_TIMEOUT_S = 24 * 3600;
+
 /**
- * A rule: when the condition holds, apply the effect. `approvers` and `approval_timeout_s` belong to
- * `require_approval` rules only.
+ * A rule: when the condition holds, apply the effect. `approvers`, `approval_timeout_s`, `escalate_after_s`
+ * and `escalate_to` belong to `require_approval` rules only.
  * @example
  * { "when": { "field": "action.amount", "op": "gt", "value": 500 }, "then": "block",
  *   "message": "Refunds over 500 need finance" }
+ * @example
+ * { "when": { "field": "action.discount", "op": "gt", "value": 10 }, "then": "require_approval",
+ *   "approvers": { "roles": ["team_lead"] }, "approval_timeout_s": 3600,
+ *   "escalate_after_s": 900, "escalate_to": { "roles": ["admin"] } }
  */
 export const PolicyRuleSchema = z
   .strictObject({
@@ -347,12 +354,37 @@ export const PolicyRuleSchema = z
       .max(30 * 86_400, 'at most 30 days (2592000 seconds)')
       .optional(),
     message: z.string().max(500).optional(),
+    /** Seconds after the request when a still-pending approval is also offered to `escalate_to`. */
+    escalate_after_s: z
+      .int()
+      .min(60, 'at least 60 seconds')
+      .max(30 * 86_400, 'at most 30 days (2592000 seconds)')
+      .optional(),
+    /** Who is added to the approvers at `escalate_after_s` (the first approvers keep their right). */
+    escalate_to: ApproversSchema.optional(),
   })
   .superRefine((rule, ctx) => {
-    if (rule.then === 'require_approval') return;
-    for (const key of ['approvers', 'approval_timeout_s'] as const)
-      if (rule[key] !== undefined)
-        ctx.addIssue({ code: 'custom', path: [key], message: `"${key}" only applies to require_approval rules` });
+    const approvalOnly = ['approvers', 'approval_timeout_s', 'escalate_after_s', 'escalate_to'] as const;
+    if (rule.then !== 'require_approval') {
+      for (const key of approvalOnly)
+        if (rule[key] !== undefined)
+          ctx.addIssue({ code: 'custom', path: [key], message: `"${key}" only applies to require_approval rules` });
+      return;
+    }
+    // Escalation is a pair: a delay without a target (or the reverse) would silently do nothing.
+    if (rule.escalate_after_s !== undefined && rule.escalate_to === undefined)
+      ctx.addIssue({ code: 'custom', path: ['escalate_to'], message: 'required when escalate_after_s is set' });
+    if (rule.escalate_to !== undefined && rule.escalate_after_s === undefined)
+      ctx.addIssue({ code: 'custom', path: ['escalate_after_s'], message: 'required when escalate_to is set' });
+    if (rule.escalate_to && !rule.escalate_to.roles && !rule.escalate_to.team_id)
+      ctx.addIssue({ code: 'custom', path: ['escalate_to'], message: 'name roles or a team_id to escalate to' });
+    const timeout = rule.approval_timeout_s ?? DEFAULT_APPROVAL_TIMEOUT_S;
+    if (rule.escalate_after_s !== undefined && rule.escalate_after_s >= timeout)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['escalate_after_s'],
+        message: `must be less than approval_timeout_s (${timeout} seconds): an escalation after expiry reaches no one`,
+      });
   });
 export type PolicyRule = z.infer<typeof PolicyRuleSchema>;
 
@@ -408,7 +440,7 @@ export type Policy = z.infer<typeof PolicySchema>;
  * `approval_id` for the same agent and action answers ALLOW once.
  * @example
  * { "agent": "OutreachBot", "action": { "type": "send_email", "discount": 15, "to": "a@b.test" },
- *   "context": { "campaign": "spring" }, "run_id": "run-42" }
+ *   "context": { "campaign": "spring" }, "run_id": "run-42", "callback_url": "https://agent.test/approved" }
  */
 export const EvaluateBody = z.object({
   agent: z.string().min(1).max(200),
@@ -417,6 +449,15 @@ export const EvaluateBody = z.object({
   run_id: z.string().min(1).max(200).optional(),
   approval_id: z.string().min(1).max(200).optional(),
   idempotency_key: z.string().min(1).max(200).optional(),
+  /**
+   * When this call creates (or waits on) an approval, the hub POSTs `{event: "approval.decided", approval}`
+   * here once it is approved, rejected or expired, signed `X-Hub-Signature-256: sha256=<hex HMAC>` with the
+   * `callback_secret` returned in the answer. http(s) only.
+   */
+  callback_url: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+    .max(2000)
+    .optional(),
 });
 export type EvaluateBody = z.infer<typeof EvaluateBody>;
 

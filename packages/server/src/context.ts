@@ -8,6 +8,8 @@ import { type Db, openDatabase } from './db/database.ts';
 import { migrateHub } from './db/migrate.ts';
 import { createAgentService } from './modules/agents/agents.service.ts';
 import { createAgentStore } from './modules/agents/agents.store.ts';
+import { withApprovalCallbacks } from './modules/approvals/approval-callbacks.ts';
+import { deriveLinkSecret } from './modules/approvals/approval-links.ts';
 import { createApprovalService } from './modules/approvals/approvals.service.ts';
 import { createControlService } from './modules/controls/controls.service.ts';
 import { createPriceOverrideService } from './modules/costs/price-overrides.service.ts';
@@ -132,7 +134,25 @@ export async function createHubContext(
     },
     onCommitted: () => enrichment.kick(),
   });
-  const approvals = createApprovalService({ db: db.db, audit, bus, notifications, clock, log });
+  const policyStore = createPolicyStore(db.db);
+  const approvals = createApprovalService({
+    db: db.db,
+    audit,
+    bus,
+    notifications,
+    mailer,
+    webhooks,
+    jobs,
+    memberships: orgs,
+    ruleOf: async (exec, orgId, policyId) => {
+      const row = await policyStore.forOrg(orgId, exec).get(policyId);
+      return row ? JSON.parse(row.rule) : null;
+    },
+    publicUrl: config.publicUrl,
+    linkSecret: deriveLinkSecret(encryptionKey),
+    clock,
+    log,
+  });
   const engine: PolicyEngine<CompiledPolicySet> = {
     compile: (ps) => compilePolicySet(ps as PolicyInput[]),
     evaluate: (set, input, opts) => evaluatePolicySet(set, input, opts),
@@ -142,7 +162,7 @@ export async function createHubContext(
   let onPoliciesChanged = (_orgId: string) => {};
   const policies = createPolicyService({
     db: db.db,
-    store: createPolicyStore(db.db),
+    store: policyStore,
     audit,
     clock,
     onChange: (orgId) => {
@@ -150,17 +170,20 @@ export async function createHubContext(
       void bus.publish('policies.changed', { org_id: orgId }).catch(() => {});
     },
   });
-  const evaluator = createEvaluator({
-    db: db.db,
-    sqlite: db.sqlite,
-    engine,
-    loadActive: (orgId) => policies.active(orgId),
-    resolver,
-    controls,
+  const evaluator = withApprovalCallbacks(
+    createEvaluator({
+      db: db.db,
+      sqlite: db.sqlite,
+      engine,
+      loadActive: (orgId) => policies.active(orgId),
+      resolver,
+      controls,
+      approvals,
+      audit,
+      clock,
+    }),
     approvals,
-    audit,
-    clock,
-  });
+  );
   onPoliciesChanged = (orgId) => evaluator.invalidate(orgId);
   bus.subscribe('policies.changed', (d) => evaluator.invalidate(String(d.org_id)));
   const simulatePolicy = createSimulator({ db: db.db, engine });

@@ -10,6 +10,7 @@ import * as ingestion from './migrations/002-ingestion.ts';
 import * as priceOverrides from './migrations/003-price-overrides.ts';
 import * as controls from './migrations/004-controls.ts';
 import * as policies from './migrations/005-policies.ts';
+import * as approvalExtras from './migrations/006-approval-extras.ts';
 
 type HubMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, HubMigration> = {
   '003-price-overrides': priceOverrides,
   '004-controls': controls,
   '005-policies': policies,
+  '006-approval-extras': approvalExtras,
 };
 
 class HubMigrationProvider implements MigrationProvider {

@@ -364,6 +364,12 @@ export interface ApprovalsTable {
   decided_by: string | null;
   comment: string | null;
   used_at: number | null;
+  /** 006-approval-extras: JSON Approvers added at escalate_at; escalated_at once that happened. */
+  escalate_to: string | null;
+  escalate_at: number | null;
+  escalated_at: number | null;
+  /** The agent's callback URL (POSTed once the approval is decided or expired). */
+  callback_url: string | null;
 }
 
 /** Emergency controls (004-controls). A budget pause and a manual pause are separate rows. */

@@ -1,18 +1,20 @@
 /**
  * `GET /v1/approvals` (the inbox), `GET /v1/approvals/{id}` (`?wait=N` long-polls until decided),
- * `POST /v1/approvals/{id}/approve|reject` `{comment?}`.
+ * `POST /v1/approvals/{id}/approve|reject` `{comment?}`, and the email links (approval-email.routes.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HubContext } from '../../context.ts';
 import { callerOf } from '../../platform/route-config.ts';
+import { registerApprovalEmailRoutes } from './approval-email.routes.ts';
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
 const DecideBody = z.object({ comment: z.string().max(2000).optional() }).default({});
 
 export function registerApprovalRoutes(appIn: FastifyInstance, ctx: HubContext) {
   const app = appIn.withTypeProvider<ZodTypeProvider>();
+  registerApprovalEmailRoutes(appIn, ctx);
   app.get(
     '/v1/approvals',
     {

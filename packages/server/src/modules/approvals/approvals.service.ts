@@ -1,8 +1,11 @@
 /**
  * Approvals: what REQUIRE_APPROVAL creates. Bound to the agent and a hash of the exact action, decided
  * once (a second decision is a 409), used once (the agent's retry with `approval_id` consumes it),
- * expired after the policy's timeout (expired = BLOCK). Agents wait by long-poll; a decision wakes
- * waiters in this process and, through the control bus, in every other one.
+ * expired after the policy's timeout (expired = BLOCK). Agents wait by long-poll or by a signed
+ * callback to their `callback_url`; a decision wakes waiters in this process and, through the control
+ * bus, in every other one. Approvers are told in-app, by email with signed one-click links, and by
+ * webhook; a rule may escalate to more approvers before expiry. Expiry and escalation are durable jobs
+ * written in the evaluation's transaction (see approval-jobs.ts).
  */
 import { EventEmitter } from 'node:events';
 
@@ -10,16 +13,22 @@ import type { Kysely, Selectable, Transaction } from 'kysely';
 import { newId } from '../../db/ids.ts';
 import type { ApprovalsTable, Database } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
-import type { Caller, OrgId } from '../../platform/caller.ts';
+import type { MembershipResolver } from '../../platform/auth/authenticate.ts';
+import { type Caller, type OrgId, trustedOrgId } from '../../platform/caller.ts';
 import type { ControlBus } from '../../platform/control-bus.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
+import type { JobRunner } from '../../platform/jobs/job-runner.ts';
+import type { Mailer } from '../../platform/notifications/mailer.ts';
 import type { NotificationService } from '../../platform/notifications/notifications.service.ts';
+import type { WebhookService } from '../../platform/webhooks/webhooks.service.ts';
+import { APPROVAL_QUEUES, registerApprovalJobs } from './approval-jobs.ts';
+import { callbackSecret, type LinkDecision, verifyLinkToken } from './approval-links.ts';
+import { createApprovalNotifier } from './approval-notifier.ts';
+import { type Approvers, createApprovalStore } from './approvals.store.ts';
+
+export type { Approvers } from './approvals.store.ts';
 
 type Exec = Kysely<Database> | Transaction<Database>;
-export interface Approvers {
-  roles?: string[];
-  team_id?: string;
-}
 
 const iso = (t: number | null) => (t === null ? null : new Date(Number(t)).toISOString());
 
@@ -41,27 +50,65 @@ export function toApproval(r: Selectable<ApprovalsTable>, now: number) {
     decided_by: r.decided_by,
     comment: r.comment,
     used: r.used_at !== null,
+    /** Added to the approvers when `escalated_at` is set. */
+    escalate_to: r.escalate_to ? (JSON.parse(r.escalate_to) as Approvers) : null,
+    escalate_at: iso(r.escalate_at ?? null),
+    escalated_at: iso(r.escalated_at ?? null),
+    callback_url: r.callback_url ?? null,
   };
 }
 export type Approval = ReturnType<typeof toApproval>;
 
-export function createApprovalService(deps: {
+/** Escalation settings of the rule that created an approval. */
+export interface EscalationRule {
+  escalate_after_s?: number;
+  escalate_to?: Approvers;
+}
+
+export interface ApprovalServiceDeps {
   db: Kysely<Database>;
   audit: AuditStore;
   bus: ControlBus;
-  notifications: Pick<NotificationService, 'notify'>;
+  notifications: Pick<NotificationService, 'notify' | 'getPreferences'>;
+  mailer: Pick<Mailer, 'send'>;
+  webhooks: Pick<WebhookService, 'emit'>;
+  jobs: Pick<JobRunner, 'send' | 'work'>;
+  /** Turns a link's user into a Caller, so a link decision passes the same RBAC as the API. */
+  memberships: MembershipResolver;
+  /** The current rule of a policy, read in the evaluation's transaction (for its escalation). */
+  ruleOf?: (exec: Exec, orgId: OrgId, policyId: string) => Promise<EscalationRule | null>;
+  /** `HUB_PUBLIC_URL`: the base of the links in emails. */
+  publicUrl: string;
+  /** Signs email links and callbacks (`deriveLinkSecret(encryptionKey)`). */
+  linkSecret: Buffer;
   clock: () => number;
   log: { warn(o: unknown, m?: string): void };
-}) {
+}
+
+export function createApprovalService(deps: ApprovalServiceDeps) {
   const { db, audit, clock } = deps;
+  const store = createApprovalStore(db);
+  const notifier = createApprovalNotifier({ ...deps, db });
   const decided = new EventEmitter();
   decided.setMaxListeners(0);
   deps.bus.subscribe('approval.decided', (d) => decided.emit(String(d.id)));
 
-  const byId = (exec: Exec, orgId: OrgId, id: string) =>
-    exec.selectFrom('approvals').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+  const byId = (exec: Exec, orgId: OrgId, id: string) => store.forOrg(orgId, exec).get(id);
+  /** Wakes long-polls here and, through the bus, in every other process. */
+  const wake = async (orgId: OrgId, id: string) => {
+    decided.emit(id);
+    await deps.bus.publish('approval.decided', { org_id: orgId, id }).catch(() => {});
+  };
+  /** One callback per approval, whoever triggers it first (decision, expiry or a late attach). */
+  const enqueueCallback = (exec: Exec, orgId: OrgId, id: string) =>
+    deps.jobs.send(
+      APPROVAL_QUEUES.callback,
+      { orgId, id },
+      { exec, singletonKey: `${APPROVAL_QUEUES.callback}:${id}` },
+    );
+  const linkError = () => new AppError('unauthenticated', 'This approval link is not valid.');
 
-  return {
+  const service = {
     /** Inside the evaluation's transaction; notifications go out after it commits (`announce`). */
     async create(
       exec: Exec,
@@ -79,6 +126,13 @@ export function createApprovalService(deps: {
       },
     ) {
       const t = clock();
+      const rule = a.policyId && deps.ruleOf ? await deps.ruleOf(exec, orgId, a.policyId) : null;
+      // Validation keeps escalate_after_s below the timeout; re-checked because the default timeout
+      // (no approval_timeout_s) is the evaluator's, not the rule's.
+      const escalateAt =
+        rule?.escalate_after_s && rule.escalate_to && rule.escalate_after_s < a.timeoutS
+          ? t + rule.escalate_after_s * 1000
+          : null;
       const row = {
         id: newId('apr', t),
         org_id: orgId,
@@ -97,27 +151,43 @@ export function createApprovalService(deps: {
         decided_by: null,
         comment: null,
         used_at: null,
+        escalate_to: escalateAt ? JSON.stringify(rule!.escalate_to) : null,
+        escalate_at: escalateAt,
+        escalated_at: null,
+        callback_url: null,
       };
       await exec.insertInto('approvals').values(row).execute();
+      // Durable and in the same transaction: a crash cannot leave an approval that never expires.
+      const job = { orgId, id: row.id };
+      await deps.jobs.send(APPROVAL_QUEUES.expire, job, {
+        exec,
+        runAt: row.expires_at,
+        singletonKey: `${APPROVAL_QUEUES.expire}:${row.id}`,
+      });
+      if (escalateAt)
+        await deps.jobs.send(APPROVAL_QUEUES.escalate, job, {
+          exec,
+          runAt: escalateAt,
+          singletonKey: `${APPROVAL_QUEUES.escalate}:${row.id}`,
+        });
       return toApproval(row, t);
     },
 
-    /** Tells the approvers: in-app, email (per their preferences), webhook `approval.requested`. */
+    /** Tells the approvers: in-app, email with their own one-click links, webhook `approval.requested`. */
     async announce(orgId: OrgId, approval: Approval, agentName: string, policyName: string | null) {
       const action = approval.action as { type?: string };
       const title = `${agentName} asks to ${action.type ?? 'act'}${policyName ? ` (${policyName})` : ''}`;
-      await deps.notifications
-        .notify(orgId, {
-          topic: 'approvals',
+      try {
+        await notifier.tell(orgId, approval, await store.forOrg(orgId).recipients(approval.approvers), {
           type: 'approval.requested',
           title,
           body: `${approval.message ?? 'A policy requires a person to approve this action.'} Action: ${JSON.stringify(approval.action)}. Expires ${approval.expires_at}.`,
-          entityType: 'approval',
-          entityId: approval.id,
           webhookEvent: 'approval.requested',
           data: { approval },
-        })
-        .catch((e: unknown) => deps.log.warn({ err: e }, 'approval notification failed'));
+        });
+      } catch (e) {
+        deps.log.warn({ err: e }, 'approval notification failed');
+      }
     },
 
     async list(orgId: OrgId, status: string | undefined, limit: number, cursor?: string) {
@@ -171,8 +241,10 @@ export function createApprovalService(deps: {
         const row = await byId(trx, caller.orgId, id);
         if (!row) throw notFound('Approval');
         const approvers = JSON.parse(row.approvers) as Approvers;
-        assertMayDecide(caller, approvers);
-        const res = await trx
+        const widened = row.escalated_at != null && row.escalate_to ? (JSON.parse(row.escalate_to) as Approvers) : null;
+        assertMayDecide(caller, approvers, widened);
+        // `returning` reads the row as this update left it: a callback_url attached concurrently is seen.
+        const updated = await trx
           .updateTable('approvals')
           .set({
             status: outcome,
@@ -184,11 +256,13 @@ export function createApprovalService(deps: {
           .where('id', '=', id)
           .where('status', '=', 'pending')
           .where('expires_at', '>', t)
+          .returning(['callback_url'])
           .executeTakeFirst();
-        if (Number(res.numUpdatedRows) === 0) {
+        if (!updated) {
           const now = toApproval(row, t);
           throw new AppError('conflict', `This approval is already ${now.status}.`);
         }
+        if (updated.callback_url) await enqueueCallback(trx, caller.orgId, id);
         await audit.append(trx, caller.orgId, {
           actor: caller.actor,
           action: `approval.${outcome}`,
@@ -200,6 +274,7 @@ export function createApprovalService(deps: {
         return toApproval(
           {
             ...row,
+            callback_url: updated.callback_url,
             status: outcome,
             decided_at: t,
             decided_by: caller.actor.name ?? caller.actor.id,
@@ -208,8 +283,7 @@ export function createApprovalService(deps: {
           t,
         );
       });
-      decided.emit(id);
-      await deps.bus.publish('approval.decided', { org_id: caller.orgId, id }).catch(() => {});
+      await wake(caller.orgId, id);
       await deps.notifications
         .notify(caller.orgId, {
           topic: 'approvals',
@@ -248,22 +322,77 @@ export function createApprovalService(deps: {
         ? { outcome: 'allowed' as const, row }
         : { outcome: 'used' as const, row };
     },
+
+    /**
+     * What a one-click link points at, for its confirmation page (GET decides nothing: mail scanners
+     * prefetch links). Throws `unauthenticated` for a forged, foreign or expired token.
+     */
+    async previewLink(approvalId: string, token: string | undefined, decision: LinkDecision) {
+      const p = verifyLinkToken(deps.linkSecret, token, clock());
+      if (p.approval_id !== approvalId || p.decision !== decision) throw linkError();
+      const row = await byId(db, trustedOrgId(p.org_id), approvalId);
+      if (!row) throw linkError();
+      return toApproval(row, clock());
+    },
+
+    /**
+     * The POST behind a link: decides as the link's user, who must still be a member with
+     * approvals:decide matching the approvers (the API's own check, via `decide`). Audited as that user.
+     */
+    async decideByLink(approvalId: string, token: string | undefined, decision: LinkDecision) {
+      const p = verifyLinkToken(deps.linkSecret, token, clock());
+      if (p.approval_id !== approvalId || p.decision !== decision) throw linkError();
+      const user = await store.user(p.user_id);
+      if (!user) throw new AppError('forbidden', 'This account no longer exists.');
+      const caller = await deps.memberships.callerForUser(
+        { userId: user.id, email: user.email, name: user.name },
+        p.org_id,
+      );
+      if (!caller || caller.orgId !== p.org_id)
+        throw new AppError('forbidden', 'You are no longer a member of this organization.');
+      return this.decide(caller, approvalId, decision === 'approve' ? 'approved' : 'rejected', 'via email');
+    },
+
+    /**
+     * Stores the agent's callback URL (the first one wins) and answers the secret that signs the callback.
+     * An approval decided before the URL arrived is called back at once.
+     */
+    async attachCallback(orgId: OrgId, approvalId: string, url: string) {
+      const row = await db
+        .updateTable('approvals')
+        .set({ callback_url: url })
+        .where('org_id', '=', orgId)
+        .where('id', '=', approvalId)
+        .where('callback_url', 'is', null)
+        .returning(['status'])
+        .executeTakeFirst();
+      // Still pending: the decision or the expiry job will see the URL (both read it in their update).
+      if (row && row.status !== 'pending') await enqueueCallback(db, orgId, approvalId);
+      return callbackSecret(deps.linkSecret, approvalId);
+    },
   };
+  registerApprovalJobs({ ...deps, store, notifier, wake, enqueueCallback, toApproval });
+  return service;
 }
 export type ApprovalService = ReturnType<typeof createApprovalService>;
 
-/** Viewers never approve (they lack approvals:decide); the policy may narrow it to roles or a team. */
-function assertMayDecide(caller: Caller, approvers: Approvers) {
+/** Why `caller` does not match `spec` (roles, then team; owners and admins oversee every team), or null. */
+function refusal(caller: Caller, spec: Approvers): string | null {
+  if (spec.roles?.length && !spec.roles.includes(caller.role ?? ''))
+    return `This approval is for ${spec.roles.join(' or ')}.`;
+  if (spec.team_id && !caller.teamIds.includes(spec.team_id) && caller.role !== 'owner' && caller.role !== 'admin')
+    return 'This approval is for another team.';
+  return null;
+}
+
+/**
+ * Viewers never approve (they lack approvals:decide); the policy may narrow it to roles or a team, and
+ * once escalated, matching `escalate_to` is enough too.
+ */
+function assertMayDecide(caller: Caller, approvers: Approvers, widened: Approvers | null) {
   if (!caller.permissions.has('approvals:decide'))
     throw new AppError('forbidden', 'Your role cannot decide approvals.');
   if (caller.actor.type === 'api_key') return; // admin/full keys act for the org's administrators
-  if (approvers.roles?.length && !approvers.roles.includes(caller.role ?? ''))
-    throw new AppError('forbidden', `This approval is for ${approvers.roles.join(' or ')}.`);
-  if (
-    approvers.team_id &&
-    !caller.teamIds.includes(approvers.team_id) &&
-    caller.role !== 'owner' &&
-    caller.role !== 'admin'
-  )
-    throw new AppError('forbidden', 'This approval is for another team.');
+  const why = refusal(caller, approvers);
+  if (why && !(widened && refusal(caller, widened) === null)) throw new AppError('forbidden', why);
 }

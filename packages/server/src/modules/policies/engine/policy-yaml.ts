@@ -75,6 +75,8 @@ export function toYaml(policy: YamlPolicy): string {
       then: rule.then,
       approvers: rule.approvers,
       approval_timeout_s: rule.approval_timeout_s,
+      escalate_after_s: rule.escalate_after_s,
+      escalate_to: rule.escalate_to,
       message: rule.message,
     }),
   });

@@ -1,0 +1,35 @@
+/**
+ * The agent's third way to wait: `callback_url` on evaluate. The evaluator knows nothing of callbacks;
+ * this wraps its `evaluate` so that an answer carrying an approval stores the URL on it and returns
+ * `callback_secret`, the key of the `X-Hub-Signature-256` HMAC on the callback (derived per approval from
+ * the hub's link secret, so nothing secret is stored). The POST itself is the `approval.callback` job.
+ *
+ * @example
+ * // context.ts
+ * const evaluator = withApprovalCallbacks(createEvaluator({ … }), approvals);
+ * // the agent
+ * const d = await hub.evaluate({ agent: 'Outreach', action, callback_url: 'https://agent.test/cb' });
+ * // later, at https://agent.test/cb: verifySignature(d.callback_secret, rawBody, req.headers['x-hub-signature-256'])
+ */
+import type { Caller } from '../../platform/caller.ts';
+import type { ApprovalService } from './approvals.service.ts';
+
+type EvaluateFn = (
+  caller: Pick<Caller, 'orgId' | 'actor'>,
+  input: any,
+) => Promise<{ decision: string; approval_id?: string; replayed?: boolean }>;
+
+export function withApprovalCallbacks<E extends { evaluate: EvaluateFn }>(
+  evaluator: E,
+  approvals: Pick<ApprovalService, 'attachCallback'>,
+): E {
+  const inner = evaluator.evaluate;
+  const evaluate = async (caller: Pick<Caller, 'orgId' | 'actor'>, input: { callback_url?: string }) => {
+    const answer = await inner(caller, input);
+    // Only a pending approval is waited on; an ALLOW/BLOCK that consumed one needs no callback.
+    if (!input.callback_url || !answer.approval_id || answer.decision !== 'REQUIRE_APPROVAL') return answer;
+    const secret = await approvals.attachCallback(caller.orgId, answer.approval_id, input.callback_url);
+    return { ...answer, callback_secret: secret };
+  };
+  return { ...evaluator, evaluate } as E;
+}

@@ -1,0 +1,169 @@
+/**
+ * The approval flow's durable jobs, enqueued in the evaluation's transaction by `create`:
+ * - `approval.escalate` at requested_at + escalate_after_s: a still-pending approval is widened to its
+ *   `escalate_to` approvers, who are told (same signed email links), audited `approval.escalated`.
+ * - `approval.expire` at expires_at: a still-pending approval becomes `expired` (reads already treat it
+ *   so; this makes it a stored fact and tells people), audited `approval.expired`, webhook
+ *   `approval.decided` with status expired.
+ * - `approval.callback`: POSTs `{event: "approval.decided", approval}` to the agent's `callback_url`,
+ *   signed `X-Hub-Signature-256` with the per-approval callback secret; retried by the job runner.
+ * Every step is a compare-and-set on the approval's state, and each job has a singleton key per
+ * approval, so a retried or duplicated job changes nothing twice.
+ */
+import type { Kysely, Selectable } from 'kysely';
+import type { ApprovalsTable, Database } from '../../db/schema.ts';
+import type { AuditStore } from '../../platform/audit/audit.store.ts';
+import { type OrgId, SYSTEM_ACTOR, trustedOrgId } from '../../platform/caller.ts';
+import { type Exec, type JobRunner, RetryAt } from '../../platform/jobs/job-runner.ts';
+import type { NotificationService } from '../../platform/notifications/notifications.service.ts';
+import { SIGNATURE_HEADER, signPayload } from '../../platform/webhooks/webhook-signature.ts';
+import { callbackSecret } from './approval-links.ts';
+import type { ApprovalNotifier } from './approval-notifier.ts';
+import type { ApprovalStore, Approvers } from './approvals.store.ts';
+
+export const APPROVAL_QUEUES = {
+  escalate: 'approval.escalate',
+  expire: 'approval.expire',
+  callback: 'approval.callback',
+} as const;
+
+interface ApprovalJob {
+  orgId: string;
+  id: string;
+}
+
+const CALLBACK_TIMEOUT_MS = 10_000;
+
+export function registerApprovalJobs<A extends { id: string; action: unknown; expires_at: string }>(deps: {
+  db: Kysely<Database>;
+  audit: AuditStore;
+  jobs: Pick<JobRunner, 'work'>;
+  notifications: Pick<NotificationService, 'notify'>;
+  store: ApprovalStore;
+  notifier: ApprovalNotifier;
+  linkSecret: Buffer;
+  clock: () => number;
+  log: { warn(o: unknown, m?: string): void };
+  wake(orgId: OrgId, id: string): Promise<void>;
+  enqueueCallback(exec: Exec, orgId: OrgId, id: string): Promise<string>;
+  toApproval(row: Selectable<ApprovalsTable>, now: number): A & { approvers: Approvers; message: string | null };
+}) {
+  const { db, audit, clock } = deps;
+  const actionType = (a: { action: unknown }) => (a.action as { type?: string }).type ?? 'an action';
+
+  deps.jobs.work<ApprovalJob>(APPROVAL_QUEUES.escalate, async (job) => {
+    // A system job: the org comes from the job written with the approval, not from a request.
+    const orgId = trustedOrgId(job.orgId);
+    const row = await deps.store.forOrg(orgId).get(job.id);
+    if (row?.status !== 'pending' || row.escalated_at != null || !row.escalate_to) return;
+    const t = clock();
+    if (Number(row.expires_at) <= t) return; // expired first: the expiry job speaks for it
+    if (row.escalate_at != null && Number(row.escalate_at) > t)
+      throw new RetryAt('not due yet', Number(row.escalate_at));
+    const before = deps.toApproval(row, t);
+    const wider = JSON.parse(row.escalate_to) as Approvers;
+    // Tell only the newly added people: the first approvers already have their links.
+    const told = new Set((await deps.store.forOrg(orgId).recipients(before.approvers)).map((p) => p.user_id));
+    const added = (await deps.store.forOrg(orgId).recipients(wider)).filter((p) => !told.has(p.user_id));
+    const planned = await deps.notifier.plan(orgId, added); // before the transaction (see the notifier)
+    const approval = { ...before, escalated_at: new Date(t).toISOString() };
+    await db.transaction().execute(async (trx) => {
+      const res = await trx
+        .updateTable('approvals')
+        .set({ escalated_at: t })
+        .where('org_id', '=', orgId)
+        .where('id', '=', job.id)
+        .where('status', '=', 'pending')
+        .where('escalated_at', 'is', null)
+        .where('expires_at', '>', t)
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 0) return; // decided meanwhile, or another process won
+      await audit.append(trx, orgId, {
+        actor: SYSTEM_ACTOR,
+        action: 'approval.escalated',
+        entityType: 'approval',
+        entityId: job.id,
+        changes: { approvers: before.approvers, escalate_to: wider, notified: added.map((p) => p.user_id) },
+        reason: null,
+      });
+      await deps.notifier.write(trx, orgId, approval, planned, {
+        type: 'approval.escalated',
+        title: `Escalated: ${actionType(before)} still waits for an approval`,
+        body: `${before.message ?? 'A policy requires a person to approve this action.'} Nobody decided in time, so you are now asked too. Action: ${JSON.stringify(before.action)}. Expires ${before.expires_at}.`,
+      });
+    });
+  });
+
+  deps.jobs.work<ApprovalJob>(APPROVAL_QUEUES.expire, async (job) => {
+    const orgId = trustedOrgId(job.orgId);
+    const t = clock();
+    const expired = await db.transaction().execute(async (trx) => {
+      const row = await deps.store.forOrg(orgId, trx).get(job.id);
+      if (row?.status !== 'pending') return null; // decided (or deleted with its org)
+      // Another process's clock may run early: come back when it is really due.
+      if (Number(row.expires_at) > t) throw new RetryAt('not due yet', Number(row.expires_at));
+      const updated = await trx
+        .updateTable('approvals')
+        .set({ status: 'expired' })
+        .where('org_id', '=', orgId)
+        .where('id', '=', job.id)
+        .where('status', '=', 'pending')
+        .returning(['callback_url'])
+        .executeTakeFirst();
+      if (!updated) return null;
+      await audit.append(trx, orgId, {
+        actor: SYSTEM_ACTOR,
+        action: 'approval.expired',
+        entityType: 'approval',
+        entityId: job.id,
+        changes: { action: JSON.parse(row.action), policy_id: row.policy_id, agent_id: row.agent_id },
+        reason: 'nobody decided before it expired',
+      });
+      if (updated.callback_url) await deps.enqueueCallback(trx, orgId, job.id);
+      return deps.toApproval({ ...row, status: 'expired', callback_url: updated.callback_url }, t);
+    });
+    if (!expired) return;
+    await deps.wake(orgId, job.id);
+    // Told to the people who were asked (in-app and email per their settings) and to the webhooks.
+    const asked = await deps.store.forOrg(orgId).recipients(expired.approvers);
+    await deps.notifications
+      .notify(orgId, {
+        topic: 'approvals',
+        type: 'approval.decided',
+        title: `Nobody decided in time: ${actionType(expired)} expired and is blocked`,
+        body: `Approval ${job.id} expired at ${expired.expires_at}; the agent's action is blocked.`,
+        entityType: 'approval',
+        entityId: job.id,
+        webhookEvent: 'approval.decided',
+        data: { approval: expired },
+        userIds: asked.map((p) => p.user_id),
+      })
+      .catch((e: unknown) => deps.log.warn({ err: e }, 'approval expiry notification failed'));
+  });
+
+  deps.jobs.work<ApprovalJob>(
+    APPROVAL_QUEUES.callback,
+    async (job) => {
+      const orgId = trustedOrgId(job.orgId);
+      const row = await deps.store.forOrg(orgId).get(job.id);
+      if (!row?.callback_url) return;
+      const body = JSON.stringify({ event: 'approval.decided', approval: deps.toApproval(row, clock()) });
+      const res = await fetch(row.callback_url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'AgentOps-Hub-Callbacks/1',
+          'X-Hub-Event': 'approval.decided',
+          [SIGNATURE_HEADER]: signPayload(callbackSecret(deps.linkSecret, job.id), body),
+        },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(CALLBACK_TIMEOUT_MS),
+      });
+      await res.body?.cancel().catch(() => {});
+      // A failure throws: the job runner retries with backoff, then records it as failed.
+      if (res.status < 200 || res.status >= 300) throw new Error(`callback answered HTTP ${res.status}`);
+    },
+    { concurrency: 4, leaseMs: 60_000 },
+  );
+}
