@@ -6,6 +6,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.ts';
 import { type Db, openDatabase } from './db/database.ts';
 import { migrateHub } from './db/migrate.ts';
+import { EVENT_PARTITION_MONTHS_AHEAD, ensureEventPartitions } from './db/partitions.ts';
 import { createAgentService } from './modules/agents/agents.service.ts';
 import { createAgentStore } from './modules/agents/agents.store.ts';
 import { withApprovalCallbacks } from './modules/approvals/approval-callbacks.ts';
@@ -65,6 +66,8 @@ export async function createHubContext(
   const betterAuthOptions = authOptions(config, db, mailer, encryptionKey);
   await migrateAuth(betterAuthOptions);
   await migrateHub(db);
+  // PostgreSQL: keep monthly event partitions created ahead (a no-op on SQLite).
+  await ensureEventPartitions(db, clock(), EVENT_PARTITION_MONTHS_AHEAD);
   const auth = createAuth(betterAuthOptions);
 
   const bus = await createControlBus({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, log });
@@ -187,7 +190,7 @@ export async function createHubContext(
   onPoliciesChanged = (orgId) => evaluator.invalidate(orgId);
   bus.subscribe('policies.changed', (d) => evaluator.invalidate(String(d.org_id)));
   const simulatePolicy = createSimulator({ db: db.db, engine });
-  const retention = createRetention({ db: db.db, dataDir: config.dataDir, plans, clock, log });
+  const retention = createRetention({ db: db.db, dialect: db.dialect, dataDir: config.dataDir, plans, clock, log });
   jobs.work('retention', async () => retention.runAll());
   const runs = createRunService({ db: db.db, dialect: db.dialect, quoter });
   const stats = createStatsService({ db: db.db, clock });

@@ -4,6 +4,12 @@
  */
 import { type Kysely, sql } from 'kysely';
 import type { Dialect } from '../database.ts';
+import {
+  EVENT_PARTITION_MONTHS_AHEAD,
+  EVENT_PARTITION_MONTHS_BEHIND,
+  EVENTS_DEFAULT_PARTITION,
+  ensureEventPartitions,
+} from '../partitions.ts';
 
 export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
   await db.schema
@@ -59,7 +65,11 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .where(sql.ref('dirty'), '=', 1)
     .execute();
 
-  await db.schema
+  // PostgreSQL: range-partitioned by ts (monthly, see db/partitions.ts), so the key must hold ts. A
+  // retried event carries the same timestamp, so (org_id, id, ts) still makes event_id idempotent; an
+  // event_id re-sent with a different timestamp is stored twice there (once on SQLite).
+  const partitioned = dialect === 'postgres';
+  let events = db.schema
     .createTable('events')
     .addColumn('org_id', 'text', (c) => c.notNull().references('orgs.id').onDelete('cascade'))
     .addColumn('id', 'text', (c) => c.notNull())
@@ -77,8 +87,18 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn('cost_source', 'text')
     .addColumn('enriched', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('received_at', 'bigint', (c) => c.notNull())
-    .addPrimaryKeyConstraint('events_pk', ['org_id', 'id'])
-    .execute();
+    .addPrimaryKeyConstraint('events_pk', partitioned ? ['org_id', 'id', 'ts'] : ['org_id', 'id']);
+  if (partitioned) events = events.modifyEnd(sql`partition by range (ts)`);
+  await events.execute();
+  if (partitioned) {
+    await sql`create table ${sql.table(EVENTS_DEFAULT_PARTITION)} partition of events default`.execute(db);
+    await ensureEventPartitions(
+      { db, dialect },
+      Date.now(),
+      EVENT_PARTITION_MONTHS_AHEAD,
+      EVENT_PARTITION_MONTHS_BEHIND,
+    );
+  }
   await db.schema.createIndex('events_run').on('events').columns(['org_id', 'run_id', 'ts']).execute();
   await db.schema.createIndex('events_org_ts').on('events').columns(['org_id', 'ts']).execute();
   await db.schema

@@ -194,7 +194,10 @@ export async function writeBatch(trx: Transaction<Database> | Kysely<Database>, 
     await trx
       .insertInto('events')
       .values(part.map((e) => ({ ...e, enriched: needsEnrichment(e.type) ? 0 : 1 })))
-      .onConflict((oc) => oc.columns(['org_id', 'id']).doNothing())
+      // PostgreSQL partitions events by ts, so its key is (org_id, id, ts): a retry (same timestamp) is
+      // still a no-op, but an event_id re-sent with a different timestamp is stored twice (see
+      // db/partitions.ts); SQLite's (org_id, id) key keeps the first in every case.
+      .onConflict((oc) => oc.columns(['org_id', 'id', 'ts']).doNothing())
       .execute();
   }
 }

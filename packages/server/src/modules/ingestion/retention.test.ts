@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_PARTITION_MONTHS_AHEAD, listEventPartitions, monthRange } from '../../db/partitions.ts';
 import { trustedOrgId } from '../../platform/caller.ts';
 import { createTestHub, type TestHub } from '../../testing/test-hub.ts';
 
@@ -72,5 +73,52 @@ describe('retention', () => {
 
     // A second pass finds nothing more to do.
     expect(await t.hub.ctx.retention.runForOrg(trustedOrgId(a.org.id))).toMatchObject({ events: 0, runs: 0 });
+  });
+
+  it('archives and deletes only the old row when an event_id was re-sent with a newer timestamp', async () => {
+    const c = await t.seedOrg();
+    await t.hub.ctx.db.db.updateTable('orgs').set({ plan: 'starter' }).where('id', '=', c.org.id).execute();
+    const send = async (at: number) =>
+      expect(
+        (
+          await t.request('POST', '/v1/ingest/events', {
+            auth: c.apiKey,
+            body: {
+              events: [
+                {
+                  event_id: 'resent',
+                  run_id: 'r',
+                  agent: 'Keeper',
+                  type: 'tool_called',
+                  timestamp: iso(at),
+                  payload: {},
+                },
+              ],
+            },
+          })
+        ).status,
+      ).toBe(202);
+    await send(Date.now() - 30 * DAY);
+    await send(Date.now() - DAY);
+    // PostgreSQL keys events by (org_id, id, ts): two rows; SQLite by (org_id, id): the first one.
+    const pg = t.hub.ctx.db.dialect === 'postgres';
+    const result = await t.hub.ctx.retention.runForOrg(trustedOrgId(c.org.id));
+    expect(result.events).toBe(1);
+    const left = await t.hub.ctx.db.db
+      .selectFrom('events')
+      .select('ts')
+      .where('org_id', '=', c.org.id)
+      .where('id', '=', 'resent')
+      .execute();
+    expect(left.length).toBe(pg ? 1 : 0);
+    if (pg) expect(Number(left[0]!.ts)).toBeGreaterThan(Date.now() - 2 * DAY - 60_000);
+  });
+
+  it('runAll keeps event partitions ahead and drops none that hold rows (no-op on SQLite)', async () => {
+    await t.hub.ctx.retention.runAll();
+    const names = (await listEventPartitions(t.hub.ctx.db)).map((p) => p.name);
+    if (t.hub.ctx.db.dialect === 'postgres')
+      expect(names).toContain(monthRange(Date.now(), EVENT_PARTITION_MONTHS_AHEAD).name);
+    else expect(names).toEqual([]);
   });
 });

@@ -4,18 +4,32 @@
  * storage). Hourly rollups are kept: they are small, hold no payloads, and keep cost history whole.
  * Export first, delete after: an interrupted pass leaves rows that the next pass archives again
  * (an archive may then repeat a few rows; ids make that harmless), never a gap.
+ *
+ * PostgreSQL (events range-partitioned by month, see db/partitions.ts): the daily pass first keeps the
+ * monthly partitions created ahead, runs the same per-org export-then-delete (plans differ in
+ * retention), then drops the monthly partitions whose whole range is past the longest retention of
+ * any plan and that are now empty, so old months leave as whole files instead of dead tuples. A
+ * partition still holding rows (an org whose pass failed) is kept until a later pass empties it.
  */
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
-import { type Kysely, sql } from 'kysely';
-import type { Database } from '../../db/schema.ts';
+import { type Kysely, PostgresAdapter, type Selectable, sql } from 'kysely';
+import type { Dialect } from '../../db/database.ts';
+import {
+  dropEmptyEventPartitionsBefore,
+  EVENT_PARTITION_MONTHS_AHEAD,
+  ensureEventPartitions,
+} from '../../db/partitions.ts';
+import type { Database, EventsTable } from '../../db/schema.ts';
 import { type OrgId, trustedOrgId } from '../../platform/caller.ts';
-import type { PlanService } from '../../platform/plans.ts';
+import { PLANS, type PlanService } from '../../platform/plans.ts';
 
 const DAY_MS = 86_400_000;
 const CHUNK = 5000;
+/** No org keeps events longer than this; partitions entirely older than it can only be empty. */
+export const MAX_RETENTION_DAYS = Math.max(...Object.values(PLANS).map((p) => p.retention_days));
 
 export function createRetention(deps: {
   db: Kysely<Database>;
@@ -23,8 +37,13 @@ export function createRetention(deps: {
   plans: Pick<PlanService, 'limits'>;
   clock: () => number;
   log: { info(o: unknown, m?: string): void };
+  /** Defaults to what `db` talks to. */
+  dialect?: Dialect;
 }) {
   const { db } = deps;
+  const dialect: Dialect =
+    deps.dialect ?? (db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite');
+  const pdb = { db, dialect };
 
   /** Streams rows to `<file>.jsonl.gz`; `onPage` runs after each page is written (deletes it). */
   async function archive<T>(file: string, pages: () => AsyncGenerator<T[]>): Promise<number> {
@@ -66,25 +85,34 @@ export function createRetention(deps: {
 
     mkdirSync(dir, { recursive: true });
     const files: string[] = [];
-    const archivedEvents: string[] = [];
+    const archivedEvents: { id: string; ts: number }[] = [];
     const archivedRuns: { id: string; search_rowid: number | null }[] = [];
     const eventsFile = join(dir, `events-before-${new Date(cutoff).toISOString().slice(0, 10)}-${stamp}.jsonl.gz`);
     const events = await archive(eventsFile, async function* () {
-      let after = '';
+      // Keyset on (id, ts): on PostgreSQL an event_id re-sent with another timestamp is two rows.
+      type Key = { id: string; ts: number };
+      let after: Key | null = null;
       for (;;) {
-        const rows = await db
+        const last: Key | null = after;
+        const rows: Selectable<EventsTable>[] = await db
           .selectFrom('events')
           .selectAll()
           .where('org_id', '=', orgId)
           .where('ts', '<', cutoff)
-          .where('id', '>', after)
+          .$if(last !== null, (q) =>
+            q.where((eb) =>
+              eb.or([eb('id', '>', last!.id), eb.and([eb('id', '=', last!.id), eb('ts', '>', last!.ts)])]),
+            ),
+          )
           .orderBy('id')
+          .orderBy('ts')
           .limit(CHUNK)
           .execute();
         if (!rows.length) return;
         yield rows;
-        archivedEvents.push(...rows.map((r) => r.id));
-        after = rows[rows.length - 1]!.id;
+        archivedEvents.push(...rows.map((r) => ({ id: r.id, ts: Number(r.ts) })));
+        const end = rows[rows.length - 1]!;
+        after = { id: end.id, ts: Number(end.ts) };
       }
     });
     files.push(eventsFile);
@@ -112,11 +140,18 @@ export function createRetention(deps: {
     files.push(runsFile);
 
     // Exactly what was archived is deleted (a late event that arrived meanwhile waits for the next pass).
+    // `ts < cutoff` as in the export: a same-id row with a newer timestamp (PostgreSQL) stays, and
+    // partition pruning skips the months that are still hot.
     for (let i = 0; i < archivedEvents.length; i += 500)
       await db
         .deleteFrom('events')
         .where('org_id', '=', orgId)
-        .where('id', 'in', archivedEvents.slice(i, i + 500))
+        .where(
+          'id',
+          'in',
+          archivedEvents.slice(i, i + 500).map((e) => e.id),
+        )
+        .where('ts', '<', cutoff)
         .execute();
     for (let i = 0; i < archivedRuns.length; i += 500) {
       const ids = archivedRuns.slice(i, i + 500).map((r) => r.id);
@@ -134,11 +169,25 @@ export function createRetention(deps: {
     return { events, runs, files };
   }
 
+  /**
+   * PostgreSQL: drops the monthly event partitions entirely older than the longest plan retention that
+   * the per-org passes have emptied. No-op on SQLite.
+   */
+  async function dropExpiredPartitions(): Promise<string[]> {
+    const dropped = await dropEmptyEventPartitionsBefore(pdb, deps.clock() - MAX_RETENTION_DAYS * DAY_MS);
+    if (dropped.length) deps.log.info({ partitions: dropped }, 'retention: dropped empty event partitions');
+    return dropped;
+  }
+
   return {
     runForOrg,
+    dropExpiredPartitions,
+    /** The daily job: partitions ahead (PostgreSQL), every org's export-then-delete, old partitions out. */
     async runAll() {
+      await ensureEventPartitions(pdb, deps.clock(), EVENT_PARTITION_MONTHS_AHEAD);
       const orgs = await db.selectFrom('orgs').select('id').execute();
       for (const o of orgs) await runForOrg(trustedOrgId(o.id));
+      await dropExpiredPartitions();
     },
   };
 }
