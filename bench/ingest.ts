@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { openDatabase } from '../packages/server/src/db/database.ts';
 import { newId } from '../packages/server/src/db/ids.ts';
 import { migrateHub } from '../packages/server/src/db/migrate.ts';
-import { freePort, load, ROOT, startChild, withPeakRss } from './lib/processes.ts';
+import { freePort, load, startChild, withPeakRss } from './lib/processes.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const KEY = `ahk_${'InGeStBeNcH'.repeat(4)}`;

@@ -4,7 +4,7 @@
  */
 import type { CreatePriceOverrideBody, PriceOverride } from '@agentops-hub/contracts';
 import type { Kysely } from 'kysely';
-import { type IdPrefix, newId } from '../../db/ids.ts';
+import { newId } from '../../db/ids.ts';
 import type { Database } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';

@@ -9,7 +9,7 @@ import { newId } from '../../db/ids.ts';
 import type { Database, OrgsTable } from '../../db/schema.ts';
 import type { AuditStore } from '../audit/audit.store.ts';
 import { type Caller, type OrgId, trustedOrgId, type UserWithoutOrg } from '../caller.ts';
-import { AppError, notFound } from '../errors.ts';
+import { notFound } from '../errors.ts';
 import type { Mailer } from '../notifications/mailer.ts';
 import type { PlanService } from '../plans.ts';
 import { permissionsForRole } from '../rbac.ts';
