@@ -3,59 +3,20 @@
  * transaction as `exec` so a pause, the agent's status and the audit row commit together.
  */
 import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../../db/schema.ts';
+import type { AgentPausesTable, CategoryPausesTable, Database, KillSwitchesTable } from '../../db/schema.ts';
+
+export type { AgentPausesTable, CategoryPausesTable, KillSwitchesTable };
+
 import type { OrgId } from '../../platform/caller.ts';
 
-/** Rows of `agent_pauses` (migration 004-controls). PK (org_id, agent_id, source). */
-export interface AgentPausesTable {
-  org_id: string;
-  agent_id: string;
-  /** 'block' | 'failsafe' */
-  mode: string;
-  reason: string | null;
-  /** 'manual' | 'budget' */
-  source: string;
-  /** The Actor as JSON. */
-  paused_by: string;
-  paused_at: number;
-}
-
-/** One row per org that ever touched its kill switch. */
-export interface KillSwitchesTable {
-  org_id: string;
-  engaged: number;
-  reason: string | null;
-  /** The Actor as JSON. */
-  changed_by: string;
-  changed_at: number;
-}
-
-/** Rows of `category_pauses`; a category is an agent type or tag. PK (org_id, category). */
-export interface CategoryPausesTable {
-  org_id: string;
-  category: string;
-  reason: string | null;
-  /** The Actor as JSON. */
-  paused_by: string;
-  paused_at: number;
-}
-
-export interface ControlTables {
-  agent_pauses: AgentPausesTable;
-  kill_switches: KillSwitchesTable;
-  category_pauses: CategoryPausesTable;
-}
-
 type Exec = Kysely<Database> | Transaction<Database>;
-// Until the three tables are in `Database` (schema.ts), view the same connection with them added.
-type ControlsDb = Kysely<Database & ControlTables>;
 
 export type AgentPauseRow = AgentPausesTable & { name: string };
 
 export function createControlStore(db: Kysely<Database>) {
   return {
     forOrg(orgId: OrgId, exec: Exec = db) {
-      const x = exec as unknown as ControlsDb;
+      const x = exec;
       return {
         /** The agent by id or org-unique name, with what the pause rules need. */
         findAgent: (idOrName: string) =>
