@@ -36,6 +36,7 @@ const config = loadConfig({
   ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
   HUB_LOG_LEVEL: 'silent',
   RATE_LIMIT_PER_MINUTE: '100000000',
+  RATE_LIMIT_ORG_PER_MINUTE: '1000000000',
   HUB_INIT_ORG_NAME: 'Bench',
   HUB_INIT_USER_EMAIL: 'bench@example.test',
   HUB_INIT_USER_PASSWORD: 'bench-password-123',

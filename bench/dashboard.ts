@@ -27,6 +27,8 @@ const hub = await buildHub(
     HUB_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-dash-')),
     HUB_LOG_LEVEL: 'silent',
     RATE_LIMIT_PER_MINUTE: '1000000000',
+    RATE_LIMIT_INGEST_PER_MINUTE: '1000000000',
+    RATE_LIMIT_ORG_PER_MINUTE: '1000000000',
     HUB_INIT_ORG_NAME: 'Dash',
     HUB_INIT_USER_EMAIL: 'dash@example.test',
     HUB_INIT_USER_PASSWORD: 'dash-password-123',

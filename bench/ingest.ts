@@ -99,6 +99,8 @@ const hub = await startChild(
     DATABASE_URL: process.env.BENCH_DATABASE_URL ?? '',
     HUB_LOG_LEVEL: 'warn',
     RATE_LIMIT_PER_MINUTE: '1000000000',
+    RATE_LIMIT_INGEST_PER_MINUTE: '1000000000',
+    RATE_LIMIT_ORG_PER_MINUTE: '1000000000',
     HUB_INIT_ORG_NAME: 'Bench',
     HUB_INIT_USER_EMAIL: 'bench@example.test',
     HUB_INIT_USER_PASSWORD: 'bench-password-123',

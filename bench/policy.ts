@@ -261,6 +261,7 @@ result.cedar_agreement = round(agree / compared, 4);
       HUB_LOG_LEVEL: 'warn',
       RATE_LIMIT_PER_MINUTE: '1000000000',
       RATE_LIMIT_INGEST_PER_MINUTE: '1000000000',
+      RATE_LIMIT_ORG_PER_MINUTE: '1000000000',
       HUB_INIT_ORG_NAME: 'PolicyBench',
       HUB_INIT_USER_EMAIL: 'policy@example.test',
       HUB_INIT_USER_PASSWORD: 'policy-password-123',

@@ -97,35 +97,42 @@ describe('logs', () => {
 });
 
 describe('rate limits', () => {
-  it('per key: 429 with Retry-After once the minute is used up; another key is unaffected', async () => {
-    const limited = await (await import('../src/testing/test-hub.ts')).createTestHub({ RATE_LIMIT_PER_MINUTE: '5' });
-    try {
-      const a = await limited.seedOrg();
-      const other = await limited.request('POST', '/v1/api-keys', {
-        auth: a.apiKey,
-        body: { name: 'o', scopes: ['read'] },
+  for (const [where, extra] of [
+    ['in memory', {}],
+    ['in Redis (several processes)', { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' }],
+  ] as const)
+    it(`per key, counted ${where}: 429 with Retry-After once the minute is used up; another key is unaffected`, async () => {
+      const limited = await (await import('../src/testing/test-hub.ts')).createTestHub({
+        RATE_LIMIT_PER_MINUTE: '5',
+        ...extra,
       });
-      const statuses: number[] = [];
-      for (let i = 0; i < 7; i++)
-        statuses.push((await limited.request('GET', '/v1/agents', { auth: a.apiKey })).status);
-      expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
-      const last = await limited.request('GET', '/v1/agents', { auth: a.apiKey });
-      expect(last.status).toBe(429);
-      expect(last.body.code).toBe('rate_limited');
-      expect(Number(last.headers['retry-after'])).toBeGreaterThan(0);
-      expect((await limited.request('GET', '/v1/agents', { auth: other.body.key })).status).toBe(200);
-      // Ingestion has its own, larger bucket: an agent's reporting is not starved by API reads.
-      const ingest = await limited.request('POST', '/v1/ingest/events', {
-        auth: a.apiKey,
-        body: {
-          events: [{ run_id: 'rl', agent: 'RL', type: 'log', timestamp: new Date().toISOString(), payload: {} }],
-        },
-      });
-      expect(ingest.status).toBe(202);
-    } finally {
-      await limited.close();
-    }
-  });
+      try {
+        const a = await limited.seedOrg();
+        const other = await limited.request('POST', '/v1/api-keys', {
+          auth: a.apiKey,
+          body: { name: 'o', scopes: ['read'] },
+        });
+        const statuses: number[] = [];
+        for (let i = 0; i < 7; i++)
+          statuses.push((await limited.request('GET', '/v1/agents', { auth: a.apiKey })).status);
+        expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+        const last = await limited.request('GET', '/v1/agents', { auth: a.apiKey });
+        expect(last.status).toBe(429);
+        expect(last.body.code).toBe('rate_limited');
+        expect(Number(last.headers['retry-after'])).toBeGreaterThan(0);
+        expect((await limited.request('GET', '/v1/agents', { auth: other.body.key })).status).toBe(200);
+        // Ingestion has its own, larger bucket: an agent's reporting is not starved by API reads.
+        const ingest = await limited.request('POST', '/v1/ingest/events', {
+          auth: a.apiKey,
+          body: {
+            events: [{ run_id: 'rl', agent: 'RL', type: 'log', timestamp: new Date().toISOString(), payload: {} }],
+          },
+        });
+        expect(ingest.status).toBe(202);
+      } finally {
+        await limited.close();
+      }
+    });
 
   it('per org: all of its keys together hit the org ceiling; another org is unaffected', async () => {
     const limited = await (await import('../src/testing/test-hub.ts')).createTestHub({

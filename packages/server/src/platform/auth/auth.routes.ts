@@ -23,7 +23,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: HubContext) {
   app.route({
     method: ['GET', 'POST'],
     url: '/api/auth/*',
-    config: { auth: 'public', rateBucket: 'auth' },
+    config: { auth: 'public', rateBucket: 'auth', rateLimit: {} },
     schema: { hide: true },
     async handler(request, reply) {
       const url = new URL(request.url, ctx.config.publicUrl);
