@@ -133,8 +133,15 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
 
   registerObservability(app, ctx.db);
   await registerRateLimits(app, config, ctx);
-  app.addHook('onRequest', async (request) => {
-    if (request.url.startsWith('/v1/')) await ctx.authenticate(request);
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!request.url.startsWith('/v1/')) return done();
+    try {
+      // Agents' cached API keys are answered synchronously; everything else takes the async path.
+      if (ctx.authenticate.fast(request)) return done();
+    } catch (e) {
+      return done(e as Error);
+    }
+    ctx.authenticate(request).then(() => done(), done);
   });
 
   registerAuthRoutes(app, ctx);

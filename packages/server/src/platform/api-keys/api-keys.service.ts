@@ -55,8 +55,29 @@ export function createApiKeyService(deps: {
     cache.delete(hash);
   }
 
+  /** last_used_at is advisory: written at most once a minute, off the request's critical path. */
+  function touch(hit: CachedKey, t: number) {
+    if (t - hit.lastTouch <= TOUCH_EVERY_MS) return;
+    hit.lastTouch = t;
+    deps.store.touch(hit.caller.keyId!, t).catch(() => {});
+  }
+
   return {
     /** Resolves a presented key to its caller, or null. The hot path: usually one Map lookup. */
+    /**
+     * The synchronous hot path: the caller for a key already in the cache, null for a key known to be
+     * invalid (expired), undefined when the database must be asked (`authenticate`).
+     */
+    cached(key: string): Caller | null | undefined {
+      const hash = hashOfKey.get(key);
+      const hit = hash === undefined ? undefined : cache.get(hash);
+      const t = now();
+      if (!hit || t - hit.cachedAt > CACHE_TTL_MS) return undefined;
+      if (hit.expiresAt !== null && hit.expiresAt <= t) return null;
+      touch(hit, t);
+      return hit.caller;
+    },
+
     async authenticate(key: string): Promise<Caller | null> {
       const t = now();
       // The cache is keyed by the hash (revocation evicts by hash); hashing once per key string is
@@ -93,11 +114,7 @@ export function createApiKeyService(deps: {
         hashById.set(row.id, hash);
       }
       if (hit.expiresAt !== null && hit.expiresAt <= t) return null;
-      if (t - hit.lastTouch > TOUCH_EVERY_MS) {
-        // last_used_at is advisory: written at most once a minute, off the request's critical path.
-        hit.lastTouch = t;
-        deps.store.touch(hit.caller.keyId!, t).catch(() => {});
-      }
+      touch(hit, t);
       return hit.caller;
     },
 
