@@ -26,6 +26,31 @@ interface Counted {
 
 const BATCH = 2000;
 
+/** Per run: what this pass adds to its token and cost totals. */
+type RunTotals = Map<
+  string,
+  { org: string; run: string; inTok: number; outTok: number; cost: number; unknown: boolean }
+>;
+
+/** One newly priced LLM call: onto its run's totals, its rollups and the set of orgs that changed. */
+function countLlmCall(
+  e: { org_id: string; run_id: string; agent_id: string; ts: number },
+  l: { model: string; inTok: number; outTok: number; cost: number | null },
+  perRun: RunTotals,
+  rollups: ReturnType<typeof createRollupDeltas>,
+  orgs: Set<string>,
+) {
+  const key = `${e.org_id}\u0000${e.run_id}`;
+  const r = perRun.get(key) ?? { org: e.org_id, run: e.run_id, inTok: 0, outTok: 0, cost: 0, unknown: false };
+  r.inTok += l.inTok;
+  r.outTok += l.outTok;
+  if (l.cost === null) r.unknown = true;
+  else r.cost += l.cost;
+  perRun.set(key, r);
+  rollups.llmCall(e.org_id, e.agent_id, e.ts, l.model, l.inTok, l.outTok, l.cost);
+  orgs.add(e.org_id);
+}
+
 /** Moves a run's contribution to the run-level rollup from what was counted to what it is now. */
 function countRun(
   r: {
@@ -125,10 +150,7 @@ export function createEnrichment(deps: {
     rollups: ReturnType<typeof createRollupDeltas>,
     orgs: Set<string>,
   ) {
-    const perRun = new Map<
-      string,
-      { org: string; run: string; inTok: number; outTok: number; cost: number; unknown: boolean }
-    >();
+    const perRun: RunTotals = new Map();
     for (const e of priced) {
       const l = e.llm;
       const res = await trx
@@ -150,15 +172,7 @@ export function createEnrichment(deps: {
         .where('enriched', '=', 0)
         .executeTakeFirst();
       if (!l || Number(res.numUpdatedRows) === 0) continue;
-      const key = `${e.org_id}\u0000${e.run_id}`;
-      const r = perRun.get(key) ?? { org: e.org_id, run: e.run_id, inTok: 0, outTok: 0, cost: 0, unknown: false };
-      r.inTok += l.inTok;
-      r.outTok += l.outTok;
-      if (l.cost === null) r.unknown = true;
-      else r.cost += l.cost;
-      perRun.set(key, r);
-      rollups.llmCall(e.org_id, e.agent_id, e.ts, l.model, l.inTok, l.outTok, l.cost);
-      orgs.add(e.org_id);
+      countLlmCall(e, l, perRun, rollups, orgs);
     }
     for (const r of perRun.values()) {
       await trx
@@ -217,10 +231,7 @@ export function createEnrichment(deps: {
     );
     return sqlite.transaction((priced: PricedEvent[], orgs: Set<string>) => {
       const rollups = createRollupDeltas();
-      const perRun = new Map<
-        string,
-        { org: string; run: string; inTok: number; outTok: number; cost: number; unknown: boolean }
-      >();
+      const perRun: RunTotals = new Map();
       for (const e of priced) {
         const l = e.llm;
         if (!l) {
@@ -228,15 +239,7 @@ export function createEnrichment(deps: {
           continue;
         }
         if (setLlm.run(l.model, l.inTok, l.outTok, l.cost, l.source, e.org_id, e.id).changes === 0) continue;
-        const key = `${e.org_id}\u0000${e.run_id}`;
-        const r = perRun.get(key) ?? { org: e.org_id, run: e.run_id, inTok: 0, outTok: 0, cost: 0, unknown: false };
-        r.inTok += l.inTok;
-        r.outTok += l.outTok;
-        if (l.cost === null) r.unknown = true;
-        else r.cost += l.cost;
-        perRun.set(key, r);
-        rollups.llmCall(e.org_id, e.agent_id, e.ts, l.model, l.inTok, l.outTok, l.cost);
-        orgs.add(e.org_id);
+        countLlmCall(e, l, perRun, rollups, orgs);
       }
       for (const r of perRun.values()) addToRun.run(r.inTok, r.outTok, r.cost, r.unknown ? 1 : 0, r.org, r.run);
       const runs = dirtyRuns.all(BATCH) as {

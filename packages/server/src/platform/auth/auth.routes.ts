@@ -7,6 +7,7 @@ import type { ErrorCode } from '@agentops-hub/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { HubContext } from '../../context.ts';
 import { sendProblem } from '../error-handler.ts';
+import { toHeaders } from './authenticate.ts';
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'validation_failed',
@@ -27,10 +28,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: HubContext) {
     schema: { hide: true },
     async handler(request, reply) {
       const url = new URL(request.url, ctx.config.publicUrl);
-      const headers = new Headers();
-      for (const [k, v] of Object.entries(request.headers)) {
-        if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : String(v));
-      }
+      const headers = toHeaders(request);
       const hasBody = request.method !== 'GET' && request.body !== undefined;
       const res = await ctx.auth.handler(
         new Request(url, {

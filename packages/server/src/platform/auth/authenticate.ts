@@ -19,7 +19,8 @@ export interface MembershipResolver {
   callerForUser(user: UserWithoutOrg, orgIdHint: string | undefined): Promise<Caller | null>;
 }
 
-function toHeaders(request: FastifyRequest): Headers {
+/** A Fastify request's headers as a standard Headers object (what Better Auth takes). */
+export function toHeaders(request: FastifyRequest): Headers {
   const h = new Headers();
   for (const [k, v] of Object.entries(request.headers)) {
     if (v === undefined) continue;
