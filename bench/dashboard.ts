@@ -3,7 +3,9 @@
  * GET /v1/stats/agents/{id}, 30-day range) measured with 100k and then 1M events loaded, through the
  * hub's HTTP handling (app.inject) on the SQLite default. They read hourly rollups, so their cost should
  * not grow with raw events. Prints {"bench":"dashboard", overview_p95_ms, agent_stats_p95_ms (both at 1M),
- * growth_1m_vs_100k (the larger p95 ratio)}. Targets: p95 ≤ 50 ms, growth ≤ 1.5.
+ * growth_1m_vs_100k (the larger p95 ratio)}, and the same for the cost and budget queries (GET /v1/costs
+ * grouped by agent, team, model and day; GET /v1/budgets with an org, a team and an agent budget counting
+ * the load as it is enriched). Targets: p95 ≤ 50 ms, growth ≤ 1.5.
  * BENCH_EVENTS_SMALL / BENCH_EVENTS_LARGE change the two sizes.
  */
 import { mkdtempSync } from 'node:fs';
@@ -102,10 +104,35 @@ async function measure() {
   return {
     overview: await p95(`/v1/stats/overview?from=${from}`),
     agent: await p95(`/v1/stats/agents/Agent-3?from=${from}&bucket=day`),
+    costs_agent: await p95(`/v1/costs?group_by=agent&from=${from}`),
+    costs_team: await p95(`/v1/costs?group_by=team&from=${from}`),
+    costs_model: await p95(`/v1/costs?group_by=model&from=${from}`),
+    costs_day: await p95(`/v1/costs?group_by=day&from=${from}`),
+    budgets: await p95('/v1/budgets'),
   };
 }
 
+/** Budgets count the load while it is enriched, like in production: an org, a team and an agent budget. */
+async function createBudgets() {
+  const call = async (method: string, url: string, body: unknown) => {
+    const r = await hub.app.inject({
+      method: method as 'POST',
+      url,
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      payload: JSON.stringify(body),
+    });
+    if (r.statusCode >= 300) throw new Error(`${url}: ${r.statusCode} ${r.body}`);
+    return JSON.parse(r.body);
+  };
+  const team = await call('POST', '/v1/teams', { name: 'Bench team' });
+  const agent = await call('POST', '/v1/agents', { name: 'Agent-3', environment: 'prod', team_id: team.id });
+  await call('POST', '/v1/budgets', { scope: 'org', amount_usd: 1_000_000, period: 'month', thresholds: [50, 80] });
+  await call('POST', '/v1/budgets', { scope: 'team', scope_id: team.id, amount_usd: 100_000, period: 'week' });
+  await call('POST', '/v1/budgets', { scope: 'agent', scope_id: agent.id, amount_usd: 10_000, period: 'day' });
+}
+
 const t0 = Date.now();
+await createBudgets();
 await loadTo(SMALL);
 const small = await measure();
 const loadSmallS = (Date.now() - t0) / 1000;
@@ -125,6 +152,21 @@ console.log(
     overview_p95_ms_small: small.overview,
     agent_stats_p95_ms_small: small.agent,
     growth_1m_vs_100k: Math.round(Math.max(large.overview / small.overview, large.agent / small.agent) * 100) / 100,
+    costs_agent_p95_ms: large.costs_agent,
+    costs_team_p95_ms: large.costs_team,
+    costs_model_p95_ms: large.costs_model,
+    costs_day_p95_ms: large.costs_day,
+    budgets_p95_ms: large.budgets,
+    costs_growth_1m_vs_100k:
+      Math.round(
+        Math.max(
+          large.costs_agent / small.costs_agent,
+          large.costs_team / small.costs_team,
+          large.costs_model / small.costs_model,
+          large.costs_day / small.costs_day,
+          large.budgets / small.budgets,
+        ) * 100,
+      ) / 100,
     rollup_rows: Number(rollupRows?.n ?? 0),
     load_s: Math.round((Date.now() - t0) / 1000),
     load_small_s: Math.round(loadSmallS),

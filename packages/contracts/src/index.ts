@@ -1,6 +1,7 @@
 export * from './agents.ts';
 export * from './common.ts';
 export * from './controls.ts';
+export * from './costs.ts';
 export * from './ingestion.ts';
 export * from './orgs.ts';
 export * from './platform.ts';

@@ -444,7 +444,11 @@ export type Policy = z.infer<typeof PolicySchema>;
  */
 export const EvaluateBody = z.object({
   agent: z.string().min(1).max(200),
-  action: z.looseObject({ type: z.string().min(1).max(200) }),
+  action: z.looseObject({
+    type: z.string().min(1).max(200),
+    /** What the action is expected to cost; BLOCKed when it would take a `pause` budget past its amount. */
+    estimated_cost_usd: z.number().min(0).max(1e9).optional(),
+  }),
   context: z.record(z.string(), z.unknown()).optional(),
   run_id: z.string().min(1).max(200).optional(),
   approval_id: z.string().min(1).max(200).optional(),

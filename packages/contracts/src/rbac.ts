@@ -46,6 +46,7 @@ export const Permissions = [
   'policies:activate:team',
   'approvals:read',
   'approvals:decide',
+  'costs:read',
   'budgets:read',
   'budgets:manage',
   'budgets:manage:team',

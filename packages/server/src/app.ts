@@ -19,6 +19,8 @@ import { createHubContext, type HubContext } from './context.ts';
 import { registerAgentRoutes } from './modules/agents/agents.routes.ts';
 import { registerApprovalRoutes } from './modules/approvals/approvals.routes.ts';
 import { registerControlRoutes } from './modules/controls/controls.routes.ts';
+import { registerBudgetRoutes } from './modules/costs/budgets.routes.ts';
+import { registerCostRoutes } from './modules/costs/costs.routes.ts';
 import { registerPriceRoutes } from './modules/costs/prices.routes.ts';
 import { registerIngestionRoutes } from './modules/ingestion/ingestion.routes.ts';
 import { registerOtlpRoutes } from './modules/ingestion/otlp/otlp.routes.ts';
@@ -156,6 +158,8 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
   registerOtlpRoutes(app, ctx);
   registerRunRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
+  registerCostRoutes(app, ctx);
+  registerBudgetRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
   registerNotificationRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
@@ -168,6 +172,10 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
     async startWorkers() {
       // Daily, at a quiet hour: archive and drop what is past each org's plan retention.
       await ctx.jobs.schedule('retention', '17 3 * * *', { queue: 'retention' });
+      // Every minute: budgets release their pauses and throttles when a period rolls over, and any
+      // threshold left un-notified by a crash is notified.
+      await ctx.jobs.schedule('budgets.reconcile', '* * * * *', { queue: 'budgets.reconcile' });
+      void ctx.budgetEnforcer.reconcile();
       await ctx.jobs.start();
       ctx.enrichment.start();
     },

@@ -13,6 +13,11 @@ import { withApprovalCallbacks } from './modules/approvals/approval-callbacks.ts
 import { deriveLinkSecret } from './modules/approvals/approval-links.ts';
 import { createApprovalService } from './modules/approvals/approvals.service.ts';
 import { createControlService } from './modules/controls/controls.service.ts';
+import { createBudgetEnforcer } from './modules/costs/budget-enforcer.ts';
+import { createBudgetLedger } from './modules/costs/budget-ledger.ts';
+import { createBudgetService } from './modules/costs/budgets.service.ts';
+import { createBudgetStore } from './modules/costs/budgets.store.ts';
+import { createCostService } from './modules/costs/costs.service.ts';
 import { createPriceOverrideService } from './modules/costs/price-overrides.service.ts';
 import { createPriceOverrideStore } from './modules/costs/price-overrides.store.ts';
 import { createPricer, loadShippedPriceTable } from './modules/costs/pricing.ts';
@@ -112,10 +117,20 @@ export async function createHubContext(
     quote: async (orgId, usage, at) =>
       pricer.quote(usage, at, await priceOverrides.overridesFor(trustedOrgId(orgId))).cost_nano,
   };
-  const enrichment = createEnrichment({ db: db.db, dialect: db.dialect, sqlite: db.sqlite, quoter, log });
-  const resolver = createAgentResolver({ agents, clock });
-  onAgentsChanged = (orgId) => resolver.invalidate(orgId);
-  bus.subscribe('agents.changed', (d) => resolver.invalidate(String(d.org_id)));
+  // Budgets count spend inside enrichment (exact); the enforcer, made below, acts on what it reached.
+  let afterEnrichment = (_orgs: Set<string>, _crossings: number) => {};
+  const enrichment = createEnrichment({
+    db: db.db,
+    dialect: db.dialect,
+    sqlite: db.sqlite,
+    quoter,
+    log,
+    ledger: createBudgetLedger({ clock }),
+    onEnriched: (orgs, crossings) => afterEnrichment(orgs, crossings),
+  });
+  const agentResolver = createAgentResolver({ agents, clock });
+  onAgentsChanged = (orgId) => agentResolver.invalidate(orgId);
+  bus.subscribe('agents.changed', (d) => agentResolver.invalidate(String(d.org_id)));
   const controls = createControlService({
     db: db.db,
     audit,
@@ -123,8 +138,51 @@ export async function createHubContext(
     notifications,
     clock,
     log,
-    onAgentChanged: (orgId) => resolver.invalidate(orgId),
+    onAgentChanged: (orgId) => agentResolver.invalidate(orgId),
   });
+  const budgetStore = createBudgetStore(db.db);
+  const budgetEnforcer = createBudgetEnforcer({
+    db: db.db,
+    store: budgetStore,
+    audit,
+    notifications,
+    controls,
+    clock,
+    log,
+  });
+  afterEnrichment = (orgs, crossings) => budgetEnforcer.afterEnrichment(orgs, crossings);
+  const budgets = createBudgetService({
+    db: db.db,
+    dialect: db.dialect,
+    store: budgetStore,
+    audit,
+    clock,
+    settle: () => enrichment.settle(),
+    events: {
+      changed: (orgId) => {
+        budgetEnforcer.invalidate(orgId);
+        void budgetEnforcer.reconcile(new Set([orgId]));
+        void bus.publish('budgets.changed', { org_id: orgId }).catch(() => {});
+      },
+      removed: (orgId) => {
+        budgetEnforcer.invalidate(orgId);
+        void budgetEnforcer.reconcile(new Set([orgId]));
+        void bus.publish('budgets.changed', { org_id: orgId }).catch(() => {});
+      },
+    },
+  });
+  bus.subscribe('budgets.changed', (d) => budgetEnforcer.invalidate(String(d.org_id)));
+  jobs.work('budgets.reconcile', async () => budgetEnforcer.reconcile());
+  const costs = createCostService({ db: db.db, clock, settle: () => enrichment.settle() });
+  // Ingestion and evaluation resolve agents through the budget throttle (a no-op without spent throttle budgets).
+  const resolver: typeof agentResolver = {
+    ...agentResolver,
+    async resolve(orgId, actor, idOrName, env) {
+      const agent = await agentResolver.resolve(orgId, actor, idOrName, env);
+      await budgetEnforcer.admit(orgId, agent);
+      return agent;
+    },
+  };
   const ingestion = createIngestionService({
     db: db.db,
     sqlite: db.sqlite,
@@ -181,6 +239,7 @@ export async function createHubContext(
       loadActive: (orgId) => policies.active(orgId),
       resolver,
       controls,
+      budgets: budgetEnforcer,
       approvals,
       audit,
       clock,
@@ -227,6 +286,9 @@ export async function createHubContext(
     retention,
     runs,
     stats,
+    costs,
+    budgets,
+    budgetEnforcer,
     jobs,
     mailer,
     webhooks,

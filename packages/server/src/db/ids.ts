@@ -20,6 +20,7 @@ export type IdPrefix =
   | 'dec'
   | 'apr'
   | 'bud'
+  | 'bcx'
   | 'aud'
   | 'ntf'
   | 'whk'
@@ -27,6 +28,7 @@ export type IdPrefix =
   | 'job'
   | 'mail'
   | 'rpt'
+  | 'rpr'
   | 'exp'
   | 'prc';
 

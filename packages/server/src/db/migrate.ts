@@ -11,6 +11,7 @@ import * as priceOverrides from './migrations/003-price-overrides.ts';
 import * as controls from './migrations/004-controls.ts';
 import * as policies from './migrations/005-policies.ts';
 import * as approvalExtras from './migrations/006-approval-extras.ts';
+import * as budgets from './migrations/007-budgets.ts';
 
 type HubMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, HubMigration> = {
   '004-controls': controls,
   '005-policies': policies,
   '006-approval-extras': approvalExtras,
+  '007-budgets': budgets,
 };
 
 class HubMigrationProvider implements MigrationProvider {

@@ -401,7 +401,47 @@ export interface CategoryPausesTable {
   paused_at: number;
 }
 
+export interface BudgetsTable {
+  id: string;
+  org_id: string;
+  name: string;
+  scope: string;
+  scope_id: string | null;
+  amount_nano: number;
+  period: string;
+  thresholds: string;
+  on_exceed: string;
+  throttle_per_minute: number;
+  enforced_period: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface BudgetPeriodsTable {
+  org_id: string;
+  budget_id: string;
+  period_start: number;
+  spent_nano: number;
+  reached: string;
+}
+
+export interface BudgetCrossingsTable {
+  id: string;
+  org_id: string;
+  budget_id: string;
+  period_start: number;
+  threshold: number;
+  spent_nano: number;
+  created_at: number;
+  notified_at: number | null;
+}
+
+/** Which version of a policy pack an org applied, with what parameters. */
+/** Reports (008-reports). JSON columns: recipients, webhook_ids, formats, summary, deliveries. */
 export interface Database {
+  budgets: BudgetsTable;
+  budget_periods: BudgetPeriodsTable;
+  budget_crossings: BudgetCrossingsTable;
   agent_pauses: AgentPausesTable;
   kill_switches: KillSwitchesTable;
   category_pauses: CategoryPausesTable;

@@ -12,6 +12,21 @@ import type { Dialect } from '../../db/database.ts';
 import type { Database } from '../../db/schema.ts';
 import { createRollupDeltas } from './rollup-deltas.ts';
 
+/**
+ * Budgets count spend in the same transaction as the pricing (modules/costs/budget-ledger.ts), so
+ * their totals are exact; returns how many thresholds were reached.
+ */
+export interface SpendLedger {
+  recordSqlite(sqlite: import('better-sqlite3').Database, calls: SpentCall[]): number;
+  recordPg(trx: Transaction<Database>, calls: SpentCall[]): Promise<number>;
+}
+export interface SpentCall {
+  org: string;
+  agent: string;
+  ts: number;
+  cost: number;
+}
+
 export interface CostQuoter {
   /** Cost in nano-USD, or null when the model is not priced. */
   quote(orgId: string, usage: LlmCallPayload, at: number): Promise<number | null> | number | null;
@@ -39,6 +54,7 @@ function countLlmCall(
   perRun: RunTotals,
   rollups: ReturnType<typeof createRollupDeltas>,
   orgs: Set<string>,
+  spent: SpentCall[],
 ) {
   const key = `${e.org_id}\u0000${e.run_id}`;
   const r = perRun.get(key) ?? { org: e.org_id, run: e.run_id, inTok: 0, outTok: 0, cost: 0, unknown: false };
@@ -49,6 +65,7 @@ function countLlmCall(
   perRun.set(key, r);
   rollups.llmCall(e.org_id, e.agent_id, e.ts, l.model, l.inTok, l.outTok, l.cost);
   orgs.add(e.org_id);
+  if (l.cost) spent.push({ org: e.org_id, agent: e.agent_id, ts: e.ts, cost: l.cost });
 }
 
 /** Moves a run's contribution to the run-level rollup from what was counted to what it is now. */
@@ -79,8 +96,10 @@ export function createEnrichment(deps: {
   sqlite?: import('better-sqlite3').Database;
   quoter: CostQuoter;
   log: { warn(o: unknown, m?: string): void };
-  /** Called after enrichment changed costs (budgets will listen). */
-  onEnriched?: (orgIds: Set<string>) => void;
+  /** Counts spend against budgets inside the pass's transaction. */
+  ledger?: SpendLedger;
+  /** Called after a pass committed new costs; `crossings` = budget thresholds it reached. */
+  onEnriched?: (orgIds: Set<string>, crossings: number) => void;
 }) {
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<number> | null = null;
@@ -149,6 +168,7 @@ export function createEnrichment(deps: {
     priced: PricedEvent[],
     rollups: ReturnType<typeof createRollupDeltas>,
     orgs: Set<string>,
+    spent: SpentCall[],
   ) {
     const perRun: RunTotals = new Map();
     for (const e of priced) {
@@ -172,7 +192,7 @@ export function createEnrichment(deps: {
         .where('enriched', '=', 0)
         .executeTakeFirst();
       if (!l || Number(res.numUpdatedRows) === 0) continue;
-      countLlmCall(e, l, perRun, rollups, orgs);
+      countLlmCall(e, l, perRun, rollups, orgs, spent);
     }
     for (const r of perRun.values()) {
       await trx
@@ -229,9 +249,10 @@ export function createEnrichment(deps: {
     const markCounted = sqlite.prepare(
       'update runs set dirty = 0, counted = ? where org_id = ? and id = ? and version = ?',
     );
-    return sqlite.transaction((priced: PricedEvent[], orgs: Set<string>) => {
+    return sqlite.transaction((priced: PricedEvent[], orgs: Set<string>, crossings: { n: number }) => {
       const rollups = createRollupDeltas();
       const perRun: RunTotals = new Map();
+      const spent: SpentCall[] = [];
       for (const e of priced) {
         const l = e.llm;
         if (!l) {
@@ -239,8 +260,9 @@ export function createEnrichment(deps: {
           continue;
         }
         if (setLlm.run(l.model, l.inTok, l.outTok, l.cost, l.source, e.org_id, e.id).changes === 0) continue;
-        countLlmCall(e, l, perRun, rollups, orgs);
+        countLlmCall(e, l, perRun, rollups, orgs, spent);
       }
+      if (deps.ledger && spent.length) crossings.n = deps.ledger.recordSqlite(sqlite, spent);
       for (const r of perRun.values()) addToRun.run(r.inTok, r.outTok, r.cost, r.unknown ? 1 : 0, r.org, r.run);
       const runs = dirtyRuns.all(BATCH) as {
         org_id: string;
@@ -263,21 +285,24 @@ export function createEnrichment(deps: {
 
   async function runOnce(): Promise<number> {
     const orgs = new Set<string>();
+    const crossings = { n: 0 };
     const priced = await priceBatch();
     if (sqlitePass) {
-      const n = await deps.db.connection().execute(async () => sqlitePass(priced, orgs));
-      if (orgs.size) deps.onEnriched?.(orgs);
+      const n = await deps.db.connection().execute(async () => sqlitePass(priced, orgs, crossings));
+      if (orgs.size) deps.onEnriched?.(orgs, crossings.n);
       return n;
     }
     const n = await deps.db.transaction().execute(async (trx) => {
       if (!(await lock(trx))) return 0;
       const rollups = createRollupDeltas();
-      const e = await applyEvents(trx, priced, rollups, orgs);
+      const spent: SpentCall[] = [];
+      const e = await applyEvents(trx, priced, rollups, orgs, spent);
+      if (deps.ledger && spent.length) crossings.n = await deps.ledger.recordPg(trx, spent);
       const r = await enrichRuns(trx, rollups);
       await rollups.apply(trx);
       return e + r;
     });
-    if (orgs.size) deps.onEnriched?.(orgs);
+    if (orgs.size) deps.onEnriched?.(orgs, crossings.n);
     return n;
   }
 
@@ -319,6 +344,15 @@ export function createEnrichment(deps: {
 
   return {
     runOnce,
+    /**
+     * Waits, at most `maxMs`, until what was committed before the call is priced: cost and budget reads
+     * then include calls ingested a moment ago. Cheap when caught up (one indexed read).
+     */
+    async settle(maxMs = 2000) {
+      const until = Date.now() + maxMs;
+      if (running) await running;
+      while (Date.now() < until && (await runOnce()) > 0) {}
+    },
     /** Enrich until caught up (tests, and the benchmark's enrichment lag figure). */
     async catchUp() {
       while ((await runOnce()) > 0) {}

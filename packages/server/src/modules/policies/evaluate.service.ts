@@ -114,6 +114,14 @@ export function createEvaluator<Set>(deps: {
   ) => Promise<{ id: string; name: string; priority: number; status: string; rule: unknown }[]>;
   resolver: AgentResolver;
   controls: ControlCheck;
+  /** Budgets with on_exceed "pause": BLOCK when spent, or when the action's estimated cost would pass them. */
+  budgets?: {
+    check(
+      orgId: OrgId,
+      agent: { id: string; team_id?: string | null },
+      estimatedCostUsd?: number | null,
+    ): Promise<{ budget_id: string; message: string } | null>;
+  };
   approvals: ApprovalService;
   audit: AuditStore;
   clock: () => number;
@@ -132,6 +140,14 @@ export function createEvaluator<Set>(deps: {
       s.catch(() => sets.delete(orgId));
     }
     return s;
+  }
+
+  /** A spent (or about to be overspent) pause budget holds the agent like a pause does. */
+  async function budgetHold(orgId: OrgId, agent: ResolvedAgent, action: EvaluateInput['action']) {
+    if (!deps.budgets) return null;
+    const estimate = typeof action.estimated_cost_usd === 'number' ? action.estimated_cost_usd : null;
+    const hold = await deps.budgets.check(orgId, agent, estimate);
+    return hold ? { reason: 'budget', mode: 'block' as const, message: hold.message } : null;
   }
 
   async function settings(orgId: OrgId) {
@@ -204,7 +220,9 @@ export function createEvaluator<Set>(deps: {
       let primary: ReturnType<PolicyEngine<Set>['evaluate']>['primary'] = null;
       let approvalToAnnounce: Awaited<ReturnType<ApprovalService['create']>> | null = null;
 
-      const control = await deps.controls.check(orgId, { id: agent.id, type: agent.type, tags: agent.tags });
+      const control =
+        (await deps.controls.check(orgId, { id: agent.id, type: agent.type, tags: agent.tags })) ??
+        (await budgetHold(orgId, agent, input.action));
       if (control) {
         decision = 'BLOCK';
         reasons = [

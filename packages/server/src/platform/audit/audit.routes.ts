@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HubContext } from '../../context.ts';
 import type { AuditLogTable } from '../../db/schema.ts';
+import { csvField } from '../csv.ts';
 import { callerOf } from '../route-config.ts';
 import type { AuditFilter } from './audit.store.ts';
 
@@ -24,13 +25,6 @@ export function toAuditEntry(r: AuditLogTable) {
     hash: r.hash,
     prev_hash: r.prev_hash,
   };
-}
-
-/** RFC 4180 field; a leading =,+,-,@ is prefixed so a spreadsheet never runs it as a formula. */
-export function csvField(v: unknown): string {
-  let s = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 const CSV_COLUMNS = [

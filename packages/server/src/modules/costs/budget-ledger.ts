@@ -1,0 +1,230 @@
+/**
+ * The budget ledger: adds each newly priced LLM call to the budgets that cover it (its agent, its
+ * agent's team, its org), in the calendar period of the call's timestamp in the org's time zone, and
+ * records every threshold the addition reaches.
+ *
+ * Why exact: it runs inside the enrichment transaction, and enrichment prices each event once (the
+ * `enriched = 0` guard) with one enricher at a time (a PostgreSQL advisory lock; SQLite has a single
+ * writer). The spend is an atomic `spent = spent + delta … returning`, and a threshold is "reached"
+ * in the same row, so parallel ingestion can neither double-count nor miss a crossing, and each
+ * threshold is recorded once per period. Crossings go to the `budget_crossings` outbox in the same
+ * transaction; the budget enforcer notifies and acts on them after commit.
+ */
+import type { Transaction } from 'kysely';
+import { newId } from '../../db/ids.ts';
+import type { BudgetsTable, Database } from '../../db/schema.ts';
+import type { SpentCall } from '../ingestion/enrichment.ts';
+import { type CalendarUnit, periodOf } from './calendar.ts';
+
+type BudgetRule = Pick<BudgetsTable, 'id' | 'scope' | 'scope_id' | 'amount_nano' | 'period' | 'thresholds'>;
+
+/** What the ledger needs to know, read inside the transaction (sync for SQLite's prepared statements). */
+interface Lookups {
+  budgetsOf(org: string): BudgetRule[];
+  timezoneOf(org: string): string;
+  teamOf(org: string, agent: string): string | null;
+}
+
+interface Delta {
+  org: string;
+  budget: BudgetRule;
+  start: number;
+  nano: number;
+}
+
+/** Thresholds a budget notifies at: the ones set, and always 100 (an exhausted budget always says so). */
+export function effectiveThresholds(thresholdsJson: string): number[] {
+  const set = new Set<number>(JSON.parse(thresholdsJson) as number[]);
+  set.add(100);
+  return [...set].sort((a, b) => a - b);
+}
+
+/** Which thresholds `spent` reaches that were not reached before. */
+export function newlyReached(amountNano: number, spentNano: number, thresholds: number[], reached: number[]) {
+  return thresholds.filter((t) => spentNano * 100 >= t * amountNano && !reached.includes(t));
+}
+
+function deltasOf(calls: SpentCall[], lookups: Lookups): Map<string, Delta> {
+  const out = new Map<string, Delta>();
+  const memo = new Map<string, BudgetRule[]>();
+  for (const c of calls) {
+    if (c.cost <= 0) continue;
+    let budgets = memo.get(c.org);
+    if (!budgets) {
+      budgets = lookups.budgetsOf(c.org);
+      memo.set(c.org, budgets);
+    }
+    if (!budgets.length) continue;
+    const tz = lookups.timezoneOf(c.org);
+    let team: string | null | undefined;
+    for (const b of budgets) {
+      if (b.scope === 'agent' && b.scope_id !== c.agent) continue;
+      if (b.scope === 'team') {
+        if (team === undefined) team = lookups.teamOf(c.org, c.agent);
+        if (!team || b.scope_id !== team) continue;
+      }
+      const start = periodOf(c.ts, b.period as CalendarUnit, tz).start;
+      const key = `${b.id}\u0000${start}`;
+      const d = out.get(key) ?? { org: c.org, budget: b, start, nano: 0 };
+      d.nano += c.cost;
+      out.set(key, d);
+    }
+  }
+  return out;
+}
+
+interface Applied {
+  spent: number;
+  reached: number[];
+}
+
+/** Crossings are recorded only for the period running now: a late event for last week reaches silently. */
+function crossingsOf(d: Delta, row: Applied, now: number, tzOf: (org: string) => string) {
+  const hits = newlyReached(
+    Number(d.budget.amount_nano),
+    row.spent,
+    effectiveThresholds(d.budget.thresholds),
+    row.reached,
+  );
+  const current = periodOf(now, d.budget.period as CalendarUnit, tzOf(d.org)).start === d.start;
+  return { hits, current };
+}
+
+export function createBudgetLedger(deps: { clock: () => number }) {
+  return {
+    /** SQLite: synchronous, inside the enrichment pass's better-sqlite3 transaction. */
+    recordSqlite(sqlite: import('better-sqlite3').Database, calls: SpentCall[]): number {
+      if (!calls.length) return 0;
+      const stmt = statements(sqlite);
+      const tz = new Map<string, string>();
+      const tzOf = (org: string) => {
+        let z = tz.get(org);
+        if (!z) {
+          z = (stmt.timezone.get(org) as { timezone: string } | undefined)?.timezone ?? 'UTC';
+          tz.set(org, z);
+        }
+        return z;
+      };
+      const deltas = deltasOf(calls, {
+        budgetsOf: (org) => stmt.budgets.all(org) as BudgetRule[],
+        timezoneOf: tzOf,
+        teamOf: (org, agent) => (stmt.team.get(org, agent) as { team_id: string | null } | undefined)?.team_id ?? null,
+      });
+      const now = deps.clock();
+      let crossings = 0;
+      for (const d of deltas.values()) {
+        const r = stmt.add.get(d.org, d.budget.id, d.start, d.nano) as { spent_nano: number; reached: string };
+        const applied = { spent: Number(r.spent_nano), reached: JSON.parse(r.reached) as number[] };
+        const { hits, current } = crossingsOf(d, applied, now, tzOf);
+        if (!hits.length) continue;
+        stmt.setReached.run(JSON.stringify([...applied.reached, ...hits]), d.budget.id, d.start);
+        if (!current) continue;
+        for (const t of hits) {
+          stmt.cross.run(newId('bcx', now), d.org, d.budget.id, d.start, t, applied.spent, now);
+          crossings++;
+        }
+      }
+      return crossings;
+    },
+
+    /** PostgreSQL: the same, with the enrichment transaction (which holds the enrichment lock). */
+    async recordPg(trx: Transaction<Database>, calls: SpentCall[]): Promise<number> {
+      const orgs = [...new Set(calls.filter((c) => c.cost > 0).map((c) => c.org))];
+      if (!orgs.length) return 0;
+      const budgets = await trx
+        .selectFrom('budgets')
+        .select(['id', 'org_id', 'scope', 'scope_id', 'amount_nano', 'period', 'thresholds'])
+        .where('org_id', 'in', orgs)
+        .execute();
+      if (!budgets.length) return 0;
+      const withBudgets = [...new Set(budgets.map((b) => b.org_id))];
+      const zones = await trx.selectFrom('orgs').select(['id', 'timezone']).where('id', 'in', withBudgets).execute();
+      const agentIds = [...new Set(calls.map((c) => c.agent))];
+      const teams = await trx
+        .selectFrom('agents')
+        .select(['org_id', 'id', 'team_id'])
+        .where('org_id', 'in', withBudgets)
+        .where('id', 'in', agentIds)
+        .execute();
+      const tzMap = new Map(zones.map((z) => [z.id, z.timezone]));
+      const teamMap = new Map(teams.map((t) => [`${t.org_id}\u0000${t.id}`, t.team_id]));
+      const tzOf = (org: string) => tzMap.get(org) ?? 'UTC';
+      const deltas = deltasOf(calls, {
+        budgetsOf: (org) => budgets.filter((b) => b.org_id === org),
+        timezoneOf: tzOf,
+        teamOf: (org, agent) => teamMap.get(`${org}\u0000${agent}`) ?? null,
+      });
+      const now = deps.clock();
+      let crossings = 0;
+      for (const d of deltas.values()) {
+        const r = await trx
+          .insertInto('budget_periods')
+          .values({ org_id: d.org, budget_id: d.budget.id, period_start: d.start, spent_nano: d.nano, reached: '[]' })
+          .onConflict((oc) =>
+            oc.columns(['budget_id', 'period_start']).doUpdateSet((eb) => ({
+              spent_nano: eb('budget_periods.spent_nano', '+', eb.ref('excluded.spent_nano')),
+            })),
+          )
+          .returning(['spent_nano', 'reached'])
+          .executeTakeFirstOrThrow();
+        const applied = { spent: Number(r.spent_nano), reached: JSON.parse(r.reached) as number[] };
+        const { hits, current } = crossingsOf(d, applied, now, tzOf);
+        if (!hits.length) continue;
+        await trx
+          .updateTable('budget_periods')
+          .set({ reached: JSON.stringify([...applied.reached, ...hits]) })
+          .where('budget_id', '=', d.budget.id)
+          .where('period_start', '=', d.start)
+          .execute();
+        if (!current) continue;
+        await trx
+          .insertInto('budget_crossings')
+          .values(
+            hits.map((t) => ({
+              id: newId('bcx', now),
+              org_id: d.org,
+              budget_id: d.budget.id,
+              period_start: d.start,
+              threshold: t,
+              spent_nano: applied.spent,
+              created_at: now,
+              notified_at: null,
+            })),
+          )
+          .execute();
+        crossings += hits.length;
+      }
+      return crossings;
+    },
+  };
+}
+
+export type BudgetLedger = ReturnType<typeof createBudgetLedger>;
+
+/** Prepared once per SQLite handle. */
+const prepared = new WeakMap<object, ReturnType<typeof prepare>>();
+function statements(sqlite: import('better-sqlite3').Database) {
+  let s = prepared.get(sqlite);
+  if (!s) {
+    s = prepare(sqlite);
+    prepared.set(sqlite, s);
+  }
+  return s;
+}
+function prepare(sqlite: import('better-sqlite3').Database) {
+  return {
+    budgets: sqlite.prepare(
+      'select id, scope, scope_id, amount_nano, period, thresholds from budgets where org_id = ?',
+    ),
+    timezone: sqlite.prepare('select timezone from orgs where id = ?'),
+    team: sqlite.prepare('select team_id from agents where org_id = ? and id = ?'),
+    add: sqlite.prepare(`insert into budget_periods (org_id, budget_id, period_start, spent_nano, reached)
+      values (?, ?, ?, ?, '[]')
+      on conflict (budget_id, period_start) do update set spent_nano = budget_periods.spent_nano + excluded.spent_nano
+      returning spent_nano, reached`),
+    setReached: sqlite.prepare('update budget_periods set reached = ? where budget_id = ? and period_start = ?'),
+    cross: sqlite.prepare(`insert into budget_crossings
+      (id, org_id, budget_id, period_start, threshold, spent_nano, created_at, notified_at)
+      values (?, ?, ?, ?, ?, ?, ?, null)`),
+  };
+}

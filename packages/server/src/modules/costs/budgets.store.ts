@@ -1,0 +1,183 @@
+/**
+ * SQL for budgets; every query is scoped to one org by `forOrg`. Pass the caller's transaction as `exec`
+ * so a budget change and its audit row commit together. `system` is for the enforcer's cross-org sweeps.
+ */
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { BudgetsTable, Database } from '../../db/schema.ts';
+import type { OrgId } from '../../platform/caller.ts';
+
+type Exec = Kysely<Database> | Transaction<Database>;
+export type BudgetRow = BudgetsTable;
+
+export function createBudgetStore(db: Kysely<Database>) {
+  return {
+    forOrg(orgId: OrgId, exec: Exec = db) {
+      const x = exec;
+      return {
+        list: () => x.selectFrom('budgets').selectAll().where('org_id', '=', orgId).orderBy('created_at').execute(),
+        get: (id: string) =>
+          x.selectFrom('budgets').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst(),
+        insert: (row: Omit<BudgetRow, 'org_id'>) =>
+          x
+            .insertInto('budgets')
+            .values({ ...row, org_id: orgId })
+            .execute(),
+        update: (id: string, patch: Partial<Omit<BudgetRow, 'id' | 'org_id' | 'scope' | 'scope_id'>>) =>
+          x.updateTable('budgets').set(patch).where('org_id', '=', orgId).where('id', '=', id).execute(),
+        remove: (id: string) => x.deleteFrom('budgets').where('org_id', '=', orgId).where('id', '=', id).execute(),
+
+        /** Spend and reached thresholds of the given (budget, period) pairs. */
+        periods: async (pairs: { id: string; start: number }[]) => {
+          if (!pairs.length) return new Map<string, { spent: number; reached: number[] }>();
+          const rows = await x
+            .selectFrom('budget_periods')
+            .select(['budget_id', 'period_start', 'spent_nano', 'reached'])
+            .where('org_id', '=', orgId)
+            .where(
+              'budget_id',
+              'in',
+              pairs.map((p) => p.id),
+            )
+            .where(
+              'period_start',
+              'in',
+              pairs.map((p) => p.start),
+            )
+            .execute();
+          return new Map(
+            rows.map((r) => [
+              `${r.budget_id}\u0000${Number(r.period_start)}`,
+              { spent: Number(r.spent_nano), reached: JSON.parse(r.reached) as number[] },
+            ]),
+          );
+        },
+
+        setPeriod: (budgetId: string, start: number, spent: number, reached: number[]) =>
+          x
+            .insertInto('budget_periods')
+            .values({
+              org_id: orgId,
+              budget_id: budgetId,
+              period_start: start,
+              spent_nano: spent,
+              reached: JSON.stringify(reached),
+            })
+            .onConflict((oc) =>
+              oc
+                .columns(['budget_id', 'period_start'])
+                .doUpdateSet({ spent_nano: spent, reached: JSON.stringify(reached) }),
+            )
+            .execute(),
+
+        setReached: (budgetId: string, start: number, reached: number[]) =>
+          x
+            .updateTable('budget_periods')
+            .set({ reached: JSON.stringify(reached) })
+            .where('org_id', '=', orgId)
+            .where('budget_id', '=', budgetId)
+            .where('period_start', '=', start)
+            .execute(),
+
+        /**
+         * Exact spend of priced LLM calls in [start, end) for a scope, from the events themselves: a new
+         * budget starts from what its period has already spent.
+         */
+        spentFromEvents: async (scope: string, scopeId: string | null, start: number, end: number) => {
+          let q = x
+            .selectFrom('events as e')
+            .select((eb) => eb.fn.sum<number>('e.cost_nano').as('nano'))
+            .where('e.org_id', '=', orgId)
+            .where('e.type', '=', 'llm_call')
+            .where('e.enriched', '=', 1)
+            .where('e.ts', '>=', start)
+            .where('e.ts', '<', end);
+          if (scope === 'agent') q = q.where('e.agent_id', '=', scopeId ?? '');
+          if (scope === 'team')
+            q = q.where('e.agent_id', 'in', (eb) =>
+              eb
+                .selectFrom('agents')
+                .select('id')
+                .where('org_id', '=', orgId)
+                .where('team_id', '=', scopeId ?? ''),
+            );
+          const r = await q.executeTakeFirst();
+          return Number(r?.nano ?? 0);
+        },
+
+        /** The agents a budget covers (for pausing them). */
+        agentsInScope: async (scope: string, scopeId: string | null) => {
+          let q = x.selectFrom('agents').select(['id', 'name']).where('org_id', '=', orgId);
+          if (scope === 'agent') q = q.where('id', '=', scopeId ?? '');
+          if (scope === 'team') q = q.where('team_id', '=', scopeId ?? '');
+          return q.execute();
+        },
+
+        scopeName: async (scope: string, scopeId: string | null) => {
+          if (scope === 'agent') {
+            const a = await x
+              .selectFrom('agents')
+              .select('name')
+              .where('org_id', '=', orgId)
+              .where('id', '=', scopeId ?? '')
+              .executeTakeFirst();
+            return a?.name ?? null;
+          }
+          if (scope === 'team') {
+            const t = await x
+              .selectFrom('teams')
+              .select('name')
+              .where('org_id', '=', orgId)
+              .where('id', '=', scopeId ?? '')
+              .executeTakeFirst();
+            return t?.name ?? null;
+          }
+          const o = await x.selectFrom('orgs').select('name').where('id', '=', orgId).executeTakeFirst();
+          return o?.name ?? null;
+        },
+
+        org: () => x.selectFrom('orgs').select(['name', 'timezone']).where('id', '=', orgId).executeTakeFirstOrThrow(),
+      };
+    },
+
+    /** Cross-org, for the enforcer. */
+    system(exec: Exec = db) {
+      return {
+        pendingCrossings: (limit: number) =>
+          exec
+            .selectFrom('budget_crossings')
+            .selectAll()
+            .where('notified_at', 'is', null)
+            .orderBy('created_at')
+            .orderBy('id')
+            .limit(limit)
+            .execute(),
+        /** Claims a crossing; true for exactly one caller across processes. */
+        claimCrossing: async (id: string, now: number) =>
+          Number(
+            (
+              await exec
+                .updateTable('budget_crossings')
+                .set({ notified_at: now })
+                .where('id', '=', id)
+                .where('notified_at', 'is', null)
+                .executeTakeFirst()
+            ).numUpdatedRows,
+          ) === 1,
+        /** Budgets that act on their agents (throttle or pause), or still do. */
+        enforcing: () =>
+          exec
+            .selectFrom('budgets')
+            .selectAll()
+            .where((eb) => eb.or([eb('on_exceed', '!=', 'notify'), eb('enforced_period', 'is not', null)]))
+            .execute(),
+      };
+    },
+
+    /** Serializes with the enrichment pass on PostgreSQL (SQLite has one writer anyway). */
+    async lockEnrichment(trx: Transaction<Database>, dialect: string) {
+      if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext('hub:enrichment'))`.execute(trx);
+    },
+  };
+}
+
+export type BudgetStore = ReturnType<typeof createBudgetStore>;
