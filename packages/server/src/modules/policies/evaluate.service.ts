@@ -210,7 +210,12 @@ export function createEvaluator<Set>(deps: {
         ...(input.context ?? {}),
         ...deps.engine.context(new Date(now), info.timezone, agent.environment),
       };
-      const actionHash = deps.engine.actionHash(agent.id, input.action);
+      // Only approvals need the action's hash (canonical JSON + SHA-256): computed when one is involved.
+      let hash: string | null = null;
+      const actionHash = () => {
+        hash ??= deps.engine.actionHash(agent.id, input.action);
+        return hash;
+      };
       const decisionId = newId('dec', now);
 
       let decision: Decision;
@@ -279,7 +284,7 @@ export function createEvaluator<Set>(deps: {
           await db.transaction().execute(async (trx) => {
             if (!control && input.approval_id && decision === 'REQUIRE_APPROVAL') {
               // The agent comes back with the approval it waited for.
-              const used = await deps.approvals.consume(trx, orgId, input.approval_id, agent.id, actionHash);
+              const used = await deps.approvals.consume(trx, orgId, input.approval_id, agent.id, actionHash());
               if (used.outcome === 'allowed') {
                 decision = 'ALLOW';
                 approvalId = input.approval_id;
@@ -299,7 +304,7 @@ export function createEvaluator<Set>(deps: {
                 runId: input.run_id ?? null,
                 decisionId,
                 action: input.action,
-                actionHash,
+                actionHash: actionHash(),
                 approvers: primary?.approvers ?? {},
                 message: primary?.message ?? null,
                 timeoutS: primary?.approval_timeout_s ?? DEFAULT_APPROVAL_TIMEOUT_S,

@@ -56,15 +56,25 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
  * // → { hour: 18, weekday: 'mon', environment: 'prod', date: '2025-03-03' }
  */
 export function hubContext(now: Date, timezone: string, environment: string | null): HubContext {
-  const parts: Record<string, string> = {};
-  for (const p of formatter(timezone).formatToParts(now)) parts[p.type] = p.value;
-  return {
-    hour: Number(parts.hour) % 24,
-    weekday: WEEKDAYS[parts.weekday],
-    environment,
-    date: `${parts.year}-${parts.month}-${parts.day}`,
-  };
+  // Time zones move in whole minutes (at least 15), so a zone's hour, weekday and date hold for the
+  // whole UTC minute: formatToParts (several µs) runs once a minute per zone, not once per evaluation.
+  const minute = Math.floor(now.getTime() / 60_000);
+  let hit = lastByZone.get(timezone);
+  if (!hit || hit.minute !== minute) {
+    const parts: Record<string, string> = {};
+    for (const p of formatter(timezone).formatToParts(now)) parts[p.type] = p.value;
+    hit = {
+      minute,
+      hour: Number(parts.hour) % 24,
+      weekday: WEEKDAYS[parts.weekday]!,
+      date: `${parts.year}-${parts.month}-${parts.day}`,
+    };
+    if (lastByZone.size > 1000) lastByZone.clear();
+    lastByZone.set(timezone, hit);
+  }
+  return { hour: hit.hour, weekday: hit.weekday, environment, date: hit.date };
 }
+const lastByZone = new Map<string, { minute: number; hour: number; weekday: Weekday; date: string }>();
 
 /**
  * The context a rule sees: the caller's keys, overridden by the hub's.
