@@ -90,7 +90,11 @@ describe('crash safety', () => {
       }
     };
     const workers = Array.from({ length: 10 }, (_, w) => worker(w));
-    await new Promise((r) => setTimeout(r, 1500));
+    // Kill mid-load once enough is acknowledged (waiting on the count, not a fixed time, so a busy
+    // machine still kills it in the middle of a real load).
+    const until = Date.now() + 30_000;
+    await new Promise((r) => setTimeout(r, 500));
+    while (acked.size <= 200 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     proc.kill('SIGKILL');
     stop = true;
     await Promise.all(workers);
