@@ -70,7 +70,7 @@ export const CreateWebhookBody = z.object({
   events: z.array(WebhookEventSchema).min(1),
   format: z.enum(['json', 'slack']).default('json'),
   /** When absent the hub generates one and shows it once. */
-  secret: z.string().min(16).max(200).optional(),
+  secret: z.string().min(8).max(200).optional(),
   description: z.string().max(500).optional(),
 });
 export const WebhookSchema = z.object({

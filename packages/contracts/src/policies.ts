@@ -470,7 +470,8 @@ export const DecisionValueSchema = z.enum(DecisionValues);
 export type DecisionValue = z.infer<typeof DecisionValueSchema>;
 
 export const DecisionReasonSchema = z.object({
-  policy_id: z.string(),
+  /** The policy that decided; null for emergency controls (kill switch, pauses) and budgets. */
+  policy_id: z.string().nullable(),
   name: z.string(),
   effect: z.string().describe('block | require_approval | allow, or a control such as kill_switch'),
   message: z.string().optional(),

@@ -21,6 +21,7 @@ export const Permissions = [
   'org:read',
   'org:update',
   'org:delete',
+  'org:export',
   'billing:manage',
   'members:read',
   'members:manage',

@@ -22,9 +22,11 @@ import { registerControlRoutes } from './modules/controls/controls.routes.ts';
 import { registerBudgetRoutes } from './modules/costs/budgets.routes.ts';
 import { registerCostRoutes } from './modules/costs/costs.routes.ts';
 import { registerPriceRoutes } from './modules/costs/prices.routes.ts';
+import { registerGovernanceRoutes } from './modules/governance/governance.routes.ts';
 import { registerIngestionRoutes } from './modules/ingestion/ingestion.routes.ts';
 import { registerOtlpRoutes } from './modules/ingestion/otlp/otlp.routes.ts';
 import { registerPolicyRoutes } from './modules/policies/policies.routes.ts';
+import { registerReportRoutes } from './modules/reports/reports.routes.ts';
 import { registerRunRoutes } from './modules/runs/runs.routes.ts';
 import { registerStatsRoutes } from './modules/stats/stats.routes.ts';
 import { registerApiKeyRoutes } from './platform/api-keys/api-keys.routes.ts';
@@ -160,10 +162,12 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
   registerStatsRoutes(app, ctx);
   registerCostRoutes(app, ctx);
   registerBudgetRoutes(app, ctx);
+  registerGovernanceRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
   registerNotificationRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
-  registerConsole(app);
+  registerReportRoutes(app, ctx);
+  await registerConsole(app, ctx);
 
   await app.ready();
   return {

@@ -22,6 +22,10 @@ import { createPriceOverrideService } from './modules/costs/price-overrides.serv
 import { createPriceOverrideStore } from './modules/costs/price-overrides.store.ts';
 import { createPricer, loadShippedPriceTable } from './modules/costs/pricing.ts';
 import { normalizeUsage } from './modules/costs/usage-normalizer.ts';
+import { budgetPort } from './modules/governance/budget-port.ts';
+import { createDataRightsService, EXPORT_QUEUE } from './modules/governance/data-rights.service.ts';
+import { loadShippedPacks } from './modules/governance/pack-catalog.ts';
+import { createPolicyPackService } from './modules/governance/policy-packs.service.ts';
 import { createAgentResolver } from './modules/ingestion/agent-resolver.ts';
 import { type CostQuoter, createEnrichment } from './modules/ingestion/enrichment.ts';
 import { createIngestionService } from './modules/ingestion/ingestion.service.ts';
@@ -38,6 +42,8 @@ import { createEvaluator, type PolicyEngine } from './modules/policies/evaluate.
 import { createPolicyService } from './modules/policies/policies.service.ts';
 import { createPolicyStore } from './modules/policies/policies.store.ts';
 import { createSimulator } from './modules/policies/simulate.service.ts';
+import { createReportSources } from './modules/reports/report-sources.ts';
+import { createReportService } from './modules/reports/reports.service.ts';
 import { createRunService } from './modules/runs/runs.service.ts';
 import { createStatsService } from './modules/stats/stats.service.ts';
 import { createApiKeyService } from './platform/api-keys/api-keys.service.ts';
@@ -253,6 +259,62 @@ export async function createHubContext(
   jobs.work('retention', async () => retention.runAll());
   const runs = createRunService({ db: db.db, dialect: db.dialect, quoter });
   const stats = createStatsService({ db: db.db, clock });
+  const reports = createReportService({
+    db: db.db,
+    audit,
+    jobs,
+    mailer,
+    webhooks,
+    sources: createReportSources({
+      orgs,
+      stats,
+      costs,
+      budgets: { list: (orgId) => budgets.list({ orgId }) },
+      agents,
+      runs,
+      approvals,
+      audit,
+    }),
+    publicUrl: config.publicUrl,
+    // Count what was ingested a moment ago: enrichment prices and rolls it up behind ingestion.
+    settle: () => enrichment.catchUp(),
+    clock,
+    log,
+  });
+  const policyPacks = createPolicyPackService({
+    db: db.db,
+    audit,
+    clock,
+    catalog: loadShippedPacks(),
+    policies,
+    notifications,
+    budgets: () => budgetPort(budgets),
+  });
+  const dataRights = createDataRightsService({
+    db: db.db,
+    dialect: db.dialect,
+    dataDir: config.dataDir,
+    audit,
+    secretBox,
+    jobs,
+    clock,
+    services: {
+      members: (orgId) => orgs.members.list(orgId),
+      teams: (orgId) => orgs.members.listTeams(orgId),
+      invitations: (orgId) => orgs.invitations.list(orgId),
+      apiKeys: (orgId) => apiKeys.list(orgId),
+    },
+    onOrgDeleted: async (orgId, keyHashes) => {
+      for (const h of keyHashes) apiKeys.evictByHash(h);
+      onPoliciesChanged(orgId);
+      onAgentsChanged(orgId);
+      // One message at a time: the bus's connection takes one query at once.
+      for (const h of keyHashes) await bus.publish('api_key.revoked', { key_hash: h }).catch(() => {});
+      await bus.publish('policies.changed', { org_id: orgId }).catch(() => {});
+      await bus.publish('agents.changed', { org_id: orgId }).catch(() => {});
+    },
+  });
+  jobs.work(EXPORT_QUEUE, (payload, job) => dataRights.runExport(payload, job), { leaseMs: 30 * 60_000 });
   const authenticate = createAuthenticator({
     apiKeys,
     auth,
@@ -286,6 +348,9 @@ export async function createHubContext(
     retention,
     runs,
     stats,
+    reports,
+    policyPacks,
+    dataRights,
     costs,
     budgets,
     budgetEnforcer,

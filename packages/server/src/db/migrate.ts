@@ -12,6 +12,8 @@ import * as controls from './migrations/004-controls.ts';
 import * as policies from './migrations/005-policies.ts';
 import * as approvalExtras from './migrations/006-approval-extras.ts';
 import * as budgets from './migrations/007-budgets.ts';
+import * as reports from './migrations/008-reports.ts';
+import * as governance from './migrations/009-governance.ts';
 
 type HubMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -24,6 +26,8 @@ const MIGRATIONS: Record<string, HubMigration> = {
   '005-policies': policies,
   '006-approval-extras': approvalExtras,
   '007-budgets': budgets,
+  '008-reports': reports,
+  '009-governance': governance,
 };
 
 class HubMigrationProvider implements MigrationProvider {

@@ -437,8 +437,91 @@ export interface BudgetCrossingsTable {
 }
 
 /** Which version of a policy pack an org applied, with what parameters. */
+export interface PolicyPackApplicationsTable {
+  org_id: string;
+  pack_id: string;
+  version: number;
+  /** JSON */
+  params: string;
+  applied_by: string | null;
+  applied_at: number;
+  updated_at: number;
+}
+/** One thing a pack created (policy, budget, notification setting) and the hash of its content then. */
+export interface PolicyPackItemsTable {
+  org_id: string;
+  pack_id: string;
+  /** 'policy' | 'budget' | 'notification' */
+  kind: string;
+  item_key: string;
+  entity_id: string | null;
+  content_hash: string;
+  /** JSON: notification values before the pack set them */
+  previous: string | null;
+  created_at: number;
+}
+export interface OrgExportsTable {
+  id: string;
+  org_id: string;
+  /** 'pending' | 'running' | 'completed' | 'failed' */
+  status: string;
+  requested_by: string | null;
+  file_name: string | null;
+  size_bytes: number | null;
+  sha256: string | null;
+  /** JSON: [{name, rows}] */
+  files: string;
+  error: string | null;
+  created_at: number;
+  completed_at: number | null;
+}
+
 /** Reports (008-reports). JSON columns: recipients, webhook_ids, formats, summary, deliveries. */
+export interface ReportsTable {
+  id: string;
+  org_id: string;
+  name: string;
+  template: string;
+  schedule: string | null;
+  cron: string | null;
+  timezone: string;
+  range_days: number | null;
+  recipients: string;
+  webhook_ids: string;
+  formats: string;
+  enabled: number;
+  last_run_at: number | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+export interface ReportRunsTable {
+  id: string;
+  org_id: string;
+  report_id: string;
+  template: string;
+  /** 'manual' | 'schedule' */
+  trigger: string;
+  scheduled_for: number | null;
+  period_from: number;
+  period_to: number;
+  status: string;
+  error: string | null;
+  summary: string;
+  deliveries: string;
+  html: string;
+  /** base64 */
+  pdf: string | null;
+  created_by: string | null;
+  created_at: number;
+}
+
 export interface Database {
+  reports: ReportsTable;
+  report_runs: ReportRunsTable;
+  policy_pack_applications: PolicyPackApplicationsTable;
+  policy_pack_items: PolicyPackItemsTable;
+  org_exports: OrgExportsTable;
   budgets: BudgetsTable;
   budget_periods: BudgetPeriodsTable;
   budget_crossings: BudgetCrossingsTable;

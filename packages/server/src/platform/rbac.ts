@@ -8,7 +8,7 @@ import { Permissions } from '@agentops-hub/contracts';
 
 const READ: Permission[] = Permissions.filter((p) => p.endsWith(':read'));
 
-const OWNER_ONLY: Permission[] = ['org:delete', 'billing:manage'];
+const OWNER_ONLY: Permission[] = ['org:delete', 'billing:manage', 'org:export'];
 const TEAM_VARIANTS: Permission[] = Permissions.filter((p) => p.endsWith(':team'));
 
 const ADMIN: Permission[] = Permissions.filter((p) => !OWNER_ONLY.includes(p) && !TEAM_VARIANTS.includes(p));

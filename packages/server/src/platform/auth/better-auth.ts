@@ -53,6 +53,8 @@ export function authOptions(config: Config, db: Db, mailer: AuthMailer, encrypti
       sendOnSignUp: true,
       autoSignInAfterVerification: true,
       sendVerificationEmail: async ({ user, url }) => {
+        // The headless-init owner's address is the operator's own setting: init marks it verified, no mail.
+        if (config.init.userEmail && user.email.toLowerCase() === config.init.userEmail.toLowerCase()) return;
         await mailer.send({
           to: user.email,
           subject: 'Verify your email for AgentOps Hub',

@@ -131,43 +131,61 @@ export function createMailer(deps: {
     { concurrency: 4, leaseMs: 2 * 60_000 },
   );
 
+  async function queue(mail: Mail, opts: { exec?: Exec } = {}): Promise<string> {
+    const t = now();
+    const id = newId('mail', t);
+    const write = async (exec: Exec) => {
+      await exec
+        .insertInto('email_outbox')
+        .values({
+          id,
+          org_id: mail.orgId ?? null,
+          to_addr: mail.to,
+          subject: mail.subject,
+          text_body: mail.text,
+          html_body: mail.html ?? null,
+          status: 'queued',
+          attempts: 0,
+          last_error: null,
+          created_at: t,
+          sent_at: null,
+        })
+        .execute();
+      const payload: EmailJob = { id };
+      if (mail.attachments?.length) {
+        payload.attachments = mail.attachments.map((a) => ({
+          filename: a.filename,
+          base64: Buffer.isBuffer(a.content) ? a.content.toString('base64') : Buffer.from(a.content).toString('base64'),
+          ...(a.contentType ? { contentType: a.contentType } : {}),
+        }));
+      }
+      await deps.jobs.send('email.send', payload, { exec });
+    };
+    // Row and job commit together, or the worker would look for a row that is not there (or never see it).
+    if (opts.exec) await write(opts.exec);
+    else await db.transaction().execute(write);
+    return id;
+  }
+
   return {
     /** Queues one message; returns once the outbox row and its job are written. */
     async send(mail: Mail, opts: { exec?: Exec } = {}): Promise<void> {
-      const t = now();
-      const id = newId('mail', t);
-      const write = async (exec: Exec) => {
-        await exec
-          .insertInto('email_outbox')
-          .values({
-            id,
-            org_id: mail.orgId ?? null,
-            to_addr: mail.to,
-            subject: mail.subject,
-            text_body: mail.text,
-            html_body: mail.html ?? null,
-            status: 'queued',
-            attempts: 0,
-            last_error: null,
-            created_at: t,
-            sent_at: null,
-          })
-          .execute();
-        const payload: EmailJob = { id };
-        if (mail.attachments?.length) {
-          payload.attachments = mail.attachments.map((a) => ({
-            filename: a.filename,
-            base64: Buffer.isBuffer(a.content)
-              ? a.content.toString('base64')
-              : Buffer.from(a.content).toString('base64'),
-            ...(a.contentType ? { contentType: a.contentType } : {}),
-          }));
-        }
-        await deps.jobs.send('email.send', payload, { exec });
-      };
-      // Row and job commit together, or the worker would look for a row that is not there (or never see it).
-      if (opts.exec) await write(opts.exec);
-      else await db.transaction().execute(write);
+      await queue(mail, opts);
+    },
+
+    /** Like `send`, and answers the outbox id, whose delivery state `statuses` reads back. */
+    queue,
+
+    /** Delivery state of an org's messages by outbox id (reports show it per recipient). */
+    async statuses(orgId: OrgId, ids: string[]) {
+      if (!ids.length) return new Map<string, { status: string; last_error: string | null }>();
+      const rows = await db
+        .selectFrom('email_outbox')
+        .select(['id', 'status', 'last_error'])
+        .where('org_id', '=', orgId)
+        .where('id', 'in', ids)
+        .execute();
+      return new Map(rows.map((r) => [r.id, { status: r.status, last_error: r.last_error }]));
     },
 
     /**

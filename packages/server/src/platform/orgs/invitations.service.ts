@@ -70,6 +70,8 @@ export function createInvitationService(deps: OrgServiceDeps & { members: Member
       const url = `${config.publicUrl}/invitations/accept?token=${token}`;
       await deps.mailer.send({
         to: row.email,
+        // The org's outbox lists it, so an admin without SMTP can see and pass on the invitation.
+        orgId: caller.orgId,
         subject: `${caller.actor.name ?? 'Someone'} invited you to ${caller.orgName} on AgentOps Hub`,
         text: `You are invited to join ${caller.orgName} as ${row.role}.\n\nAccept: ${url}\n\nThe invitation expires in 7 days.`,
       });

@@ -291,6 +291,17 @@ export function createWebhookService(deps: {
       };
     },
 
+    /** Delivery state by id, for features that show where their events went (reports). */
+    async deliveryStatuses(orgId: OrgId, ids: string[]) {
+      const hooks = store.forOrg(orgId);
+      const out = new Map<string, { status: string; last_error: string | null; webhook_id: string }>();
+      for (const id of ids) {
+        const d = await hooks.getDelivery(id);
+        if (d) out.set(id, { status: d.status, last_error: d.last_error, webhook_id: d.webhook_id });
+      }
+      return out;
+    },
+
     /**
      * Records one delivery per active webhook subscribed to `event` and enqueues their jobs. Pass the
      * caller's transaction as `exec` so the deliveries exist only if the change that caused them commits.

@@ -1,0 +1,70 @@
+/**
+ * @module upstream
+ * Connects to the MCP server the gateway fronts: a command run over stdio (`--upstream-command`), or a
+ * Streamable HTTP endpoint (`--upstream-url`).
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+export type UpstreamSpec =
+  | { command: string; cwd?: string; env?: Record<string, string> }
+  | { url: string; headers?: Record<string, string> };
+
+/**
+ * Splits a command line into words: whitespace separates, single and double quotes group, a backslash escapes
+ * the next character (outside single quotes). No shell is involved.
+ * @example
+ * splitCommand(`node server.js --name "My Server"`) // → ['node', 'server.js', '--name', 'My Server']
+ */
+export function splitCommand(line: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let quote: '"' | "'" | null = null;
+  let has = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote) {
+      if (c === quote) quote = null;
+      else if (c === '\\' && quote === '"' && i + 1 < line.length) word += line[++i];
+      else word += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      has = true;
+    } else if (c === '\\' && i + 1 < line.length) {
+      word += line[++i];
+      has = true;
+    } else if (/\s/.test(c)) {
+      if (has || word) words.push(word);
+      word = '';
+      has = false;
+    } else word += c;
+  }
+  if (quote) throw new Error(`unclosed ${quote} in command: ${line}`);
+  if (has || word) words.push(word);
+  return words;
+}
+
+/** The environment for an upstream command: the gateway's own, without its hub credentials. */
+export function upstreamEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && k !== 'AGENTOPS_API_KEY') out[k] = v;
+  return out;
+}
+
+/** Connects a client to the upstream server. */
+export async function connectUpstream(spec: UpstreamSpec): Promise<Client> {
+  const client = new Client({ name: 'agentops-mcp-gateway', version: '0.1.0' });
+  if ('command' in spec) {
+    const [command, ...args] = splitCommand(spec.command);
+    if (!command) throw new Error('--upstream-command is empty');
+    await client.connect(
+      new StdioClientTransport({ command, args, cwd: spec.cwd, env: spec.env ?? upstreamEnv(), stderr: 'inherit' }),
+    );
+  } else {
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(spec.url), { requestInit: { headers: spec.headers ?? {} } }),
+    );
+  }
+  return client;
+}

@@ -1,0 +1,48 @@
+/** Small display helpers: money, numbers, dates and durations, the same everywhere in the console. */
+
+export function usd(n: number | null | undefined): string {
+  if (n === null || n === undefined) return '—';
+  if (n !== 0 && Math.abs(n) < 0.01) return `$${n.toFixed(6).replace(/0+$/, '')}`;
+  return new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(n);
+}
+
+export function num(n: number | null | undefined): string {
+  return n === null || n === undefined ? '—' : new Intl.NumberFormat('en-US').format(n);
+}
+
+export function dateTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+export function duration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+export function ago(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const s = Math.round((Date.now() - Date.parse(iso)) / 1000);
+  if (s < 60) return `${Math.max(s, 0)} s ago`;
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86_400)} d ago`;
+}
+
+export function json(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v, null, 2);
+}
+
+/** Time ranges the pickers offer, as `from` ISO strings relative to now. */
+export const RANGES = [
+  { value: '24h', label: 'Last 24 hours', ms: 86_400_000 },
+  { value: '7d', label: 'Last 7 days', ms: 7 * 86_400_000 },
+  { value: '30d', label: 'Last 30 days', ms: 30 * 86_400_000 },
+] as const;
+
+export function rangeFrom(value: string): string {
+  const r = RANGES.find((x) => x.value === value) ?? RANGES[1];
+  return new Date(Date.now() - r.ms).toISOString();
+}

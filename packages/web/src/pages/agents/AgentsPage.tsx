@@ -1,0 +1,230 @@
+/** Agents: the registry, filtered by tag, type, environment and status, searched by name; create one. */
+import { Badge, Button, Card, Group, Modal, Select, Stack, Table, Text, TextInput } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
+import { notifications } from '@mantine/notifications';
+import { IconPlus, IconSearch } from '@tabler/icons-react';
+import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useNavigate } from '@tanstack/react-router';
+import { useState } from 'react';
+import { api, type Page } from '../../api/client';
+import { AnchorLink } from '../../components/links';
+import { Empty, ErrorState, Loading, PageHeader } from '../../components/states';
+import { ago, num, usd } from '../../lib/format';
+import { usePermissions } from '../../lib/permissions';
+import type { AgentFull, Costs, Team } from '../hub-types';
+import { AgentForm } from './AgentForm';
+
+export function AgentStatusBadge({ status }: { status: string }) {
+  return (
+    <Badge color={status === 'paused' ? 'orange' : 'teal'} variant="light">
+      {status}
+    </Badge>
+  );
+}
+
+export function AgentsPage() {
+  const { can } = usePermissions();
+  const qc = useQueryClient();
+  const navigate = useNavigate();
+  const [open, setOpen] = useState(false);
+  const [text, setText] = useState('');
+  const [q] = useDebouncedValue(text.trim(), 300);
+  const [tagText, setTag] = useState('');
+  const [typeText, setType] = useState('');
+  const [tag] = useDebouncedValue(tagText, 300);
+  const [type] = useDebouncedValue(typeText, 300);
+  const [environment, setEnvironment] = useState<string | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const cursor = cursors[cursors.length - 1];
+  const filters = { q, tag, type, environment, status };
+
+  const agents = useQuery({
+    queryKey: ['agents', 'list', filters, cursor],
+    queryFn: () =>
+      api<Page<AgentFull>>('/v1/agents', {
+        query: { q, tag, type, environment, status, limit: 50, cursor },
+      }),
+    placeholderData: keepPreviousData,
+    refetchInterval: 15_000,
+  });
+  // Spend and activity over the last 30 days, one call for every agent.
+  const costs = useQuery({
+    queryKey: ['costs', 'agent', '30d'],
+    queryFn: () => api<Costs>('/v1/costs', { query: { group_by: 'agent' } }),
+    enabled: can('costs:read'),
+  });
+  const teams = useQuery({
+    queryKey: ['teams'],
+    queryFn: () => api<Page<Team>>('/v1/teams'),
+    enabled: can('teams:read'),
+  });
+  const byAgent = new Map((costs.data?.data ?? []).map((r) => [r.key, r]));
+  const teamName = (id: string | null) => (id ? (teams.data?.data.find((t) => t.id === id)?.name ?? id) : '—');
+  const reset = () => setCursors([undefined]);
+  const filtered = Boolean(q || tag || type || environment || status);
+
+  const newButton = can('agents:create') && (
+    <Button leftSection={<IconPlus size={16} />} onClick={() => setOpen(true)}>
+      New agent
+    </Button>
+  );
+
+  return (
+    <Stack>
+      <PageHeader
+        title="Agents"
+        description="Every agent that reports to the hub: its configuration, activity and cost."
+        actions={newButton}
+      />
+      <Card withBorder>
+        <Group align="flex-end" wrap="wrap">
+          <TextInput
+            label="Search"
+            placeholder="Agent name"
+            leftSection={<IconSearch size={16} />}
+            value={text}
+            onChange={(e) => {
+              setText(e.currentTarget.value);
+              reset();
+            }}
+            w={240}
+          />
+          <TextInput
+            label="Tag"
+            placeholder="e.g. billing"
+            value={tagText}
+            onChange={(e) => {
+              setTag(e.currentTarget.value.trim());
+              reset();
+            }}
+            w={150}
+          />
+          <TextInput
+            label="Type"
+            placeholder="e.g. support"
+            value={typeText}
+            onChange={(e) => {
+              setType(e.currentTarget.value.trim());
+              reset();
+            }}
+            w={150}
+          />
+          <Select
+            label="Environment"
+            placeholder="Any"
+            clearable
+            data={['prod', 'staging', 'test']}
+            value={environment}
+            onChange={(v) => {
+              setEnvironment(v);
+              reset();
+            }}
+            w={140}
+          />
+          <Select
+            label="Status"
+            placeholder="Any"
+            clearable
+            data={['active', 'paused']}
+            value={status}
+            onChange={(v) => {
+              setStatus(v);
+              reset();
+            }}
+            w={130}
+          />
+        </Group>
+      </Card>
+      {agents.isPending && <Loading label="Loading agents…" />}
+      {agents.error && <ErrorState error={agents.error} retry={() => agents.refetch()} />}
+      {agents.data && agents.data.data.length === 0 && (
+        <Card withBorder>
+          {filtered ? (
+            <Empty title="No agent matches">Change the search or the filters.</Empty>
+          ) : (
+            <Empty title="No agent yet" action={newButton}>
+              An agent appears here when it reports its first run, or when you register it.
+            </Empty>
+          )}
+        </Card>
+      )}
+      {agents.data && agents.data.data.length > 0 && (
+        <Card withBorder p={0}>
+          <Table.ScrollContainer minWidth={860}>
+            <Table highlightOnHover verticalSpacing="sm" aria-label="Agents">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Agent</Table.Th>
+                  <Table.Th>Status</Table.Th>
+                  <Table.Th>Type</Table.Th>
+                  <Table.Th>Environment</Table.Th>
+                  <Table.Th>Team</Table.Th>
+                  <Table.Th>Tags</Table.Th>
+                  {can('costs:read') && <Table.Th>Runs (30 d)</Table.Th>}
+                  {can('costs:read') && <Table.Th>Cost (30 d)</Table.Th>}
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {agents.data.data.map((a) => {
+                  const c = byAgent.get(a.id);
+                  return (
+                    <Table.Tr key={a.id}>
+                      <Table.Td>
+                        <AnchorLink to="/agents/$agentId" params={{ agentId: a.id }} fw={600}>
+                          {a.name}
+                        </AnchorLink>
+                        <Text size="xs" c="dimmed" lineClamp={1}>
+                          {a.description || `added ${ago(a.created_at)}`}
+                        </Text>
+                      </Table.Td>
+                      <Table.Td>
+                        <AgentStatusBadge status={a.status} />
+                      </Table.Td>
+                      <Table.Td>{a.type ?? '—'}</Table.Td>
+                      <Table.Td>{a.environment}</Table.Td>
+                      <Table.Td>{teamName(a.team_id)}</Table.Td>
+                      <Table.Td>
+                        <Group gap={4}>
+                          {a.tags.map((t) => (
+                            <Badge key={t} variant="outline" size="sm">
+                              {t}
+                            </Badge>
+                          ))}
+                        </Group>
+                      </Table.Td>
+                      {can('costs:read') && <Table.Td>{num(c?.runs ?? 0)}</Table.Td>}
+                      {can('costs:read') && <Table.Td>{usd(c?.cost_usd ?? 0)}</Table.Td>}
+                    </Table.Tr>
+                  );
+                })}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+        </Card>
+      )}
+      <Group justify="space-between">
+        <Button variant="default" disabled={cursors.length <= 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
+          Previous
+        </Button>
+        <Button
+          variant="default"
+          disabled={!agents.data?.next_cursor}
+          onClick={() => agents.data?.next_cursor && setCursors((c) => [...c, agents.data.next_cursor ?? undefined])}
+        >
+          Next
+        </Button>
+      </Group>
+      <Modal opened={open} onClose={() => setOpen(false)} title="New agent" centered size="lg">
+        <AgentForm
+          onDone={(a) => {
+            setOpen(false);
+            qc.invalidateQueries({ queryKey: ['agents'] });
+            notifications.show({ color: 'teal', message: `Agent ${a.name} created.` });
+            navigate({ to: '/agents/$agentId', params: { agentId: a.id } });
+          }}
+        />
+      </Modal>
+    </Stack>
+  );
+}

@@ -1,0 +1,119 @@
+/**
+ * Turns a run's events, policy decisions and approvals into one time-ordered list of steps for the
+ * replay, each with its offset and duration on the run's timeline (the waterfall).
+ */
+import type { RunDetail } from '../api/types';
+
+export type StepKind = 'llm' | 'tool' | 'tool_result' | 'action' | 'decision' | 'approval' | 'run';
+
+export interface Step {
+  key: string;
+  kind: StepKind;
+  at: number;
+  durationMs: number | null;
+  title: string;
+  subtitle: string;
+  color: string;
+  detail: unknown;
+}
+
+const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+export function buildSteps(run: RunDetail): Step[] {
+  const steps: Step[] = [];
+  for (const e of run.events) {
+    const p = e.payload ?? {};
+    const at = Date.parse(e.timestamp);
+    const dur = e.duration_ms ?? num(p.duration_ms) ?? num(p.latency_ms);
+    const base = { key: `evt:${e.id}`, at, durationMs: dur, detail: e };
+    switch (e.type) {
+      case 'llm_call': {
+        const tokens = (e.input_tokens ?? num(p.input_tokens) ?? 0) + (e.output_tokens ?? num(p.output_tokens) ?? 0);
+        const cost = e.cost_usd ?? num(p.cost_usd);
+        steps.push({
+          ...base,
+          kind: 'llm',
+          color: 'violet',
+          title: `LLM call · ${e.model ?? p.model ?? 'model'}`,
+          subtitle: `${tokens} tokens${cost !== null && cost !== undefined ? ` · $${cost.toFixed(6)}` : ''}`,
+        });
+        break;
+      }
+      case 'tool_called':
+        steps.push({
+          ...base,
+          kind: 'tool',
+          color: 'blue',
+          title: `Tool call · ${String(p.tool ?? p.name ?? 'tool')}`,
+          subtitle: p.input !== undefined ? `input ${short(p.input)}` : '',
+        });
+        break;
+      case 'tool_result':
+        steps.push({
+          ...base,
+          kind: 'tool_result',
+          color: 'cyan',
+          title: `Tool result · ${String(p.tool ?? p.name ?? 'tool')}`,
+          subtitle: short(p.output ?? p.result ?? p.error ?? ''),
+        });
+        break;
+      case 'external_action':
+        steps.push({
+          ...base,
+          kind: 'action',
+          color: 'orange',
+          title: `External action · ${String(p.type ?? p.action ?? p.name ?? 'action')}`,
+          subtitle: short(p),
+        });
+        break;
+      default:
+        steps.push({
+          ...base,
+          kind: 'run',
+          color: e.type === 'run_failed' ? 'red' : 'gray',
+          title: e.type.replace(/_/g, ' '),
+          subtitle: '',
+        });
+    }
+  }
+  for (const d of run.decisions) {
+    steps.push({
+      key: `dec:${d.id}`,
+      kind: 'decision',
+      at: Date.parse(d.at),
+      durationMs: null,
+      color: d.decision === 'ALLOW' ? 'teal' : d.decision === 'BLOCK' ? 'red' : 'yellow',
+      title: `Policy decision · ${d.decision}`,
+      subtitle: `${String(d.action?.type ?? 'action')}${d.reasons.length ? ` · ${d.reasons.map((r) => r.name).join(', ')}` : ''}`,
+      detail: d,
+    });
+  }
+  for (const a of run.approvals) {
+    const requested = Date.parse(a.requested_at);
+    const decided = a.decided_at ? Date.parse(a.decided_at) : null;
+    steps.push({
+      key: `apr:${a.id}`,
+      kind: 'approval',
+      at: requested,
+      durationMs: decided ? decided - requested : null,
+      color: a.status === 'approved' ? 'teal' : a.status === 'pending' ? 'yellow' : 'red',
+      title: `Approval · ${a.status}`,
+      subtitle: a.decided_by ? `by ${a.decided_by}${a.comment ? ` — “${a.comment}”` : ''}` : 'waiting for a person',
+      detail: a,
+    });
+  }
+  return steps.sort((x, y) => x.at - y.at || x.key.localeCompare(y.key));
+}
+
+/** The run's span on the timeline: from its start to its end, or to its last step. */
+export function timelineBounds(run: RunDetail, steps: Step[]) {
+  const start = Math.min(Date.parse(run.started_at), ...steps.map((s) => s.at));
+  const endCandidates = [run.ended_at ? Date.parse(run.ended_at) : 0, ...steps.map((s) => s.at + (s.durationMs ?? 0))];
+  const end = Math.max(start + 1, ...endCandidates);
+  return { start, end, total: end - start };
+}
+
+function short(v: unknown): string {
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return s.length > 80 ? `${s.slice(0, 77)}…` : s;
+}

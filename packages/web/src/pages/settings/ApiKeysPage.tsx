@@ -1,0 +1,200 @@
+/** API keys: create with scopes (the key is shown once), list, revoke. */
+import { Alert, Badge, Button, Card, Checkbox, Group, Modal, Stack, Table, Text, TextInput } from '@mantine/core';
+import { IconPlus } from '@tabler/icons-react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { api, errorMessage, type Page } from '../../api/client';
+import type { ApiKey } from '../../api/types';
+import { CopyField } from '../../components/CopyField';
+import { Empty, ErrorState, Loading, PageHeader } from '../../components/states';
+import { ago, dateTime } from '../../lib/format';
+import { usePermissions } from '../../lib/permissions';
+
+const SCOPES = [
+  { value: 'ingest', label: 'ingest', hint: 'report runs, ask policies, read controls (for agents)' },
+  { value: 'read', label: 'read', hint: 'read everything' },
+  { value: 'admin', label: 'admin', hint: 'manage the organization except owner-only actions' },
+  { value: 'full', label: 'full', hint: 'everything an owner can do' },
+];
+
+export function ApiKeysPage() {
+  const { can, role } = usePermissions();
+  const qc = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const [revoking, setRevoking] = useState<ApiKey | null>(null);
+  const keys = useQuery({ queryKey: ['api-keys'], queryFn: () => api<Page<ApiKey>>('/v1/api-keys') });
+  const revoke = useMutation({
+    mutationFn: (id: string) => api(`/v1/api-keys/${id}`, { method: 'DELETE' }),
+    onSuccess: () => {
+      setRevoking(null);
+      qc.invalidateQueries({ queryKey: ['api-keys'] });
+    },
+  });
+  const manage = can('api_keys:manage');
+  const allowed = SCOPES.filter((s) => role === 'owner' || s.value !== 'full');
+  const newButton = manage && (
+    <Button leftSection={<IconPlus size={16} />} onClick={() => setOpen(true)}>
+      New API key
+    </Button>
+  );
+  const active = (keys.data?.data ?? []).filter((k) => !k.revoked_at);
+
+  return (
+    <Stack>
+      <PageHeader
+        title="API keys"
+        description="Keys for your agents and scripts. A key is shown once, when it is created."
+        actions={newButton}
+      />
+      {keys.isPending && <Loading />}
+      {keys.error && <ErrorState error={keys.error} retry={() => keys.refetch()} />}
+      {keys.data && active.length === 0 && (
+        <Card withBorder>
+          <Empty title="No API key yet" action={newButton}>
+            Agents report runs and ask policies with an ingest key.
+          </Empty>
+        </Card>
+      )}
+      {active.length > 0 && (
+        <Card withBorder p={0}>
+          <Table.ScrollContainer minWidth={700}>
+            <Table verticalSpacing="sm" aria-label="API keys">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Name</Table.Th>
+                  <Table.Th>Key</Table.Th>
+                  <Table.Th>Scopes</Table.Th>
+                  <Table.Th>Created</Table.Th>
+                  <Table.Th>Last used</Table.Th>
+                  <Table.Th />
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {active.map((k) => (
+                  <Table.Tr key={k.id}>
+                    <Table.Td>{k.name}</Table.Td>
+                    <Table.Td>
+                      <Text ff="monospace" size="sm">
+                        {k.prefix}…
+                      </Text>
+                    </Table.Td>
+                    <Table.Td>
+                      <Group gap={4}>
+                        {k.scopes.map((s) => (
+                          <Badge key={s} variant="light" size="sm">
+                            {s}
+                          </Badge>
+                        ))}
+                      </Group>
+                    </Table.Td>
+                    <Table.Td>{dateTime(k.created_at)}</Table.Td>
+                    <Table.Td>{k.last_used_at ? ago(k.last_used_at) : 'never'}</Table.Td>
+                    <Table.Td>
+                      {manage && (
+                        <Button
+                          size="xs"
+                          color="red"
+                          variant="subtle"
+                          onClick={() => setRevoking(k)}
+                          aria-label={`Revoke ${k.name}`}
+                        >
+                          Revoke
+                        </Button>
+                      )}
+                    </Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+        </Card>
+      )}
+      <Modal opened={open} onClose={() => setOpen(false)} title="New API key" centered size="lg">
+        <CreateKey
+          scopes={allowed}
+          onCreated={() => qc.invalidateQueries({ queryKey: ['api-keys'] })}
+          onClose={() => setOpen(false)}
+        />
+      </Modal>
+      <Modal opened={Boolean(revoking)} onClose={() => setRevoking(null)} title="Revoke this key?" centered>
+        <Stack>
+          <Text size="sm">
+            Anything using <b>{revoking?.name}</b> ({revoking?.prefix}…) stops working at once. This cannot be undone.
+          </Text>
+          {revoke.error && (
+            <Text c="red" size="sm">
+              {errorMessage(revoke.error)}
+            </Text>
+          )}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={() => setRevoking(null)}>
+              Cancel
+            </Button>
+            <Button color="red" loading={revoke.isPending} onClick={() => revoking && revoke.mutate(revoking.id)}>
+              Revoke key
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
+    </Stack>
+  );
+}
+
+function CreateKey({
+  scopes,
+  onCreated,
+  onClose,
+}: {
+  scopes: typeof SCOPES;
+  onCreated: () => void;
+  onClose: () => void;
+}) {
+  const [name, setName] = useState('');
+  const [chosen, setChosen] = useState<string[]>(['ingest']);
+  const create = useMutation({
+    mutationFn: () => api<ApiKey & { key: string }>('/v1/api-keys', { method: 'POST', body: { name, scopes: chosen } }),
+    onSuccess: onCreated,
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    create.mutate();
+  };
+  if (create.data)
+    return (
+      <Stack>
+        <Alert color="yellow" title="Copy the key now">
+          This is the only time the hub shows it: it keeps only a hash.
+        </Alert>
+        <CopyField value={create.data.key} label="Copy key" testId="new-api-key" />
+        <Button onClick={onClose}>Done</Button>
+      </Stack>
+    );
+  return (
+    <form onSubmit={submit}>
+      <Stack>
+        <TextInput
+          label="Name"
+          required
+          placeholder="e.g. support-bot production"
+          value={name}
+          onChange={(e) => setName(e.currentTarget.value)}
+        />
+        <Checkbox.Group label="Scopes" value={chosen} onChange={setChosen} withAsterisk>
+          <Stack gap="xs" mt="xs">
+            {scopes.map((s) => (
+              <Checkbox key={s.value} value={s.value} label={s.label} description={s.hint} />
+            ))}
+          </Stack>
+        </Checkbox.Group>
+        {create.error && (
+          <Text c="red" size="sm" role="alert">
+            {errorMessage(create.error)}
+          </Text>
+        )}
+        <Button type="submit" loading={create.isPending} disabled={!name.trim() || chosen.length === 0}>
+          Create key
+        </Button>
+      </Stack>
+    </form>
+  );
+}
