@@ -39,6 +39,28 @@ function zodPath(instancePath: string, params: unknown): string {
   return base || '(root)';
 }
 
+const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
+
+/** Reads and drops the rest of a request body (bounded in size and time), then calls `then`. */
+function drainThen(raw: import('node:http').IncomingMessage, then: () => unknown) {
+  const declared = Number(raw.headers['content-length'] ?? Number.NaN);
+  if (raw.readableEnded || !(declared <= MAX_DRAIN_BYTES)) return then();
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(then());
+    };
+    const timer = setTimeout(finish, 10_000);
+    raw.on('end', finish);
+    raw.on('error', finish);
+    raw.on('close', finish);
+    raw.resume();
+  });
+}
+
 export function registerErrorHandler(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
     if (error instanceof AppError) {
@@ -63,7 +85,11 @@ export function registerErrorHandler(app: FastifyInstance) {
     const fe = error as FastifyError;
     switch (fe.code) {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return sendProblem(reply, request, 'payload_too_large', 'The request body is larger than this hub accepts.');
+        // Answer once the client has finished sending: closing while it still writes makes it fail with
+        // EPIPE before it reads the 413. Only bodies of a sane size are drained; bigger ones are cut off.
+        return drainThen(request.raw, () =>
+          sendProblem(reply, request, 'payload_too_large', 'The request body is larger than this hub accepts.'),
+        );
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
         return sendProblem(reply, request, 'validation_failed', `The body is not valid JSON: ${fe.message}`, {
