@@ -28,9 +28,14 @@ export async function waitHealthy(url: string, ms = 60_000) {
   throw new Error(`${url} not healthy`);
 }
 
-/** Starts `node --import tsx <script> …args` with env; resolves once `healthUrl` answers. */
+/**
+ * Starts `node --import tsx <script> …args` with env; resolves once `healthUrl` answers.
+ * BENCH_NODE_ARGS adds node flags to the child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile
+ * the hub under load (NODE_OPTIONS refuses --cpu-prof).
+ */
 export async function startChild(script: string, args: string[], env: Record<string, string>, healthUrl: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -158,4 +158,15 @@ describe('three-valued logic (Kleene)', () => {
   it('a pattern that no longer compiles evaluates to unknown', () => {
     expect(compileCondition(leaf('action.to', 'matches', '(unclosed'))(input({ to: 'x' }))).toBe(UNKNOWN);
   });
+
+  it('values that look like code stay data in the generated function', () => {
+    const hostile = ['"); throw new Error("x"); ("', "'; globalThis.pwned = 1; '", `\u2028\u2029\`\${1}\``, '\\"'];
+    for (const value of hostile) {
+      expect(truth(leaf('action.note', 'eq', value), input({ note: value }))).toBe('true');
+      expect(truth(leaf('action.note', 'starts_with', value), input({ note: `${value}!` }))).toBe('true');
+      expect(truth(leaf('action.note', 'in', [value, 'x']), input({ note: value }))).toBe('true');
+      expect(truth(leaf('action.note', 'eq', value), input({ note: 'other' }))).toBe('false');
+    }
+    expect((globalThis as { pwned?: number }).pwned).toBeUndefined();
+  });
 });

@@ -11,6 +11,7 @@
  * - Arrays: `contains` tests membership, `in` tests overlap with the list, `not_in` tests no overlap.
  * - Whether UNKNOWN counts as a match depends on the effect: see `ruleMatches`.
  */
+
 import {
   type Condition,
   type ConditionScalar,
@@ -18,6 +19,7 @@ import {
   type PolicyEffect,
   PolicyLimits,
 } from '@agentops-hub/contracts';
+import { generateCondition } from './codegen.ts';
 
 export const FALSE = 0;
 export const TRUE = 1;
@@ -91,7 +93,7 @@ export function compileGetter(field: string): (input: EvalInput) => unknown {
 }
 
 /** Value sets for `in`/`not_in`, split by type so a lookup is one Set.has. */
-function valueSets(values: readonly ConditionScalar[]) {
+export function valueSets(values: readonly ConditionScalar[]) {
   const strings = new Set<string>();
   const numbers = new Set<number>();
   const booleans = new Set<boolean>();
@@ -214,7 +216,8 @@ function compileLeaf(c: FieldCondition): CompiledCondition {
 }
 
 /**
- * Compiles a validated condition. Children of `all`/`any` are evaluated left to right and stop at the
+ * Compiles a validated condition into one generated function (codegen.ts), or into closures where the
+ * runtime forbids code generation. Children of `all`/`any` are evaluated left to right and stop at the
  * first deciding FALSE/TRUE; UNKNOWN keeps going because a later child may still decide.
  * @example
  * const test = compileCondition({ field: 'action.amount', op: 'gt', value: 500 });
@@ -222,8 +225,23 @@ function compileLeaf(c: FieldCondition): CompiledCondition {
  * test({ agent: {}, action: { type: 'refund' } }); // UNKNOWN
  */
 export function compileCondition(c: Condition): CompiledCondition {
+  if (codegenAvailable) {
+    try {
+      return generateCondition(c, RUNTIME);
+    } catch (e) {
+      if (!(e instanceof EvalError)) throw e;
+      codegenAvailable = false; // --disallow-code-generation-from-strings: closures from now on
+    }
+  }
+  return compileConditionClosures(c);
+}
+const RUNTIME = { toNumber, looseEquals, valueSets };
+let codegenAvailable = true;
+
+/** The closure compiler: the fallback without code generation, and a second implementation the property test checks. */
+export function compileConditionClosures(c: Condition): CompiledCondition {
   if ('all' in c) {
-    const kids = c.all.map(compileCondition);
+    const kids = c.all.map(compileConditionClosures);
     if (kids.length === 1) return kids[0];
     return (i) => {
       let out: Tri = TRUE;
@@ -236,7 +254,7 @@ export function compileCondition(c: Condition): CompiledCondition {
     };
   }
   if ('any' in c) {
-    const kids = c.any.map(compileCondition);
+    const kids = c.any.map(compileConditionClosures);
     if (kids.length === 1) return kids[0];
     return (i) => {
       let out: Tri = FALSE;
@@ -249,7 +267,7 @@ export function compileCondition(c: Condition): CompiledCondition {
     };
   }
   if ('not' in c) {
-    const kid = compileCondition(c.not);
+    const kid = compileConditionClosures(c.not);
     return (i) => {
       const r = kid(i);
       return r === UNKNOWN ? UNKNOWN : r === TRUE ? FALSE : TRUE;

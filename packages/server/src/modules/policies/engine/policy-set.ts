@@ -163,42 +163,56 @@ export function compilePolicySet(policies: readonly PolicyInput[]): CompiledPoli
   return Object.freeze({ size: rules.length, rules, byAgentName, byAgentId, anyAgent });
 }
 
-/** Per-call scratch state, passed to module-level helpers (no closures are created per request). */
-interface Scratch {
-  readonly input: EvalInput;
-  hits: CompiledRule[];
-  monitors: CompiledRule[];
-  evaluated: number;
-  /** Fields that were unknown, per rule that matched by failing closed (rare, so off the fast path). */
-  unknown: Map<CompiledRule, string[]> | null;
-}
+// Per-call scratch state lives in module variables rather than an object per call: evaluate() is
+// synchronous and a rule's test never calls back into it, so one set of buffers serves every call and a
+// decision allocates only what it returns.
+let input: EvalInput;
+const hits: CompiledRule[] = [];
+const monitors: CompiledRule[] = [];
+let evaluated = 0;
+/** Fields that were unknown, per rule that matched by failing closed (rare, so off the fast path). */
+let unknown: Map<CompiledRule, string[]> | null = null;
 
-function runRules(list: readonly CompiledRule[] | undefined, s: Scratch): void {
+function runRules(list: readonly CompiledRule[] | undefined): void {
   if (list === undefined) return;
+  evaluated += list.length;
   for (let k = 0; k < list.length; k++) {
     const rule = list[k];
-    s.evaluated++;
-    const tri = rule.test(s.input);
+    const tri = rule.test(input);
     if (tri === FALSE) continue;
     if (tri === TRUE) {
-      if (rule.effect === 'log_only') s.monitors.push(rule);
-      else s.hits.push(rule);
+      if (rule.effect === 'log_only') monitors.push(rule);
+      else hits.push(rule);
     } else if (rule.effect === 'block' || rule.effect === 'require_approval') {
       // Fail closed. Explaining which fields were unknown walks the tree again, only in this case.
-      s.hits.push(rule);
-      s.unknown ??= new Map();
-      s.unknown.set(rule, unknownFields(rule.when, s.input));
+      hits.push(rule);
+      unknown ??= new Map();
+      unknown.set(rule, unknownFields(rule.when, input));
     }
   }
 }
 
-function runBucket(bucket: Bucket | undefined, type: string, s: Scratch): void {
+function runBucket(bucket: Bucket | undefined, type: string): void {
   if (bucket === undefined) return;
-  runRules(bucket.byType.get(type), s);
-  runRules(bucket.anyType, s);
+  runRules(bucket.byType.get(type));
+  runRules(bucket.anyType);
 }
 
-const byOrder = (a: CompiledRule, b: CompiledRule) => a.order - b.order;
+/**
+ * Sorts by reporting order. Each bucket list is already in that order, so the hits are a few sorted
+ * runs: insertion sort is near-linear here and, unlike Array#sort with a comparator, allocates nothing.
+ */
+function sortByOrder(list: CompiledRule[]): void {
+  for (let k = 1; k < list.length; k++) {
+    const rule = list[k];
+    let j = k - 1;
+    while (j >= 0 && list[j].order > rule.order) {
+      list[j + 1] = list[j];
+      j--;
+    }
+    list[j + 1] = rule;
+  }
+}
 
 /**
  * Decides a request: most restrictive effect wins (BLOCK > REQUIRE_APPROVAL > ALLOW); priority only picks
@@ -208,24 +222,34 @@ const byOrder = (a: CompiledRule, b: CompiledRule) => a.order - b.order;
  * evaluate(set, { agent: { id: 'agt_1', name: 'SupportBot' }, action: { type: 'refund', amount: 900 } })
  * // → { decision: 'BLOCK', reasons: [{ policy_id: 'pol_…', effect: 'block', … }], primary: {…}, monitors: [], evaluated: 2 }
  */
-export function evaluate(set: CompiledPolicySet, input: EvalInput, opts: { defaultDeny?: boolean } = {}): Evaluation {
-  const s: Scratch = { input, hits: [], monitors: [], evaluated: 0, unknown: null };
-  const agent = input.agent;
-  const name = agent?.name;
-  const id = agent?.id;
-  const type = input.action?.type;
-  if (typeof name === 'string' && typeof id === 'string' && typeof type === 'string') {
-    // A rule is filed under names or ids (never both), so these buckets never share a rule.
-    runBucket(set.byAgentName.get(name), type, s);
-    runBucket(set.byAgentId.get(id), type, s);
-    runBucket(set.anyAgent, type, s);
-  } else {
-    runRules(set.rules, s);
+export function evaluate(set: CompiledPolicySet, request: EvalInput, opts: { defaultDeny?: boolean } = {}): Evaluation {
+  input = request;
+  hits.length = 0;
+  monitors.length = 0;
+  evaluated = 0;
+  unknown = null;
+  try {
+    const agent = request.agent;
+    const name = agent?.name;
+    const id = agent?.id;
+    const type = request.action?.type;
+    if (typeof name === 'string' && typeof id === 'string' && typeof type === 'string') {
+      // A rule is filed under names or ids (never both), so these buckets never share a rule.
+      runBucket(set.byAgentName.get(name), type);
+      runBucket(set.byAgentId.get(id), type);
+      runBucket(set.anyAgent, type);
+    } else {
+      runRules(set.rules);
+    }
+    return decide(opts.defaultDeny === true);
+  } finally {
+    input = undefined as unknown as EvalInput; // do not keep the request alive
   }
+}
 
-  const { hits, unknown } = s;
-  if (hits.length > 1) hits.sort(byOrder);
-  if (s.monitors.length > 1) s.monitors.sort(byOrder);
+function decide(defaultDeny: boolean): Evaluation {
+  if (hits.length > 1) sortByOrder(hits);
+  if (monitors.length > 1) sortByOrder(monitors);
   const reasons: PolicyMatch[] = new Array(hits.length);
   let unknownAll: Set<string> | undefined;
   for (let k = 0; k < hits.length; k++) {
@@ -237,6 +261,8 @@ export function evaluate(set: CompiledPolicySet, input: EvalInput, opts: { defau
       for (const f of fields) unknownAll.add(f);
     }
   }
+  const seen: PolicyMatch[] = new Array(monitors.length);
+  for (let k = 0; k < monitors.length; k++) seen[k] = monitors[k].match;
   const primary = reasons.length > 0 ? reasons[0] : null;
   const decision: DecisionValue = primary
     ? primary.effect === 'block'
@@ -244,20 +270,10 @@ export function evaluate(set: CompiledPolicySet, input: EvalInput, opts: { defau
       : primary.effect === 'require_approval'
         ? 'REQUIRE_APPROVAL'
         : 'ALLOW'
-    : opts.defaultDeny
+    : defaultDeny
       ? 'BLOCK'
       : 'ALLOW';
-  const out: Evaluation = {
-    decision,
-    reasons,
-    primary,
-    monitors: s.monitors.map(toMatch),
-    evaluated: s.evaluated,
-  };
+  const out: Evaluation = { decision, reasons, primary, monitors: seen, evaluated };
   if (unknownAll) out.unknownFields = [...unknownAll];
   return out;
-}
-
-function toMatch(rule: CompiledRule): PolicyMatch {
-  return rule.match;
 }

@@ -8,7 +8,7 @@
 import { type Condition, type ConditionScalar, PolicyRuleSchema } from '@agentops-hub/contracts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { EvalInput } from './compile.ts';
+import { compileCondition, compileConditionClosures, type EvalInput } from './compile.ts';
 import { interpretPolicies } from './interpreter.ts';
 import { compilePolicySet, evaluate, type PolicyInput } from './policy-set.ts';
 
@@ -26,6 +26,11 @@ const FIELDS = [
   'action.amount',
   'action.to',
   'action.meta.x',
+  // Names that objects or arrays inherit: only own properties count (`toString` is missing, an array's
+  // `length` is present, `map` is not).
+  'action.toString',
+  'action.meta.length',
+  'action.meta.map',
   'context.hour',
 ];
 
@@ -178,6 +183,17 @@ describe('compiled evaluator vs reference interpreter', () => {
         for (const p of ps) expect(PolicyRuleSchema.safeParse(p.rule).error?.issues).toBeUndefined();
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('the generated code and the closure compiler agree with each other on every condition', () => {
+    fc.assert(
+      fc.property(when, fc.array(input, { minLength: 1, maxLength: 8 }), (c, inputs) => {
+        const generated = compileCondition(c);
+        const closures = compileConditionClosures(c);
+        for (const i of inputs) expect(generated(i)).toBe(closures(i));
+      }),
+      { numRuns: 3000 },
     );
   });
 
