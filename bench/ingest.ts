@@ -15,9 +15,11 @@ import { join } from 'node:path';
 import { openDatabase } from '../packages/server/src/db/database.ts';
 import { newId } from '../packages/server/src/db/ids.ts';
 import { migrateHub } from '../packages/server/src/db/migrate.ts';
-import { freePort, load, startChild, withPeakRss } from './lib/processes.ts';
+import { freePort, interleaved, load, startChild, withPeakRss } from './lib/processes.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+// Warm-up before each measured load, the same for the bare server and the hub (V8 tiers hot code up over seconds).
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? 4);
 const KEY = `ahk_${'InGeStBeNcH'.repeat(4)}`;
 const event = (i = 0) => ({
   run_id: `bench-run-${i % 200}`,
@@ -83,9 +85,6 @@ const bare = await startChild(
   { PORT: String(barePort) },
   `http://127.0.0.1:${barePort}/healthz`,
 );
-await load({ url: `http://127.0.0.1:${barePort}/ingest`, body: singleBody, seconds: 2 });
-const bareRun = await load({ url: `http://127.0.0.1:${barePort}/ingest`, body: singleBody, seconds: SECONDS });
-bare.kill();
 
 // 3. The hub on the SQLite default, as `npm start` runs it.
 const port = await freePort();
@@ -111,10 +110,23 @@ const hub = await startChild(
 );
 const url = `http://127.0.0.1:${port}/v1/ingest/events`;
 const headers = { authorization: `Bearer ${KEY}` };
-await load({ url, body: singleBody, headers, seconds: 2 });
-const { result: single, peak: peak1 } = await withPeakRss(hub, () =>
-  load({ url, body: singleBody, headers, seconds: SECONDS }),
+const bareUrl = `http://127.0.0.1:${barePort}/ingest`;
+await load({ url: bareUrl, body: singleBody, seconds: WARMUP_SECONDS });
+await load({ url, body: singleBody, headers, seconds: WARMUP_SECONDS });
+// Single-event requests and the bare server in alternating rounds (see interleaved()).
+const {
+  result: { bare: bareRun, hub: single },
+  peak: peak1,
+} = await withPeakRss(hub, () =>
+  interleaved(
+    {
+      bare: (seconds) => load({ url: bareUrl, body: singleBody, seconds }),
+      hub: (seconds) => load({ url, body: singleBody, headers, seconds }),
+    },
+    { seconds: SECONDS, rounds: Number(process.env.BENCH_ROUNDS ?? 4) },
+  ),
 );
+bare.kill();
 const { result: batch, peak: peak2 } = await withPeakRss(hub, () =>
   load({ url, body: batchBody, headers, seconds: SECONDS }),
 );

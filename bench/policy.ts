@@ -28,11 +28,15 @@ import {
   evaluate,
   type PolicyInput,
 } from '../packages/server/src/modules/policies/engine/policy-set.ts';
-import { freePort, load, startChild } from './lib/processes.ts';
+import { freePort, interleaved, load, startChild } from './lib/processes.ts';
 
 const ITERS = Number(process.env.BENCH_ITERS ?? 300_000);
 const CEDAR_ITERS = Number(process.env.BENCH_CEDAR_ITERS ?? 3_000);
 const HTTP_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+// Warm-up before each measured load, the same for the bare server and the hub (V8 tiers hot code up over seconds).
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? 4);
+// The bare server and the hub are measured in alternating rounds (see interleaved()).
+const HTTP_ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const SIZES = [10, 100, 1000] as const;
 const AGENTS = Array.from({ length: 50 }, (_, i) => ({
   id: `agt_${String(i).padStart(2, '0')}`,
@@ -234,7 +238,8 @@ result.speedup_vs_cedar = round(Math.min(...speedups), 1);
 result.cedar_agreement = round(agree / compared, 4);
 
 // ── HTTP: POST /v1/policy/evaluate through a hub as `npm start` runs it (own process, SQLite default, 100
-// active policies, every decision recorded), against a bare Fastify JSON route in its own process.
+// active policies, every decision recorded), against a bare Fastify JSON route in its own process, in
+// alternating rounds; the load generator runs in its own process on the other CPU(s).
 {
   const KEY = `ahk_${'PoLiCyBeNcH'.repeat(4)}`;
   const barePort = await freePort();
@@ -245,9 +250,6 @@ result.cedar_agreement = round(agree / compared, 4);
     `http://127.0.0.1:${barePort}/healthz`,
   );
   const evalBody = JSON.stringify({ agent: 'agent-7', action: { type: 'refund', amount: 120, currency: 'EUR' } });
-  await load({ url: `http://127.0.0.1:${barePort}/ingest`, body: evalBody, seconds: 2 });
-  const bareRun = await load({ url: `http://127.0.0.1:${barePort}/ingest`, body: evalBody, seconds: HTTP_SECONDS });
-  bare.kill();
 
   const port = await freePort();
   const hub = await startChild(
@@ -293,8 +295,17 @@ result.cedar_agreement = round(agree / compared, 4);
     });
   }
   const url = `http://127.0.0.1:${port}/v1/policy/evaluate`;
-  await load({ url, body: evalBody, headers, seconds: 2 });
-  const h = await load({ url, body: evalBody, headers, seconds: HTTP_SECONDS });
+  const bareUrl = `http://127.0.0.1:${barePort}/ingest`;
+  await load({ url: bareUrl, body: evalBody, seconds: WARMUP_SECONDS });
+  await load({ url, body: evalBody, headers, seconds: WARMUP_SECONDS });
+  const { bare: bareRun, hub: h } = await interleaved(
+    {
+      bare: (seconds) => load({ url: bareUrl, body: evalBody, seconds }),
+      hub: (seconds) => load({ url, body: evalBody, headers, seconds }),
+    },
+    { seconds: HTTP_SECONDS, rounds: HTTP_ROUNDS },
+  );
+  bare.kill();
   hub.kill('SIGTERM');
   result.http_rps = Math.round(h.rps);
   result.bare_http_rps = Math.round(bareRun.rps);

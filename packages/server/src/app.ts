@@ -107,11 +107,14 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
   });
 
   registerSecurityHeaders(app, { hsts: config.publicUrl.startsWith('https://') });
-  await app.register(cors, {
-    origin: config.corsOrigins.length ? config.corsOrigins : false,
-    credentials: true,
-    exposedHeaders: ['x-request-id', 'retry-after'],
-  });
+  // Without configured origins the console is same-origin and no CORS header is ever sent, so the
+  // plugin (a hook on every request) is left out entirely.
+  if (config.corsOrigins.length)
+    await app.register(cors, {
+      origin: config.corsOrigins,
+      credentials: true,
+      exposedHeaders: ['x-request-id', 'retry-after'],
+    });
 
   await app.register(swagger, {
     openapi: {

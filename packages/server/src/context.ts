@@ -54,6 +54,7 @@ import { authOptions, createAuth, migrateAuth } from './platform/auth/better-aut
 import { trustedOrgId } from './platform/caller.ts';
 import { createControlBus } from './platform/control-bus.ts';
 import { createJobRunner } from './platform/jobs/job-runner.ts';
+import { chain } from './platform/maybe-promise.ts';
 import { createMailer } from './platform/notifications/mailer.ts';
 import { createNotificationService } from './platform/notifications/notifications.service.ts';
 import { createOrgService } from './platform/orgs/orgs.service.ts';
@@ -183,10 +184,10 @@ export async function createHubContext(
   // Ingestion and evaluation resolve agents through the budget throttle (a no-op without spent throttle budgets).
   const resolver: typeof agentResolver = {
     ...agentResolver,
-    async resolve(orgId, actor, idOrName, env) {
-      const agent = await agentResolver.resolve(orgId, actor, idOrName, env);
-      await budgetEnforcer.admit(orgId, agent);
-      return agent;
+    resolve(orgId, actor, idOrName, env) {
+      return chain(agentResolver.resolve(orgId, actor, idOrName, env), (agent) =>
+        chain(budgetEnforcer.admit(orgId, agent), () => agent),
+      );
     },
   };
   const ingestion = createIngestionService({

@@ -24,12 +24,16 @@ export function withApprovalCallbacks<E extends { evaluate: EvaluateFn }>(
   approvals: Pick<ApprovalService, 'attachCallback'>,
 ): E {
   const inner = evaluator.evaluate;
-  const evaluate = async (caller: Pick<Caller, 'orgId' | 'actor'>, input: { callback_url?: string }) => {
-    const answer = await inner(caller, input);
-    // Only a pending approval is waited on; an ALLOW/BLOCK that consumed one needs no callback.
-    if (!input.callback_url || !answer.approval_id || answer.decision !== 'REQUIRE_APPROVAL') return answer;
-    const secret = await approvals.attachCallback(caller.orgId, answer.approval_id, input.callback_url);
-    return { ...answer, callback_secret: secret };
+  const evaluate = (caller: Pick<Caller, 'orgId' | 'actor'>, input: { callback_url?: string }) => {
+    const answered = inner(caller, input);
+    // Without a callback the evaluator's own promise is the answer (no extra async layer on the hot path).
+    if (!input.callback_url) return answered;
+    return answered.then(async (answer) => {
+      // Only a pending approval is waited on; an ALLOW/BLOCK that consumed one needs no callback.
+      if (!answer.approval_id || answer.decision !== 'REQUIRE_APPROVAL') return answer;
+      const secret = await approvals.attachCallback(caller.orgId, answer.approval_id, input.callback_url!);
+      return { ...answer, callback_secret: secret };
+    });
   };
   return { ...evaluator, evaluate } as E;
 }

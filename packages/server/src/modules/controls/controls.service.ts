@@ -33,6 +33,7 @@ import type { Caller, OrgId } from '../../platform/caller.ts';
 import type { ControlBus } from '../../platform/control-bus.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { Log } from '../../platform/jobs/job-runner.ts';
+import type { MaybePromise } from '../../platform/maybe-promise.ts';
 import type { NotificationService } from '../../platform/notifications/notifications.service.ts';
 import { grantLevel } from '../../platform/rbac.ts';
 import { type AgentPauseRow, type ControlStore, createControlStore } from './controls.store.ts';
@@ -54,6 +55,38 @@ export interface ControlServiceDeps {
 
 /** Who changes a control: a request's caller, or a system job (the budget engine) with a system actor. */
 export type ControlCaller = Pick<Caller, 'orgId' | 'actor' | 'permissions' | 'teamIds'>;
+
+/** What the snapshot says about this agent: kill switch, then its own pauses, then its categories. */
+function holdOf(snap: Snapshot, agent: CheckedAgent): ControlHold | null {
+  if (snap.kill)
+    return {
+      reason: 'kill_switch',
+      mode: 'block',
+      message: withReason('The kill switch is engaged', snap.kill.reason),
+    };
+  const paused = snap.agents.get(agent.id);
+  if (paused)
+    return {
+      reason: 'agent_paused',
+      mode: paused.mode,
+      message: withReason(
+        `Agent ${paused.name} is paused${paused.mode === 'failsafe' ? ' (failsafe)' : ''}`,
+        paused.reason,
+      ),
+    };
+  if (snap.categories.size > 0) {
+    for (const category of [agent.type, ...(agent.tags ?? [])]) {
+      const c = category ? snap.categories.get(category) : undefined;
+      if (c)
+        return {
+          reason: 'category_paused',
+          mode: 'block',
+          message: withReason(`Agents of category "${category}" are paused`, c.reason),
+        };
+    }
+  }
+  return null;
+}
 
 /** What `check()` needs of an agent. */
 export interface CheckedAgent {
@@ -494,36 +527,9 @@ export function createControlService(deps: ControlServiceDeps) {
      * const hold = await controls.check(orgId, { id: agent.id, type: agent.type, tags: agent.tags });
      * if (hold) return { decision: 'BLOCK', reason: hold.reason, message: hold.message };
      */
-    async check(orgId: OrgId, agent: CheckedAgent): Promise<ControlHold | null> {
-      const snap = snapshots.get(orgId) ?? (await load(orgId));
-      if (snap.kill)
-        return {
-          reason: 'kill_switch',
-          mode: 'block',
-          message: withReason('The kill switch is engaged', snap.kill.reason),
-        };
-      const paused = snap.agents.get(agent.id);
-      if (paused)
-        return {
-          reason: 'agent_paused',
-          mode: paused.mode,
-          message: withReason(
-            `Agent ${paused.name} is paused${paused.mode === 'failsafe' ? ' (failsafe)' : ''}`,
-            paused.reason,
-          ),
-        };
-      if (snap.categories.size > 0) {
-        for (const category of [agent.type, ...(agent.tags ?? [])]) {
-          const c = category ? snap.categories.get(category) : undefined;
-          if (c)
-            return {
-              reason: 'category_paused',
-              mode: 'block',
-              message: withReason(`Agents of category "${category}" are paused`, c.reason),
-            };
-        }
-      }
-      return null;
+    check(orgId: OrgId, agent: CheckedAgent): MaybePromise<ControlHold | null> {
+      const snap = snapshots.get(orgId);
+      return snap ? holdOf(snap, agent) : load(orgId).then((s) => holdOf(s, agent));
     },
 
     /** Drops this process's snapshot of an org (the bus does this on every change). */

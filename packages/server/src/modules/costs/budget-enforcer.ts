@@ -21,6 +21,7 @@ import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import { type OrgId, SYSTEM_ACTOR, trustedOrgId } from '../../platform/caller.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { Log } from '../../platform/jobs/job-runner.ts';
+import { chain, type MaybePromise } from '../../platform/maybe-promise.ts';
 import type { NotificationService } from '../../platform/notifications/notifications.service.ts';
 import type { ControlService } from '../controls/controls.service.ts';
 import { money, PERIOD_WORD } from './budgets.service.ts';
@@ -100,6 +101,52 @@ export function createBudgetEnforcer(deps: {
     const spend = await s.periods(budgets.map((b) => ({ id: b.id, start: b.start })));
     for (const b of budgets) b.spent = spend.get(`${b.id}\u0000${b.start}`)?.spent ?? 0;
     return { at: now, timezone, budgets };
+  }
+
+  /** The pause budget that holds the agent now (spent, or passed by the estimate), if any. */
+  function holdFor(snap: Snapshot, agent: { id: string; team_id?: string | null }, estimateUsd?: number | null) {
+    if (!snap.budgets.length) return null;
+    const now = clock();
+    const estimate = estimateUsd ? Math.round(estimateUsd * 1e9) : 0;
+    for (const b of snap.budgets) {
+      if (b.on_exceed !== 'pause' || !covers(b, agent)) continue;
+      const spent = spentNow(b, now);
+      if (spent >= b.amount)
+        return {
+          budget_id: b.id,
+          message: `Budget "${b.name}" is spent: ${money(spent)} of ${money(b.amount)} this ${b.period}`,
+        };
+      if (estimate && spent + estimate > b.amount)
+        return {
+          budget_id: b.id,
+          message: `Budget "${b.name}" would be exceeded: ${money(spent)} spent + ${money(estimate)} estimated > ${money(b.amount)} this ${b.period}`,
+        };
+    }
+    return null;
+  }
+
+  /** Counts the call against a spent throttle budget covering the agent; 429 past its rate. */
+  function throttle(snap: Snapshot, orgId: OrgId, agent: { id: string; name: string; team_id?: string | null }) {
+    if (!snap.budgets.length) return;
+    const now = clock();
+    for (const b of snap.budgets) {
+      if (b.on_exceed !== 'throttle' || !covers(b, agent)) continue;
+      const spent = spentNow(b, now);
+      if (spent < b.amount) continue;
+      const minute = Math.floor(now / MINUTE_MS);
+      const key = `${orgId}\u0000${agent.id}`;
+      const w = windows.get(key);
+      const cur = w && w.minute === minute ? w : { minute, n: 0 };
+      cur.n++;
+      windows.set(key, cur);
+      if (cur.n > b.perMinute)
+        throw new AppError(
+          'rate_limited',
+          `${agent.name} is throttled by budget "${b.name}" (${money(spent)} of ${money(b.amount)} this ${b.period}): at most ${b.perMinute} calls a minute until the period resets or the budget is raised`,
+          { retryAfterS: Math.max(1, Math.ceil(((minute + 1) * MINUTE_MS - now) / 1000)), budget_id: b.id },
+        );
+      return;
+    }
   }
 
   function snapshot(orgId: OrgId): Snapshot | Promise<Snapshot> {
@@ -315,54 +362,20 @@ export function createBudgetEnforcer(deps: {
      * The evaluate guard: a BLOCK reason when a pause budget covering the agent is spent, or when the
      * action's estimated cost would take it past its amount; null otherwise.
      */
-    async check(orgId: OrgId, agent: { id: string; team_id?: string | null }, estimateUsd?: number | null) {
-      const snap = await snapshot(orgId);
-      if (!snap.budgets.length) return null;
-      const now = clock();
-      const estimate = estimateUsd ? Math.round(estimateUsd * 1e9) : 0;
-      for (const b of snap.budgets) {
-        if (b.on_exceed !== 'pause' || !covers(b, agent)) continue;
-        const spent = spentNow(b, now);
-        if (spent >= b.amount)
-          return {
-            budget_id: b.id,
-            message: `Budget "${b.name}" is spent: ${money(spent)} of ${money(b.amount)} this ${b.period}`,
-          };
-        if (estimate && spent + estimate > b.amount)
-          return {
-            budget_id: b.id,
-            message: `Budget "${b.name}" would be exceeded: ${money(spent)} spent + ${money(estimate)} estimated > ${money(b.amount)} this ${b.period}`,
-          };
-      }
-      return null;
+    check(
+      orgId: OrgId,
+      agent: { id: string; team_id?: string | null },
+      estimateUsd?: number | null,
+    ): MaybePromise<{ budget_id: string; message: string } | null> {
+      return chain(snapshot(orgId), (snap) => holdFor(snap, agent, estimateUsd));
     },
 
     /**
      * The throttle: an agent covered by a spent throttle budget gets `throttle_per_minute` calls a
      * minute (evaluate and ingest together, per process); the rest are refused with 429 and Retry-After.
      */
-    async admit(orgId: OrgId, agent: { id: string; name: string; team_id?: string | null }) {
-      const snap = await snapshot(orgId);
-      if (!snap.budgets.length) return;
-      const now = clock();
-      for (const b of snap.budgets) {
-        if (b.on_exceed !== 'throttle' || !covers(b, agent)) continue;
-        const spent = spentNow(b, now);
-        if (spent < b.amount) continue;
-        const minute = Math.floor(now / MINUTE_MS);
-        const key = `${orgId}\u0000${agent.id}`;
-        const w = windows.get(key);
-        const cur = w && w.minute === minute ? w : { minute, n: 0 };
-        cur.n++;
-        windows.set(key, cur);
-        if (cur.n > b.perMinute)
-          throw new AppError(
-            'rate_limited',
-            `${agent.name} is throttled by budget "${b.name}" (${money(spent)} of ${money(b.amount)} this ${b.period}): at most ${b.perMinute} calls a minute until the period resets or the budget is raised`,
-            { retryAfterS: Math.max(1, Math.ceil(((minute + 1) * MINUTE_MS - now) / 1000)), budget_id: b.id },
-          );
-        return;
-      }
+    admit(orgId: OrgId, agent: { id: string; name: string; team_id?: string | null }): MaybePromise<void> {
+      return chain(snapshot(orgId), (snap) => throttle(snap, orgId, agent));
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { Actor, Agent } from '@agentops-hub/contracts';
 import type { OrgId } from '../../platform/caller.ts';
+import type { MaybePromise } from '../../platform/maybe-promise.ts';
 import type { AgentService } from '../agents/agents.service.ts';
 
 const TTL_MS = 30_000;
@@ -14,36 +15,41 @@ export type ResolvedAgent = Pick<Agent, 'id' | 'name' | 'environment' | 'tags' |
 
 export function createAgentResolver(deps: { agents: Pick<AgentService, 'resolveOrRegister'>; clock: () => number }) {
   const cache = new Map<string, { agent: ResolvedAgent; at: number }>();
-  return {
-    async resolve(
+  const resolver = {
+    /** The agent, plain on a cache hit (the hot path), a promise when it has to be read or registered. */
+    resolve(
       orgId: OrgId,
       actor: Actor,
       idOrName: string,
       env?: 'prod' | 'staging' | 'test',
-    ): Promise<ResolvedAgent> {
-      const key = `${orgId}\u0000${idOrName}`;
-      const hit = cache.get(key);
-      const now = deps.clock();
-      if (hit && now - hit.at < TTL_MS) return hit.agent;
-      const a = await deps.agents.resolveOrRegister(orgId, actor, idOrName, env);
-      const agent: ResolvedAgent = {
-        id: a.id,
-        name: a.name,
-        environment: a.environment,
-        tags: a.tags,
-        status: a.status,
-        type: a.type,
-        team_id: a.team_id,
-      };
-      if (cache.size >= MAX_ENTRIES) cache.clear();
-      cache.set(key, { agent, at: now });
-      cache.set(`${orgId}\u0000${a.id}`, { agent, at: now });
-      return agent;
+    ): MaybePromise<ResolvedAgent> {
+      const hit = cache.get(`${orgId}\u0000${idOrName}`);
+      if (hit && deps.clock() - hit.at < TTL_MS) return hit.agent;
+      return load(orgId, actor, idOrName, env);
     },
     /** Drop an org's entries (an agent was renamed, paused, deleted…). */
     invalidate(orgId: string) {
       for (const k of cache.keys()) if (k.startsWith(`${orgId}\u0000`)) cache.delete(k);
     },
   };
+
+  async function load(orgId: OrgId, actor: Actor, idOrName: string, env?: 'prod' | 'staging' | 'test') {
+    const now = deps.clock();
+    const a = await deps.agents.resolveOrRegister(orgId, actor, idOrName, env);
+    const agent: ResolvedAgent = {
+      id: a.id,
+      name: a.name,
+      environment: a.environment,
+      tags: a.tags,
+      status: a.status,
+      type: a.type,
+      team_id: a.team_id,
+    };
+    if (cache.size >= MAX_ENTRIES) cache.clear();
+    cache.set(`${orgId}\u0000${idOrName}`, { agent, at: now });
+    cache.set(`${orgId}\u0000${a.id}`, { agent, at: now });
+    return agent;
+  }
+  return resolver;
 }
 export type AgentResolver = ReturnType<typeof createAgentResolver>;

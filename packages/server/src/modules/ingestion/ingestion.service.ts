@@ -10,6 +10,7 @@ import { newId } from '../../db/ids.ts';
 import type { Database } from '../../db/schema.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
 import type { FieldError } from '../../platform/errors.ts';
+import { chain, type MaybePromise } from '../../platform/maybe-promise.ts';
 import type { AgentResolver, ResolvedAgent } from './agent-resolver.ts';
 import { createGroupCommit } from './group-commit.ts';
 import {
@@ -50,7 +51,7 @@ export interface IngestionDeps {
     check(
       orgId: OrgId,
       agent: { id: string; type: string | null; tags: string[] },
-    ): Promise<{ reason: string; mode: string } | null>;
+    ): MaybePromise<{ reason: string; mode: string } | null>;
   };
 }
 
@@ -70,9 +71,12 @@ export function createIngestionService(deps: IngestionDeps) {
     },
   });
 
-  async function withHold(orgId: OrgId, agent: ResolvedAgent, metadata: Record<string, unknown>) {
-    const hold = deps.controls ? await deps.controls.check(orgId, agent) : null;
-    return hold ? { ...metadata, control_hold: { reason: hold.reason, mode: hold.mode } } : metadata;
+  /** Flags a paused agent's run (it is still ingested); plain when the controls answer from memory. */
+  function withHold(orgId: OrgId, agent: ResolvedAgent, metadata: Record<string, unknown>) {
+    if (!deps.controls) return metadata;
+    return chain(deps.controls.check(orgId, agent), (hold) =>
+      hold ? { ...metadata, control_hold: { reason: hold.reason, mode: hold.mode } } : metadata,
+    );
   }
 
   /** Validates an llm_call payload (after normalizing provider usage shapes). */
@@ -200,11 +204,15 @@ export function createIngestionService(deps: IngestionDeps) {
       for (const v of valid) {
         if (!v.ev.agent) continue;
         try {
-          const agent = await deps.resolver.resolve(caller.orgId, caller.actor, v.ev.agent);
+          let resolved = deps.resolver.resolve(caller.orgId, caller.actor, v.ev.agent);
+          if (resolved instanceof Promise) resolved = await resolved;
+          const agent = resolved;
           if (!agentOfRun.has(v.ev.run_id)) agentOfRun.set(v.ev.run_id, agent.id);
           const ts = Date.parse(v.ev.timestamp);
           const prev = placeholders.get(v.ev.run_id);
-          if (!prev || ts < prev.started_at)
+          if (!prev || ts < prev.started_at) {
+            let metadata = withHold(caller.orgId, agent, {});
+            if (metadata instanceof Promise) metadata = await metadata;
             placeholders.set(v.ev.run_id, {
               org_id: caller.orgId,
               id: v.ev.run_id,
@@ -218,11 +226,12 @@ export function createIngestionService(deps: IngestionDeps) {
               input: null,
               output: null,
               error: null,
-              metadata: JSON.stringify(await withHold(caller.orgId, agent, {})),
+              metadata: JSON.stringify(metadata),
               tags: JSON.stringify(agent.tags),
               created_at: now,
               updated_at: now,
             });
+          }
         } catch (e) {
           rejected.push({ index: v.index, errors: [{ path: 'agent', message: (e as Error).message }] });
           v.index = -1;
@@ -232,7 +241,9 @@ export function createIngestionService(deps: IngestionDeps) {
         .filter((v) => v.index >= 0 && !agentOfRun.has(v.ev.run_id))
         .map((v) => v.ev.run_id)
         .filter((id) => !runAgents.has(`${caller.orgId}\u0000${id}`));
-      const stored = await existingRunAgents(deps.db, caller.orgId, [...new Set(unknownRuns)]);
+      const stored = unknownRuns.length
+        ? await existingRunAgents(deps.db, caller.orgId, [...new Set(unknownRuns)])
+        : new Map<string, string>();
 
       const ops: WriteOp[] = [...placeholders.values()].map((row) => ({ kind: 'placeholder' as const, row }));
       let accepted = 0;

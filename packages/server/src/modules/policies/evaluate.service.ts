@@ -10,6 +10,7 @@ import { newId } from '../../db/ids.ts';
 import type { Database, DecisionsTable } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
+import { chain, type MaybePromise } from '../../platform/maybe-promise.ts';
 import type { ApprovalService, Approvers } from '../approvals/approvals.service.ts';
 import type { AgentResolver, ResolvedAgent } from '../ingestion/agent-resolver.ts';
 import { createGroupCommit } from '../ingestion/group-commit.ts';
@@ -50,10 +51,7 @@ export interface ControlCheck {
   check(
     orgId: OrgId,
     agent: { id: string; type: string | null; tags: string[] },
-  ):
-    | Promise<{ reason: string; mode: string; message: string } | null>
-    | { reason: string; mode: string; message: string }
-    | null;
+  ): MaybePromise<{ reason: string; mode: string; message: string } | null>;
 }
 
 export interface EvaluateInput {
@@ -66,6 +64,12 @@ export interface EvaluateInput {
 }
 
 const DEFAULT_APPROVAL_TIMEOUT_S = 24 * 3600;
+
+interface OrgInfo {
+  at: number;
+  timezone: string;
+  defaultDeny: boolean;
+}
 
 type DecisionRow = Insertable<DecisionsTable>;
 
@@ -94,7 +98,23 @@ function createDecisionWriter(db: Kysely<Database>, sqlite?: import('better-sqli
     `insert into decisions (${cols.join(', ')}) values (${cols.map(() => '?').join(', ')})`,
   );
   const writeSqlite = sqlite?.transaction((rows: DecisionRow[]) => {
-    for (const r of rows) insert!.run(cols.map((c) => r[c] ?? null));
+    for (const r of rows)
+      insert!.run(
+        r.id,
+        r.org_id,
+        r.agent_id,
+        r.run_id ?? null,
+        r.action_type,
+        r.action,
+        r.context,
+        r.decision,
+        r.reasons,
+        r.monitors,
+        r.approval_id ?? null,
+        r.idempotency_key ?? null,
+        r.latency_us,
+        r.created_at,
+      );
   });
   return createGroupCommit<DecisionRow>({
     write: async (rows) => {
@@ -120,7 +140,7 @@ export function createEvaluator<Set>(deps: {
       orgId: OrgId,
       agent: { id: string; team_id?: string | null },
       estimatedCostUsd?: number | null,
-    ): Promise<{ budget_id: string; message: string } | null>;
+    ): MaybePromise<{ budget_id: string; message: string } | null>;
   };
   approvals: ApprovalService;
   audit: AuditStore;
@@ -129,13 +149,23 @@ export function createEvaluator<Set>(deps: {
   const { db, clock } = deps;
   const decisionWriter = createDecisionWriter(db, deps.sqlite);
   const sets = new Map<string, Promise<Set>>();
-  const orgInfo = new Map<string, { at: number; timezone: string; defaultDeny: boolean }>();
+  /** Compiled sets that have finished loading, read without a promise on the hot path. */
+  const ready = new Map<string, Set>();
+  const orgInfo = new Map<string, OrgInfo>();
   const hits = new Map<string, { org: string; n: number; at: number }>();
 
-  async function compiled(orgId: OrgId) {
+  function compiled(orgId: OrgId): MaybePromise<Set> {
+    const done = ready.get(orgId);
+    if (done !== undefined) return done;
     let s = sets.get(orgId);
     if (!s) {
-      s = deps.loadActive(orgId).then((ps) => deps.engine.compile(ps));
+      const loading: Promise<Set> = deps.loadActive(orgId).then((ps) => {
+        const set = deps.engine.compile(ps);
+        // Only the latest load may publish: an invalidation while it ran started a newer one.
+        if (sets.get(orgId) === loading) ready.set(orgId, set);
+        return set;
+      });
+      s = loading;
       sets.set(orgId, s);
       s.catch(() => sets.delete(orgId));
     }
@@ -143,16 +173,20 @@ export function createEvaluator<Set>(deps: {
   }
 
   /** A spent (or about to be overspent) pause budget holds the agent like a pause does. */
-  async function budgetHold(orgId: OrgId, agent: ResolvedAgent, action: EvaluateInput['action']) {
+  function budgetHold(orgId: OrgId, agent: ResolvedAgent, action: EvaluateInput['action']) {
     if (!deps.budgets) return null;
     const estimate = typeof action.estimated_cost_usd === 'number' ? action.estimated_cost_usd : null;
-    const hold = await deps.budgets.check(orgId, agent, estimate);
-    return hold ? { reason: 'budget', mode: 'block' as const, message: hold.message } : null;
+    return chain(deps.budgets.check(orgId, agent, estimate), (hold) =>
+      hold ? { reason: 'budget', mode: 'block' as const, message: hold.message } : null,
+    );
   }
 
-  async function settings(orgId: OrgId) {
+  function settings(orgId: OrgId): MaybePromise<OrgInfo> {
     const hit = orgInfo.get(orgId);
     if (hit && clock() - hit.at < 5000) return hit;
+    return loadSettings(orgId);
+  }
+  async function loadSettings(orgId: OrgId): Promise<OrgInfo> {
     const org = await db.selectFrom('orgs').select(['timezone', 'settings']).where('id', '=', orgId).executeTakeFirst();
     const info = {
       at: clock(),
@@ -161,6 +195,17 @@ export function createEvaluator<Set>(deps: {
     };
     orgInfo.set(orgId, info);
     return info;
+  }
+
+  function countHits(orgId: string, matched: readonly Reason[], now: number) {
+    for (const r of matched) {
+      if (!r.policy_id) continue;
+      const h = hits.get(r.policy_id);
+      if (h) {
+        h.n++;
+        h.at = now;
+      } else hits.set(r.policy_id, { org: orgId, n: 1, at: now });
+    }
   }
 
   // Hit counts are advisory: counted in memory and written every few seconds, off the hot path.
@@ -184,6 +229,7 @@ export function createEvaluator<Set>(deps: {
     /** Drop an org's compiled set; the next evaluation compiles the current policies. */
     invalidate(orgId: string) {
       sets.delete(orgId);
+      ready.delete(orgId);
       orgInfo.delete(orgId);
     },
     flushHits,
@@ -203,18 +249,16 @@ export function createEvaluator<Set>(deps: {
         if (prior)
           return answer(prior.id, prior.decision as Decision, JSON.parse(prior.reasons), prior.approval_id, true);
       }
-      const agent: ResolvedAgent = await deps.resolver.resolve(orgId, caller.actor, input.agent);
-      const info = await settings(orgId);
+      // Each step answers from memory on the hot path; awaiting only real promises saves a microtask each.
+      let agentOrPromise = deps.resolver.resolve(orgId, caller.actor, input.agent);
+      if (agentOrPromise instanceof Promise) agentOrPromise = await agentOrPromise;
+      const agent: ResolvedAgent = agentOrPromise;
+      let info = settings(orgId);
+      if (info instanceof Promise) info = await info;
       const now = clock();
       const context = {
         ...(input.context ?? {}),
         ...deps.engine.context(new Date(now), info.timezone, agent.environment),
-      };
-      // Only approvals need the action's hash (canonical JSON + SHA-256): computed when one is involved.
-      let hash: string | null = null;
-      const actionHash = () => {
-        hash ??= deps.engine.actionHash(agent.id, input.action);
-        return hash;
       };
       const decisionId = newId('dec', now);
 
@@ -225,9 +269,12 @@ export function createEvaluator<Set>(deps: {
       let primary: ReturnType<PolicyEngine<Set>['evaluate']>['primary'] = null;
       let approvalToAnnounce: Awaited<ReturnType<ApprovalService['create']>> | null = null;
 
-      const control =
-        (await deps.controls.check(orgId, { id: agent.id, type: agent.type, tags: agent.tags })) ??
-        (await budgetHold(orgId, agent, input.action));
+      let control = deps.controls.check(orgId, { id: agent.id, type: agent.type, tags: agent.tags });
+      if (control instanceof Promise) control = await control;
+      if (!control) {
+        const hold = budgetHold(orgId, agent, input.action);
+        control = hold instanceof Promise ? await hold : hold;
+      }
       if (control) {
         decision = 'BLOCK';
         reasons = [
@@ -239,8 +286,10 @@ export function createEvaluator<Set>(deps: {
           },
         ];
       } else {
+        let set = compiled(orgId);
+        if (set instanceof Promise) set = await set;
         const result = deps.engine.evaluate(
-          await compiled(orgId),
+          set,
           {
             agent: {
               id: agent.id,
@@ -261,25 +310,30 @@ export function createEvaluator<Set>(deps: {
         primary = result.primary;
       }
 
-      const row = (latencyUs: number): DecisionRow => ({
-        id: decisionId,
-        org_id: orgId,
-        agent_id: agent.id,
-        run_id: input.run_id ?? null,
-        action_type: input.action.type,
-        action: JSON.stringify(input.action),
-        context: JSON.stringify(context),
-        decision,
-        reasons: JSON.stringify(reasons),
-        monitors: JSON.stringify(monitors),
-        approval_id: approvalId,
-        idempotency_key: input.idempotency_key ?? null,
-        latency_us: latencyUs,
-        created_at: now,
-      });
       const plain = decision === 'ALLOW' && !monitors.length && !input.approval_id && !input.idempotency_key;
-      if (plain) await decisionWriter.submit([row(Number((process.hrtime.bigint() - started) / 1000n))]);
-      else
+      if (plain)
+        await decisionWriter.submit([
+          decisionRow(
+            decisionId,
+            orgId,
+            agent.id,
+            input,
+            context,
+            decision,
+            reasons,
+            monitors,
+            approvalId,
+            started,
+            now,
+          ),
+        ]);
+      else {
+        // Only approvals need the action's hash (canonical JSON + SHA-256): computed when one is involved.
+        let hash: string | null = null;
+        const actionHash = () => {
+          hash ??= deps.engine.actionHash(agent.id, input.action);
+          return hash;
+        };
         try {
           await db.transaction().execute(async (trx) => {
             if (!control && input.approval_id && decision === 'REQUIRE_APPROVAL') {
@@ -314,7 +368,21 @@ export function createEvaluator<Set>(deps: {
             }
             await trx
               .insertInto('decisions')
-              .values(row(Number((process.hrtime.bigint() - started) / 1000n)))
+              .values(
+                decisionRow(
+                  decisionId,
+                  orgId,
+                  agent.id,
+                  input,
+                  context,
+                  decision,
+                  reasons,
+                  monitors,
+                  approvalId,
+                  started,
+                  now,
+                ),
+              )
               .execute();
             // Blocks and approvals are what an auditor looks for; allows stay in the decisions table.
             if (decision !== 'ALLOW' || monitors.length)
@@ -346,17 +414,45 @@ export function createEvaluator<Set>(deps: {
           }
           throw e;
         }
-      for (const r of [...reasons, ...monitors]) {
-        if (!r.policy_id) continue;
-        const h = hits.get(r.policy_id) ?? { org: orgId, n: 0, at: now };
-        h.n++;
-        h.at = now;
-        hits.set(r.policy_id, h);
       }
+      countHits(orgId, reasons, now);
+      countHits(orgId, monitors, now);
       if (approvalToAnnounce)
         void deps.approvals.announce(orgId, approvalToAnnounce, agent.name, primary?.name ?? null);
       return answer(decisionId, decision, reasons, approvalId, false, monitors);
     },
+  };
+}
+
+/** The decisions row (a module function, not a closure per request: see maybe-promise.ts on the hot path). */
+function decisionRow(
+  id: string,
+  orgId: string,
+  agentId: string,
+  input: EvaluateInput,
+  context: Record<string, unknown>,
+  decision: Decision,
+  reasons: Reason[],
+  monitors: Reason[],
+  approvalId: string | null,
+  started: bigint,
+  now: number,
+): DecisionRow {
+  return {
+    id,
+    org_id: orgId,
+    agent_id: agentId,
+    run_id: input.run_id ?? null,
+    action_type: input.action.type,
+    action: JSON.stringify(input.action),
+    context: JSON.stringify(context),
+    decision,
+    reasons: JSON.stringify(reasons),
+    monitors: JSON.stringify(monitors),
+    approval_id: approvalId,
+    idempotency_key: input.idempotency_key ?? null,
+    latency_us: Number((process.hrtime.bigint() - started) / 1000n),
+    created_at: now,
   };
 }
 
