@@ -53,13 +53,8 @@ export function createBudgetService(deps: {
     if (level === 'team') {
       if (scope === 'team' && scopeId && caller.teamIds.includes(scopeId)) return;
       if (scope === 'agent' && scopeId) {
-        const a = await db
-          .selectFrom('agents')
-          .select('team_id')
-          .where('org_id', '=', caller.orgId)
-          .where('id', '=', scopeId)
-          .executeTakeFirst();
-        if (a?.team_id && caller.teamIds.includes(a.team_id)) return;
+        const teamId = await store.forOrg(caller.orgId).agentTeam(scopeId);
+        if (teamId && caller.teamIds.includes(teamId)) return;
       }
       throw forbidden('Team leads manage budgets of their own teams and their agents only');
     }
@@ -73,7 +68,10 @@ export function createBudgetService(deps: {
     const org = await s.org();
     const now = clock();
     const periods = rows.map((r) => periodOf(now, r.period as CalendarUnit, org.timezone));
-    const spend = await s.periods(rows.map((r, i) => ({ id: r.id, start: periods[i]!.start })));
+    const [spend, names] = await Promise.all([
+      s.periods(rows.map((r, i) => ({ id: r.id, start: periods[i]!.start }))),
+      s.scopeNames(rows, org.name),
+    ]);
     const out: Budget[] = [];
     for (const [i, r] of rows.entries()) {
       const p = periods[i]!;
@@ -85,7 +83,7 @@ export function createBudgetService(deps: {
         name: r.name,
         scope: r.scope as Budget['scope'],
         scope_id: r.scope_id,
-        scope_name: await s.scopeName(r.scope, r.scope_id),
+        scope_name: names.get(`${r.scope}\u0000${r.scope_id ?? ''}`) ?? null,
         amount_usd: usd(amount),
         period: r.period as BudgetPeriod,
         thresholds: JSON.parse(r.thresholds) as number[],

@@ -135,6 +135,51 @@ export function createBudgetStore(db: Kysely<Database>) {
           return o?.name ?? null;
         },
 
+        /**
+         * The names of many scopes in two queries at most (a budget list shows one per budget), keyed
+         * `scope\u0000scope_id`; the org scope's name is the org's.
+         */
+        scopeNames: async (refs: readonly { scope: string; scope_id: string | null }[], orgName: string) => {
+          const ids = (scope: string) => [
+            ...new Set(refs.filter((r) => r.scope === scope && r.scope_id).map((r) => r.scope_id!)),
+          ];
+          const agentIds = ids('agent');
+          const teamIds = ids('team');
+          const [agents, teams] = await Promise.all([
+            agentIds.length
+              ? x
+                  .selectFrom('agents')
+                  .select(['id', 'name'])
+                  .where('org_id', '=', orgId)
+                  .where('id', 'in', agentIds)
+                  .execute()
+              : [],
+            teamIds.length
+              ? x
+                  .selectFrom('teams')
+                  .select(['id', 'name'])
+                  .where('org_id', '=', orgId)
+                  .where('id', 'in', teamIds)
+                  .execute()
+              : [],
+          ]);
+          const names = new Map<string, string>([['org\u0000', orgName]]);
+          for (const a of agents) names.set(`agent\u0000${a.id}`, a.name);
+          for (const t of teams) names.set(`team\u0000${t.id}`, t.name);
+          return names;
+        },
+
+        /** The team an agent of this org belongs to (null when it has none or does not exist). */
+        agentTeam: async (agentId: string) => {
+          const a = await x
+            .selectFrom('agents')
+            .select('team_id')
+            .where('org_id', '=', orgId)
+            .where('id', '=', agentId)
+            .executeTakeFirst();
+          return a?.team_id ?? null;
+        },
+
         org: () => x.selectFrom('orgs').select(['name', 'timezone']).where('id', '=', orgId).executeTakeFirstOrThrow(),
       };
     },

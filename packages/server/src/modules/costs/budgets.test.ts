@@ -97,6 +97,22 @@ describe('budgets API', () => {
     const list = await t.request('GET', '/v1/budgets', { auth: a.apiKey });
     expect(list.body.data.map((x: { id: string }) => x.id)).toEqual([b.id]);
 
+    // The list names every scope (looked up together, not one query per budget).
+    const other = await agent(a, 'OtherBot');
+    const orgWide = await budget(a, { scope: 'org', amount_usd: 10, period: 'month' });
+    const second = await budget(a, { scope: 'agent', scope_id: other.id, amount_usd: 1, period: 'day' });
+    const names = (await t.request('GET', '/v1/budgets', { auth: a.apiKey })).body.data.map(
+      (x: { id: string; scope_name: string | null }) => [x.id, x.scope_name],
+    );
+    expect(new Map(names)).toEqual(
+      new Map([
+        [b.id, 'CrudBot'],
+        [second.id, 'OtherBot'],
+        [orgWide.id, expect.any(String)],
+      ]),
+    );
+    for (const id of [orgWide.id, second.id]) await t.request('DELETE', `/v1/budgets/${id}`, { auth: a.apiKey });
+
     const patched = await t.request('PATCH', `/v1/budgets/${b.id}`, {
       auth: a.apiKey,
       body: { amount_usd: 5, on_exceed: 'pause' },
