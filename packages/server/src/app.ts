@@ -92,10 +92,6 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    done();
-  });
 
   const ctx = await createHubContext(config, { clock: opts.clock, log: app.log });
 
