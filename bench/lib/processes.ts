@@ -129,7 +129,12 @@ export async function interleaved<K extends string>(
   const names = Object.keys(targets) as K[];
   const runs = new Map<K, LoadResult[]>(names.map((n) => [n, []]));
   const each = opts.seconds / opts.rounds;
-  for (let r = 0; r < opts.rounds; r++) for (const n of names) runs.get(n)!.push(await targets[n](each));
+  for (let r = 0; r < opts.rounds; r++)
+    for (const n of names) {
+      const res = await targets[n](each);
+      runs.get(n)!.push(res);
+      process.stderr.write(`round ${r + 1}/${opts.rounds} ${n}: ${Math.round(res.rps)}/s, p99 ${res.p99} ms\n`);
+    }
   const out = {} as Record<K, LoadResult>;
   for (const n of names) {
     const rs = runs.get(n)!;
