@@ -18,9 +18,10 @@ import {
 } from '@mantine/core';
 import { IconEye } from '@tabler/icons-react';
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useMemo, useState } from 'react';
 import { ApiError, api, errorMessage, type Page } from '../../api/client';
 import { usePermissions } from '../../lib/permissions';
+import { timeZones } from '../../lib/time-zones';
 import { REPORT_TEMPLATES, type Report, type ReportTemplate, type Webhook } from '../hub-types';
 
 /** `POST /v1/reports/preview` answers HTML, not JSON. */
@@ -87,6 +88,7 @@ export function ReportForm({ report, onDone }: { report?: Report; onDone: (r: Re
     report && scheduleKind(report.schedule) === 'cron' ? (report.schedule ?? '') : '0 8 * * 1',
   );
   const [timezone, setTimezone] = useState(report?.timezone ?? '');
+  const zones = useMemo(() => timeZones(report?.timezone), [report?.timezone]);
   const [rangeDays, setRangeDays] = useState<number | string>(report?.range_days ?? '');
   const [recipients, setRecipients] = useState<string[]>(report?.recipients ?? []);
   const [webhookIds, setWebhookIds] = useState<string[]>(report?.webhook_ids ?? []);
@@ -167,12 +169,15 @@ export function ReportForm({ report, onDone }: { report?: Report; onDone: (r: Re
           )}
         </Group>
         <Group grow align="flex-start">
-          <TextInput
+          <Select
             label="Time zone"
             description="Default: the organization's"
-            placeholder="e.g. Europe/Paris"
-            value={timezone}
-            onChange={(e) => setTimezone(e.currentTarget.value)}
+            placeholder="The organization's"
+            searchable
+            clearable
+            data={zones}
+            value={timezone || null}
+            onChange={(v) => setTimezone(v ?? '')}
           />
           <NumberInput
             label="Days covered"

@@ -10,6 +10,7 @@ import { api, errorMessage } from '../../api/client';
 import { ErrorState, Loading, PageHeader } from '../../components/states';
 import { dateTime } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
+import { timeZones } from '../../lib/time-zones';
 import type { Org } from '../hub-types';
 
 const LOCALES = [
@@ -36,12 +37,6 @@ const INDUSTRIES = [
   { value: 'education', label: 'Education' },
   { value: 'other', label: 'Other' },
 ];
-
-function timeZones(current: string): string[] {
-  const intl = Intl as unknown as { supportedValuesOf?: (k: string) => string[] };
-  const all = intl.supportedValuesOf?.('timeZone') ?? ['UTC', 'Europe/London', 'Europe/Paris', 'America/New_York'];
-  return all.includes(current) ? all : [current, ...all];
-}
 
 export function OrgProfilePage() {
   const { can } = usePermissions();
