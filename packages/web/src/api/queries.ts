@@ -1,9 +1,10 @@
 /**
- * Shared queries: who am I, the emergency controls, the pending-approvals count. Pages define their own
+ * Shared queries: who am I, the emergency controls, the pending-approvals count and its live stream. Pages define their own
  * queries next to them with `useQuery({ queryKey: [...], queryFn: () => api(...) })`; mutations call
  * `queryClient.invalidateQueries({ queryKey: [first segment] })` so every view of that resource refreshes.
  */
 import { QueryClient, useQuery } from '@tanstack/react-query';
+import { useEffect } from 'react';
 import { ApiError, api, type Page } from './client';
 import type { Approval, Controls, Me } from './types';
 
@@ -39,12 +40,30 @@ export function useControls(enabled = true) {
   });
 }
 
-/** Pending approvals, polled: the nav badge and the inbox share this query. */
+/**
+ * Pending approvals: the nav badge and the inbox share this query. The live stream (useApprovalEvents)
+ * refreshes it the moment an approval is created or decided; the slow poll only covers a stream that a
+ * proxy cut, and expiries (which change the list without an event).
+ */
 export function usePendingApprovals(enabled = true) {
   return useQuery({
     queryKey: ['approvals', 'pending'],
     queryFn: () => api<Page<Approval>>('/v1/approvals', { query: { status: 'pending', limit: 200 } }),
-    refetchInterval: 3_000,
+    refetchInterval: 15_000,
     enabled,
   });
+}
+
+/**
+ * Listens to `GET /v1/approvals/events` (Server-Sent Events, the session cookie authenticates) and
+ * refreshes every approvals view on each change. The stream is for the active org, so it reconnects
+ * when the org changes; EventSource itself reconnects after a dropped connection.
+ */
+export function useApprovalEvents(enabled: boolean, orgId: string | undefined) {
+  useEffect(() => {
+    if (!enabled || !orgId || typeof EventSource === 'undefined') return;
+    const source = new EventSource('/v1/approvals/events');
+    source.addEventListener('approval', () => void queryClient.invalidateQueries({ queryKey: ['approvals'] }));
+    return () => source.close();
+  }, [enabled, orgId]);
 }

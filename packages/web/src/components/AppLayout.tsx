@@ -7,7 +7,7 @@ import { AppShell, Badge, Burger, Center, Group, NavLink, ScrollArea, Stack, Tex
 import { useDisclosure } from '@mantine/hooks';
 import { Link, Navigate, Outlet, useRouterState } from '@tanstack/react-router';
 import { ApiError } from '../api/client';
-import { useControls, useMe, usePendingApprovals } from '../api/queries';
+import { useApprovalEvents, useControls, useMe, usePendingApprovals } from '../api/queries';
 import { hasPermission } from '../lib/permissions';
 import { Logo } from './AccessLayout';
 import { BigRedButton } from './BigRedButton';
@@ -25,6 +25,7 @@ export function AppLayout() {
   const perms = me.data?.permissions;
   const inOrg = Boolean(me.data?.org);
   const pending = usePendingApprovals(inOrg && hasPermission(perms, 'approvals:read'));
+  useApprovalEvents(inOrg && hasPermission(perms, 'approvals:read'), me.data?.org?.id);
   const controls = useControls(inOrg && hasPermission(perms, 'controls:read'));
 
   if (me.isPending) return <Loading label="Loading your workspace…" />;

@@ -1,6 +1,7 @@
 /**
  * `GET /v1/approvals` (the inbox), `GET /v1/approvals/{id}` (`?wait=N` long-polls until decided),
- * `POST /v1/approvals/{id}/approve|reject` `{comment?}`, and the email links (approval-email.routes.ts).
+ * `POST /v1/approvals/{id}/approve|reject` `{comment?}`, the email links (approval-email.routes.ts) and the
+ * live inbox stream `GET /v1/approvals/events` (approval-events.routes.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -8,6 +9,7 @@ import { z } from 'zod';
 import type { HubContext } from '../../context.ts';
 import { callerOf } from '../../platform/route-config.ts';
 import { registerApprovalEmailRoutes } from './approval-email.routes.ts';
+import { registerApprovalEventRoutes } from './approval-events.routes.ts';
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
 const DecideBody = z.object({ comment: z.string().max(2000).optional() }).default({});
@@ -15,6 +17,7 @@ const DecideBody = z.object({ comment: z.string().max(2000).optional() }).defaul
 export function registerApprovalRoutes(appIn: FastifyInstance, ctx: HubContext) {
   const app = appIn.withTypeProvider<ZodTypeProvider>();
   registerApprovalEmailRoutes(appIn, ctx);
+  registerApprovalEventRoutes(appIn, ctx);
   app.get(
     '/v1/approvals',
     {

@@ -85,6 +85,12 @@ export interface ApprovalServiceDeps {
   log: { warn(o: unknown, m?: string): void };
 }
 
+/** A change the live inbox is told about (no content: the console refetches what it may see). */
+export interface ApprovalChange {
+  type: 'created' | 'decided';
+  id: string;
+}
+
 export function createApprovalService(deps: ApprovalServiceDeps) {
   const { db, audit, clock } = deps;
   const store = createApprovalStore(db);
@@ -92,6 +98,12 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
   const decided = new EventEmitter();
   decided.setMaxListeners(0);
   deps.bus.subscribe('approval.decided', (d) => decided.emit(String(d.id)));
+  // What the console's live inbox hears, per org (`watch`). From the bus only: every process, this one
+  // included, receives each message once there.
+  const changes = new EventEmitter();
+  changes.setMaxListeners(0);
+  deps.bus.subscribe('approval.decided', (d) => changes.emit(String(d.org_id), { type: 'decided', id: String(d.id) }));
+  deps.bus.subscribe('approval.created', (d) => changes.emit(String(d.org_id), { type: 'created', id: String(d.id) }));
 
   const byId = (exec: Exec, orgId: OrgId, id: string) => store.forOrg(orgId, exec).get(id);
   /** Wakes long-polls here and, through the bus, in every other process. */
@@ -173,8 +185,20 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
       return toApproval(row, t);
     },
 
+    /**
+     * Calls `listener` whenever an approval of the org is created or decided, in any hub process.
+     * Returns the function that stops listening.
+     * @example
+     * const stop = approvals.watch(orgId, (e) => send(e)); // e: { type: 'created' | 'decided', id }
+     */
+    watch(orgId: OrgId, listener: (change: ApprovalChange) => void): () => void {
+      changes.on(orgId, listener);
+      return () => void changes.off(orgId, listener);
+    },
+
     /** Tells the approvers: in-app, email with their own one-click links, webhook `approval.requested`. */
     async announce(orgId: OrgId, approval: Approval, agentName: string, policyName: string | null) {
+      await deps.bus.publish('approval.created', { org_id: orgId, id: approval.id }).catch(() => {});
       const action = approval.action as { type?: string };
       const title = `${agentName} asks to ${action.type ?? 'act'}${policyName ? ` (${policyName})` : ''}`;
       try {
