@@ -12,8 +12,22 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-describe('decisions of a run (the replay timeline)', () => {
-  it('are read from the run index, not by walking the org’s decisions in time order', async () => {
+describe('the replay timeline of a run', () => {
+  it('finds child runs through the parent index', async () => {
+    const { db, dialect, sqlite } = t.hub.ctx.db;
+    if (dialect === 'sqlite') {
+      const plan = sqlite!
+        .prepare('explain query plan select id from runs where org_id = ? and parent_run_id = ?')
+        .all('org_x', 'run_x') as { detail: string }[];
+      expect(plan.map((p) => p.detail).join('\n')).toContain('USING INDEX runs_parent (org_id=? AND parent_run_id=?)');
+      return;
+    }
+    const r = await sql<{ indexdef: string }>`
+      select indexdef from pg_indexes where tablename = 'runs' and indexname = 'runs_parent'`.execute(db);
+    expect(r.rows[0]?.indexdef).toMatch(/\(org_id, parent_run_id\) WHERE \(parent_run_id IS NOT NULL\)/);
+  });
+
+  it('reads its decisions from the run index, not by walking the org’s decisions in time order', async () => {
     const { db, dialect, sqlite } = t.hub.ctx.db;
     if (dialect === 'sqlite') {
       const plan = sqlite!

@@ -14,7 +14,7 @@ import * as approvalExtras from './migrations/006-approval-extras.ts';
 import * as budgets from './migrations/007-budgets.ts';
 import * as reports from './migrations/008-reports.ts';
 import * as governance from './migrations/009-governance.ts';
-import * as decisionRunIndex from './migrations/010-decision-run-index.ts';
+import * as runTimelineIndexes from './migrations/010-run-timeline-indexes.ts';
 
 type HubMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -29,7 +29,7 @@ const MIGRATIONS: Record<string, HubMigration> = {
   '007-budgets': budgets,
   '008-reports': reports,
   '009-governance': governance,
-  '010-decision-run-index': decisionRunIndex,
+  '010-run-timeline-indexes': runTimelineIndexes,
 };
 
 class HubMigrationProvider implements MigrationProvider {
