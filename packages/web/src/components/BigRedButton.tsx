@@ -7,8 +7,9 @@ import { notifications } from '@mantine/notifications';
 import { IconPlayerPlay, IconPlayerStop } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api, errorMessage } from '../api/client';
+import { api } from '../api/client';
 import type { Controls } from '../api/types';
+import { FormError } from './states';
 
 export function BigRedButton({ controls }: { controls: Controls }) {
   const [open, setOpen] = useState(false);
@@ -67,11 +68,7 @@ export function BigRedButton({ controls }: { controls: Controls }) {
               onChange={(e) => setReason(e.currentTarget.value)}
               data-autofocus
             />
-            {mutation.error && (
-              <Text c="red" size="sm" role="alert">
-                {errorMessage(mutation.error)}
-              </Text>
-            )}
+            <FormError error={mutation.error} />
             <Group justify="flex-end">
               <Button variant="default" onClick={() => setOpen(false)}>
                 Cancel

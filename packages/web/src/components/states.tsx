@@ -44,6 +44,16 @@ export function ErrorState({ error, retry }: { error: unknown; retry?: () => voi
   );
 }
 
+/** A failed mutation's message under its form or button (the same words the API's problem gives). */
+export function FormError({ error }: { error: unknown }) {
+  if (!error) return null;
+  return (
+    <Text c="red" size="sm" role="alert">
+      {errorMessage(error)}
+    </Text>
+  );
+}
+
 /** Renders loading/error for a query, then `children(data)`. */
 export function QueryState<T>({
   query,

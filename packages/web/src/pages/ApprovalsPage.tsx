@@ -19,11 +19,11 @@ import {
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api, errorMessage, type Page } from '../api/client';
+import { api, type Page } from '../api/client';
 import type { Agent, Approval, Policy } from '../api/types';
 import { JsonBlock } from '../components/JsonBlock';
 import { AnchorLink } from '../components/links';
-import { Empty, ErrorState, Loading, PageHeader } from '../components/states';
+import { Empty, ErrorState, FormError, Loading, PageHeader } from '../components/states';
 import { ago, dateTime } from '../lib/format';
 import { usePermissions } from '../lib/permissions';
 
@@ -210,11 +210,7 @@ function ApprovalDetail({ approval, agentName }: { approval: Approval; agentName
               value={comment}
               onChange={(e) => setComment(e.currentTarget.value)}
             />
-            {decide.error && (
-              <Text c="red" size="sm" role="alert">
-                {errorMessage(decide.error)}
-              </Text>
-            )}
+            <FormError error={decide.error} />
             <Group>
               <Button
                 color="teal"

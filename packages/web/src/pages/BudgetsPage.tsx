@@ -17,9 +17,9 @@ import { notifications } from '@mantine/notifications';
 import { IconPlus } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { api, errorMessage, type Page } from '../api/client';
+import { api, type Page } from '../api/client';
 import type { Agent, Budget } from '../api/types';
-import { Empty, ErrorState, Loading, PageHeader } from '../components/states';
+import { Empty, ErrorState, FormError, Loading, PageHeader } from '../components/states';
 import { usd } from '../lib/format';
 import { usePermissions } from '../lib/permissions';
 
@@ -251,11 +251,7 @@ function BudgetForm({
           onChange={(v) => setOnExceed((v as typeof onExceed) ?? 'notify')}
           allowDeselect={false}
         />
-        {create.error && (
-          <Text c="red" size="sm" role="alert">
-            {errorMessage(create.error)}
-          </Text>
-        )}
+        <FormError error={create.error} />
         <Button type="submit" loading={create.isPending} disabled={scope !== 'org' && !scopeId}>
           Create budget
         </Button>

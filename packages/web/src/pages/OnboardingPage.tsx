@@ -13,7 +13,7 @@ import { api, errorMessage, type Page } from '../api/client';
 import type { Run } from '../api/types';
 import { CopyField } from '../components/CopyField';
 import { ButtonLink } from '../components/links';
-import { PageHeader } from '../components/states';
+import { FormError, PageHeader } from '../components/states';
 import { usePermissions } from '../lib/permissions';
 import { demoRuns } from './onboarding-demo';
 
@@ -110,11 +110,7 @@ OTEL_SERVICE_NAME=${agent}`;
             </Button>
           </Group>
         )}
-        {createKey.error && (
-          <Text c="red" size="sm" role="alert">
-            {errorMessage(createKey.error)}
-          </Text>
-        )}
+        <FormError error={createKey.error} />
       </Card>
       <Title order={2} size="h4">
         2. Send a run

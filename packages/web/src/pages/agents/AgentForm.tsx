@@ -18,7 +18,8 @@ import {
 import { IconPlus, IconTrash } from '@tabler/icons-react';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { api, errorMessage, type Page } from '../../api/client';
+import { api, type Page } from '../../api/client';
+import { FormError } from '../../components/states';
 import { usePermissions } from '../../lib/permissions';
 import type { AgentFull, Team } from '../hub-types';
 
@@ -204,11 +205,7 @@ export function AgentForm({ agent, onDone }: { agent?: AgentFull; onDone: (a: Ag
             </Button>
           </Stack>
         )}
-        {save.error && (
-          <Text c="red" size="sm" role="alert">
-            {errorMessage(save.error)}
-          </Text>
-        )}
+        <FormError error={save.error} />
         <Button type="submit" loading={save.isPending} disabled={!name.trim()}>
           {agent ? 'Save changes' : 'Create agent'}
         </Button>

@@ -30,7 +30,7 @@ import { type ReactNode, useState } from 'react';
 import { ApiError, api, errorMessage, type Page } from '../../api/client';
 import { useControls } from '../../api/queries';
 import { AnchorLink } from '../../components/links';
-import { Empty, ErrorState, Loading, NotFound, PageHeader } from '../../components/states';
+import { Empty, ErrorState, FormError, Loading, NotFound, PageHeader } from '../../components/states';
 import { dateTime, duration, num, RANGES, rangeFrom, usd } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 import type { AgentFull, AgentStats, BudgetFull, Team } from '../hub-types';
@@ -508,11 +508,7 @@ function PauseModal({
             onChange={(v) => setMode((v as 'block' | 'failsafe') ?? 'block')}
             allowDeselect={false}
           />
-          {pause.error && (
-            <Text c="red" size="sm" role="alert">
-              {errorMessage(pause.error)}
-            </Text>
-          )}
+          <FormError error={pause.error} />
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>
               Cancel
@@ -549,11 +545,7 @@ function DeleteModal({
           The agent leaves the registry. This cannot be undone. An agent that reports again may be registered again
           automatically.
         </Text>
-        {remove.error && (
-          <Text c="red" size="sm" role="alert">
-            {errorMessage(remove.error)}
-          </Text>
-        )}
+        <FormError error={remove.error} />
         <Group justify="flex-end">
           <Button variant="default" onClick={onClose}>
             Cancel

@@ -10,7 +10,7 @@ import { useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
 import { api, errorMessage, type Page } from '../../api/client';
 import { useMe } from '../../api/queries';
-import { Empty, ErrorState, Loading, PageHeader } from '../../components/states';
+import { Empty, ErrorState, FormError, Loading, PageHeader } from '../../components/states';
 import { ago, num } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 import { bytes, type OrgExport } from '../hub-types';
@@ -205,11 +205,7 @@ function DeleteOrg() {
               autoComplete="off"
               data-autofocus
             />
-            {del.error && (
-              <Text c="red" size="sm" role="alert">
-                {errorMessage(del.error)}
-              </Text>
-            )}
+            <FormError error={del.error} />
             <Group justify="flex-end">
               <Button variant="default" onClick={() => setOpen(false)}>
                 Cancel

@@ -30,7 +30,7 @@ import { useParams } from '@tanstack/react-router';
 import { useState } from 'react';
 import { ApiError, api, errorMessage } from '../../api/client';
 import { AnchorLink } from '../../components/links';
-import { ErrorState, Loading, NotFound, PageHeader } from '../../components/states';
+import { ErrorState, FormError, Loading, NotFound, PageHeader } from '../../components/states';
 import { dateTime, json } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 import type { ApplyPackResult, PackChange, PackParam, PackPreview, PolicyPack } from '../hub-types';
@@ -310,11 +310,7 @@ function PackView({ pack }: { pack: PolicyPack }) {
             The policies and budgets it added are deleted and its notification settings go back to what they were.
             Anything a person changed since is kept.
           </Text>
-          {unapply.error && (
-            <Text c="red" size="sm" role="alert">
-              {errorMessage(unapply.error)}
-            </Text>
-          )}
+          <FormError error={unapply.error} />
           <Group justify="flex-end">
             <Button variant="default" onClick={() => setConfirmUnapply(false)}>
               Cancel

@@ -23,7 +23,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate, useParams } from '@tanstack/react-router';
 import { useState } from 'react';
 import { ApiError, api, errorMessage, type Page } from '../../api/client';
-import { Empty, ErrorState, Loading, NotFound, PageHeader } from '../../components/states';
+import { Empty, ErrorState, FormError, Loading, NotFound, PageHeader } from '../../components/states';
 import { dateTime, num, usd } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 import type { Report, ReportRun } from '../hub-types';
@@ -327,11 +327,7 @@ export function ReportPage() {
           <Text size="sm">
             <b>{r.name}</b>, its schedule and its history are deleted. Emails already sent stay sent.
           </Text>
-          {remove.error && (
-            <Text c="red" size="sm" role="alert">
-              {errorMessage(remove.error)}
-            </Text>
-          )}
+          <FormError error={remove.error} />
           <Group justify="flex-end">
             <Button variant="default" onClick={() => setDeleting(false)}>
               Cancel

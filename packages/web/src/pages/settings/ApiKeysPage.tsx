@@ -6,7 +6,7 @@ import { type FormEvent, useState } from 'react';
 import { api, errorMessage, type Page } from '../../api/client';
 import type { ApiKey } from '../../api/types';
 import { CopyField } from '../../components/CopyField';
-import { Empty, ErrorState, Loading, PageHeader } from '../../components/states';
+import { Empty, ErrorState, FormError, Loading, PageHeader } from '../../components/states';
 import { ago, dateTime } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 
@@ -186,11 +186,7 @@ function CreateKey({
             ))}
           </Stack>
         </Checkbox.Group>
-        {create.error && (
-          <Text c="red" size="sm" role="alert">
-            {errorMessage(create.error)}
-          </Text>
-        )}
+        <FormError error={create.error} />
         <Button type="submit" loading={create.isPending} disabled={!name.trim() || chosen.length === 0}>
           Create key
         </Button>

@@ -3,10 +3,10 @@ import { Alert, Badge, Button, Card, Modal, Select, Stack, Table, Text, TextInpu
 import { IconMail } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { api, errorMessage, type Page } from '../../api/client';
+import { api, type Page } from '../../api/client';
 import type { Invitation, Member } from '../../api/types';
 import { CopyField } from '../../components/CopyField';
-import { ErrorState, Loading, PageHeader } from '../../components/states';
+import { ErrorState, FormError, Loading, PageHeader } from '../../components/states';
 import { dateTime } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 
@@ -202,11 +202,7 @@ function InviteForm({
           onChange={setRole}
           allowDeselect={false}
         />
-        {invite.error && (
-          <Text c="red" size="sm" role="alert">
-            {errorMessage(invite.error)}
-          </Text>
-        )}
+        <FormError error={invite.error} />
         <Button type="submit" loading={invite.isPending}>
           Send invitation
         </Button>

@@ -6,8 +6,8 @@ import { Alert, Avatar, Button, Card, Group, Select, Stack, Switch, Text, TextIn
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
-import { api, errorMessage } from '../../api/client';
-import { ErrorState, Loading, PageHeader } from '../../components/states';
+import { api } from '../../api/client';
+import { ErrorState, FormError, Loading, PageHeader } from '../../components/states';
 import { dateTime } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 import { timeZones } from '../../lib/time-zones';
@@ -193,11 +193,7 @@ function OrgForm({ org, editable }: { org: Org; editable: boolean }) {
         <Text size="xs" c="dimmed">
           Organization {org.id} · plan {org.plan} · region {org.region} · created {dateTime(org.created_at)}
         </Text>
-        {save.error && (
-          <Text c="red" size="sm" role="alert">
-            {errorMessage(save.error)}
-          </Text>
-        )}
+        <FormError error={save.error} />
         {editable && (
           <Group>
             <Button type="submit" loading={save.isPending} disabled={!name.trim()}>

@@ -19,7 +19,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, errorMessage, type Page } from '../../api/client';
 import type { Member } from '../../api/types';
-import { Empty, ErrorState, Loading, PageHeader } from '../../components/states';
+import { Empty, ErrorState, FormError, Loading, PageHeader } from '../../components/states';
 import { usePermissions } from '../../lib/permissions';
 import type { Team } from '../hub-types';
 
@@ -159,11 +159,7 @@ export function TeamsPage() {
             <b>{deleting?.name}</b> is removed. Its members stay in the organization; its agents keep running without a
             team.
           </Text>
-          {remove.error && (
-            <Text c="red" size="sm" role="alert">
-              {errorMessage(remove.error)}
-            </Text>
-          )}
+          <FormError error={remove.error} />
           <Group justify="flex-end">
             <Button variant="default" onClick={() => setDeleting(null)}>
               Cancel
@@ -203,11 +199,7 @@ function TeamForm({ onDone }: { onDone: () => void }) {
           data-autofocus
         />
         <Textarea label="Description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} />
-        {create.error && (
-          <Text c="red" size="sm" role="alert">
-            {errorMessage(create.error)}
-          </Text>
-        )}
+        <FormError error={create.error} />
         <Button type="submit" loading={create.isPending} disabled={!name.trim()}>
           Create team
         </Button>

@@ -24,7 +24,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, errorMessage, type Page } from '../../api/client';
 import { CopyField } from '../../components/CopyField';
-import { Empty, ErrorState, Loading, PageHeader } from '../../components/states';
+import { Empty, ErrorState, FormError, Loading, PageHeader } from '../../components/states';
 import { ago, dateTime } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 import { WEBHOOK_EVENTS, type Webhook, type WebhookDelivery } from '../hub-types';
@@ -167,11 +167,7 @@ export function WebhooksPage() {
           <Text size="sm">
             The hub stops calling <b>{deleting?.url}</b>. Deliveries still waiting are dropped.
           </Text>
-          {remove.error && (
-            <Text c="red" size="sm" role="alert">
-              {errorMessage(remove.error)}
-            </Text>
-          )}
+          <FormError error={remove.error} />
           <Group justify="flex-end">
             <Button variant="default" onClick={() => setDeleting(null)}>
               Cancel
@@ -329,11 +325,7 @@ function WebhookForm({ onCreated, onClose }: { onCreated: () => void; onClose: (
             ))}
           </SimpleGrid>
         </Checkbox.Group>
-        {create.error && (
-          <Text c="red" size="sm" role="alert">
-            {errorMessage(create.error)}
-          </Text>
-        )}
+        <FormError error={create.error} />
         <Button type="submit" loading={create.isPending} disabled={!url.trim() || events.length === 0}>
           Create webhook
         </Button>
