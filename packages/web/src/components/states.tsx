@@ -54,6 +54,13 @@ export function FormError({ error }: { error: unknown }) {
   );
 }
 
+/** A query's loading or error state, or nothing once it has data (the page renders the data itself). */
+export function QueryStatus({ query }: { query: { error: unknown; isPending: boolean; refetch: () => unknown } }) {
+  if (query.isPending) return <Loading />;
+  if (query.error) return <ErrorState error={query.error} retry={() => query.refetch()} />;
+  return null;
+}
+
 /** Renders loading/error for a query, then `children(data)`. */
 export function QueryState<T>({
   query,

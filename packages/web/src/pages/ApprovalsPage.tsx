@@ -23,7 +23,7 @@ import { api, type Page } from '../api/client';
 import type { Agent, Approval, Policy } from '../api/types';
 import { JsonBlock } from '../components/JsonBlock';
 import { AnchorLink } from '../components/links';
-import { Empty, ErrorState, FormError, Loading, PageHeader } from '../components/states';
+import { Empty, FormError, PageHeader, QueryStatus } from '../components/states';
 import { ago, dateTime } from '../lib/format';
 import { usePermissions } from '../lib/permissions';
 
@@ -62,8 +62,7 @@ export function ApprovalsPage() {
           />
         }
       />
-      {list.isPending && <Loading />}
-      {list.error && <ErrorState error={list.error} retry={() => list.refetch()} />}
+      <QueryStatus query={list} />
       {list.data && items.length === 0 && (
         <Card withBorder>
           <Empty title={status === 'pending' ? 'Nothing waits for you' : `No ${status} approvals`}>

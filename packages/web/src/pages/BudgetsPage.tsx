@@ -19,7 +19,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, type Page } from '../api/client';
 import type { Agent, Budget } from '../api/types';
-import { Empty, ErrorState, FormError, Loading, PageHeader } from '../components/states';
+import { Empty, FormError, PageHeader, QueryStatus } from '../components/states';
 import { usd } from '../lib/format';
 import { usePermissions } from '../lib/permissions';
 
@@ -65,8 +65,7 @@ export function BudgetsPage() {
         description="Spending limits per agent, team or organization, with alerts."
         actions={newButton}
       />
-      {budgets.isPending && <Loading />}
-      {budgets.error && <ErrorState error={budgets.error} retry={() => budgets.refetch()} />}
+      <QueryStatus query={budgets} />
       {budgets.data && budgets.data.data.length === 0 && (
         <Card withBorder>
           <Empty title="No budget yet" action={newButton}>

@@ -21,7 +21,7 @@ import { useState } from 'react';
 import { api, type Page } from '../api/client';
 import { useControls, usePendingApprovals } from '../api/queries';
 import type { Budget, Overview } from '../api/types';
-import { Empty, ErrorState, Loading, PageHeader } from '../components/states';
+import { Empty, Loading, PageHeader, QueryStatus } from '../components/states';
 import { num, RANGES, rangeFrom, usd } from '../lib/format';
 import { usePermissions } from '../lib/permissions';
 
@@ -58,8 +58,7 @@ export function HomePage() {
           />
         }
       />
-      {overview.isPending && <Loading />}
-      {overview.error && <ErrorState error={overview.error} retry={() => overview.refetch()} />}
+      <QueryStatus query={overview} />
       {o && o.runs === 0 && (
         <Card withBorder>
           <Empty

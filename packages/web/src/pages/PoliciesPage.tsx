@@ -6,7 +6,7 @@ import { Link } from '@tanstack/react-router';
 import { api, type Page } from '../api/client';
 import type { Policy } from '../api/types';
 import { ButtonLink } from '../components/links';
-import { Empty, ErrorState, Loading, PageHeader } from '../components/states';
+import { Empty, PageHeader, QueryStatus } from '../components/states';
 import { ago, num } from '../lib/format';
 import { usePermissions } from '../lib/permissions';
 import { effectColor, effectLabel } from './policies/policy-sentence';
@@ -29,8 +29,7 @@ export function PoliciesPage() {
         description="Rules your agents' sensitive actions are checked against: block them, or hold them for a person."
         actions={create}
       />
-      {list.isPending && <Loading />}
-      {list.error && <ErrorState error={list.error} retry={() => list.refetch()} />}
+      <QueryStatus query={list} />
       {list.data && list.data.data.length === 0 && (
         <Card withBorder>
           <Empty title="No policy yet" action={create}>

@@ -30,7 +30,7 @@ import { type ReactNode, useState } from 'react';
 import { ApiError, api, errorMessage, type Page } from '../../api/client';
 import { useControls } from '../../api/queries';
 import { AnchorLink } from '../../components/links';
-import { Empty, ErrorState, FormError, Loading, NotFound, PageHeader } from '../../components/states';
+import { Empty, ErrorState, FormError, Loading, NotFound, PageHeader, QueryStatus } from '../../components/states';
 import { dateTime, duration, num, RANGES, rangeFrom, usd } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 import type { AgentFull, AgentStats, BudgetFull, Team } from '../hub-types';
@@ -232,8 +232,7 @@ export function AgentPage() {
               All budgets
             </AnchorLink>
           </Group>
-          {budgets.isPending && <Loading />}
-          {budgets.error && <ErrorState error={budgets.error} retry={() => budgets.refetch()} />}
+          <QueryStatus query={budgets} />
           {budgets.data && mine.length === 0 && (
             <Text c="dimmed" size="sm">
               No budget covers this agent{can('budgets:manage') ? '. Add one on the Budgets page.' : '.'}

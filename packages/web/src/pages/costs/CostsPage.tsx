@@ -25,7 +25,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, buildUrl } from '../../api/client';
 import { AnchorLink } from '../../components/links';
-import { Empty, ErrorState, Loading, PageHeader } from '../../components/states';
+import { Empty, ErrorState, Loading, PageHeader, QueryStatus } from '../../components/states';
 import { num, usd } from '../../lib/format';
 import type { CostGroupBy, CostRow, Costs } from '../hub-types';
 import { dayIso } from '../hub-types';
@@ -198,8 +198,7 @@ export function CostsPage() {
               </Title>
               <CsvLink href={csv('model')} label="Export costs by model as CSV" />
             </Group>
-            {models.isPending && <Loading />}
-            {models.error && <ErrorState error={models.error} retry={() => models.refetch()} />}
+            <QueryStatus query={models} />
             {models.data && models.data.data.length === 0 && <Text c="dimmed">No model calls in this range.</Text>}
             {models.data && models.data.data.length > 0 && (
               <Group align="center" wrap="nowrap">

@@ -10,7 +10,7 @@ import { useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
 import { api, errorMessage, type Page } from '../../api/client';
 import { useMe } from '../../api/queries';
-import { Empty, ErrorState, FormError, Loading, PageHeader } from '../../components/states';
+import { Empty, FormError, PageHeader, QueryStatus } from '../../components/states';
 import { ago, num } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 import { bytes, type OrgExport } from '../hub-types';
@@ -81,8 +81,7 @@ export function DataRightsPage() {
               Start an export
             </Button>
           </Group>
-          {exports.isPending && <Loading />}
-          {exports.error && <ErrorState error={exports.error} retry={() => exports.refetch()} />}
+          <QueryStatus query={exports} />
           {exports.data && exports.data.data.length === 0 && <Empty title="No export yet" />}
           {exports.data && exports.data.data.length > 0 && (
             <Table.ScrollContainer minWidth={640}>

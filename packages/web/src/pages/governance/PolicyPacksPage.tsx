@@ -6,7 +6,7 @@ import { Badge, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/cor
 import { useQuery } from '@tanstack/react-query';
 import { api, type Page } from '../../api/client';
 import { AnchorLink, ButtonLink } from '../../components/links';
-import { Empty, ErrorState, Loading, PageHeader } from '../../components/states';
+import { Empty, PageHeader, QueryStatus } from '../../components/states';
 import type { PackRecommendation, PolicyPack } from '../hub-types';
 
 export function PackBadges({ pack }: { pack: Pick<PolicyPack, 'starter' | 'baseline' | 'applied'> }) {
@@ -87,8 +87,7 @@ export function PolicyPacksPage() {
       <Title order={2} size="h4">
         All packs
       </Title>
-      {packs.isPending && <Loading />}
-      {packs.error && <ErrorState error={packs.error} retry={() => packs.refetch()} />}
+      <QueryStatus query={packs} />
       {packs.data && packs.data.data.length === 0 && <Empty title="No pack on this hub" />}
       {packs.data && packs.data.data.length > 0 && (
         <SimpleGrid cols={{ base: 1, md: 2 }}>

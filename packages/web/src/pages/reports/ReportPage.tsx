@@ -23,7 +23,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate, useParams } from '@tanstack/react-router';
 import { useState } from 'react';
 import { ApiError, api, errorMessage, type Page } from '../../api/client';
-import { Empty, ErrorState, FormError, Loading, NotFound, PageHeader } from '../../components/states';
+import { Empty, ErrorState, FormError, Loading, NotFound, PageHeader, QueryStatus } from '../../components/states';
 import { dateTime, num, usd } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 import type { Report, ReportRun } from '../hub-types';
@@ -170,8 +170,7 @@ export function ReportPage() {
         <Title order={2} size="h4" p="md" pb={0}>
           History
         </Title>
-        {runs.isPending && <Loading />}
-        {runs.error && <ErrorState error={runs.error} retry={() => runs.refetch()} />}
+        <QueryStatus query={runs} />
         {runs.data && runs.data.data.length === 0 && (
           <Empty title="Not run yet">{manage ? 'Run it now to see what it sends.' : 'Runs appear here.'}</Empty>
         )}

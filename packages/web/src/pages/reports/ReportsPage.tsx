@@ -7,7 +7,7 @@ import { useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
 import { api, type Page } from '../../api/client';
 import { AnchorLink } from '../../components/links';
-import { Empty, ErrorState, Loading, PageHeader } from '../../components/states';
+import { Empty, PageHeader, QueryStatus } from '../../components/states';
 import { dateTime } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 import { REPORT_TEMPLATES, type Report } from '../hub-types';
@@ -46,8 +46,7 @@ export function ReportsPage() {
         description="Summaries of runs, costs and policy violations, sent on a schedule or when you ask."
         actions={newButton}
       />
-      {reports.isPending && <Loading />}
-      {reports.error && <ErrorState error={reports.error} retry={() => reports.refetch()} />}
+      <QueryStatus query={reports} />
       {reports.data && reports.data.data.length === 0 && (
         <Card withBorder>
           <Empty title="No report yet" action={newButton}>

@@ -6,7 +6,7 @@ import { type FormEvent, useState } from 'react';
 import { api, errorMessage, type Page } from '../../api/client';
 import type { ApiKey } from '../../api/types';
 import { CopyField } from '../../components/CopyField';
-import { Empty, ErrorState, FormError, Loading, PageHeader } from '../../components/states';
+import { Empty, FormError, PageHeader, QueryStatus } from '../../components/states';
 import { ago, dateTime } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 
@@ -46,8 +46,7 @@ export function ApiKeysPage() {
         description="Keys for your agents and scripts. A key is shown once, when it is created."
         actions={newButton}
       />
-      {keys.isPending && <Loading />}
-      {keys.error && <ErrorState error={keys.error} retry={() => keys.refetch()} />}
+      <QueryStatus query={keys} />
       {keys.data && active.length === 0 && (
         <Card withBorder>
           <Empty title="No API key yet" action={newButton}>

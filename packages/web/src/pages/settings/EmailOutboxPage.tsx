@@ -7,7 +7,7 @@ import { Alert, Badge, Button, Card, Code, Drawer, Group, Stack, Table, Text } f
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, type Page } from '../../api/client';
-import { Empty, ErrorState, Loading, PageHeader } from '../../components/states';
+import { Empty, PageHeader, QueryStatus } from '../../components/states';
 import { ago, dateTime } from '../../lib/format';
 import type { OutboxEntry } from '../hub-types';
 
@@ -33,8 +33,7 @@ export function EmailOutboxPage() {
           instead of being sent. Open one to read it or copy its links.
         </Alert>
       )}
-      {outbox.isPending && <Loading />}
-      {outbox.error && <ErrorState error={outbox.error} retry={() => outbox.refetch()} />}
+      <QueryStatus query={outbox} />
       {outbox.data && outbox.data.data.length === 0 && (
         <Card withBorder>
           <Empty title="No email yet">Invitations, password resets, alerts and reports appear here.</Empty>

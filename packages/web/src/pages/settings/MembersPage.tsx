@@ -6,7 +6,7 @@ import { type FormEvent, useState } from 'react';
 import { api, type Page } from '../../api/client';
 import type { Invitation, Member } from '../../api/types';
 import { CopyField } from '../../components/CopyField';
-import { ErrorState, FormError, Loading, PageHeader } from '../../components/states';
+import { ErrorState, FormError, PageHeader, QueryStatus } from '../../components/states';
 import { dateTime } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 
@@ -54,8 +54,7 @@ export function MembersPage() {
           )
         }
       />
-      {members.isPending && <Loading />}
-      {members.error && <ErrorState error={members.error} retry={() => members.refetch()} />}
+      <QueryStatus query={members} />
       {(setRole.error || removeMember.error) && <ErrorState error={setRole.error ?? removeMember.error} />}
       {members.data && (
         <Card withBorder p={0}>

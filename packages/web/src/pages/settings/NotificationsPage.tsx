@@ -4,7 +4,7 @@ import { notifications as toast } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, errorMessage, type Page } from '../../api/client';
-import { Empty, ErrorState, Loading, PageHeader } from '../../components/states';
+import { Empty, PageHeader, QueryStatus } from '../../components/states';
 import { ago } from '../../lib/format';
 import {
   type HubNotification,
@@ -58,8 +58,7 @@ export function NotificationsPage() {
         <Title order={2} size="h4" mb="sm">
           Preferences
         </Title>
-        {prefs.isPending && <Loading />}
-        {prefs.error && <ErrorState error={prefs.error} retry={() => prefs.refetch()} />}
+        <QueryStatus query={prefs} />
         {prefs.data && (
           <Table.ScrollContainer minWidth={520}>
             <Table aria-label="Notification preferences" verticalSpacing="sm">
@@ -116,8 +115,7 @@ export function NotificationsPage() {
             </Button>
           </Group>
         </Group>
-        {feed.isPending && <Loading />}
-        {feed.error && <ErrorState error={feed.error} retry={() => feed.refetch()} />}
+        <QueryStatus query={feed} />
         {feed.data && feed.data.data.length === 0 && (
           <Empty title={unreadOnly ? 'Nothing unread' : 'No notification yet'}>
             Approvals, budget thresholds and policy violations show up here.

@@ -19,7 +19,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, errorMessage, type Page } from '../../api/client';
 import type { Member } from '../../api/types';
-import { Empty, ErrorState, FormError, Loading, PageHeader } from '../../components/states';
+import { Empty, FormError, PageHeader, QueryStatus } from '../../components/states';
 import { usePermissions } from '../../lib/permissions';
 import type { Team } from '../hub-types';
 
@@ -71,8 +71,7 @@ export function TeamsPage() {
         description="Groups of people. A team lead manages the agents, policies and budgets of their teams."
         actions={newButton}
       />
-      {teams.isPending && <Loading />}
-      {teams.error && <ErrorState error={teams.error} retry={() => teams.refetch()} />}
+      <QueryStatus query={teams} />
       {teams.data && teams.data.data.length === 0 && (
         <Card withBorder>
           <Empty title="No team yet" action={newButton}>

@@ -24,7 +24,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, errorMessage, type Page } from '../../api/client';
 import { CopyField } from '../../components/CopyField';
-import { Empty, ErrorState, FormError, Loading, PageHeader } from '../../components/states';
+import { Empty, ErrorState, FormError, Loading, PageHeader, QueryStatus } from '../../components/states';
 import { ago, dateTime } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 import { WEBHOOK_EVENTS, type Webhook, type WebhookDelivery } from '../hub-types';
@@ -72,8 +72,7 @@ export function WebhooksPage() {
         description="Send hub events to your systems or to Slack. Each delivery is signed and retried."
         actions={newButton}
       />
-      {hooks.isPending && <Loading />}
-      {hooks.error && <ErrorState error={hooks.error} retry={() => hooks.refetch()} />}
+      <QueryStatus query={hooks} />
       {hooks.data && hooks.data.data.length === 0 && (
         <Card withBorder>
           <Empty title="No webhook yet" action={newButton}>
