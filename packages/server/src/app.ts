@@ -37,6 +37,9 @@ import { registerNotificationRoutes } from './platform/notifications/notificatio
 import { registerObservability } from './platform/observability.ts';
 import { registerOrgRoutes } from './platform/orgs/orgs.routes.ts';
 import { registerRateLimits } from './platform/rate-limit.ts';
+import { lazyChildLogger } from './platform/request-logger.ts';
+import type { HubRouteConfig } from './platform/route-config.ts';
+import { addRouteHook } from './platform/route-hooks.ts';
 import { registerSecurityHeaders } from './platform/security-headers.ts';
 import { registerWebhookRoutes } from './platform/webhooks/webhooks.routes.ts';
 import { registerConsole } from './web-console.ts';
@@ -79,6 +82,8 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
               }),
             },
           },
+    // Each request's child logger is made when it first logs (most never do): see request-logger.ts.
+    ...(opts.logger === false ? {} : { childLoggerFactory: lazyChildLogger }),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     genReqId: (req) => {
@@ -103,6 +108,8 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
   });
 
   registerSecurityHeaders(app, { hsts: config.publicUrl.startsWith('https://') });
+  // First, so that its per-route hook reaches every route declared after it (the docs included).
+  registerObservability(app, ctx.db);
   // Without configured origins the console is same-origin and no CORS header is ever sent, so the
   // plugin (a hook on every request) is left out entirely.
   if (config.corsOrigins.length)
@@ -134,17 +141,20 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
   app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
-  registerObservability(app, ctx.db);
   await registerRateLimits(app, config, ctx);
-  app.addHook('onRequest', (request, _reply, done) => {
-    if (!request.url.startsWith('/v1/')) return done();
-    try {
-      // Agents' cached API keys are answered synchronously; everything else takes the async path.
-      if (ctx.authenticate.fast(request)) return done();
-    } catch (e) {
-      return done(e as Error);
-    }
-    ctx.authenticate(request).then(() => done(), done);
+  // Each /v1 route gets its own auth hook with its config in the closure (see route-hooks.ts).
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/v1/')) return;
+    const cfg: HubRouteConfig = route.config ?? {};
+    addRouteHook(route, 'onRequest', (request, _reply, done) => {
+      try {
+        // Agents' cached API keys are answered synchronously; everything else takes the async path.
+        if (ctx.authenticate.fast(request, cfg)) return done();
+      } catch (e) {
+        return done(e as Error);
+      }
+      ctx.authenticate(request, cfg).then(() => done(), done);
+    });
   });
 
   registerAuthRoutes(app, ctx);

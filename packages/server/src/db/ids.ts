@@ -36,15 +36,11 @@ export type IdPrefix =
 const POOL_SIZE = 4096;
 const pool = Buffer.allocUnsafe(POOL_SIZE);
 let poolOffset = POOL_SIZE;
-function randomBytesPooled(n: number): Buffer {
-  if (poolOffset + n > POOL_SIZE) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  const out = pool.subarray(poolOffset, poolOffset + n);
-  poolOffset += n;
-  return out;
-}
+
+// The 26 characters after the prefix are written into one scratch buffer and read out as one string:
+// building them by concatenation made 26 intermediate strings per id, on every hot-path request.
+const CODES = Buffer.from(ALPHABET, 'latin1');
+const scratch = Buffer.allocUnsafe(26);
 
 let lastTime = -1;
 let seq = 0;
@@ -60,20 +56,21 @@ export function newId(prefix: IdPrefix, now = Date.now()): string {
     lastTime = now;
     seq = 0;
   }
-  let time = '';
   let t = now;
-  for (let i = 0; i < 10; i++) {
-    time = ALPHABET[t % 32] + time;
+  for (let i = 9; i >= 0; i--) {
+    scratch[i] = CODES[t % 32]!;
     t = Math.floor(t / 32);
   }
-  let counter = '';
   let c = seq;
-  for (let i = 0; i < 4; i++) {
-    counter = ALPHABET[c % 32] + counter;
+  for (let i = 13; i >= 10; i--) {
+    scratch[i] = CODES[c % 32]!;
     c = Math.floor(c / 32);
   }
-  const rnd = randomBytesPooled(12);
-  let tail = '';
-  for (let i = 0; i < 12; i++) tail += ALPHABET[rnd[i]! & 31];
-  return `${prefix}_${time}${counter}${tail}`;
+  if (poolOffset + 12 > POOL_SIZE) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  for (let i = 0; i < 12; i++) scratch[14 + i] = CODES[pool[poolOffset + i]! & 31]!;
+  poolOffset += 12;
+  return `${prefix}_${scratch.toString('latin1', 0, 26)}`;
 }

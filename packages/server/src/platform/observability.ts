@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { Db } from '../db/database.ts';
+import { addRouteHook } from './route-hooks.ts';
 
 export function registerObservability(app: FastifyInstance, db: Db) {
   const registry = new Registry();
@@ -24,20 +25,40 @@ export function registerObservability(app: FastifyInstance, db: Db) {
     registers: [registry],
   });
 
-  // On every request: a synchronous hook, and one cached child histogram per (method, route, status),
-  // so recording costs a Map lookup and an observe, not label hashing.
-  const children = new Map<string, ReturnType<typeof duration.labels>>();
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const status = reply.statusCode;
-    const key = `${request.method} ${route} ${status}`;
-    let child = children.get(key);
-    if (!child) {
-      child = duration.labels(request.method, route, String(status));
-      children.set(key, child);
+  // On every request: a synchronous hook bound to its route (route-hooks.ts), holding the route's
+  // child histogram per status code, so recording costs an array read and an observe.
+  function recorder(method: string, route: string) {
+    const byStatus: ReturnType<typeof duration.labels>[] = [];
+    return (status: number, ms: number) => {
+      let child = byStatus[status];
+      if (!child) {
+        child = duration.labels(method, route, String(status));
+        byStatus[status] = child;
+      }
+      child.observe(ms / 1000);
+      if (status >= 500) errors.inc({ route });
+    };
+  }
+  app.addHook('onRoute', (route) => {
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
+      const record = recorder(method, route.url);
+      addRouteHook(route, 'onResponse', (request, reply, done) => {
+        if (request.method === method) record(reply.statusCode, reply.elapsedTime);
+        done();
+      });
     }
-    child.observe(reply.elapsedTime / 1000);
-    if (status >= 500) errors.inc({ route });
+  });
+  // Requests that match no route have no route hooks.
+  const unmatched = new Map<string, ReturnType<typeof recorder>>();
+  app.addHook('onResponse', (request, reply, done) => {
+    if (request.is404) {
+      let record = unmatched.get(request.method);
+      if (!record) {
+        record = recorder(request.method, 'unmatched');
+        unmatched.set(request.method, record);
+      }
+      record(reply.statusCode, reply.elapsedTime);
+    }
     done();
   });
 

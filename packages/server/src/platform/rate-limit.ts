@@ -14,7 +14,9 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
+import type { Caller } from './caller.ts';
 import { AppError } from './errors.ts';
+import { addRouteHook } from './route-hooks.ts';
 
 const STRICT_AUTH_PATHS =
   /^\/api\/auth\/(sign-in|sign-up|forget-password|request-password-reset|reset-password|two-factor\/verify|two-factor\/send-otp|email-otp)/;
@@ -53,15 +55,17 @@ export async function registerRateLimits(app: FastifyInstance, config: Config, _
   const counter = createWindowCounter(redis);
   const { perMinute, ingestPerMinute, orgPerMinute } = config.rateLimit;
 
-  function limits(req: FastifyRequest) {
-    const c = req.caller!;
-    const ingest = req.routeOptions.config.rateBucket === 'ingest';
-    const who = c.keyId ? `key:${c.keyId}` : `user:${c.actor.id}`;
-    return {
-      callerKey: `${ingest ? 'ingest:' : ''}${who}`,
-      callerMax: ingest ? ingestPerMinute : perMinute,
-      orgKey: `org:${c.orgId}`,
-    };
+  // The bucket keys of a caller, made once per caller object (API-key callers are cached objects, so
+  // the hot paths do not build three strings per request).
+  const keysOf = new WeakMap<Caller, { api: string; ingest: string; org: string }>();
+  function keys(c: Caller) {
+    let k = keysOf.get(c);
+    if (!k) {
+      const who = c.keyId ? `key:${c.keyId}` : `user:${c.actor.id}`;
+      k = { api: who, ingest: `ingest:${who}`, org: `org:${c.orgId}` };
+      keysOf.set(c, k);
+    }
+    return k;
   }
   function refusal(kind: 'caller' | 'org', max: number): AppError {
     const retryAfterS = retryAfter();
@@ -74,24 +78,31 @@ export async function registerRateLimits(app: FastifyInstance, config: Config, _
     );
   }
 
-  app.addHook('preHandler', (req, reply, done) => {
-    if (!req.caller) return done();
-    const l = limits(req);
-    if (!redis) {
-      const n = counter.local(l.callerKey);
-      reply.header('x-ratelimit-limit', l.callerMax).header('x-ratelimit-remaining', Math.max(0, l.callerMax - n));
-      if (n > l.callerMax) return done(refusal('caller', l.callerMax));
-      if (counter.local(l.orgKey) > orgPerMinute) return done(refusal('org', orgPerMinute));
-      return done();
-    }
-    Promise.all([counter.shared(l.callerKey), counter.shared(l.orgKey)])
-      .then(([n, o]) => {
-        reply.header('x-ratelimit-limit', l.callerMax).header('x-ratelimit-remaining', Math.max(0, l.callerMax - n));
-        if (n > l.callerMax) throw refusal('caller', l.callerMax);
-        if (o > orgPerMinute) throw refusal('org', orgPerMinute);
-        done();
-      })
-      .catch((e) => done(e));
+  // One preHandler per authenticated route, with the route's bucket in its closure (route-hooks.ts).
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/v1/') || route.config?.auth === 'public') return;
+    const ingest = route.config?.rateBucket === 'ingest';
+    const callerMax = ingest ? ingestPerMinute : perMinute;
+    addRouteHook(route, 'preHandler', (req, reply, done) => {
+      if (!req.caller) return done();
+      const k = keys(req.caller);
+      const callerKey = ingest ? k.ingest : k.api;
+      if (!redis) {
+        const n = counter.local(callerKey);
+        reply.header('x-ratelimit-limit', callerMax).header('x-ratelimit-remaining', Math.max(0, callerMax - n));
+        if (n > callerMax) return done(refusal('caller', callerMax));
+        if (counter.local(k.org) > orgPerMinute) return done(refusal('org', orgPerMinute));
+        return done();
+      }
+      Promise.all([counter.shared(callerKey), counter.shared(k.org)])
+        .then(([n, o]) => {
+          reply.header('x-ratelimit-limit', callerMax).header('x-ratelimit-remaining', Math.max(0, callerMax - n));
+          if (n > callerMax) throw refusal('caller', callerMax);
+          if (o > orgPerMinute) throw refusal('org', orgPerMinute);
+          done();
+        })
+        .catch((e) => done(e));
+    });
   });
 
   const isStrictAuth = (req: FastifyRequest) => req.method === 'POST' && STRICT_AUTH_PATHS.test(req.url);

@@ -113,6 +113,7 @@ export function registerPolicyRoutes(appIn: FastifyInstance, ctx: HubContext) {
       config: { permission: 'policy:evaluate', rateBucket: 'ingest' },
       schema: { body: EvaluateBody, tags: ['policies'] },
     },
-    async (req) => ctx.evaluator.evaluate(callerOf(req), req.body),
+    // Not async: the evaluator's promise is handed to Fastify as is (an async wrapper adds two).
+    (req) => ctx.evaluator.evaluate(callerOf(req), req.body),
   );
 }

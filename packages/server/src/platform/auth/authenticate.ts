@@ -12,6 +12,7 @@ import type { ApiKeyService } from '../api-keys/api-keys.service.ts';
 import type { Caller, UserWithoutOrg } from '../caller.ts';
 import { AppError } from '../errors.ts';
 import { grantLevel } from '../rbac.ts';
+import type { HubRouteConfig } from '../route-config.ts';
 import type { Auth } from './better-auth.ts';
 
 export interface MembershipResolver {
@@ -52,8 +53,7 @@ export function createAuthenticator(deps: {
     return { userId: session.user.id, email: session.user.email, name: session.user.name };
   }
 
-  function checkPermission(request: FastifyRequest) {
-    const perm = request.routeOptions.config.permission;
+  function checkPermission(request: FastifyRequest, perm: HubRouteConfig['permission']) {
     if (perm && (!request.caller || !grantLevel(request.caller.permissions, perm)))
       throw new AppError('forbidden', `This needs the permission ${perm}, which your role or key does not have.`);
   }
@@ -62,8 +62,8 @@ export function createAuthenticator(deps: {
    * The synchronous hot path for agents: an API key already in the cache. Returns false when the
    * full (async) authentication must run.
    */
-  function fast(request: FastifyRequest): boolean {
-    if (request.routeOptions.config.auth === 'public') return true;
+  function fast(request: FastifyRequest, cfg: HubRouteConfig): boolean {
+    if (cfg.auth === 'public') return true;
     const authz = request.headers.authorization;
     if (!authz?.startsWith('Bearer ahk_')) return false;
     const caller = deps.apiKeys.cached(authz.slice(7).trim());
@@ -71,14 +71,14 @@ export function createAuthenticator(deps: {
     if (caller === null)
       throw new AppError('unauthenticated', 'This API key is not valid (unknown, revoked or expired).');
     request.caller = caller;
-    checkPermission(request);
+    checkPermission(request, cfg.permission);
     return true;
   }
 
   return Object.assign(authenticate, { fast });
 
-  async function authenticate(request: FastifyRequest): Promise<void> {
-    const cfg = request.routeOptions.config;
+  /** `cfg` is the route's own config (see route-hooks.ts). */
+  async function authenticate(request: FastifyRequest, cfg: HubRouteConfig): Promise<void> {
     if (cfg.auth === 'public') return;
 
     const authz = request.headers.authorization;
@@ -105,6 +105,6 @@ export function createAuthenticator(deps: {
         throw new AppError('forbidden', 'You do not belong to an organization yet: create one with POST /v1/orgs.');
     }
 
-    checkPermission(request);
+    checkPermission(request, cfg.permission);
   }
 }
