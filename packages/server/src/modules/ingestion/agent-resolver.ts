@@ -14,7 +14,9 @@ const MAX_ENTRIES = 50_000;
 export type ResolvedAgent = Pick<Agent, 'id' | 'name' | 'environment' | 'tags' | 'status' | 'type' | 'team_id'>;
 
 export function createAgentResolver(deps: { agents: Pick<AgentService, 'resolveOrRegister'>; clock: () => number }) {
-  const cache = new Map<string, { agent: ResolvedAgent; at: number }>();
+  // Per org, then per id or name: a lookup builds no key string, and an org's entries drop in one delete.
+  const cache = new Map<string, Map<string, { agent: ResolvedAgent; at: number }>>();
+  let entries = 0;
   const resolver = {
     /** The agent, plain on a cache hit (the hot path), a promise when it has to be read or registered. */
     resolve(
@@ -23,13 +25,16 @@ export function createAgentResolver(deps: { agents: Pick<AgentService, 'resolveO
       idOrName: string,
       env?: 'prod' | 'staging' | 'test',
     ): MaybePromise<ResolvedAgent> {
-      const hit = cache.get(`${orgId}\u0000${idOrName}`);
+      const hit = cache.get(orgId)?.get(idOrName);
       if (hit && deps.clock() - hit.at < TTL_MS) return hit.agent;
       return load(orgId, actor, idOrName, env);
     },
     /** Drop an org's entries (an agent was renamed, paused, deleted…). */
     invalidate(orgId: string) {
-      for (const k of cache.keys()) if (k.startsWith(`${orgId}\u0000`)) cache.delete(k);
+      const org = cache.get(orgId);
+      if (!org) return;
+      entries -= org.size;
+      cache.delete(orgId);
     },
   };
 
@@ -45,9 +50,19 @@ export function createAgentResolver(deps: { agents: Pick<AgentService, 'resolveO
       type: a.type,
       team_id: a.team_id,
     };
-    if (cache.size >= MAX_ENTRIES) cache.clear();
-    cache.set(`${orgId}\u0000${idOrName}`, { agent, at: now });
-    cache.set(`${orgId}\u0000${a.id}`, { agent, at: now });
+    if (entries >= MAX_ENTRIES) {
+      cache.clear();
+      entries = 0;
+    }
+    let org = cache.get(orgId);
+    if (!org) {
+      org = new Map();
+      cache.set(orgId, org);
+    }
+    for (const key of [idOrName, a.id]) {
+      if (!org.has(key)) entries++;
+      org.set(key, { agent, at: now });
+    }
     return agent;
   }
   return resolver;

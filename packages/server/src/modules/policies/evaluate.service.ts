@@ -153,6 +153,7 @@ export function createEvaluator<Set>(deps: {
   const ready = new Map<string, Set>();
   const orgInfo = new Map<string, OrgInfo>();
   const hits = new Map<string, { org: string; n: number; at: number }>();
+  const agentViews = new WeakMap<ResolvedAgent, Record<string, unknown>>();
 
   function compiled(orgId: OrgId): MaybePromise<Set> {
     const done = ready.get(orgId);
@@ -240,14 +241,8 @@ export function createEvaluator<Set>(deps: {
       const started = process.hrtime.bigint();
       const orgId = caller.orgId;
       if (input.idempotency_key) {
-        const prior = await db
-          .selectFrom('decisions')
-          .selectAll()
-          .where('org_id', '=', orgId)
-          .where('idempotency_key', '=', input.idempotency_key)
-          .executeTakeFirst();
-        if (prior)
-          return answer(prior.id, prior.decision as Decision, JSON.parse(prior.reasons), prior.approval_id, true);
+        const prior = await priorDecision(orgId, input.idempotency_key);
+        if (prior) return prior;
       }
       // Each step answers from memory on the hot path; awaiting only real promises saves a microtask each.
       let agentOrPromise = deps.resolver.resolve(orgId, caller.actor, input.agent);
@@ -256,171 +251,188 @@ export function createEvaluator<Set>(deps: {
       let info = settings(orgId);
       if (info instanceof Promise) info = await info;
       const now = clock();
-      const context = {
-        ...(input.context ?? {}),
-        ...deps.engine.context(new Date(now), info.timezone, agent.environment),
-      };
+      // The hub's keys win over the caller's (see engine/context.ts).
+      const context = { ...input.context, ...deps.engine.context(new Date(now), info.timezone, agent.environment) };
       const decisionId = newId('dec', now);
 
-      let decision: Decision;
-      let reasons: Reason[] = [];
-      let monitors: Reason[] = [];
-      let approvalId: string | null = null;
-      let primary: ReturnType<PolicyEngine<Set>['evaluate']>['primary'] = null;
-      let approvalToAnnounce: Awaited<ReturnType<ApprovalService['create']>> | null = null;
-
-      let control = deps.controls.check(orgId, { id: agent.id, type: agent.type, tags: agent.tags });
+      let control = deps.controls.check(orgId, agent);
       if (control instanceof Promise) control = await control;
       if (!control) {
         const hold = budgetHold(orgId, agent, input.action);
         control = hold instanceof Promise ? await hold : hold;
       }
-      if (control) {
-        decision = 'BLOCK';
-        reasons = [
-          {
-            policy_id: null,
-            name: control.reason,
-            effect: control.mode === 'failsafe' ? 'failsafe' : 'block',
-            message: control.message,
-          },
-        ];
-      } else {
+      let outcome: Outcome;
+      if (control) outcome = controlOutcome(control);
+      else {
         let set = compiled(orgId);
         if (set instanceof Promise) set = await set;
-        const result = deps.engine.evaluate(
-          set,
-          {
-            agent: {
-              id: agent.id,
-              name: agent.name,
-              type: agent.type,
-              tags: agent.tags,
-              environment: agent.environment,
-              team_id: agent.team_id,
-            },
-            action: input.action,
-            context,
-          },
-          { defaultDeny: info.defaultDeny },
-        );
-        decision = result.decision;
-        reasons = result.reasons;
-        monitors = result.monitors;
-        primary = result.primary;
+        outcome = deps.engine.evaluate(set, { agent: agentView(agent), action: input.action, context }, info);
       }
 
-      const plain = decision === 'ALLOW' && !monitors.length && !input.approval_id && !input.idempotency_key;
-      if (plain)
+      const { decision, reasons, monitors } = outcome;
+      if (decision === 'ALLOW' && !monitors.length && !input.approval_id && !input.idempotency_key) {
+        // A plain decision: no approval, nothing to audit. Grouped with its neighbours' in one commit.
         await decisionWriter.submit([
-          decisionRow(
-            decisionId,
-            orgId,
-            agent.id,
-            input,
-            context,
-            decision,
-            reasons,
-            monitors,
-            approvalId,
-            started,
-            now,
-          ),
+          decisionRow(decisionId, orgId, agent.id, input, context, decision, reasons, monitors, null, started, now),
         ]);
-      else {
-        // Only approvals need the action's hash (canonical JSON + SHA-256): computed when one is involved.
-        let hash: string | null = null;
-        const actionHash = () => {
-          hash ??= deps.engine.actionHash(agent.id, input.action);
-          return hash;
-        };
-        try {
-          await db.transaction().execute(async (trx) => {
-            if (!control && input.approval_id && decision === 'REQUIRE_APPROVAL') {
-              // The agent comes back with the approval it waited for.
-              const used = await deps.approvals.consume(trx, orgId, input.approval_id, agent.id, actionHash());
-              if (used.outcome === 'allowed') {
-                decision = 'ALLOW';
-                approvalId = input.approval_id;
-                reasons = [...reasons, { policy_id: used.row.policy_id, name: 'approval', effect: 'approved' }];
-              } else if (used.outcome === 'rejected' || used.outcome === 'expired') {
-                decision = 'BLOCK';
-                approvalId = input.approval_id;
-                reasons = [...reasons, { policy_id: used.row.policy_id, name: 'approval', effect: used.outcome }];
-              } else if (used.outcome === 'pending') {
-                approvalId = input.approval_id; // still waiting: the same approval, not a new one
-              }
-            }
-            if (decision === 'REQUIRE_APPROVAL' && !approvalId) {
-              const approval = await deps.approvals.create(trx, orgId, {
-                policyId: primary?.policy_id ?? null,
-                agentId: agent.id,
-                runId: input.run_id ?? null,
-                decisionId,
-                action: input.action,
-                actionHash: actionHash(),
-                approvers: primary?.approvers ?? {},
-                message: primary?.message ?? null,
-                timeoutS: primary?.approval_timeout_s ?? DEFAULT_APPROVAL_TIMEOUT_S,
-              });
-              approvalId = approval.id;
-              approvalToAnnounce = approval;
-            }
-            await trx
-              .insertInto('decisions')
-              .values(
-                decisionRow(
-                  decisionId,
-                  orgId,
-                  agent.id,
-                  input,
-                  context,
-                  decision,
-                  reasons,
-                  monitors,
-                  approvalId,
-                  started,
-                  now,
-                ),
-              )
-              .execute();
-            // Blocks and approvals are what an auditor looks for; allows stay in the decisions table.
-            if (decision !== 'ALLOW' || monitors.length)
-              await deps.audit.append(trx, orgId, {
-                actor: caller.actor,
-                action: `policy.decision.${decision.toLowerCase()}`,
-                entityType: 'decision',
-                entityId: decisionId,
-                changes: {
-                  agent: agent.name,
-                  action: input.action,
-                  reasons,
-                  monitors,
-                  approval_id: approvalId,
-                  run_id: input.run_id ?? null,
-                },
-              });
-          });
-        } catch (e) {
-          // The same idempotency key evaluated twice at once: the loser answers what the winner decided.
-          if (input.idempotency_key && /unique|duplicate key/i.test(String((e as Error).message))) {
-            const prior = await db
-              .selectFrom('decisions')
-              .selectAll()
-              .where('org_id', '=', orgId)
-              .where('idempotency_key', '=', input.idempotency_key)
-              .executeTakeFirstOrThrow();
-            return answer(prior.id, prior.decision as Decision, JSON.parse(prior.reasons), prior.approval_id, true);
-          }
-          throw e;
-        }
+        countHits(orgId, reasons, now);
+        return answer(decisionId, decision, reasons, null, false);
       }
-      countHits(orgId, reasons, now);
-      countHits(orgId, monitors, now);
-      if (approvalToAnnounce)
-        void deps.approvals.announce(orgId, approvalToAnnounce, agent.name, primary?.name ?? null);
-      return answer(decisionId, decision, reasons, approvalId, false, monitors);
+      return recordGuarded(caller, input, agent, context, decisionId, outcome, control !== null, started, now);
     },
+  };
+
+  /** A decision that involves an approval, a block or a monitor: recorded with its audit entry in one transaction. */
+  async function recordGuarded(
+    caller: Pick<Caller, 'orgId' | 'actor'>,
+    input: EvaluateInput,
+    agent: ResolvedAgent,
+    context: Record<string, unknown>,
+    decisionId: string,
+    outcome: Outcome,
+    byControl: boolean,
+    started: bigint,
+    now: number,
+  ) {
+    const orgId = caller.orgId;
+    const { monitors, primary } = outcome;
+    let { decision, reasons } = outcome;
+    let approvalId: string | null = null;
+    let approvalToAnnounce: Awaited<ReturnType<ApprovalService['create']>> | null = null;
+    // Only approvals need the action's hash (canonical JSON + SHA-256): computed when one is involved.
+    let hash: string | null = null;
+    const actionHash = () => {
+      hash ??= deps.engine.actionHash(agent.id, input.action);
+      return hash;
+    };
+    try {
+      await db.transaction().execute(async (trx) => {
+        if (!byControl && input.approval_id && decision === 'REQUIRE_APPROVAL') {
+          // The agent comes back with the approval it waited for.
+          const used = await deps.approvals.consume(trx, orgId, input.approval_id, agent.id, actionHash());
+          if (used.outcome === 'allowed') {
+            decision = 'ALLOW';
+            approvalId = input.approval_id;
+            reasons = [...reasons, { policy_id: used.row.policy_id, name: 'approval', effect: 'approved' }];
+          } else if (used.outcome === 'rejected' || used.outcome === 'expired') {
+            decision = 'BLOCK';
+            approvalId = input.approval_id;
+            reasons = [...reasons, { policy_id: used.row.policy_id, name: 'approval', effect: used.outcome }];
+          } else if (used.outcome === 'pending') {
+            approvalId = input.approval_id; // still waiting: the same approval, not a new one
+          }
+        }
+        if (decision === 'REQUIRE_APPROVAL' && !approvalId) {
+          const approval = await deps.approvals.create(trx, orgId, {
+            policyId: primary?.policy_id ?? null,
+            agentId: agent.id,
+            runId: input.run_id ?? null,
+            decisionId,
+            action: input.action,
+            actionHash: actionHash(),
+            approvers: primary?.approvers ?? {},
+            message: primary?.message ?? null,
+            timeoutS: primary?.approval_timeout_s ?? DEFAULT_APPROVAL_TIMEOUT_S,
+          });
+          approvalId = approval.id;
+          approvalToAnnounce = approval;
+        }
+        await trx
+          .insertInto('decisions')
+          .values(
+            decisionRow(
+              decisionId,
+              orgId,
+              agent.id,
+              input,
+              context,
+              decision,
+              reasons,
+              monitors,
+              approvalId,
+              started,
+              now,
+            ),
+          )
+          .execute();
+        // Blocks and approvals are what an auditor looks for; allows stay in the decisions table.
+        if (decision !== 'ALLOW' || monitors.length)
+          await deps.audit.append(trx, orgId, {
+            actor: caller.actor,
+            action: `policy.decision.${decision.toLowerCase()}`,
+            entityType: 'decision',
+            entityId: decisionId,
+            changes: {
+              agent: agent.name,
+              action: input.action,
+              reasons,
+              monitors,
+              approval_id: approvalId,
+              run_id: input.run_id ?? null,
+            },
+          });
+      });
+    } catch (e) {
+      // The same idempotency key evaluated twice at once: the loser answers what the winner decided.
+      if (input.idempotency_key && /unique|duplicate key/i.test(String((e as Error).message))) {
+        const prior = await priorDecision(orgId, input.idempotency_key);
+        if (prior) return prior;
+      }
+      throw e;
+    }
+    countHits(orgId, reasons, now);
+    countHits(orgId, monitors, now);
+    if (approvalToAnnounce) void deps.approvals.announce(orgId, approvalToAnnounce, agent.name, primary?.name ?? null);
+    return answer(decisionId, decision, reasons, approvalId, false, monitors);
+  }
+
+  /** The answer already given for an idempotency key, replayed. */
+  async function priorDecision(orgId: OrgId, idempotencyKey: string) {
+    const prior = await db
+      .selectFrom('decisions')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('idempotency_key', '=', idempotencyKey)
+      .executeTakeFirst();
+    return prior
+      ? answer(prior.id, prior.decision as Decision, JSON.parse(prior.reasons), prior.approval_id, true)
+      : null;
+  }
+
+  /** What a policy may read of an agent: made once per resolved (cached) agent, not per evaluation. */
+  function agentView(agent: ResolvedAgent): Record<string, unknown> {
+    let view = agentViews.get(agent);
+    if (!view) {
+      view = {
+        id: agent.id,
+        name: agent.name,
+        type: agent.type,
+        tags: agent.tags,
+        environment: agent.environment,
+        team_id: agent.team_id,
+      };
+      agentViews.set(agent, view);
+    }
+    return view;
+  }
+}
+
+type Outcome = ReturnType<PolicyEngine<unknown>['evaluate']>;
+
+/** An emergency control or a spent budget holds the agent before any rule runs. */
+function controlOutcome(control: { reason: string; mode: string; message: string }): Outcome {
+  return {
+    decision: 'BLOCK',
+    reasons: [
+      {
+        policy_id: null,
+        name: control.reason,
+        effect: control.mode === 'failsafe' ? 'failsafe' : 'block',
+        message: control.message,
+      },
+    ],
+    monitors: [],
+    primary: null,
   };
 }
 
