@@ -3,6 +3,8 @@
  * Nothing else lives here.
  */
 
+// First: V8 settings must be in place before the hub's code runs (see gc-tuning.ts).
+import './gc-tuning.ts';
 import pino from 'pino';
 import { buildHub } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
