@@ -19,7 +19,13 @@ type EvaluateFn = (
   input: any,
 ) => Promise<{ decision: string; approval_id?: string; replayed?: boolean }>;
 
-export function withApprovalCallbacks<E extends { evaluate: EvaluateFn }>(
+type EvaluateIntoFn = (
+  caller: Pick<Caller, 'orgId' | 'actor'>,
+  input: any,
+  done: (error: unknown, answer?: unknown) => void,
+) => void;
+
+export function withApprovalCallbacks<E extends { evaluate: EvaluateFn; evaluateInto: EvaluateIntoFn }>(
   evaluator: E,
   approvals: Pick<ApprovalService, 'attachCallback'>,
 ): E {
@@ -35,5 +41,11 @@ export function withApprovalCallbacks<E extends { evaluate: EvaluateFn }>(
       return { ...answer, callback_secret: secret };
     });
   };
-  return { ...evaluator, evaluate } as E;
+  // The callback form (the HTTP route's): untouched without a callback_url, the wrapped evaluate with one.
+  const innerInto = evaluator.evaluateInto;
+  const evaluateInto: EvaluateIntoFn = (caller, input, done) => {
+    if (!input.callback_url) return innerInto(caller, input, done);
+    evaluate(caller, input).then((answer) => done(null, answer), done);
+  };
+  return { ...evaluator, evaluate, evaluateInto } as E;
 }

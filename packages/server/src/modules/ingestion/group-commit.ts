@@ -7,6 +7,12 @@
  */
 export interface GroupCommit<Op> {
   submit(ops: Op[]): Promise<void>;
+  /**
+   * `submit` for a caller that answers through a callback: `done()` once the ops are committed,
+   * `done(error)` if they failed. No promise per submission (a hot path's request can then run
+   * without any; see evaluate.service.ts).
+   */
+  submitWith(ops: Op[], done: (error?: unknown) => void): void;
   /** Waits for everything submitted so far. */
   drain(): Promise<void>;
 }
@@ -17,7 +23,7 @@ export function createGroupCommit<Op>(opts: {
   onError?: (e: unknown) => void;
 }): GroupCommit<Op> {
   const maxOps = opts.maxOps ?? 5000;
-  type Pending = { ops: Op[]; resolve: () => void; reject: (e: unknown) => void };
+  type Pending = { ops: Op[]; done: (error?: unknown) => void };
   const queue: Pending[] = [];
   let running: Promise<void> | null = null;
 
@@ -31,23 +37,35 @@ export function createGroupCommit<Op>(opts: {
         n += p.ops.length;
       }
       try {
-        await opts.write(batch.flatMap((p) => p.ops));
-        for (const p of batch) p.resolve();
-      } catch (e) {
+        await opts.write(batch.length === 1 ? batch[0]!.ops : batch.flatMap((p) => p.ops));
+      } catch (thrown) {
+        const e = thrown ?? new Error('group commit failed');
         if (batch.length === 1) {
-          batch[0]!.reject(e);
+          settle(batch[0]!, e);
           continue;
         }
         opts.onError?.(e);
         for (const p of batch) {
           try {
             await opts.write(p.ops);
-            p.resolve();
           } catch (err) {
-            p.reject(err);
+            settle(p, err ?? e);
+            continue;
           }
+          settle(p);
         }
+        continue;
       }
+      for (const p of batch) settle(p);
+    }
+  }
+
+  /** Tells a submitter; a throwing callback must not fail its neighbours or stop the loop. */
+  function settle(p: Pending, error?: unknown) {
+    try {
+      p.done(error);
+    } catch (e) {
+      opts.onError?.(e);
     }
   }
 
@@ -64,9 +82,14 @@ export function createGroupCommit<Op>(opts: {
     submit(ops) {
       if (ops.length === 0) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        queue.push({ ops, resolve, reject });
+        queue.push({ ops, done: (error) => (error === undefined ? resolve() : reject(error)) });
         kick();
       });
+    },
+    submitWith(ops, done) {
+      if (ops.length === 0) return done();
+      queue.push({ ops, done });
+      kick();
     },
     async drain() {
       while (running || queue.length) await (running ?? Promise.resolve());

@@ -237,50 +237,109 @@ export function createEvaluator<Set>(deps: {
     stop: () => clearInterval(flushTimer),
     drain: () => decisionWriter.drain(),
 
-    async evaluate(caller: Pick<Caller, 'orgId' | 'actor'>, input: EvaluateInput) {
-      const started = process.hrtime.bigint();
+    /** The decision for `input`, recorded. */
+    evaluate(caller: Pick<Caller, 'orgId' | 'actor'>, input: EvaluateInput): Promise<Answer> {
+      return new Promise((resolve, reject) =>
+        evaluateInto(caller, input, (error, answer) => (error === null ? resolve(answer!) : reject(error))),
+      );
+    },
+    evaluateInto,
+  };
+
+  /**
+   * The decision for `input`, recorded, then handed to `done`. The HTTP route's way in: when every step
+   * answers from memory and the decision is plain (the usual case), no promise is made on the way, and
+   * with Better Auth's AsyncLocalStorage active on Node 20, each promise also runs the async hooks.
+   */
+  function evaluateInto(
+    caller: Pick<Caller, 'orgId' | 'actor'>,
+    input: EvaluateInput,
+    done: (error: unknown, answer?: Answer) => void,
+  ): void {
+    const started = process.hrtime.bigint();
+    const orgId = caller.orgId;
+    if (input.idempotency_key) {
+      const key = input.idempotency_key;
+      priorDecision(orgId, key).then((prior) => {
+        if (prior) return done(null, prior);
+        proceed(caller, input, started, gather(orgId, caller.actor, input), done);
+      }, done);
+      return;
+    }
+    proceed(caller, input, started, gather(orgId, caller.actor, input), done);
+  }
+
+  function proceed(
+    caller: Pick<Caller, 'orgId' | 'actor'>,
+    input: EvaluateInput,
+    started: bigint,
+    gathered: MaybePromise<Gathered<Set>>,
+    done: (error: unknown, answer?: Answer) => void,
+  ) {
+    if (gathered instanceof Promise) {
+      gathered.then((g) => proceed(caller, input, started, g, done), done);
+      return;
+    }
+    try {
       const orgId = caller.orgId;
-      if (input.idempotency_key) {
-        const prior = await priorDecision(orgId, input.idempotency_key);
-        if (prior) return prior;
-      }
-      // Each step answers from memory on the hot path; awaiting only real promises saves a microtask each.
-      let agentOrPromise = deps.resolver.resolve(orgId, caller.actor, input.agent);
-      if (agentOrPromise instanceof Promise) agentOrPromise = await agentOrPromise;
-      const agent: ResolvedAgent = agentOrPromise;
-      let info = settings(orgId);
-      if (info instanceof Promise) info = await info;
+      const { agent, info, control, set } = gathered;
       const now = clock();
       // The hub's keys win over the caller's (see engine/context.ts).
       const context = { ...input.context, ...deps.engine.context(new Date(now), info.timezone, agent.environment) };
       const decisionId = newId('dec', now);
-
-      let control = deps.controls.check(orgId, agent);
-      if (control instanceof Promise) control = await control;
-      if (!control) {
-        const hold = budgetHold(orgId, agent, input.action);
-        control = hold instanceof Promise ? await hold : hold;
-      }
-      let outcome: Outcome;
-      if (control) outcome = controlOutcome(control);
-      else {
-        let set = compiled(orgId);
-        if (set instanceof Promise) set = await set;
-        outcome = deps.engine.evaluate(set, { agent: agentView(agent), action: input.action, context }, info);
-      }
-
+      const outcome: Outcome = control
+        ? controlOutcome(control)
+        : deps.engine.evaluate(set!, { agent: agentView(agent), action: input.action, context }, info);
       const { decision, reasons, monitors } = outcome;
       if (decision === 'ALLOW' && !monitors.length && !input.approval_id && !input.idempotency_key) {
         // A plain decision: no approval, nothing to audit. Grouped with its neighbours' in one commit.
-        await decisionWriter.submit([
-          decisionRow(decisionId, orgId, agent.id, input, context, decision, reasons, monitors, null, started, now),
-        ]);
-        countHits(orgId, reasons, now);
-        return answer(decisionId, decision, reasons, null, false);
+        const row = decisionRow(
+          decisionId,
+          orgId,
+          agent.id,
+          input,
+          context,
+          decision,
+          reasons,
+          monitors,
+          null,
+          started,
+          now,
+        );
+        decisionWriter.submitWith([row], (error) => {
+          if (error !== undefined) return done(error);
+          countHits(orgId, reasons, now);
+          done(null, answer(decisionId, decision, reasons, null, false));
+        });
+        return;
       }
-      return recordGuarded(caller, input, agent, context, decisionId, outcome, control !== null, started, now);
-    },
-  };
+      recordGuarded(caller, input, agent, context, decisionId, outcome, control !== null, started, now).then(
+        (a) => done(null, a),
+        done,
+      );
+    } catch (e) {
+      done(e);
+    }
+  }
+
+  /**
+   * What a decision needs, in order: the agent, the org's settings, the emergency controls and pause
+   * budgets, then (unless one holds the agent) the compiled policy set. Each answers from memory on the
+   * hot path, so this returns a plain value; a promise only when one of them has to be loaded.
+   */
+  function gather(orgId: OrgId, actor: Caller['actor'], input: EvaluateInput): MaybePromise<Gathered<Set>> {
+    return chain(deps.resolver.resolve(orgId, actor, input.agent), (agent) =>
+      chain(settings(orgId), (info) =>
+        chain(
+          chain(deps.controls.check(orgId, agent), (control) => control ?? budgetHold(orgId, agent, input.action)),
+          (control): MaybePromise<Gathered<Set>> =>
+            control
+              ? { agent, info, control, set: null }
+              : chain(compiled(orgId), (set) => ({ agent, info, control: null, set })),
+        ),
+      ),
+    );
+  }
 
   /** A decision that involves an approval, a block or a monitor: recorded with its audit entry in one transaction. */
   async function recordGuarded(
@@ -418,6 +477,15 @@ export function createEvaluator<Set>(deps: {
 }
 
 type Outcome = ReturnType<PolicyEngine<unknown>['evaluate']>;
+type Answer = ReturnType<typeof answer>;
+type Hold = { reason: string; mode: string; message: string };
+interface Gathered<Set> {
+  agent: ResolvedAgent;
+  info: OrgInfo;
+  control: Hold | null;
+  /** Null when a control or budget holds the agent (no rule runs). */
+  set: Set | null;
+}
 
 /** An emergency control or a spent budget holds the agent before any rule runs. */
 function controlOutcome(control: { reason: string; mode: string; message: string }): Outcome {
