@@ -323,6 +323,40 @@ describe('job runner', () => {
     await jobs.stop();
   });
 
+  it('polling finds due work in one read: reclaims an expired lease, fails a lost last attempt, leaves idle queues', async () => {
+    const t0 = 1_700_000_000_000;
+    const [lost, expired, idle] = [q('poll-lost'), q('poll-expired'), q('poll-idle')];
+    const lostId = await runner(db, () => t0).send(lost, {}, { maxAttempts: 1 });
+    const expiredId = await runner(db, () => t0).send(expired, { again: true }, { maxAttempts: 3 });
+    // Both were claimed by a process that died; their leases ran out at t0 + 1000.
+    await db.db
+      .updateTable('jobs')
+      .set({ status: 'running', attempts: 1, locked_until: t0 + 1000 })
+      .where('id', 'in', [lostId, expiredId])
+      .execute();
+    const jobs = createJobRunner({ db, log, pollMs: 20, clock: () => t0 + 2000 });
+    runners.push(jobs);
+    let idleRuns = 0;
+    let lostRuns = 0;
+    let rerun!: (p: unknown) => void;
+    const reran = new Promise((r) => {
+      rerun = r;
+    });
+    jobs.work(idle, async () => {
+      idleRuns++;
+    });
+    jobs.work(lost, async () => {
+      lostRuns++;
+    });
+    jobs.work(expired, async (payload) => rerun(payload));
+    await jobs.start();
+    await expect(reran).resolves.toEqual({ again: true });
+    await jobs.stop();
+    expect(await jobRow(db, expiredId)).toMatchObject({ status: 'completed', attempts: 2 });
+    expect(await jobRow(db, lostId)).toMatchObject({ status: 'failed', last_error: expect.stringMatching(/lease/) });
+    expect([lostRuns, idleRuns]).toEqual([0, 0]);
+  });
+
   it('drain runs jobs that enqueue other jobs until nothing is due', async () => {
     const jobs = runner(db, () => 1_700_000_000_000);
     const first = q('chain-a');

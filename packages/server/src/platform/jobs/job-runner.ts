@@ -141,6 +141,22 @@ export function createJobRunner(deps: JobRunnerDeps) {
       .execute();
   }
 
+  /** The queues with a claimable job (due, or running with an expired lease), and whether any lease expired. */
+  async function dueWork(t: number): Promise<{ queues: Set<string>; expiredLeases: boolean }> {
+    const rows = await db
+      .selectFrom('jobs')
+      .select(['queue', 'status'])
+      .distinct()
+      .where((w) =>
+        w.or([
+          w.and([w('status', '=', 'queued'), w('run_at', '<=', t)]),
+          w.and([w('status', '=', 'running'), w('locked_until', '<', t)]),
+        ]),
+      )
+      .execute();
+    return { queues: new Set(rows.map((r) => r.queue)), expiredLeases: rows.some((r) => r.status === 'running') };
+  }
+
   /**
    * Claims one due job of `queue` (queued and due, or running with an expired lease) in one statement.
    * SQLite serializes writers, so the UPDATE … WHERE id = (SELECT …) is atomic; PostgreSQL adds
@@ -299,8 +315,12 @@ export function createJobRunner(deps: JobRunnerDeps) {
     ticking = true;
     try {
       await fireSchedules();
-      await failAbandoned(now());
+      // One read says which queues have work; an idle poll then costs two reads, not a write per queue
+      // (it used to take ~2% of a CPU in an idle hub, and as much from a loaded one).
+      const due = await dueWork(now());
+      if (due.expiredLeases) await failAbandoned(now());
       for (const [queue, w] of workers) {
+        if (!due.queues.has(queue)) continue;
         while (w.running < w.concurrency) {
           const row = await claim(queue, w.leaseMs, new Set());
           if (!row) break;
