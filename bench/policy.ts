@@ -300,8 +300,8 @@ result.cedar_agreement = round(agree / compared, 4);
   await load({ url, body: evalBody, headers, seconds: WARMUP_SECONDS });
   const { bare: bareRun, hub: h } = await interleaved(
     {
-      bare: (seconds) => load({ url: bareUrl, body: evalBody, seconds }),
-      hub: (seconds) => load({ url, body: evalBody, headers, seconds }),
+      bare: (seconds) => load({ url: bareUrl, body: evalBody, seconds, serverPid: bare.pid }),
+      hub: (seconds) => load({ url, body: evalBody, headers, seconds, serverPid: hub.pid }),
     },
     { seconds: HTTP_SECONDS, rounds: HTTP_ROUNDS },
   );
@@ -311,6 +311,12 @@ result.cedar_agreement = round(agree / compared, 4);
   result.bare_http_rps = Math.round(bareRun.rps);
   result.http_ratio = round(h.rps / bareRun.rps, 3);
   result.http_p99_ms = h.p99;
+  // CPU time per answered request, from /proc: what the ratio would be if both had a CPU to themselves.
+  if (h.cpuUs !== undefined && bareRun.cpuUs !== undefined) {
+    result.http_cpu_us = round(h.cpuUs, 1);
+    result.bare_cpu_us = round(bareRun.cpuUs, 1);
+    result.cpu_ratio = round(bareRun.cpuUs / h.cpuUs, 3);
+  }
   if (h.non2xx) result.http_non2xx = h.non2xx;
 }
 

@@ -64,6 +64,24 @@ export async function startChild(script: string, args: string[], env: Record<str
   return child;
 }
 
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time (user + system) a process has used so far, in µs (Linux /proc); null where unreadable. */
+export function cpuMicros(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
 /** Resident set size of a process in MB (Linux /proc). */
 export function rssMb(pid: number): number {
   const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
@@ -95,8 +113,11 @@ export async function load(opts: {
   headers?: Record<string, string>;
   connections?: number;
   seconds: number;
+  /** The server's pid: its CPU time per answered request is returned as `cpuUs`. */
+  serverPid?: number;
 }) {
   const script = join(ROOT, 'bench/lib/load-child.mjs');
+  const cpuBefore = opts.serverPid === undefined ? null : cpuMicros(opts.serverPid);
   const child = spawn(process.execPath, [script, JSON.stringify(opts)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -108,7 +129,10 @@ export async function load(opts: {
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   if (code !== 0) throw new Error(`load generator exited with ${code}`);
   const r = JSON.parse(out) as { ok: number; non2xx: number; p99: number; errors: number };
-  return { rps: r.ok / opts.seconds, non2xx: r.non2xx, p99: r.p99, errors: r.errors };
+  const cpuAfter = opts.serverPid === undefined ? null : cpuMicros(opts.serverPid);
+  // Steadier than the rate on a shared VM: the rate moves with the machine's speed from second to second.
+  const cpuUs = cpuBefore !== null && cpuAfter !== null && r.ok > 0 ? (cpuAfter - cpuBefore) / r.ok : undefined;
+  return { rps: r.ok / opts.seconds, non2xx: r.non2xx, p99: r.p99, errors: r.errors, cpuUs };
 }
 
 export type LoadResult = Awaited<ReturnType<typeof load>>;
@@ -144,6 +168,7 @@ export async function interleaved<K extends string>(
       p99: p99s[Math.floor(p99s.length / 2)],
       non2xx: rs.reduce((a, x) => a + x.non2xx, 0),
       errors: rs.reduce((a, x) => a + x.errors, 0),
+      cpuUs: rs.every((x) => x.cpuUs !== undefined) ? rs.reduce((a, x) => a + x.cpuUs!, 0) / rs.length : undefined,
     };
   }
   return out;
