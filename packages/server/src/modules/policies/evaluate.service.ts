@@ -287,25 +287,14 @@ export function createEvaluator<Set>(deps: {
       // The hub's keys win over the caller's (see engine/context.ts).
       const context = { ...input.context, ...deps.engine.context(new Date(now), info.timezone, agent.environment) };
       const decisionId = newId('dec', now);
+      const decided: Decided = { orgId, agent, input, context, decisionId, started, now };
       const outcome: Outcome = control
         ? controlOutcome(control)
         : deps.engine.evaluate(set!, { agent: agentView(agent), action: input.action, context }, info);
       const { decision, reasons, monitors } = outcome;
       if (decision === 'ALLOW' && !monitors.length && !input.approval_id && !input.idempotency_key) {
         // A plain decision: no approval, nothing to audit. Grouped with its neighbours' in one commit.
-        const row = decisionRow(
-          decisionId,
-          orgId,
-          agent.id,
-          input,
-          context,
-          decision,
-          reasons,
-          monitors,
-          null,
-          started,
-          now,
-        );
+        const row = decisionRow(decided, decision, reasons, monitors, null);
         decisionWriter.submitWith([row], (error) => {
           if (error !== undefined) return done(error);
           countHits(orgId, reasons, now);
@@ -313,10 +302,7 @@ export function createEvaluator<Set>(deps: {
         });
         return;
       }
-      recordGuarded(caller, input, agent, context, decisionId, outcome, control !== null, started, now).then(
-        (a) => done(null, a),
-        done,
-      );
+      recordGuarded(caller.actor, decided, outcome, control !== null).then((a) => done(null, a), done);
     } catch (e) {
       done(e);
     }
@@ -342,18 +328,8 @@ export function createEvaluator<Set>(deps: {
   }
 
   /** A decision that involves an approval, a block or a monitor: recorded with its audit entry in one transaction. */
-  async function recordGuarded(
-    caller: Pick<Caller, 'orgId' | 'actor'>,
-    input: EvaluateInput,
-    agent: ResolvedAgent,
-    context: Record<string, unknown>,
-    decisionId: string,
-    outcome: Outcome,
-    byControl: boolean,
-    started: bigint,
-    now: number,
-  ) {
-    const orgId = caller.orgId;
+  async function recordGuarded(actor: Caller['actor'], decided: Decided, outcome: Outcome, byControl: boolean) {
+    const { orgId, agent, input, decisionId, now } = decided;
     const { monitors, primary } = outcome;
     let { decision, reasons } = outcome;
     let approvalId: string | null = null;
@@ -398,26 +374,12 @@ export function createEvaluator<Set>(deps: {
         }
         await trx
           .insertInto('decisions')
-          .values(
-            decisionRow(
-              decisionId,
-              orgId,
-              agent.id,
-              input,
-              context,
-              decision,
-              reasons,
-              monitors,
-              approvalId,
-              started,
-              now,
-            ),
-          )
+          .values(decisionRow(decided, decision, reasons, monitors, approvalId))
           .execute();
         // Blocks and approvals are what an auditor looks for; allows stay in the decisions table.
         if (decision !== 'ALLOW' || monitors.length)
           await deps.audit.append(trx, orgId, {
-            actor: caller.actor,
+            actor,
             action: `policy.decision.${decision.toLowerCase()}`,
             entityType: 'decision',
             entityId: decisionId,
@@ -478,6 +440,16 @@ export function createEvaluator<Set>(deps: {
 
 type Outcome = ReturnType<PolicyEngine<unknown>['evaluate']>;
 type Answer = ReturnType<typeof answer>;
+/** One evaluation's facts, decided before it is recorded (plainly or with its audit entry). */
+interface Decided {
+  orgId: OrgId;
+  agent: ResolvedAgent;
+  input: EvaluateInput;
+  context: Record<string, unknown>;
+  decisionId: string;
+  started: bigint;
+  now: number;
+}
 type Hold = { reason: string; mode: string; message: string };
 interface Gathered<Set> {
   agent: ResolvedAgent;
@@ -506,33 +478,28 @@ function controlOutcome(control: { reason: string; mode: string; message: string
 
 /** The decisions row (a module function, not a closure per request: see maybe-promise.ts on the hot path). */
 function decisionRow(
-  id: string,
-  orgId: string,
-  agentId: string,
-  input: EvaluateInput,
-  context: Record<string, unknown>,
+  d: Decided,
   decision: Decision,
   reasons: Reason[],
   monitors: Reason[],
   approvalId: string | null,
-  started: bigint,
-  now: number,
 ): DecisionRow {
+  const { input } = d;
   return {
-    id,
-    org_id: orgId,
-    agent_id: agentId,
+    id: d.decisionId,
+    org_id: d.orgId,
+    agent_id: d.agent.id,
     run_id: input.run_id ?? null,
     action_type: input.action.type,
     action: JSON.stringify(input.action),
-    context: JSON.stringify(context),
+    context: JSON.stringify(d.context),
     decision,
     reasons: reasons.length ? JSON.stringify(reasons) : '[]',
     monitors: monitors.length ? JSON.stringify(monitors) : '[]',
     approval_id: approvalId,
     idempotency_key: input.idempotency_key ?? null,
-    latency_us: Number((process.hrtime.bigint() - started) / 1000n),
-    created_at: now,
+    latency_us: Number((process.hrtime.bigint() - d.started) / 1000n),
+    created_at: d.now,
   };
 }
 
