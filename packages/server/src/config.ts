@@ -57,7 +57,28 @@ const EnvSchema = z.object({
   MICROSOFT_CLIENT_ID: z.string().optional(),
   MICROSOFT_CLIENT_SECRET: z.string().optional(),
   MICROSOFT_TENANT_ID: z.string().default('common'),
+  HUB_SIGNUP: z
+    .string()
+    .regex(
+      /^(invite|open|domain:[a-z0-9.-]+\.[a-z]{2,}(,[a-z0-9.-]+\.[a-z]{2,})*)$/i,
+      'must be invite, open or domain:example.com (several domains separated by commas)',
+    )
+    .default('invite'),
+  HUB_ORGS_PER_USER: z.coerce.number().int().min(0).max(1000).default(3),
+  HUB_EGRESS_ALLOW: z.string().optional(),
 });
+
+/**
+ * Who may create an account once the first owner exists. The first account of a hub is always allowed
+ * (it becomes the owner). `invite`: only someone with a pending invitation; `open`: anyone who can reach
+ * the hub; `domain`: anyone whose email is at one of these domains.
+ */
+export type SignupPolicy = { mode: 'invite' } | { mode: 'open' } | { mode: 'domain'; domains: string[] };
+
+function parseSignup(value: string): SignupPolicy {
+  if (value === 'invite' || value === 'open') return { mode: value };
+  return { mode: 'domain', domains: value.slice('domain:'.length).toLowerCase().split(',') };
+}
 
 export interface Config {
   env: string;
@@ -83,6 +104,15 @@ export interface Config {
     google?: { clientId: string; clientSecret: string };
     microsoft?: { clientId: string; clientSecret: string; tenantId: string };
   };
+  /** HUB_SIGNUP: who may create an account once the first owner exists. */
+  signup: SignupPolicy;
+  /** HUB_ORGS_PER_USER: how many orgs one account may create (the init org and invitations do not count). */
+  orgsPerUser: number;
+  /**
+   * HUB_EGRESS_ALLOW: hosts, IPs and CIDR ranges the hub may reach for a user although they are loopback,
+   * private or link-local (webhooks to an internal service, a local Slack relay). Empty by default.
+   */
+  egressAllow: string[];
 }
 
 export class ConfigError extends Error {}
@@ -144,5 +174,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             }
           : undefined,
     },
+    signup: parseSignup(e.HUB_SIGNUP.toLowerCase()),
+    orgsPerUser: e.HUB_ORGS_PER_USER,
+    egressAllow: e.HUB_EGRESS_ALLOW
+      ? e.HUB_EGRESS_ALLOW.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [],
   };
 }

@@ -50,6 +50,9 @@ export async function createTestHub(
     HUB_PUBLIC_URL: 'http://hub.test',
     HUB_LOG_LEVEL: 'silent',
     RATE_LIMIT_AUTH_PER_MINUTE: '10000',
+    // Tests make many accounts and orgs on one hub; the sign-up policy's own tests override these.
+    HUB_SIGNUP: 'open',
+    HUB_ORGS_PER_USER: '1000',
     ...(database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}),
     ...overrides,
   });
