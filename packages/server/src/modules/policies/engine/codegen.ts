@@ -7,7 +7,7 @@
  * Nothing from a policy is spliced into the source as code. Field path segments are validated
  * (`[A-Za-z0-9_-]+`, no `__proto__`/`constructor`/`prototype`) and still emitted through JSON.stringify;
  * strings, numbers and booleans are emitted as literals only when JSON.stringify round-trips them, and
- * everything else (regexes, `in` value sets, `contains` values) is passed in the `k` array of constants.
+ * everything else (RE2 matchers, `in` value sets, `contains` values) is passed in the `k` array of constants.
  *
  * Semantics are those of compile.ts (three values, numeric strings, own properties only); the property
  * test holds both this compiler and the closure compiler to the plain interpreter.
@@ -15,6 +15,7 @@
 import type { Condition, ConditionScalar, FieldCondition } from '@agentops-hub/contracts';
 import { PolicyLimits } from '@agentops-hub/contracts';
 import type { CompiledCondition } from './compile.ts';
+import { compileMatcher } from './pattern.ts';
 
 /** What generated code calls: the shared numeric/equality helpers from compile.ts. */
 export interface Runtime {
@@ -147,13 +148,10 @@ class Emitter {
         );
         return r;
       case 'matches': {
-        let re: RegExp | null = null;
-        try {
-          re = new RegExp(value as string);
-        } catch {
-          // Validation refuses bad patterns; a stored one that no longer compiles is an evaluation error.
-        }
-        if (!re) {
+        // An RE2 matcher (pattern.ts): linear time. Validation refuses bad patterns; a stored one that no
+        // longer compiles is an evaluation error (UNKNOWN).
+        const re = compileMatcher(value);
+        if (re === null) {
           this.emit(`const ${r} = 2;`);
           return r;
         }

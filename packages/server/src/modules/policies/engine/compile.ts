@@ -20,6 +20,7 @@ import {
   PolicyLimits,
 } from '@agentops-hub/contracts';
 import { generateCondition } from './codegen.ts';
+import { compileMatcher } from './pattern.ts';
 
 export const FALSE = 0;
 export const TRUE = 1;
@@ -196,13 +197,9 @@ function compileLeaf(c: FieldCondition): CompiledCondition {
       };
     }
     case 'matches': {
-      let re: RegExp;
-      try {
-        re = new RegExp(value as string);
-      } catch {
-        // Validation refuses bad patterns; a stored one that no longer compiles is an evaluation error.
-        return () => UNKNOWN;
-      }
+      const re = compileMatcher(value);
+      // Validation refuses bad patterns; a stored one that no longer compiles is an evaluation error.
+      if (re === null) return () => UNKNOWN;
       const max = PolicyLimits.maxRegexSubject;
       return (i) => {
         const a = get(i);
