@@ -1,17 +1,29 @@
-/** `POST /v1/ingest/run` and `POST /v1/ingest/events`: 202 once the write is committed. */
+/**
+ * `POST /v1/ingest/run` and `POST /v1/ingest/events`: 202 once the write is committed.
+ *
+ * Bounded: the body limit, at most 1000 events per request (the contract: 400 beyond), JSON at most
+ * `MAX_JSON_DEPTH` deep (platform/json-body.ts), and at most `DEFAULT_ORG_CONCURRENCY` large requests of one
+ * org at once (429 with Retry-After beyond; small bodies, the agents' usual traffic, take no slot).
+ */
 import { IngestEventsBody, IngestRunBody } from '@agentops-hub/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HubContext } from '../../context.ts';
 import { AppError } from '../../platform/errors.ts';
 import { callerOf } from '../../platform/route-config.ts';
+import { createOrgConcurrency, DEFAULT_ORG_CONCURRENCY } from './org-concurrency.ts';
+
+/** Bodies from this size take a concurrency slot: below it, parsing and validating cost well under 1 ms. */
+const HEAVY_BODY_BYTES = 64 * 1024;
 
 export function registerIngestionRoutes(appIn: FastifyInstance, ctx: HubContext) {
   const app = appIn.withTypeProvider<ZodTypeProvider>();
+  const slots = createOrgConcurrency({ limit: DEFAULT_ORG_CONCURRENCY, minBytes: HEAVY_BODY_BYTES });
   app.post(
     '/v1/ingest/run',
     {
       config: { permission: 'ingest:write', rateBucket: 'ingest' },
+      preParsing: slots.hook,
       schema: { body: IngestRunBody, tags: ['ingestion'] },
     },
     async (req, reply) => {
@@ -31,6 +43,7 @@ export function registerIngestionRoutes(appIn: FastifyInstance, ctx: HubContext)
     '/v1/ingest/events',
     {
       config: { permission: 'ingest:write', rateBucket: 'ingest' },
+      preParsing: slots.hook,
       schema: { body: IngestEventsBody, tags: ['ingestion'] },
     },
     async (req, reply) => reply.status(202).send(await ctx.ingestion.ingestEvents(callerOf(req), req.body.events)),

@@ -244,10 +244,10 @@ describe('JSON', () => {
     expect(decodeJsonTraces(Buffer.from('{}'))).toEqual({ spans: [], rejected: [] });
   });
 
-  it('does not recurse without bound into nested values', () => {
+  it('refuses values nested past the cap (413) without recursing into them', () => {
     let value: unknown = { stringValue: 'leaf' };
     for (let i = 0; i < 5000; i++) value = { arrayValue: { values: [value] } };
-    const decoded = decodeJsonTraces({
+    const exportOf = (v: unknown) => ({
       resourceSpans: [
         {
           scopeSpans: [
@@ -257,7 +257,7 @@ describe('JSON', () => {
                   traceId: 'a'.repeat(32),
                   spanId: 'b'.repeat(16),
                   startTimeUnixNano: '1700000000000000000',
-                  attributes: [{ key: 'deep', value }],
+                  attributes: [{ key: 'deep', value: v }],
                 },
               ],
             },
@@ -265,7 +265,11 @@ describe('JSON', () => {
         },
       ],
     });
-    expect(JSON.stringify(decoded.spans[0].attributes.deep)).toContain('[nested too deep]');
+    expect(() => decodeJsonTraces(exportOf(value))).toThrow(/nest at most 16 deep/);
+    // Exactly at the cap: 16 arrays around the leaf are kept.
+    let atCap: unknown = { stringValue: 'leaf' };
+    for (let i = 0; i < 16; i++) atCap = { arrayValue: { values: [atCap] } };
+    expect(JSON.stringify(decodeJsonTraces(exportOf(atCap)).spans[0].attributes.deep)).toContain('leaf');
   });
 
   it('writes the proto3 JSON response', () => {

@@ -6,11 +6,13 @@
  * normalizer: protobuf is first turned into the OTLP JSON object shape (camelCase keys, int64 as strings),
  * only the id encoding differs (base64 from protobuf, hex in OTLP JSON).
  *
- * Input is hostile by default: every field is type-checked, nesting depth is bounded, a span that cannot be
- * read (bad ids, no timestamps) is reported as rejected rather than failing the whole export.
+ * Input is hostile by default: every field is type-checked, a span that cannot be read (bad ids, no
+ * timestamps) is reported as rejected rather than failing the whole export, and an export past a cap of
+ * `OTLP_LIMITS` (spans, events, attributes, value depth and count: see otlp-bounds.ts) or an inflated size
+ * past the body limit is refused whole with 413, before anything is stored.
  *
  * @example
- * const body = await inflateOtlpBody(rawBuffer, req.headers['content-encoding'], 50 * 1024 * 1024);
+ * const body = await inflateOtlpBody(rawBuffer, req.headers['content-encoding'], config.bodyLimitBytes);
  * const { spans, rejected } = decodeProtobufTraces(body);
  */
 import { fileURLToPath } from 'node:url';
@@ -18,6 +20,7 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import protobuf from 'protobufjs';
 import { AppError } from '../../../platform/errors.ts';
+import { type Budget, checkProtobufBounds, newBudget, OTLP_LIMITS, type OtlpLimits } from './otlp-bounds.ts';
 
 /** OTLP span kinds (opentelemetry.proto.trace.v1.Span.SpanKind). */
 export const SpanKind = { UNSPECIFIED: 0, INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
@@ -64,9 +67,6 @@ export interface DecodedTraces {
 
 export type OtlpEncoding = 'protobuf' | 'json';
 
-/** Deeper AnyValue nesting than this is cut (replaced by a marker), so a hostile payload cannot recurse us. */
-const MAX_VALUE_DEPTH = 16;
-
 // ---------------------------------------------------------------------------------------------------------
 // Transport: content types and gzip
 // ---------------------------------------------------------------------------------------------------------
@@ -83,7 +83,8 @@ const gunzipAsync = promisify(gunzip);
 
 /**
  * Undoes `Content-Encoding: gzip` (the only compression OTLP/HTTP defines). The inflated size is capped
- * at `maxBytes`, so a small gzip bomb cannot take the process's memory: 413 beyond it.
+ * at `maxBytes`: zlib stops as soon as its output passes it (`maxOutputLength`), so a small gzip bomb
+ * costs at most `maxBytes` of memory and a few milliseconds: 413 beyond it.
  */
 export async function inflateOtlpBody(body: Buffer, contentEncoding: unknown, maxBytes: number): Promise<Buffer> {
   const encoding = String(contentEncoding ?? '')
@@ -99,10 +100,10 @@ export async function inflateOtlpBody(body: Buffer, contentEncoding: unknown, ma
     return await gunzipAsync(body, { maxOutputLength: maxBytes });
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
-      throw new AppError(
-        'payload_too_large',
-        `The decompressed body is larger than this hub accepts (${maxBytes} bytes).`,
-      );
+      const rule = `a body may inflate to at most ${maxBytes} bytes`;
+      throw new AppError('payload_too_large', `The decompressed body is larger than this hub accepts: ${rule}.`, {
+        errors: [{ path: '(body)', message: rule }],
+      });
     }
     throw new AppError('validation_failed', 'The body is not valid gzip.', {
       errors: [{ path: '(body)', message: 'not valid gzip' }],
@@ -147,11 +148,13 @@ function types(): ProtoTypes {
 }
 
 /**
- * Decodes a binary ExportTraceServiceRequest.
- * @throws AppError('validation_failed') when the bytes are not a valid message.
+ * Decodes a binary ExportTraceServiceRequest, after a wire scan has checked its counts against `limits`
+ * (so protobufjs never builds an export that would be refused).
+ * @throws AppError('validation_failed') when the bytes are not a valid message; AppError('payload_too_large').
  */
-export function decodeProtobufTraces(body: Uint8Array): DecodedTraces {
+export function decodeProtobufTraces(body: Uint8Array, limits: OtlpLimits = OTLP_LIMITS): DecodedTraces {
   const { request } = types();
+  checkProtobufBounds(body, limits);
   let message: protobuf.Message;
   try {
     message = request.decode(body);
@@ -166,7 +169,7 @@ export function decodeProtobufTraces(body: Uint8Array): DecodedTraces {
   }
   // The OTLP JSON object shape: camelCase keys, int64 as decimal strings, bytes as base64, enums as numbers.
   const obj = request.toObject(message, { longs: String, enums: Number, bytes: String, defaults: false, arrays: true });
-  return normalizeExport(obj, 'base64');
+  return normalizeExport(obj, 'base64', newBudget(limits));
 }
 
 /** Encodes an ExportTraceServiceResponse (empty on full success, with partial_success otherwise). */
@@ -184,9 +187,11 @@ export function encodeProtobufResponse(partial?: { rejectedSpans: number; errorM
 
 /**
  * Decodes an OTLP JSON ExportTraceServiceRequest (a Buffer/string to parse, or an already parsed value).
- * @throws AppError('validation_failed') when it is not JSON or not an object.
+ * `JSON.parse` is iterative in V8 (no stack limit) and bounded by the inflated size; the counts are
+ * checked while normalizing.
+ * @throws AppError('validation_failed') when it is not JSON or not an object; AppError('payload_too_large').
  */
-export function decodeJsonTraces(body: Buffer | string | unknown): DecodedTraces {
+export function decodeJsonTraces(body: Buffer | string | unknown, limits: OtlpLimits = OTLP_LIMITS): DecodedTraces {
   let value: unknown = body;
   if (typeof body === 'string' || Buffer.isBuffer(body)) {
     try {
@@ -202,7 +207,7 @@ export function decodeJsonTraces(body: Buffer | string | unknown): DecodedTraces
       errors: [{ path: '(root)', message: 'expected an object' }],
     });
   }
-  return normalizeExport(value, 'hex');
+  return normalizeExport(value, 'hex', newBudget(limits));
 }
 
 /** The OTLP JSON response: `{}` on full success, `{partialSuccess: {rejectedSpans, errorMessage}}` otherwise. */
@@ -226,14 +231,14 @@ function field(obj: Record<string, unknown>, camel: string): unknown {
   return obj[snake];
 }
 
-function normalizeExport(exp: Record<string, unknown>, ids: IdEncoding): DecodedTraces {
+function normalizeExport(exp: Record<string, unknown>, ids: IdEncoding, budget: Budget): DecodedTraces {
   const spans: OtlpSpan[] = [];
   const rejected: RejectedSpan[] = [];
   const resourceSpans = asArray(field(exp, 'resourceSpans'));
   resourceSpans.forEach((rs, ri) => {
     if (!isObject(rs)) return;
     const resourceObj = field(rs, 'resource');
-    const resource = isObject(resourceObj) ? attributesOf(field(resourceObj, 'attributes')) : {};
+    const resource = isObject(resourceObj) ? attributesOf(field(resourceObj, 'attributes'), budget, 'resource') : {};
     // scopeSpans since OTLP 0.15; instrumentationLibrarySpans before (still sent by very old SDKs).
     const scopeList = [...asArray(field(rs, 'scopeSpans')), ...asArray(field(rs, 'instrumentationLibrarySpans'))];
     scopeList.forEach((ss, si) => {
@@ -245,7 +250,8 @@ function normalizeExport(exp: Record<string, unknown>, ids: IdEncoding): Decoded
       };
       asArray(field(ss, 'spans')).forEach((raw, pi) => {
         const where = `resourceSpans[${ri}].scopeSpans[${si}].spans[${pi}]`;
-        const result = normalizeSpan(raw, ids, resource, scope);
+        budget.span();
+        const result = normalizeSpan(raw, ids, resource, scope, budget);
         if (typeof result === 'string') rejected.push({ where, reason: result });
         else spans.push(result);
       });
@@ -260,6 +266,7 @@ function normalizeSpan(
   ids: IdEncoding,
   resource: Record<string, unknown>,
   scope: OtlpSpan['scope'],
+  budget: Budget,
 ): OtlpSpan | string {
   if (!isObject(raw)) return 'a span must be an object';
   const traceId = idOf(field(raw, 'traceId'), 16, ids);
@@ -288,10 +295,11 @@ function normalizeSpan(
   const events: OtlpSpanEvent[] = [];
   for (const ev of asArray(field(raw, 'events'))) {
     if (!isObject(ev)) continue;
+    budget.event();
     events.push({
       name: str(field(ev, 'name')),
       timeMs: nanosToMs(field(ev, 'timeUnixNano')) ?? startMs,
-      attributes: attributesOf(field(ev, 'attributes')),
+      attributes: attributesOf(field(ev, 'attributes'), budget, 'span event'),
     });
   }
   return {
@@ -302,7 +310,7 @@ function normalizeSpan(
     kind: spanKindOf(field(raw, 'kind')),
     startMs,
     endMs,
-    attributes: attributesOf(field(raw, 'attributes')),
+    attributes: attributesOf(field(raw, 'attributes'), budget, 'span'),
     status,
     events,
     resource,
@@ -361,22 +369,27 @@ function statusCodeOf(value: unknown): number {
   return 0;
 }
 
-/** `[{key, value: AnyValue}]` → a plain record (later duplicates win, as in the SDKs). */
-export function attributesOf(list: unknown, depth = 0): Record<string, unknown> {
+/**
+ * `[{key, value: AnyValue}]` → a plain record (later duplicates win, as in the SDKs), counted against
+ * `budget` (`where` names the owner in the 413: span, span event, resource, kvlist).
+ */
+export function attributesOf(list: unknown, budget: Budget, where: string, depth = 0): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const kv of asArray(list)) {
+  const items = asArray(list);
+  budget.attributes(items.length, where);
+  for (const kv of items) {
     if (!isObject(kv)) continue;
     const key = field(kv, 'key');
     if (typeof key !== 'string' || !key || key === '__proto__') continue;
-    out[key] = anyValueOf(field(kv, 'value'), depth);
+    out[key] = anyValueOf(field(kv, 'value'), budget, depth);
   }
   return out;
 }
 
-/** One OTLP AnyValue → plain JS. */
-export function anyValueOf(value: unknown, depth = 0): unknown {
+/** One OTLP AnyValue → plain JS. Depth is checked before recursing, so a hostile payload cannot recurse us. */
+export function anyValueOf(value: unknown, budget: Budget, depth = 0): unknown {
   if (!isObject(value)) return undefined;
-  if (depth >= MAX_VALUE_DEPTH) return '[nested too deep]';
+  budget.value(depth);
   if ('stringValue' in value || 'string_value' in value) return str(field(value, 'stringValue'));
   if ('boolValue' in value || 'bool_value' in value) return field(value, 'boolValue') === true;
   if ('intValue' in value || 'int_value' in value) return intOf(field(value, 'intValue'));
@@ -389,11 +402,11 @@ export function anyValueOf(value: unknown, depth = 0): unknown {
   }
   if ('arrayValue' in value || 'array_value' in value) {
     const arr = field(value, 'arrayValue');
-    return isObject(arr) ? asArray(field(arr, 'values')).map((v) => anyValueOf(v, depth + 1)) : [];
+    return isObject(arr) ? asArray(field(arr, 'values')).map((v) => anyValueOf(v, budget, depth + 1)) : [];
   }
   if ('kvlistValue' in value || 'kvlist_value' in value) {
     const kv = field(value, 'kvlistValue');
-    return isObject(kv) ? attributesOf(field(kv, 'values'), depth + 1) : {};
+    return isObject(kv) ? attributesOf(field(kv, 'values'), budget, 'kvlist', depth + 1) : {};
   }
   if ('bytesValue' in value || 'bytes_value' in value) return str(field(value, 'bytesValue'));
   return undefined;

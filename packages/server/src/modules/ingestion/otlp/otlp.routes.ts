@@ -9,6 +9,10 @@
  * why) when some were not. A body that cannot be decoded is 400 problem+json; a failure to store is 5xx, so
  * the exporter retries (the ids are deterministic, so a retry upserts and never duplicates).
  *
+ * Bounded (security finding 3): gzip may inflate to at most the body limit, an export past a cap of
+ * `OTLP_LIMITS` is refused whole (413, nothing stored), and at most `DEFAULT_ORG_CONCURRENCY` exports of
+ * one org are decoded at once (the next is 429 with Retry-After, which OTLP exporters retry).
+ *
  * The content-type parsers live in an encapsulated plugin: the rest of the API keeps Fastify's JSON parser.
  *
  * @example
@@ -19,6 +23,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Caller } from '../../../platform/caller.ts';
 import { AppError } from '../../../platform/errors.ts';
 import { callerOf } from '../../../platform/route-config.ts';
+import { createOrgConcurrency, DEFAULT_ORG_CONCURRENCY } from '../org-concurrency.ts';
 import { mapGenAiSpans } from './genai-mapping.ts';
 import {
   type DecodedTraces,
@@ -51,10 +56,9 @@ export interface OtlpRouteDeps {
 
 /** `ingestEvents` takes at most this many per call (the REST batch limit). */
 const EVENTS_PER_CALL = 1000;
-/** Inflated OTLP is verbose (JSON especially): allow this many times the body limit after gunzip. */
-const INFLATE_FACTOR = 10;
-
 export function registerOtlpRoutes(app: FastifyInstance, deps: OtlpRouteDeps) {
+  // Every export takes a slot, however small: a few KB of gzip can inflate to the whole body limit.
+  const slots = createOrgConcurrency({ limit: DEFAULT_ORG_CONCURRENCY });
   app.register(async (scope) => {
     // Raw bytes for both encodings: gzip must come off before any parsing, and protobuf is binary.
     scope.removeAllContentTypeParsers();
@@ -68,6 +72,7 @@ export function registerOtlpRoutes(app: FastifyInstance, deps: OtlpRouteDeps) {
       '/v1/traces',
       {
         config: { permission: 'ingest:write', rateBucket: 'ingest' },
+        preParsing: slots.hook,
         schema: {
           tags: ['ingestion'],
           summary: 'OTLP/HTTP traces (protobuf or JSON, gzip accepted), mapped onto runs and events',
@@ -84,11 +89,8 @@ export function registerOtlpRoutes(app: FastifyInstance, deps: OtlpRouteDeps) {
           });
         }
         const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-        const body = await inflateOtlpBody(
-          raw,
-          req.headers['content-encoding'],
-          deps.config.bodyLimitBytes * INFLATE_FACTOR,
-        );
+        // Compression saves bandwidth, not limits: inflated, a body may be as large as an uncompressed one.
+        const body = await inflateOtlpBody(raw, req.headers['content-encoding'], deps.config.bodyLimitBytes);
         const decoded: DecodedTraces = encoding === 'protobuf' ? decodeProtobufTraces(body) : decodeJsonTraces(body);
         const result = await ingestSpans(deps.ingestion, callerOf(req), decoded);
         return sendExportResponse(reply, encoding, result);
