@@ -32,6 +32,7 @@ import { registerStatsRoutes } from './modules/stats/stats.routes.ts';
 import { registerApiKeyRoutes } from './platform/api-keys/api-keys.routes.ts';
 import { registerAuditRoutes } from './platform/audit/audit.routes.ts';
 import { registerAuthRoutes } from './platform/auth/auth.routes.ts';
+import { createTwoFactorChallengeLookup } from './platform/auth/better-auth.ts';
 import { registerErrorHandler } from './platform/error-handler.ts';
 import { registerNotificationRoutes } from './platform/notifications/notifications.routes.ts';
 import { registerObservability } from './platform/observability.ts';
@@ -141,7 +142,7 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
   app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
-  await registerRateLimits(app, config, ctx);
+  await registerRateLimits(app, config, createTwoFactorChallengeLookup(ctx.db));
   // Each /v1 route gets its own auth hook with its config in the closure (see route-hooks.ts).
   app.addHook('onRoute', (route) => {
     if (!route.url.startsWith('/v1/')) return;

@@ -51,6 +51,7 @@ import { createApiKeyStore } from './platform/api-keys/api-keys.store.ts';
 import { createAuditStore } from './platform/audit/audit.store.ts';
 import { createAuthenticator } from './platform/auth/authenticate.ts';
 import { authOptions, createAuth, migrateAuth } from './platform/auth/better-auth.ts';
+import { createSignupGate } from './platform/auth/signup-gate.ts';
 import { trustedOrgId } from './platform/caller.ts';
 import { createControlBus } from './platform/control-bus.ts';
 import { createJobRunner } from './platform/jobs/job-runner.ts';
@@ -75,7 +76,15 @@ export async function createHubContext(
 
   const jobs = createJobRunner({ db, log, clock });
   const mailer = createMailer({ db, config, jobs, log, clock });
-  const betterAuthOptions = authOptions(config, db, mailer, encryptionKey);
+  const orgStore = createOrgStore(db.db);
+  const signupGate = createSignupGate({
+    policy: config.signup,
+    initEmail: config.init.userEmail,
+    countUsers: orgStore.countUsers,
+    hasOpenInvitationFor: orgStore.hasOpenInvitationFor,
+    clock,
+  });
+  const betterAuthOptions = authOptions(config, db, mailer, encryptionKey, signupGate);
   await migrateAuth(betterAuthOptions);
   await migrateHub(db);
   // PostgreSQL: keep monthly event partitions created ahead (a no-op on SQLite).
@@ -94,7 +103,7 @@ export async function createHubContext(
     onRevoke: (keyHash) => void bus.publish('api_key.revoked', { key_hash: keyHash }).catch(() => {}),
   });
   bus.subscribe('api_key.revoked', (d) => apiKeys.evictByHash(String(d.key_hash)));
-  const orgs = createOrgService({ db: db.db, store: createOrgStore(db.db), audit, config, mailer, plans, clock });
+  const orgs = createOrgService({ db: db.db, store: orgStore, audit, config, mailer, plans, clock });
   const webhooks = createWebhookService({ db, audit, secretBox, jobs, clock, log });
   const notifications = createNotificationService({ db, mailer, webhooks, clock, log });
   // The ingest resolver caches agents; it is created below and dropped for an org on any agent change.

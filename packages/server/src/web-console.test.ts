@@ -17,10 +17,10 @@ describe('GET /v1/setup/status', () => {
   it('asks for the owner account until a first user exists, then never again', async () => {
     const before = await t.request('GET', '/v1/setup/status');
     expect(before.status).toBe(200);
-    expect(before.body).toEqual({ needs_owner: true });
+    expect(before.body).toEqual({ needs_owner: true, signup: 'open' });
     await t.signUp();
     const after = await t.request('GET', '/v1/setup/status');
-    expect(after.body).toEqual({ needs_owner: false });
+    expect(after.body).toEqual({ needs_owner: false, signup: 'open' });
   });
 
   it('leaves unknown API paths a 404 problem, never the console page', async () => {

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { HubContext } from './context.ts';
+import { describeSignup } from './platform/auth/signup-gate.ts';
 
 const DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
@@ -34,13 +35,14 @@ code{background:#f1f3f5;padding:.1rem .3rem;border-radius:4px}a{color:#1c7ed6}</
 
 export async function registerConsole(
   app: FastifyInstance,
-  ctx: Pick<HubContext, 'db'>,
+  ctx: Pick<HubContext, 'db' | 'config'>,
   opts: { distDir?: string } = {},
 ) {
   const dist = opts.distDir ?? DIST;
   app.get('/v1/setup/status', { config: { auth: 'public' }, schema: { tags: ['orgs'] } }, async () => {
     const row = await ctx.db.db.selectFrom('auth_user').select('id').limit(1).executeTakeFirst();
-    return { needs_owner: !row };
+    // The sign-up page says who may create an account here (HUB_SIGNUP) before anyone types a password.
+    return { needs_owner: !row, ...describeSignup(ctx.config.signup) };
   });
 
   if (!existsSync(join(dist, 'index.html'))) {

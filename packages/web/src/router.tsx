@@ -16,6 +16,7 @@ import { ApiError, api } from './api/client';
 import { queryClient } from './api/queries';
 import type { Me } from './api/types';
 import { NotFound, RouteError } from './components/states';
+import { safeNext } from './lib/safe-next';
 
 const rootRoute = createRootRoute({ component: Outlet, notFoundComponent: NotFound });
 
@@ -34,9 +35,8 @@ const access = <P extends string>(path: P, load: () => Promise<Record<string, un
 const tokenSearch = (s: Record<string, unknown>): { token?: string } => ({
   token: typeof s.token === 'string' ? s.token : undefined,
 });
-const nextSearch = (s: Record<string, unknown>): { next?: string } => ({
-  next: typeof s.next === 'string' ? s.next : undefined,
-});
+// `?next=` is read through safeNext everywhere: a sign-in link cannot send anyone off the console.
+const nextSearch = (s: Record<string, unknown>): { next?: string } => ({ next: safeNext(s.next) });
 
 const signIn = createRoute({
   getParentRoute: () => accessLayout,

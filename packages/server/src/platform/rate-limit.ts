@@ -6,20 +6,30 @@
  *   hot paths — ingestion and policy evaluation (RATE_LIMIT_INGEST_PER_MINUTE) — and a ceiling per org
  *   over all its keys and users (RATE_LIMIT_ORG_PER_MINUTE). Measured: @fastify/rate-limit on every
  *   request cost ~15% of ingestion throughput; this costs two Map lookups.
- * - Sign-in, sign-up, password reset and 2FA (unauthenticated, per client IP, RATE_LIMIT_AUTH_PER_MINUTE,
- *   strict against credential stuffing): @fastify/rate-limit on the /api/auth routes only.
+ * - Sign-in, sign-up, password reset, 2FA and every other POST to /api/auth that is not known to be
+ *   harmless (unauthenticated, per client IP and family of endpoints, RATE_LIMIT_AUTH_PER_MINUTE, strict
+ *   against credential stuffing): @fastify/rate-limit on the /api/auth routes only. Classified on the
+ *   normalized path Better Auth routes (auth/auth-paths.ts), so `/api/auth/./sign-in/email` is sign-in.
+ * - The same attempts per account as well (the email a sign-in or reset names, the user behind a pending
+ *   2FA challenge), RATE_LIMIT_AUTH_PER_MINUTE across all IPs: one account cannot be guessed at from a
+ *   thousand addresses.
  * Exceeding any answers 429 problem+json `rate_limited` with Retry-After.
  */
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
+import {
+  type AuthRequestClass,
+  classifyAuthRequest,
+  emailOfBody,
+  normalizeAuthPath,
+  twoFactorIdentifierOf,
+} from './auth/auth-paths.ts';
+import { AUTH_COOKIE_PREFIX } from './auth/better-auth.ts';
 import type { Caller } from './caller.ts';
 import { AppError } from './errors.ts';
 import { addRouteHook } from './route-hooks.ts';
-
-const STRICT_AUTH_PATHS =
-  /^\/api\/auth\/(sign-in|sign-up|forget-password|request-password-reset|reset-password|two-factor\/verify|two-factor\/send-otp|email-otp)/;
 
 const WINDOW_MS = 60_000;
 const retryAfter = () => Math.max(1, Math.ceil((WINDOW_MS - (Date.now() % WINDOW_MS)) / 1000));
@@ -47,7 +57,12 @@ function createWindowCounter(redis: Redis | undefined) {
   };
 }
 
-export async function registerRateLimits(app: FastifyInstance, config: Config, _ctx: unknown) {
+export interface AuthAccountLookup {
+  /** The user a pending two-factor challenge belongs to (Better Auth's verification row), if any. */
+  userOfTwoFactorChallenge(identifier: string): Promise<string | undefined>;
+}
+
+export async function registerRateLimits(app: FastifyInstance, config: Config, accounts: AuthAccountLookup) {
   const redis = config.redisUrl
     ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })
     : undefined;
@@ -105,15 +120,62 @@ export async function registerRateLimits(app: FastifyInstance, config: Config, _
     });
   });
 
-  const isStrictAuth = (req: FastifyRequest) => req.method === 'POST' && STRICT_AUTH_PATHS.test(req.url);
+  // Classified once per request, from the path Better Auth will route (see auth-paths.ts).
+  const classOf = new WeakMap<FastifyRequest, AuthRequestClass>();
+  const authClass = (req: FastifyRequest) => {
+    let c = classOf.get(req);
+    if (!c) {
+      c = classifyAuthRequest(req.method, normalizeAuthPath(req.url));
+      classOf.set(req, c);
+    }
+    return c;
+  };
+  const authMax = config.rateLimit.authPerMinute;
+
+  // Per account: after the body is parsed, count the attempt against the account it names.
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api/auth/')) return;
+    addRouteHook(route, 'preHandler', (req, _reply, done) => {
+      const c = authClass(req);
+      if (!c.account) return done();
+      accountOf(req, c)
+        .then(async (account) => {
+          if (!account) return done();
+          const key = `auth-account:${c.family}:${account}`;
+          const n = redis ? await counter.shared(key) : counter.local(key);
+          if (n > authMax) {
+            const retryAfterS = retryAfter();
+            return done(
+              new AppError(
+                'rate_limited',
+                `Too many attempts for this account: the limit is ${authMax} a minute. Retry in ${retryAfterS} s.`,
+                { retryAfterS },
+              ),
+            );
+          }
+          done();
+        })
+        .catch((e) => done(e));
+    });
+  });
+  async function accountOf(req: FastifyRequest, c: AuthRequestClass): Promise<string | undefined> {
+    if (c.account === 'email') return emailOfBody(req.body);
+    const id = twoFactorIdentifierOf(req.headers.cookie, AUTH_COOKIE_PREFIX);
+    if (!id) return undefined;
+    return (await accounts.userOfTwoFactorChallenge(id)) ?? id;
+  }
+
   await app.register(rateLimit, {
     // Only routes that opt in (config.rateLimit): the Better Auth mount.
     global: false,
     redis,
     nameSpace: 'hub-rl-auth-',
-    max: (req) => (isStrictAuth(req) ? config.rateLimit.authPerMinute : perMinute),
+    max: (req) => (authClass(req).strict ? authMax : perMinute),
     timeWindow: WINDOW_MS,
-    keyGenerator: (req) => `auth:${req.ip}:${isStrictAuth(req) ? req.url.split('?')[0] : 'other'}`,
+    keyGenerator: (req) => {
+      const c = authClass(req);
+      return `auth:${req.ip}:${c.strict ? c.family : 'other'}`;
+    },
     errorResponseBuilder: (_req, ctx) => {
       const retryAfterS = Math.max(1, Math.ceil(ctx.ttl / 1000));
       return new AppError(

@@ -23,10 +23,17 @@ export function useMe() {
   return useQuery({ queryKey: ['me'], queryFn: () => api<Me>('/v1/me'), staleTime: 30_000 });
 }
 
+/** `GET /v1/setup/status`: whether the hub still needs its owner, and who may sign up (HUB_SIGNUP). */
+export interface SetupStatus {
+  needs_owner: boolean;
+  signup: 'invite' | 'open' | 'domain';
+  signup_domains?: string[];
+}
+
 export function useSetupStatus() {
   return useQuery({
     queryKey: ['setup-status'],
-    queryFn: () => api<{ needs_owner: boolean }>('/v1/setup/status'),
+    queryFn: () => api<SetupStatus>('/v1/setup/status'),
     staleTime: 60_000,
   });
 }

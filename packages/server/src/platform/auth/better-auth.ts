@@ -9,14 +9,25 @@ import { createHmac } from 'node:crypto';
 import { type BetterAuthOptions, betterAuth } from 'better-auth';
 import { getMigrations } from 'better-auth/db/migration';
 import { bearer, jwt, twoFactor } from 'better-auth/plugins';
+import type { Kysely } from 'kysely';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/database.ts';
+import type { SignupGate } from './signup-gate.ts';
+
+/** Better Auth's cookies are named `agentops.*` (the rate limiter reads the two-factor one). */
+export const AUTH_COOKIE_PREFIX = 'agentops';
 
 export interface AuthMailer {
   send(mail: { to: string; subject: string; text: string; html?: string }): Promise<void>;
 }
 
-export function authOptions(config: Config, db: Db, mailer: AuthMailer, encryptionKey: Buffer): BetterAuthOptions {
+export function authOptions(
+  config: Config,
+  db: Db,
+  mailer: AuthMailer,
+  encryptionKey: Buffer,
+  signupGate: SignupGate,
+): BetterAuthOptions {
   // A stable secret derived from the encryption key, so sessions survive restarts without another setting.
   const secret = config.authSecret ?? createHmac('sha256', encryptionKey).update('better-auth-secret').digest('hex');
   const socialProviders: BetterAuthOptions['socialProviders'] = {};
@@ -63,10 +74,21 @@ export function authOptions(config: Config, db: Db, mailer: AuthMailer, encrypti
       },
     },
     socialProviders,
+    // Every new account, by email or by Google or Microsoft sign-in, passes the sign-up policy first.
+    databaseHooks: {
+      user: {
+        create: {
+          before: async (user) => {
+            await signupGate.check(user.email);
+            return { data: user };
+          },
+        },
+      },
+    },
     // The hub rate-limits /api/auth itself (platform/rate-limit.ts), with the same 429 problem+json.
     rateLimit: { enabled: false },
     advanced: {
-      cookiePrefix: 'agentops',
+      cookiePrefix: AUTH_COOKIE_PREFIX,
       useSecureCookies: config.publicUrl.startsWith('https://'),
       ipAddress: { ipAddressHeaders: config.trustProxy ? ['x-forwarded-for'] : [] },
     },
@@ -101,4 +123,20 @@ export type Auth = ReturnType<typeof createAuth>;
 export async function migrateAuth(options: BetterAuthOptions) {
   const { runMigrations } = await getMigrations(options);
   await runMigrations();
+}
+
+/** The user a pending two-factor challenge belongs to: the rate limiter counts 2FA attempts per account. */
+export function createTwoFactorChallengeLookup(db: Db) {
+  // Better Auth's own table, outside the hub's typed schema.
+  const auth = db.db as unknown as Kysely<Record<string, { identifier: string; value: string }>>;
+  return {
+    async userOfTwoFactorChallenge(identifier: string): Promise<string | undefined> {
+      const row = await auth
+        .selectFrom('auth_verification')
+        .select('value')
+        .where('identifier', '=', identifier)
+        .executeTakeFirst();
+      return row?.value;
+    },
+  };
 }

@@ -9,7 +9,7 @@ import { newId } from '../../db/ids.ts';
 import type { Database, OrgsTable } from '../../db/schema.ts';
 import type { AuditStore } from '../audit/audit.store.ts';
 import { type Caller, type OrgId, trustedOrgId, type UserWithoutOrg } from '../caller.ts';
-import { notFound } from '../errors.ts';
+import { AppError, notFound } from '../errors.ts';
 import type { Mailer } from '../notifications/mailer.ts';
 import type { PlanService } from '../plans.ts';
 import { permissionsForRole } from '../rbac.ts';
@@ -51,6 +51,12 @@ export function createOrgService(deps: OrgServiceDeps) {
       body: { name: string; industry?: string; timezone?: string; locale?: string },
       opts: { plan?: string } = {},
     ) {
+      const owned = await store.countOwnedOrgs(user.userId);
+      if (owned >= deps.config.orgsPerUser)
+        throw new AppError(
+          'forbidden',
+          `You already own ${owned} organizations, the most one account may create on this hub (HUB_ORGS_PER_USER=${deps.config.orgsPerUser}). Ask its operator to raise it, or delete one you no longer use.`,
+        );
       const t = clock();
       const row: OrgsTable = {
         id: newId('org', t),

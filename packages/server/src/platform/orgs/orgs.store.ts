@@ -160,6 +160,34 @@ export function createOrgStore(db: Kysely<Database>) {
         .select(['id', 'email', 'name'])
         .where('email', '=', email.toLowerCase())
         .executeTakeFirst(),
+    /** How many orgs the user owns: the cap on org creation per account (HUB_ORGS_PER_USER). */
+    countOwnedOrgs: async (userId: string) =>
+      Number(
+        (
+          await db
+            .selectFrom('members')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('user_id', '=', userId)
+            .where('role', '=', 'owner')
+            .executeTakeFirstOrThrow()
+        ).n,
+      ),
+    /**
+     * Whether anyone has invited this address and the invitation is still open: under the `invite`
+     * sign-up policy it is the only way to a new account. Cross-org by nature (the account belongs to no
+     * org yet); it answers a yes or no and reveals nothing of the inviting org.
+     */
+    hasOpenInvitationFor: async (email: string, now: number) =>
+      Boolean(
+        await db
+          .selectFrom('invitations')
+          .select('id')
+          .where('email', '=', email.toLowerCase())
+          .where('status', '=', 'pending')
+          .where('expires_at', '>', now)
+          .limit(1)
+          .executeTakeFirst(),
+      ),
     countUsers: async () =>
       Number(
         (

@@ -4,6 +4,7 @@ import { useNavigate, useSearch } from '@tanstack/react-router';
 import { type FormEvent, useState } from 'react';
 import { auth } from '../../api/auth';
 import { errorMessage } from '../../api/client';
+import { type SetupStatus, useSetupStatus } from '../../api/queries';
 import { AnchorLink } from '../../components/links';
 
 export function SignUpPage() {
@@ -15,6 +16,7 @@ export function SignUpPage() {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const setup = useSetupStatus();
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -38,6 +40,7 @@ export function SignUpPage() {
         <Title order={1} size="h3" id="sign-up-title">
           Create your account
         </Title>
+        {setup.data && <SignupPolicyNote status={setup.data} />}
         {error && (
           <Alert color="red" role="alert">
             {error}
@@ -78,5 +81,17 @@ export function SignUpPage() {
         </Text>
       </Stack>
     </form>
+  );
+}
+
+/** Says before anyone types a password who may create an account on this hub (HUB_SIGNUP). */
+function SignupPolicyNote({ status }: { status: SetupStatus }) {
+  if (status.needs_owner || status.signup === 'open') return null;
+  return (
+    <Alert color="blue" data-testid="signup-policy">
+      {status.signup === 'domain'
+        ? `Accounts on this hub are for addresses at ${status.signup_domains?.join(', ')}, or by invitation.`
+        : 'Accounts on this hub are by invitation only: sign up with the address your invitation was sent to.'}
+    </Alert>
   );
 }
