@@ -34,6 +34,7 @@ import { registerAuditRoutes } from './platform/audit/audit.routes.ts';
 import { registerAuthRoutes } from './platform/auth/auth.routes.ts';
 import { createTwoFactorChallengeLookup } from './platform/auth/better-auth.ts';
 import { registerErrorHandler } from './platform/error-handler.ts';
+import { registerJsonBodyParser } from './platform/json-body.ts';
 import { registerNotificationRoutes } from './platform/notifications/notifications.routes.ts';
 import { registerObservability } from './platform/observability.ts';
 import { registerOrgRoutes } from './platform/orgs/orgs.routes.ts';
@@ -98,6 +99,7 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
+  registerJsonBodyParser(app);
 
   const ctx = await createHubContext(config, { clock: opts.clock, log: app.log });
 
