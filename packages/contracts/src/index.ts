@@ -1,4 +1,6 @@
 export * from './agents.ts';
+export * from './api-keys.ts';
+export * from './approvals.ts';
 export * from './common.ts';
 export * from './controls.ts';
 export * from './costs.ts';

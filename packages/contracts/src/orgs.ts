@@ -1,10 +1,10 @@
 /**
  * @module orgs
- * Organizations, members, invitations, teams and API keys.
+ * Organizations, members, invitations and teams (API keys: api-keys.ts).
  */
 import { z } from 'zod';
 import { IsoDate } from './common.ts';
-import { KeyScopeSchema, RoleSchema } from './rbac.ts';
+import { RoleSchema } from './rbac.ts';
 
 export const Plans = ['starter', 'growth', 'scale'] as const;
 export const PlanSchema = z.enum(Plans);
@@ -95,21 +95,3 @@ export const TeamSchema = z.object({
   created_at: IsoDate,
 });
 export const TeamMemberBody = z.object({ member_id: z.string() });
-
-export const CreateApiKeyBody = z.object({
-  name: z.string().trim().min(1).max(120),
-  scopes: z.array(KeyScopeSchema).min(1),
-  expires_at: z.iso.datetime({ offset: true }).optional(),
-});
-export const ApiKeySchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  prefix: z.string(),
-  scopes: z.array(KeyScopeSchema),
-  expires_at: IsoDate.nullable(),
-  last_used_at: IsoDate.nullable(),
-  revoked_at: IsoDate.nullable(),
-  created_at: IsoDate,
-});
-/** Only the creation answer carries `key`: it is shown once and stored as a hash. */
-export const CreatedApiKeySchema = ApiKeySchema.extend({ key: z.string() });

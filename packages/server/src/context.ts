@@ -144,7 +144,7 @@ export async function createHubContext(
     ledger: createBudgetLedger({ clock }),
     onEnriched: (orgs, crossings) => afterEnrichment(orgs, crossings),
   });
-  const agentResolver = createAgentResolver({ agents, clock });
+  const agentResolver = createAgentResolver({ agents, clock, keyBinding: apiKeys.agentBinding });
   onAgentsChanged = (orgId) => agentResolver.invalidate(orgId);
   bus.subscribe('agents.changed', (d) => agentResolver.invalidate(String(d.org_id)));
   const controls = createControlService({

@@ -15,6 +15,7 @@ import * as budgets from './migrations/007-budgets.ts';
 import * as reports from './migrations/008-reports.ts';
 import * as governance from './migrations/009-governance.ts';
 import * as runTimelineIndexes from './migrations/010-run-timeline-indexes.ts';
+import * as security from './migrations/011-security.ts';
 
 type HubMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, HubMigration> = {
   '008-reports': reports,
   '009-governance': governance,
   '010-run-timeline-indexes': runTimelineIndexes,
+  '011-security': security,
 };
 
 class HubMigrationProvider implements MigrationProvider {

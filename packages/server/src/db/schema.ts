@@ -74,6 +74,8 @@ export interface ApiKeysTable {
   last_used_at: number | null;
   revoked_at: number | null;
   created_at: number;
+  /** 011-security: JSON array of the agent ids the key may act as; null = any agent of the org. */
+  agent_ids?: string | null;
 }
 
 export interface AgentsTable {
@@ -370,6 +372,11 @@ export interface ApprovalsTable {
   escalated_at: number | null;
   /** The agent's callback URL (POSTed once the approval is decided or expired). */
   callback_url: string | null;
+  /** 011-security: the API key whose evaluation asked for it (null: asked by a person, or older rows). */
+  requested_by_key_id?: string | null;
+  /** 011-security: the decision's actor; `decided_by` keeps its display name. */
+  decided_by_type?: string | null;
+  decided_by_id?: string | null;
 }
 
 /** Emergency controls (004-controls). A budget pause and a manual pause are separate rows. */

@@ -21,6 +21,11 @@ export interface Caller {
   teamIds: string[];
   keyId?: string;
   scopes?: KeyScope[];
+  /**
+   * Set for an API key bound to agents: the only agents it may act as (see agent-resolver.ts), and
+   * it reads only the approvals it asked for. Absent: any agent of the org.
+   */
+  agentIds?: ReadonlySet<string>;
   permissions: ReadonlySet<Permission>;
 }
 

@@ -26,6 +26,10 @@ export interface AgentServiceDeps {
   onChange?: (orgId: OrgId) => void;
 }
 
+/** What a key bound to other agents hears when it names this one (or a new name). */
+export const notBoundTo = (idOrName: string) =>
+  new AppError('forbidden', `This API key is bound to other agents: it cannot act as "${idOrName}".`);
+
 const isUniqueViolation = (e: unknown) => /unique|duplicate key/i.test(String((e as Error)?.message));
 
 export function createAgentService(deps: AgentServiceDeps) {
@@ -197,13 +201,20 @@ export function createAgentService(deps: AgentServiceDeps) {
      * For ingestion: the agent named by id or name, registered on the spot when the org allows it
      * (the org setting auto_register_agents, on by default) so OTLP and SDK users see data at once.
      */
+    /**
+     * The agent named by id or name, registered on the spot when the org allows it. With `allowed`
+     * (an API key bound to agents) only those agents resolve: anything else, existing or new, is a
+     * 403 before any registration.
+     */
     async resolveOrRegister(
       orgId: OrgId,
       actor: Actor,
       idOrName: string,
       environment: 'prod' | 'staging' | 'test' = 'prod',
+      allowed?: ReadonlySet<string>,
     ) {
       const row = await store.forOrg(orgId).find(idOrName);
+      if (allowed && !(row && allowed.has(row.id))) throw notBoundTo(idOrName);
       if (row) return toAgent(row, secretBox);
       const org = await db.selectFrom('orgs').select('settings').where('id', '=', orgId).executeTakeFirst();
       const settings = JSON.parse(org?.settings ?? '{}') as { auto_register_agents?: boolean };

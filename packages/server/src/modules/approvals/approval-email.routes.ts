@@ -4,11 +4,17 @@
  * links); its form POSTs to the same URL, which decides as the link's user. The token is the
  * credential (`auth: 'public'`); a forged, foreign or expired one answers problem+json 401 like any
  * other auth failure. Tokens travel in `?token=`, which app.ts redacts from request logs.
+ *
+ * The POST also looks at who else the request says it is: a signed-in person other than the link's
+ * addressee, or an API key, is refused (403), so a forwarded or leaked link cannot record its addressee
+ * as the decider for someone else.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HubContext } from '../../context.ts';
+import { looksLikeApiKey } from '../../platform/api-keys/api-key-format.ts';
+import { toHeaders } from '../../platform/auth/authenticate.ts';
 import type { Approval } from './approvals.service.ts';
 
 const Params = z.object({ id: z.string().min(1).max(100) });
@@ -33,6 +39,15 @@ function confirmPage(a: Approval, decision: 'approve' | 'reject', action: string
   );
 }
 
+/** Who the request shows besides the token: its session's user, or an API key. */
+async function presenterOf(req: FastifyRequest, ctx: HubContext) {
+  const authz = req.headers.authorization;
+  if (authz?.startsWith('Bearer ') && looksLikeApiKey(authz.slice(7).trim())) return { apiKey: true };
+  if (!req.headers.cookie) return {};
+  const session = await ctx.auth.api.getSession({ headers: toHeaders(req) }).catch(() => null);
+  return session ? { userId: session.user.id } : {};
+}
+
 export function registerApprovalEmailRoutes(appIn: FastifyInstance, ctx: HubContext) {
   // Browsers post forms urlencoded; the parser lives in this plugin only, so no other route accepts it.
   appIn.register(async (scopedIn) => {
@@ -54,7 +69,7 @@ export function registerApprovalEmailRoutes(appIn: FastifyInstance, ctx: HubCont
       scoped.post(url, { config: { auth: 'public' }, schema }, async (req, reply) => {
         const form = (req.body ?? {}) as { token?: unknown };
         const token = req.query.token ?? (typeof form.token === 'string' ? form.token : undefined);
-        const a = await ctx.approvals.decideByLink(req.params.id, token, decision);
+        const a = await ctx.approvals.decideByLink(req.params.id, token, decision, await presenterOf(req, ctx));
         // A person clicked: answer a page. An API client asking for JSON gets the approval.
         if (!String(req.headers.accept ?? '').includes('text/html')) return reply.send(a);
         return reply

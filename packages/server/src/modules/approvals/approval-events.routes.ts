@@ -7,16 +7,18 @@
  *
  * The event carries no content: a client refetches what its permissions let it read. A comment line
  * every 25 s keeps proxies from closing an idle stream; `retry` tells EventSource to reconnect after 3 s.
- * Streams end when the hub shuts down, so a stop never waits for open consoles.
+ * Streams end when the hub shuts down, so a stop never waits for open consoles. Open streams count
+ * against the caller's and the org's cap (shared with long-polls): over it, 429 before the stream opens.
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { HubContext } from '../../context.ts';
 import { callerOf } from '../../platform/route-config.ts';
+import type { StreamLimits } from '../../platform/stream-limits.ts';
 
 const HEARTBEAT_MS = 25_000;
 
-export function registerApprovalEventRoutes(app: FastifyInstance, ctx: HubContext) {
+export function registerApprovalEventRoutes(app: FastifyInstance, ctx: HubContext, streams: StreamLimits) {
   const open = new Set<ServerResponse>();
   app.addHook('preClose', (done) => {
     for (const res of open) res.end();
@@ -27,7 +29,9 @@ export function registerApprovalEventRoutes(app: FastifyInstance, ctx: HubContex
     '/v1/approvals/events',
     { config: { permission: 'approvals:read' }, schema: { tags: ['approvals'] } },
     (req, reply) => {
-      const { orgId } = callerOf(req);
+      const caller = callerOf(req);
+      const { orgId } = caller;
+      const release = streams.acquire(caller); // throws 429 while the reply is still Fastify's
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -49,6 +53,7 @@ export function registerApprovalEventRoutes(app: FastifyInstance, ctx: HubContex
         clearInterval(heartbeat);
         stop();
         open.delete(res);
+        release();
       });
     },
   );

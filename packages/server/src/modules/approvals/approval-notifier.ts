@@ -4,6 +4,9 @@
  * text to everyone, so it cannot carry per-person links; this writes the same three channels itself and
  * honours the same per-user preferences (topic `approvals`).
  *
+ * A link decides as the person it names, so it must reach that person only: the outbox (readable by the
+ * org's admins) keeps a copy of each email with the links replaced (`Mail.outboxCopy`).
+ *
  * Preferences are read in `plan`, before any transaction: on SQLite a read outside an open transaction
  * waits for it, so `write` (which runs inside the caller's transaction) only writes.
  */
@@ -43,6 +46,24 @@ interface Planned {
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** What the outbox shows where the email had a one-click link. */
+export const LINK_REDACTED = '[link sent to the approver]';
+
+function emailBody(body: string, approve: string, reject: string) {
+  const anchor = (url: string, label: string) =>
+    url === LINK_REDACTED ? `${label}: ${LINK_REDACTED}` : `<a href="${escapeHtml(url)}">${label}</a>`;
+  return {
+    text:
+      `${body}\n\nApprove: ${approve}\nReject: ${reject}\n\n` +
+      'Each link opens a confirmation page first; it is yours alone and expires with the request. ' +
+      'You can also decide in the console.\n\n—\nAgentOps Hub. You get this email because of your ' +
+      'notification settings; change them in the console under Settings › Notifications.',
+    html:
+      `<p>${escapeHtml(body)}</p><p>${anchor(approve, 'Approve')} · ${anchor(reject, 'Reject')}</p>` +
+      '<p>Each link opens a confirmation page first; it is yours alone and expires with the request.</p>',
+  };
+}
 
 export function createApprovalNotifier(deps: {
   db: Kysely<Database>;
@@ -106,15 +127,8 @@ export function createApprovalNotifier(deps: {
         {
           to: person.email!,
           subject: msg.title,
-          text:
-            `${msg.body}\n\nApprove: ${approve}\nReject: ${reject}\n\n` +
-            'Each link opens a confirmation page first; it is yours alone and expires with the request. ' +
-            'You can also decide in the console.\n\n—\nAgentOps Hub. You get this email because of your ' +
-            'notification settings; change them in the console under Settings › Notifications.',
-          html:
-            `<p>${escapeHtml(msg.body)}</p><p><a href="${escapeHtml(approve)}">Approve</a> · ` +
-            `<a href="${escapeHtml(reject)}">Reject</a></p><p>Each link opens a confirmation page first; it is ` +
-            'yours alone and expires with the request.</p>',
+          ...emailBody(msg.body, approve, reject),
+          outboxCopy: emailBody(msg.body, LINK_REDACTED, LINK_REDACTED),
           orgId,
         },
         { exec },

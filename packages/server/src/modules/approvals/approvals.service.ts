@@ -6,9 +6,14 @@
  * bus, in every other one. Approvers are told in-app, by email with signed one-click links, and by
  * webhook; a rule may escalate to more approvers before expiry. Expiry and escalation are durable jobs
  * written in the evaluation's transaction (see approval-jobs.ts).
+ *
+ * Who may decide (see `assertMayDecide`): a restricted approval (`approvers` names roles or a team) only
+ * a person who matches; an unrestricted one also an admin/full key, but never the key that asked for
+ * it. Keys that only ingest, and keys bound to agents, read only the approvals they asked for.
  */
 import { EventEmitter } from 'node:events';
 
+import type { Actor } from '@agentops-hub/contracts';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { newId } from '../../db/ids.ts';
 import type { ApprovalsTable, Database } from '../../db/schema.ts';
@@ -48,6 +53,11 @@ export function toApproval(r: Selectable<ApprovalsTable>, now: number) {
     expires_at: iso(r.expires_at)!,
     decided_at: iso(r.decided_at),
     decided_by: r.decided_by,
+    /** Who decided, exactly (null for rows decided before 011-security, and while undecided). */
+    decided_by_actor:
+      r.decided_by_type && r.decided_by_id
+        ? ({ type: r.decided_by_type, id: r.decided_by_id, name: r.decided_by } as Actor)
+        : null,
     comment: r.comment,
     used: r.used_at !== null,
     /** Added to the approvers when `escalated_at` is set. */
@@ -85,6 +95,22 @@ export interface ApprovalServiceDeps {
   log: { warn(o: unknown, m?: string): void };
 }
 
+/**
+ * The key whose own approvals are all `caller` may read, or undefined when it reads the org's. An
+ * agent's key (bound to agents, or ingest-only) sees its requests, never other agents' actions and
+ * callback URLs; people and read/admin/full keys see the inbox.
+ */
+export function ownApprovalsOnly(caller: Pick<Caller, 'actor' | 'scopes' | 'agentIds'>): string | undefined {
+  if (caller.actor.type !== 'api_key' || !caller.actor.id) return undefined;
+  const ingestOnly = (caller.scopes ?? []).every((s) => s === 'ingest');
+  return caller.agentIds || ingestOnly ? caller.actor.id : undefined;
+}
+
+/** Restricts reads to the approvals one key asked for (`ownApprovalsOnly`). */
+export interface ReadScope {
+  requestedByKeyId?: string;
+}
+
 /** A change the live inbox is told about (no content: the console refetches what it may see). */
 export interface ApprovalChange {
   type: 'created' | 'decided';
@@ -106,6 +132,9 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
   deps.bus.subscribe('approval.created', (d) => changes.emit(String(d.org_id), { type: 'created', id: String(d.id) }));
 
   const byId = (exec: Exec, orgId: OrgId, id: string) => store.forOrg(orgId, exec).get(id);
+  /** Another key's approval reads as missing, like another org's. */
+  const visible = (row: Selectable<ApprovalsTable> | undefined, scope: ReadScope) =>
+    row && (!scope.requestedByKeyId || row.requested_by_key_id === scope.requestedByKeyId) ? row : undefined;
   /** Wakes long-polls here and, through the bus, in every other process. */
   const wake = async (orgId: OrgId, id: string) => {
     decided.emit(id);
@@ -135,6 +164,8 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
         approvers: Approvers;
         message: string | null;
         timeoutS: number;
+        /** Who evaluated: a key is remembered (it reads its own approvals and may not decide them). */
+        requestedBy?: Actor;
       },
     ) {
       const t = clock();
@@ -167,6 +198,9 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
         escalate_at: escalateAt,
         escalated_at: null,
         callback_url: null,
+        requested_by_key_id: a.requestedBy?.type === 'api_key' ? a.requestedBy.id : null,
+        decided_by_type: null,
+        decided_by_id: null,
       };
       await exec.insertInto('approvals').values(row).execute();
       // Durable and in the same transaction: a crash cannot leave an approval that never expires.
@@ -214,9 +248,10 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
       }
     },
 
-    async list(orgId: OrgId, status: string | undefined, limit: number, cursor?: string) {
+    async list(orgId: OrgId, status: string | undefined, limit: number, cursor?: string, scope: ReadScope = {}) {
       const now = clock();
       let q = db.selectFrom('approvals').selectAll().where('org_id', '=', orgId);
+      if (scope.requestedByKeyId) q = q.where('requested_by_key_id', '=', scope.requestedByKeyId);
       if (status === 'pending') q = q.where('status', '=', 'pending').where('expires_at', '>', now);
       else if (status === 'expired')
         q = q.where((eb) =>
@@ -235,28 +270,33 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
       };
     },
 
-    async get(orgId: OrgId, id: string) {
-      const row = await byId(db, orgId, id);
+    async get(orgId: OrgId, id: string, scope: ReadScope = {}) {
+      const row = visible(await byId(db, orgId, id), scope);
       if (!row) throw notFound('Approval');
       return toApproval(row, clock());
     },
 
-    /** Long-poll: answers as soon as the approval is decided (or expires), at most `seconds` later. */
-    async wait(orgId: OrgId, id: string, seconds: number) {
-      const first = await this.get(orgId, id);
-      if (first.status !== 'pending' || seconds <= 0) return first;
+    /**
+     * Long-poll: answers as soon as the approval is decided (or expires), at most `seconds` later.
+     * `signal` ends the wait early (the client went away), so nothing is held for a closed connection.
+     */
+    async wait(orgId: OrgId, id: string, seconds: number, opts: { scope?: ReadScope; signal?: AbortSignal } = {}) {
+      const first = await this.get(orgId, id, opts.scope);
+      if (first.status !== 'pending' || seconds <= 0 || opts.signal?.aborted) return first;
       const untilExpiry = Date.parse(first.expires_at) - clock();
       const ms = Math.max(0, Math.min(seconds * 1000, untilExpiry + 50));
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);
           decided.off(id, done);
+          opts.signal?.removeEventListener('abort', done);
           resolve();
         };
         const timer = setTimeout(done, ms);
         decided.on(id, done);
+        opts.signal?.addEventListener('abort', done);
       });
-      return this.get(orgId, id);
+      return this.get(orgId, id, opts.scope);
     },
 
     async decide(caller: Caller, id: string, outcome: 'approved' | 'rejected', comment: string | undefined) {
@@ -266,7 +306,7 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
         if (!row) throw notFound('Approval');
         const approvers = JSON.parse(row.approvers) as Approvers;
         const widened = row.escalated_at != null && row.escalate_to ? (JSON.parse(row.escalate_to) as Approvers) : null;
-        assertMayDecide(caller, approvers, widened);
+        assertMayDecide(caller, approvers, widened, row.requested_by_key_id ?? null);
         // `returning` reads the row as this update left it: a callback_url attached concurrently is seen.
         const updated = await trx
           .updateTable('approvals')
@@ -274,6 +314,8 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
             status: outcome,
             decided_at: t,
             decided_by: caller.actor.name ?? caller.actor.id,
+            decided_by_type: caller.actor.type,
+            decided_by_id: caller.actor.id,
             comment: comment ?? null,
           })
           .where('org_id', '=', caller.orgId)
@@ -302,6 +344,8 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
             status: outcome,
             decided_at: t,
             decided_by: caller.actor.name ?? caller.actor.id,
+            decided_by_type: caller.actor.type,
+            decided_by_id: caller.actor.id,
             comment: comment ?? null,
           },
           t,
@@ -362,10 +406,24 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
     /**
      * The POST behind a link: decides as the link's user, who must still be a member with
      * approvals:decide matching the approvers (the API's own check, via `decide`). Audited as that user.
+     * The link is mailed to that user alone (the outbox keeps a copy without it), so its holder is taken
+     * to be them; a request that shows another identity (`presenter`: a signed-in person, or an API key)
+     * is refused rather than recorded as the addressee.
      */
-    async decideByLink(approvalId: string, token: string | undefined, decision: LinkDecision) {
+    async decideByLink(
+      approvalId: string,
+      token: string | undefined,
+      decision: LinkDecision,
+      presenter?: { userId?: string; apiKey?: boolean },
+    ) {
       const p = verifyLinkToken(deps.linkSecret, token, clock());
       if (p.approval_id !== approvalId || p.decision !== decision) throw linkError();
+      if (presenter?.apiKey) throw new AppError('forbidden', "An API key cannot use a person's approval link.");
+      if (presenter?.userId && presenter.userId !== p.user_id)
+        throw new AppError(
+          'forbidden',
+          'This link was sent to another person. Decide in the console as yourself, if the approval allows you.',
+        );
       const user = await store.user(p.user_id);
       if (!user) throw new AppError('forbidden', 'This account no longer exists.');
       const caller = await deps.memberships.callerForUser(
@@ -409,14 +467,28 @@ function refusal(caller: Caller, spec: Approvers): string | null {
   return null;
 }
 
+const restricted = (spec: Approvers) => Boolean(spec.roles?.length || spec.team_id);
+
 /**
  * Viewers never approve (they lack approvals:decide); the policy may narrow it to roles or a team, and
- * once escalated, matching `escalate_to` is enough too.
+ * once escalated, matching `escalate_to` is enough too. A key is no person: it cannot satisfy a
+ * restriction, and the key that asked (the agent's own) never decides its request.
  */
-function assertMayDecide(caller: Caller, approvers: Approvers, widened: Approvers | null) {
+function assertMayDecide(
+  caller: Caller,
+  approvers: Approvers,
+  widened: Approvers | null,
+  requestedByKeyId: string | null,
+) {
   if (!caller.permissions.has('approvals:decide'))
     throw new AppError('forbidden', 'Your role cannot decide approvals.');
-  if (caller.actor.type === 'api_key') return; // admin/full keys act for the org's administrators
+  if (caller.actor.type === 'api_key') {
+    if (restricted(approvers))
+      throw new AppError('forbidden', 'This approval is restricted to certain people: an API key cannot decide it.');
+    if (requestedByKeyId !== null && caller.actor.id === requestedByKeyId)
+      throw new AppError('forbidden', 'The API key that requested this approval cannot decide it.');
+    return; // admin/full keys act for the org's administrators on unrestricted approvals
+  }
   const why = refusal(caller, approvers);
   if (why && !(widened && refusal(caller, widened) === null)) throw new AppError('forbidden', why);
 }

@@ -368,6 +368,7 @@ export function createEvaluator<Set>(deps: {
             approvers: primary?.approvers ?? {},
             message: primary?.message ?? null,
             timeoutS: primary?.approval_timeout_s ?? DEFAULT_APPROVAL_TIMEOUT_S,
+            requestedBy: actor,
           });
           approvalId = approval.id;
           approvalToAnnounce = approval;

@@ -215,7 +215,7 @@ describe('approvals', () => {
       (await evaluate(a, { agent: 'Outreach', action, approval_id: req.body.approval_id })).body.decision,
     ).not.toBe('ALLOW');
     expect(
-      (await t.request('POST', `/v1/approvals/${req.body.approval_id}/reject`, { auth: a.apiKey, body: {} })).status,
+      (await t.request('POST', `/v1/approvals/${req.body.approval_id}/reject`, { auth: a.owner, body: {} })).status,
     ).toBe(409);
     const audit = await t.request('GET', `/v1/audit?entity_type=approval&entity_id=${req.body.approval_id}`, {
       auth: a.apiKey,
@@ -233,7 +233,7 @@ describe('approvals', () => {
       const got = await t.request('GET', `/v1/approvals/${req.body.approval_id}`, { auth: a.apiKey });
       expect(got.body.status).toBe('expired');
       expect(
-        (await t.request('POST', `/v1/approvals/${req.body.approval_id}/approve`, { auth: a.apiKey, body: {} })).status,
+        (await t.request('POST', `/v1/approvals/${req.body.approval_id}/approve`, { auth: a.owner, body: {} })).status,
       ).toBe(409);
       expect((await evaluate(a, { agent: 'Outreach', action, approval_id: req.body.approval_id })).body.decision).toBe(
         'BLOCK',
@@ -265,7 +265,7 @@ describe('approvals', () => {
     await t.request('POST', '/v1/policies', { auth: a.apiKey, body: discountPolicy() });
     const req = await evaluate(a, { agent: 'Outreach', action: { type: 'send_email', discount: 33 } });
     const results = await Promise.all([
-      t.request('POST', `/v1/approvals/${req.body.approval_id}/approve`, { auth: a.apiKey, body: {} }),
+      t.request('POST', `/v1/approvals/${req.body.approval_id}/approve`, { auth: a.owner, body: {} }),
       t.request('POST', `/v1/approvals/${req.body.approval_id}/reject`, { auth: a.owner, body: {} }),
     ]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 409]);

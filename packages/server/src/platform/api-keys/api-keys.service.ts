@@ -3,14 +3,19 @@
  * revocable at once. `authenticate` is on every agent request, so it answers from an in-memory cache;
  * revocation evicts the key from the cache in the same call, and through the control bus on other
  * processes, so a revoked key stops working at once.
+ *
+ * A key may be bound to agents (`agent_ids`): it then acts only as those agents (the agent resolver
+ * asks `agentBinding`) and reads only the approvals it asked for. The binding is fixed at creation,
+ * so it is cached by key id without invalidation.
  */
-import type { KeyScope } from '@agentops-hub/contracts';
+import type { CreateApiKeyBody, KeyScope } from '@agentops-hub/contracts';
 import type { Kysely } from 'kysely';
 import { newId } from '../../db/ids.ts';
 import type { ApiKeysTable, Database } from '../../db/schema.ts';
 import type { AuditStore } from '../audit/audit.store.ts';
 import { type Caller, type OrgId, trustedOrgId } from '../caller.ts';
 import { AppError, notFound } from '../errors.ts';
+import type { MaybePromise } from '../maybe-promise.ts';
 import { permissionsForScopes, scopesAllowedForRole } from '../rbac.ts';
 import { generateApiKey, hashApiKey, keyPrefix } from './api-key-format.ts';
 import type { ApiKeyStore } from './api-keys.store.ts';
@@ -25,6 +30,12 @@ interface CachedKey {
   lastTouch: number;
 }
 
+const parseAgentIds = (json: string | null | undefined): ReadonlySet<string> | null =>
+  json ? new Set(JSON.parse(json) as string[]) : null;
+
+/** Scopes a bound key may carry: `admin`/`full` could mint an unbound key or act for the org. */
+const BINDABLE_SCOPES: KeyScope[] = ['ingest', 'read'];
+
 export function toApiKey(row: ApiKeysTable) {
   const iso = (t: number | null) => (t === null ? null : new Date(Number(t)).toISOString());
   return {
@@ -32,6 +43,7 @@ export function toApiKey(row: ApiKeysTable) {
     name: row.name,
     prefix: row.prefix,
     scopes: JSON.parse(row.scopes) as KeyScope[],
+    agent_ids: row.agent_ids ? (JSON.parse(row.agent_ids) as string[]) : null,
     expires_at: iso(row.expires_at),
     last_used_at: iso(row.last_used_at),
     revoked_at: iso(row.revoked_at),
@@ -50,6 +62,12 @@ export function createApiKeyService(deps: {
   const cache = new Map<string, CachedKey>();
   const hashById = new Map<string, string>();
   const hashOfKey = new Map<string, string>();
+  /** Key id → its agent binding (null: unbound). Filled by `authenticate`, read by the agent resolver. */
+  const bindings = new Map<string, ReadonlySet<string> | null>();
+  const remember = (keyId: string, agentIds: ReadonlySet<string> | null) => {
+    if (bindings.size > 10_000) bindings.clear();
+    bindings.set(keyId, agentIds);
+  };
 
   function evict(hash: string) {
     cache.delete(hash);
@@ -60,6 +78,18 @@ export function createApiKeyService(deps: {
     if (t - hit.lastTouch <= TOUCH_EVERY_MS) return;
     hit.lastTouch = t;
     deps.store.touch(hit.caller.keyId!, t).catch(() => {});
+  }
+
+  /** A binding needs the ingest scope, no admin/full, and agents of the caller's org. */
+  async function checkBinding(caller: Caller, scopes: KeyScope[], agentIds: string[]) {
+    const invalid = (message: string) =>
+      new AppError('validation_failed', `agent_ids: ${message}`, { errors: [{ path: 'agent_ids', message }] });
+    if (!scopes.includes('ingest')) throw invalid('a key bound to agents needs the ingest scope');
+    const wide = scopes.filter((s) => !BINDABLE_SCOPES.includes(s));
+    if (wide.length) throw invalid(`a key bound to agents cannot have the scope ${wide.join(', ')}`);
+    const found = await deps.store.forOrg(caller.orgId).existingAgents(agentIds);
+    const missing = agentIds.filter((id) => !found.has(id));
+    if (missing.length) throw invalid(`no agent ${missing.join(', ')} in this organization (give agent ids)`);
   }
 
   return {
@@ -96,6 +126,8 @@ export function createApiKeyService(deps: {
           return null;
         }
         const scopes = JSON.parse(row.scopes) as KeyScope[];
+        const agentIds = parseAgentIds(row.agent_ids);
+        remember(row.id, agentIds);
         hit = {
           caller: {
             orgId: trustedOrgId(row.org_id),
@@ -105,6 +137,7 @@ export function createApiKeyService(deps: {
             scopes,
             teamIds: [],
             permissions: permissionsForScopes(scopes),
+            ...(agentIds ? { agentIds } : {}),
           },
           expiresAt: row.expires_at === null ? null : Number(row.expires_at),
           cachedAt: t,
@@ -121,7 +154,22 @@ export function createApiKeyService(deps: {
     /** Called by the control bus when another process revoked a key. */
     evictByHash: evict,
 
-    async create(caller: Caller, body: { name: string; scopes: KeyScope[]; expires_at?: string }, fixedKey?: string) {
+    /**
+     * The agents key `keyId` may act as (null: any). Plain from memory on the hot path (the request's
+     * own authentication filled it); a key unknown here is read from the database, and one that is
+     * not there at all is bound to nothing, so a miss never widens what a key may do.
+     */
+    agentBinding(keyId: string): MaybePromise<ReadonlySet<string> | null> {
+      const known = bindings.get(keyId);
+      if (known !== undefined) return known;
+      return deps.store.agentIdsOf(keyId).then((json) => {
+        const ids = json === undefined ? new Set<string>() : parseAgentIds(json);
+        remember(keyId, ids);
+        return ids;
+      });
+    },
+
+    async create(caller: Caller, body: CreateApiKeyBody, fixedKey?: string) {
       const allowed = scopesAllowedForRole(caller.role, caller.scopes);
       const refused = body.scopes.filter((s) => !allowed.includes(s));
       if (refused.length)
@@ -134,6 +182,8 @@ export function createApiKeyService(deps: {
         throw new AppError('validation_failed', 'expires_at must be in the future', {
           errors: [{ path: 'expires_at', message: 'must be in the future' }],
         });
+      const agentIds = body.agent_ids ? [...new Set(body.agent_ids)] : null;
+      if (agentIds) await checkBinding(caller, body.scopes, agentIds);
       const key = fixedKey ?? generateApiKey();
       const t = now();
       const row: Omit<ApiKeysTable, 'org_id'> = {
@@ -147,6 +197,7 @@ export function createApiKeyService(deps: {
         last_used_at: null,
         revoked_at: null,
         created_at: t,
+        agent_ids: agentIds ? JSON.stringify(agentIds) : null,
       };
       await deps.db.transaction().execute(async (trx) => {
         await deps.store.forOrg(caller.orgId, trx).insert(row);
@@ -155,7 +206,13 @@ export function createApiKeyService(deps: {
           action: 'api_key.created',
           entityType: 'api_key',
           entityId: row.id,
-          changes: { name: row.name, prefix: row.prefix, scopes: body.scopes, expires_at: body.expires_at ?? null },
+          changes: {
+            name: row.name,
+            prefix: row.prefix,
+            scopes: body.scopes,
+            expires_at: body.expires_at ?? null,
+            agent_ids: agentIds,
+          },
         });
       });
       return { ...toApiKey({ ...row, org_id: caller.orgId }), key };

@@ -1,4 +1,7 @@
-/** SQL for API keys. Org-scoped except `findByHash`, which is how a key finds its org. */
+/**
+ * SQL for API keys. Org-scoped except `findByHash`, which is how a key finds its org, and `agentIdsOf`,
+ * which reads a key's binding by its id (the id comes from an authenticated caller).
+ */
 import type { Kysely, Transaction } from 'kysely';
 import type { ApiKeysTable, Database } from '../../db/schema.ts';
 import type { OrgId } from '../caller.ts';
@@ -17,6 +20,16 @@ export function createApiKeyStore(db: Kysely<Database>) {
         list: () => exec.selectFrom('api_keys').selectAll().where('org_id', '=', orgId).orderBy('id', 'desc').execute(),
         get: (id: string) =>
           exec.selectFrom('api_keys').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst(),
+        /**
+         * Which of `ids` are agents of this org. Read here rather than through the agent service: the
+         * platform layer does not depend on modules, and this is one existence check at key creation.
+         */
+        existingAgents: async (ids: string[]) =>
+          new Set(
+            (
+              await exec.selectFrom('agents').select('id').where('org_id', '=', orgId).where('id', 'in', ids).execute()
+            ).map((r) => r.id),
+          ),
         revoke: (id: string, at: number) =>
           exec
             .updateTable('api_keys')
@@ -40,10 +53,16 @@ export function createApiKeyStore(db: Kysely<Database>) {
           'api_keys.expires_at',
           'api_keys.revoked_at',
           'api_keys.last_used_at',
+          'api_keys.agent_ids',
           'orgs.name as org_name',
         ])
         .where('api_keys.key_hash', '=', hash)
         .executeTakeFirst(),
+    /** The key's `agent_ids` JSON (null: unbound); undefined when there is no such key. */
+    agentIdsOf: async (id: string) => {
+      const row = await db.selectFrom('api_keys').select('agent_ids').where('id', '=', id).executeTakeFirst();
+      return row ? (row.agent_ids ?? null) : undefined;
+    },
     touch: (id: string, at: number) =>
       db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute(),
   };

@@ -7,6 +7,10 @@
  * Attachments travel in the job payload as base64 (the outbox table has no column for them): they
  * are delivered with the message but not listed in the outbox.
  *
+ * A message meant for its addressee alone (an approval's one-click links: whoever holds one decides as
+ * that person) gives an `outboxCopy`: the outbox stores and lists that copy, and the real body travels
+ * in the job payload, which no route reads and which is emptied once the message is sent or given up.
+ *
  * @example
  * const mailer = createMailer({ db, config, jobs, log, clock });
  * await mailer.send({ to: 'ana@acme.test', subject: 'Budget reached', text: '…', orgId });
@@ -33,11 +37,18 @@ export interface Mail {
   /** null/absent for mail that belongs to no org (sign-up, password reset). */
   orgId?: string | null;
   attachments?: MailAttachment[];
+  /**
+   * What the outbox stores and lists instead of `text`/`html`, for mail whose body is a credential of
+   * its addressee (e.g. `[link sent to the approver]` in place of a signed link). The body is delivered.
+   */
+  outboxCopy?: { text: string; html?: string };
 }
 
 interface EmailJob {
   id: string;
   attachments?: { filename: string; base64: string; contentType?: string }[];
+  /** The delivered body when the outbox holds a redacted copy (`Mail.outboxCopy`). */
+  body?: { text: string; html: string | null };
 }
 
 export interface OutboxEntry {
@@ -88,18 +99,20 @@ export function createMailer(deps: {
     async (job, ctx) => {
       const row = await db.selectFrom('email_outbox').selectAll().where('id', '=', job.id).executeTakeFirst();
       // Already sent (a retry after a crash between SMTP and the status write) or deleted with its org.
-      if (row?.status !== 'queued') return;
+      if (row?.status !== 'queued') return forget(job, ctx.id);
       if (!deps.config.smtp.url) {
         await db.updateTable('email_outbox').set({ status: 'kept' }).where('id', '=', row.id).execute();
-        return;
+        return forget(job, ctx.id);
       }
+      const text = job.body?.text ?? row.text_body;
+      const html = job.body ? job.body.html : row.html_body;
       try {
         await smtp().sendMail({
           from: deps.config.smtp.from,
           to: row.to_addr,
           subject: row.subject,
-          text: row.text_body,
-          ...(row.html_body ? { html: row.html_body } : {}),
+          text,
+          ...(html ? { html } : {}),
           attachments: (job.attachments ?? []).map((a) => ({
             filename: a.filename,
             content: Buffer.from(a.base64, 'base64'),
@@ -117,6 +130,7 @@ export function createMailer(deps: {
           }))
           .where('id', '=', row.id)
           .execute();
+        if (ctx.isFinalAttempt) await forget(job, ctx.id);
         throw err;
       }
       await db
@@ -124,12 +138,26 @@ export function createMailer(deps: {
         .set((eb) => ({ status: 'sent', sent_at: now(), attempts: eb('attempts', '+', 1), last_error: null }))
         .where('id', '=', row.id)
         .execute();
+      await forget(job, ctx.id);
       // Never log the body: it may hold a reset or invitation link.
       deps.log.info({ mailId: row.id }, 'email sent');
     },
     // SMTP servers are slow but not that slow; a shorter lease retries a stuck send sooner.
     { concurrency: 4, leaseMs: 2 * 60_000 },
   );
+
+  /**
+   * Drops a private body from the finished job's payload: the jobs table keeps completed jobs, and a
+   * signed link must not outlive its delivery there.
+   */
+  async function forget(job: EmailJob, jobId: string) {
+    if (!job.body) return;
+    await db
+      .updateTable('jobs')
+      .set({ payload: JSON.stringify({ id: job.id }) })
+      .where('id', '=', jobId)
+      .execute();
+  }
 
   async function queue(mail: Mail, opts: { exec?: Exec } = {}): Promise<string> {
     const t = now();
@@ -142,8 +170,8 @@ export function createMailer(deps: {
           org_id: mail.orgId ?? null,
           to_addr: mail.to,
           subject: mail.subject,
-          text_body: mail.text,
-          html_body: mail.html ?? null,
+          text_body: mail.outboxCopy?.text ?? mail.text,
+          html_body: mail.outboxCopy ? (mail.outboxCopy.html ?? null) : (mail.html ?? null),
           status: 'queued',
           attempts: 0,
           last_error: null,
@@ -152,6 +180,7 @@ export function createMailer(deps: {
         })
         .execute();
       const payload: EmailJob = { id };
+      if (mail.outboxCopy) payload.body = { text: mail.text, html: mail.html ?? null };
       if (mail.attachments?.length) {
         payload.attachments = mail.attachments.map((a) => ({
           filename: a.filename,
