@@ -80,6 +80,8 @@ export default defineConfig({
       HUB_LOG_LEVEL: 'warn',
       // The journeys sign up and in a few times within a minute.
       RATE_LIMIT_AUTH_PER_MINUTE: '1000',
+      // The webhook journey delivers to a receiver on loopback, which the egress guard refuses unless allowed.
+      HUB_EGRESS_ALLOW: '127.0.0.1',
       DATABASE_URL: '',
     },
   },

@@ -54,6 +54,7 @@ import { authOptions, createAuth, migrateAuth } from './platform/auth/better-aut
 import { createSignupGate } from './platform/auth/signup-gate.ts';
 import { trustedOrgId } from './platform/caller.ts';
 import { createControlBus } from './platform/control-bus.ts';
+import { createEgressGuard } from './platform/egress/egress.ts';
 import { createJobRunner } from './platform/jobs/job-runner.ts';
 import { chain } from './platform/maybe-promise.ts';
 import { createMailer } from './platform/notifications/mailer.ts';
@@ -104,7 +105,9 @@ export async function createHubContext(
   });
   bus.subscribe('api_key.revoked', (d) => apiKeys.evictByHash(String(d.key_hash)));
   const orgs = createOrgService({ db: db.db, store: orgStore, audit, config, mailer, plans, clock });
-  const webhooks = createWebhookService({ db, audit, secretBox, jobs, clock, log });
+  // Every outbound request made for a user (webhooks, reports, approval callbacks) goes through it.
+  const egress = createEgressGuard({ allow: config.egressAllow });
+  const webhooks = createWebhookService({ db, audit, secretBox, jobs, clock, log, egress });
   const notifications = createNotificationService({ db, mailer, webhooks, clock, log });
   // The ingest resolver caches agents; it is created below and dropped for an org on any agent change.
   let onAgentsChanged = (_orgId: string) => {};
@@ -229,6 +232,9 @@ export async function createHubContext(
     linkSecret: deriveLinkSecret(encryptionKey),
     clock,
     log,
+    // The service hands its deps to the callback job (approval-jobs.ts), which posts through this guard.
+    // ApprovalServiceDeps (not this change's file) does not declare it yet, hence the spread.
+    ...{ egress },
   });
   const engine: PolicyEngine<CompiledPolicySet> = {
     compile: (ps) => compilePolicySet(ps as PolicyInput[]),

@@ -6,7 +6,8 @@
  *   so; this makes it a stored fact and tells people), audited `approval.expired`, webhook
  *   `approval.decided` with status expired.
  * - `approval.callback`: POSTs `{event: "approval.decided", approval}` to the agent's `callback_url`,
- *   signed `X-Hub-Signature-256` with the per-approval callback secret; retried by the job runner.
+ *   signed `X-Hub-Signature-256` with the per-approval callback secret, through the egress guard (no
+ *   loopback, private or metadata targets unless HUB_EGRESS_ALLOW allows them); retried by the job runner.
  * Every step is a compare-and-set on the approval's state, and each job has a singleton key per
  * approval, so a retried or duplicated job changes nothing twice.
  */
@@ -14,6 +15,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { ApprovalsTable, Database } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import { type OrgId, SYSTEM_ACTOR, trustedOrgId } from '../../platform/caller.ts';
+import { createEgressGuard, type EgressGuard } from '../../platform/egress/egress.ts';
 import { type Exec, type JobRunner, RetryAt } from '../../platform/jobs/job-runner.ts';
 import type { NotificationService } from '../../platform/notifications/notifications.service.ts';
 import { SIGNATURE_HEADER, signPayload } from '../../platform/webhooks/webhook-signature.ts';
@@ -32,8 +34,6 @@ interface ApprovalJob {
   id: string;
 }
 
-const CALLBACK_TIMEOUT_MS = 10_000;
-
 export function registerApprovalJobs<A extends { id: string; action: unknown; expires_at: string }>(deps: {
   db: Kysely<Database>;
   audit: AuditStore;
@@ -47,8 +47,15 @@ export function registerApprovalJobs<A extends { id: string; action: unknown; ex
   wake(orgId: OrgId, id: string): Promise<void>;
   enqueueCallback(exec: Exec, orgId: OrgId, id: string): Promise<string>;
   toApproval(row: Selectable<ApprovalsTable>, now: number): A & { approvers: Approvers; message: string | null };
+  /**
+   * The callback POST goes through it (SSRF guard). context.ts passes the hub's guard, with the
+   * operator's HUB_EGRESS_ALLOW, in the approval service's deps; without one the strictest guard is used
+   * (no internal address at all), so a missing wire fails closed.
+   */
+  egress?: Pick<EgressGuard, 'post'>;
 }) {
   const { db, audit, clock } = deps;
+  const egress = deps.egress ?? createEgressGuard();
   const actionType = (a: { action: unknown }) => (a.action as { type?: string }).type ?? 'an action';
 
   deps.jobs.work<ApprovalJob>(APPROVAL_QUEUES.escalate, async (job) => {
@@ -148,8 +155,7 @@ export function registerApprovalJobs<A extends { id: string; action: unknown; ex
       const row = await deps.store.forOrg(orgId).get(job.id);
       if (!row?.callback_url) return;
       const body = JSON.stringify({ event: 'approval.decided', approval: deps.toApproval(row, clock()) });
-      const res = await fetch(row.callback_url, {
-        method: 'POST',
+      const res = await egress.post(row.callback_url, {
         headers: {
           'content-type': 'application/json',
           'user-agent': 'AgentOps-Hub-Callbacks/1',
@@ -157,12 +163,10 @@ export function registerApprovalJobs<A extends { id: string; action: unknown; ex
           [SIGNATURE_HEADER]: signPayload(callbackSecret(deps.linkSecret, job.id), body),
         },
         body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(CALLBACK_TIMEOUT_MS),
       });
-      await res.body?.cancel().catch(() => {});
-      // A failure throws: the job runner retries with backoff, then records it as failed.
-      if (res.status < 200 || res.status >= 300) throw new Error(`callback answered HTTP ${res.status}`);
+      // A failure throws: the job runner retries with backoff, then records it as failed. The reason is
+      // the guard's own words (refused, timed out, HTTP 500), never what the target answered.
+      if (!res.ok) throw new Error(`callback failed: ${res.error}`);
     },
     { concurrency: 4, leaseMs: 60_000 },
   );

@@ -12,7 +12,8 @@ const controlsOf = async (hub: Hub): Promise<ControlService> => hub.ctx.controls
 let t: TestHub;
 let controls: ControlService;
 beforeAll(async () => {
-  t = await createTestHub();
+  // One test registers a webhook on loopback (port 9, nobody listens): the egress guard must allow it.
+  t = await createTestHub({ HUB_EGRESS_ALLOW: '127.0.0.1' });
   controls = await controlsOf(t.hub);
 });
 afterAll(async () => t?.close());

@@ -21,7 +21,8 @@ let sinkUrl: string;
 
 beforeAll(async () => {
   smtp = await startSmtpCapture();
-  t = await createTestHub({ SMTP_URL: smtp.url, SMTP_FROM: 'hub@acme.test' });
+  // The sink is on loopback, which the egress guard refuses unless the operator allows it.
+  t = await createTestHub({ SMTP_URL: smtp.url, SMTP_FROM: 'hub@acme.test', HUB_EGRESS_ALLOW: '127.0.0.1' });
   sink = createServer((req, res) => {
     let body = '';
     req.on('data', (c) => {

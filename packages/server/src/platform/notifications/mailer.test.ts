@@ -21,7 +21,8 @@ const clock = () => Date.now() + offset;
 beforeAll(async () => {
   smtp = await startSmtpCapture();
   withSmtp = await createTestHub({ SMTP_URL: smtp.url, SMTP_FROM: 'AgentOps Hub <hub@acme.test>' });
-  plain = await createTestHub({}, { clock });
+  // Its webhooks point at loopback (port 9, nobody listens): the egress guard must allow them.
+  plain = await createTestHub({ HUB_EGRESS_ALLOW: '127.0.0.1' }, { clock });
 });
 afterAll(async () => {
   await withSmtp?.close();

@@ -6,7 +6,10 @@
  *   the hub must reuse it to sign (a hash would not do).
  * - The body is fixed when the event is emitted and stored on the delivery, so every retry sends the
  *   same bytes with the same signature and receivers can dedupe on `X-Hub-Delivery`.
- * - Redirects are not followed: the receiver answered, the answer is not 2xx, so it is a failure.
+ * - Deliveries go out through the egress guard (platform/egress): no loopback, private or metadata
+ *   addresses unless the operator allows them (HUB_EGRESS_ALLOW), redirects are not followed, and a
+ *   delivery keeps the status and a hub-written reason, never the receiver's body. A URL that is a
+ *   literal internal address (or localhost) is refused already when the webhook is created.
  *
  * @example
  * const { secret, ...hook } = await webhooks.create(caller, { url, events: ['budget.threshold'], format: 'json' });
@@ -19,7 +22,8 @@ import { newId } from '../../db/ids.ts';
 import type { WebhookDeliveriesTable, WebhooksTable } from '../../db/schema.ts';
 import type { AuditStore } from '../audit/audit.store.ts';
 import { type Caller, type OrgId, trustedOrgId } from '../caller.ts';
-import { notFound } from '../errors.ts';
+import type { EgressGuard } from '../egress/egress.ts';
+import { invalid, notFound } from '../errors.ts';
 import { type Exec, type JobRunner, type Log, RetryAt } from '../jobs/job-runner.ts';
 import type { SecretBox } from '../secret-box.ts';
 import { SIGNATURE_HEADER, signPayload } from './webhook-signature.ts';
@@ -58,6 +62,12 @@ export function toWebhook(row: WebhooksTable) {
   };
 }
 
+/**
+ * Rows written before the egress guard stored `HTTP 500: <the receiver's first 300 characters>`; the
+ * receiver's words are never shown (they could be an internal service's secrets), only the status.
+ */
+export const storedError = (e: string | null) => (e === null ? null : e.replace(/^(HTTP \d{3}):[\s\S]*$/, '$1'));
+
 export function toDelivery(row: WebhookDeliveriesTable) {
   return {
     id: row.id,
@@ -66,7 +76,7 @@ export function toDelivery(row: WebhookDeliveriesTable) {
     status: row.status as 'pending' | 'delivered' | 'failed',
     attempts: Number(row.attempts),
     response_status: row.response_status === null ? null : Number(row.response_status),
-    last_error: row.last_error,
+    last_error: storedError(row.last_error),
     created_at: iso(row.created_at)!,
     delivered_at: iso(row.delivered_at),
     next_attempt_at: iso(row.next_attempt_at),
@@ -96,14 +106,6 @@ export function renderBody(
   });
 }
 
-function describeFailure(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'))
-    return `no answer within ${timeoutMs / 1000} s`;
-  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
-  const base = err instanceof Error ? err.message : String(err);
-  return cause?.code ? `${base}: ${cause.code}` : cause?.message ? `${base}: ${cause.message}` : base;
-}
-
 export function createWebhookService(deps: {
   db: Db;
   audit: Pick<AuditStore, 'append'>;
@@ -111,40 +113,27 @@ export function createWebhookService(deps: {
   jobs: Pick<JobRunner, 'send' | 'work'>;
   clock?: () => number;
   log: Log;
-  /** Per-attempt timeout; default 10 s. */
-  timeoutMs?: number;
+  /** Every delivery goes out through it (SSRF guard, timeouts, no response bodies kept). */
+  egress: Pick<EgressGuard, 'post' | 'checkUrl'>;
 }) {
   const db = deps.db.db;
   const now = deps.clock ?? Date.now;
-  const timeoutMs = deps.timeoutMs ?? 10_000;
   const store = createWebhookStore(db);
 
-  /** One HTTP attempt. Never throws: the outcome is recorded by the caller. */
+  /** One HTTP attempt through the egress guard. Never throws: the outcome is recorded by the caller. */
   async function attempt(hook: WebhooksTable, delivery: WebhookDeliveriesTable) {
     const secret = deps.secretBox.open(hook.secret);
-    try {
-      const res = await fetch(hook.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'AgentOps-Hub-Webhooks/1',
-          'X-Hub-Event': delivery.event,
-          'X-Hub-Delivery': delivery.id,
-          [SIGNATURE_HEADER]: signPayload(secret, delivery.payload),
-        },
-        body: delivery.payload,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      if (res.status >= 200 && res.status < 300) {
-        await res.body?.cancel().catch(() => {});
-        return { ok: true as const, status: res.status, error: null };
-      }
-      const text = (await res.text().catch(() => '')).slice(0, 300);
-      return { ok: false as const, status: res.status, error: `HTTP ${res.status}${text ? `: ${text}` : ''}` };
-    } catch (err) {
-      return { ok: false as const, status: null, error: describeFailure(err, timeoutMs) };
-    }
+    const r = await deps.egress.post(hook.url, {
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'AgentOps-Hub-Webhooks/1',
+        'X-Hub-Event': delivery.event,
+        'X-Hub-Delivery': delivery.id,
+        [SIGNATURE_HEADER]: signPayload(secret, delivery.payload),
+      },
+      body: delivery.payload,
+    });
+    return r;
   }
 
   deps.jobs.work<DeliverJob>(
@@ -222,6 +211,8 @@ export function createWebhookService(deps: {
   return {
     /** Registers a webhook; the answer carries `secret`, the only time it is ever shown. */
     async create(caller: Caller, body: CreateWebhookInput) {
+      const refusal = deps.egress.checkUrl(body.url);
+      if (refusal) throw invalid('url', refusal);
       const t = now();
       const secret = body.secret ?? `whsec_${randomBytes(24).toString('base64url')}`;
       const row: Omit<WebhooksTable, 'org_id'> = {
@@ -297,7 +288,7 @@ export function createWebhookService(deps: {
       const out = new Map<string, { status: string; last_error: string | null; webhook_id: string }>();
       for (const id of ids) {
         const d = await hooks.getDelivery(id);
-        if (d) out.set(id, { status: d.status, last_error: d.last_error, webhook_id: d.webhook_id });
+        if (d) out.set(id, { status: d.status, last_error: storedError(d.last_error), webhook_id: d.webhook_id });
       }
       return out;
     },

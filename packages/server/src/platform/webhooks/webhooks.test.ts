@@ -52,7 +52,8 @@ let base: string;
 
 beforeAll(async () => {
   base = await receiver.listen();
-  t = await createTestHub({}, { clock });
+  // The receiver is on loopback, which the egress guard refuses unless the operator allows it.
+  t = await createTestHub({ HUB_EGRESS_ALLOW: '127.0.0.1' }, { clock });
 });
 afterAll(async () => {
   await t?.close();
@@ -305,7 +306,7 @@ describe('webhook deliveries', () => {
     await jobs().runDue();
     const list = await t.request('GET', `/v1/webhooks/${hook.body.id}/deliveries`, { auth: a.apiKey });
     expect(list.body.data[0]).toMatchObject({ status: 'pending', attempts: 1, response_status: null });
-    expect(list.body.data[0].last_error).toMatch(/ECONNREFUSED|fetch failed/);
+    expect(list.body.data[0].last_error).toBe('connection failed: ECONNREFUSED');
   });
 
   it('emits inside the caller transaction: a rollback sends nothing', async () => {
@@ -347,7 +348,8 @@ describe('webhook deliveries', () => {
     });
     const failed = await t.request('POST', `/v1/webhooks/${bad.body.id}/test`, { auth: a.apiKey });
     expect(failed.body).toMatchObject({ status: 'failed', response_status: 404 });
-    expect(failed.body.last_error).toMatch(/HTTP 404: receiver says no/);
+    // The status only: the receiver's body is never echoed (it could be an internal service's secret).
+    expect(failed.body.last_error).toBe('HTTP 404');
   });
 
   it('pages deliveries newest first with a cursor', async () => {
