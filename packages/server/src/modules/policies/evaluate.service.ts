@@ -14,6 +14,7 @@ import { chain, type MaybePromise } from '../../platform/maybe-promise.ts';
 import type { ApprovalService, Approvers } from '../approvals/approvals.service.ts';
 import type { AgentResolver, ResolvedAgent } from '../ingestion/agent-resolver.ts';
 import { createGroupCommit } from '../ingestion/group-commit.ts';
+import { storedJson, storedValue } from './stored-action.ts';
 
 export type Decision = 'ALLOW' | 'BLOCK' | 'REQUIRE_APPROVAL';
 export interface Reason {
@@ -363,7 +364,7 @@ export function createEvaluator<Set>(deps: {
             agentId: agent.id,
             runId: input.run_id ?? null,
             decisionId,
-            action: input.action,
+            action: storedValue(input.action), // what approvers see; the hash binds the full action
             actionHash: actionHash(),
             approvers: primary?.approvers ?? {},
             message: primary?.message ?? null,
@@ -386,7 +387,7 @@ export function createEvaluator<Set>(deps: {
             entityId: decisionId,
             changes: {
               agent: agent.name,
-              action: input.action,
+              action: storedValue(input.action),
               reasons,
               monitors,
               approval_id: approvalId,
@@ -492,8 +493,9 @@ function decisionRow(
     agent_id: d.agent.id,
     run_id: input.run_id ?? null,
     action_type: input.action.type,
-    action: JSON.stringify(input.action),
-    context: JSON.stringify(d.context),
+    // Bounded (stored-action.ts): the decision above was made on the full action.
+    action: storedJson(input.action),
+    context: storedJson(d.context),
     decision,
     reasons: reasons.length ? JSON.stringify(reasons) : '[]',
     monitors: monitors.length ? JSON.stringify(monitors) : '[]',

@@ -10,6 +10,7 @@ import type { HubContext } from '../../context.ts';
 import { AppError } from '../../platform/errors.ts';
 import { callerOf } from '../../platform/route-config.ts';
 import { parsePolicyYaml, toYaml } from './engine/policy-yaml.ts';
+import { SIMULATION_LIMITS } from './simulate.service.ts';
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
 
@@ -91,18 +92,24 @@ export function registerPolicyRoutes(appIn: FastifyInstance, ctx: HubContext) {
     app.post(
       '/v1/policies/simulate',
       {
-        config: { permission: 'policies:read' },
+        // As costly as the policy it runs, on rows the caller's agents wrote: the permission that writes a
+        // policy (a team's, for team leads), not the one that reads. The simulator bounds rows and time.
+        config: { permission: 'policies:create' },
         schema: {
           body: z.object({
             policy: PolicyBody.partial({ status: true, priority: true }),
             from: z.iso.datetime({ offset: true }),
             to: z.iso.datetime({ offset: true }),
+            /** Recorded actions to examine at most (never more than the hub's limit, 10,000). */
+            max_actions: z.int().min(1).max(SIMULATION_LIMITS.maxActions).optional(),
           }),
           tags: ['policies'],
         },
       },
       async (req) =>
-        ctx.simulatePolicy(callerOf(req).orgId, req.body.policy, Date.parse(req.body.from), Date.parse(req.body.to)),
+        ctx.simulatePolicy(callerOf(req).orgId, req.body.policy, Date.parse(req.body.from), Date.parse(req.body.to), {
+          maxActions: req.body.max_actions,
+        }),
     );
   });
 
