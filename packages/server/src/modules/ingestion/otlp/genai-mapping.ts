@@ -398,8 +398,9 @@ function depthOf(s: OtlpSpan, parentOf: (s: OtlpSpan) => OtlpSpan | undefined): 
   return d;
 }
 
+/** Whole milliseconds: `events.duration_ms` is a bigint, and PostgreSQL refuses a fraction (22P02, a 500). */
 function durationOf(s: OtlpSpan): number {
-  return Math.max(0, Math.round((s.endMs - s.startMs) * 1000) / 1000);
+  return Math.max(0, Math.round(s.endMs - s.startMs));
 }
 
 /** Date can represent ±8.64e15 ms; the contract wants a 4-digit year, so stay within year 9999. */
