@@ -15,7 +15,7 @@ import { compilePolicySet, evaluate as evaluateSet, type PolicyInput } from '../
 import { createSimulator } from '../modules/policies/simulate.service.ts';
 import { MAX_STORED_JSON } from '../modules/policies/stored-action.ts';
 import type { OrgId } from '../platform/caller.ts';
-import { createTestHub, type SeededOrg, type TestHub } from '../testing/test-hub.ts';
+import { type Auth, createTestHub, type SeededOrg, type TestHub } from '../testing/test-hub.ts';
 
 let t: TestHub;
 beforeAll(async () => {
@@ -31,7 +31,7 @@ const window = () => ({
   to: new Date(Date.now() + 60_000).toISOString(),
 });
 const evaluate = (auth: string, body: object) => t.request('POST', '/v1/policy/evaluate', { auth, body });
-const simulate = (auth: Parameters<TestHub['request']>[2]['auth'], when: object, extra: object = {}) =>
+const simulate = (auth: Auth, when: object, extra: object = {}) =>
   t.request('POST', '/v1/policies/simulate', {
     auth,
     body: { policy: { name: 'draft', rule: { when, then: 'block' } }, ...window(), ...extra },
