@@ -42,7 +42,8 @@ async function post(org: SeededOrg, path: string, body: Uint8Array | string, hea
   const res = await fetch(`${base}${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${org.apiKey}`, ...headers },
-    body,
+    // A copy on its own ArrayBuffer: fetch's BodyInit does not take views of a SharedArrayBuffer-like.
+    body: typeof body === 'string' ? body : new Uint8Array(body),
   });
   const text = await res.text();
   let parsed: any;
