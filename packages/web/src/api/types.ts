@@ -175,6 +175,8 @@ export interface ApiKey {
   name: string;
   prefix: string;
   scopes: string[];
+  /** The agents the key may act as; null: any agent of the org. */
+  agent_ids: string[] | null;
   expires_at: string | null;
   last_used_at: string | null;
   revoked_at: string | null;

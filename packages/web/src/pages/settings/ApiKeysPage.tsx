@@ -1,10 +1,26 @@
-/** API keys: create with scopes (the key is shown once), list, revoke. */
-import { Alert, Badge, Button, Card, Checkbox, Group, Modal, Stack, Table, Text, TextInput } from '@mantine/core';
+/**
+ * API keys: create with scopes (the key is shown once) and, for an agent's key, the agents it may act
+ * as; list, revoke.
+ */
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Checkbox,
+  Group,
+  Modal,
+  MultiSelect,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+} from '@mantine/core';
 import { IconPlus } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, errorMessage, type Page } from '../../api/client';
-import type { ApiKey } from '../../api/types';
+import type { Agent, ApiKey } from '../../api/types';
 import { CopyField } from '../../components/CopyField';
 import { Empty, FormError, PageHeader, QueryStatus } from '../../components/states';
 import { ago, dateTime } from '../../lib/format';
@@ -23,6 +39,11 @@ export function ApiKeysPage() {
   const [open, setOpen] = useState(false);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
   const keys = useQuery({ queryKey: ['api-keys'], queryFn: () => api<Page<ApiKey>>('/v1/api-keys') });
+  const agents = useQuery({
+    queryKey: ['agents', 'all'],
+    queryFn: () => api<Page<Agent>>('/v1/agents', { query: { limit: 200 } }),
+  });
+  const agentName = (id: string) => agents.data?.data.find((a) => a.id === id)?.name ?? id;
   const revoke = useMutation({
     mutationFn: (id: string) => api(`/v1/api-keys/${id}`, { method: 'DELETE' }),
     onSuccess: () => {
@@ -63,6 +84,7 @@ export function ApiKeysPage() {
                   <Table.Th>Name</Table.Th>
                   <Table.Th>Key</Table.Th>
                   <Table.Th>Scopes</Table.Th>
+                  <Table.Th>Agents</Table.Th>
                   <Table.Th>Created</Table.Th>
                   <Table.Th>Last used</Table.Th>
                   <Table.Th />
@@ -85,6 +107,11 @@ export function ApiKeysPage() {
                           </Badge>
                         ))}
                       </Group>
+                    </Table.Td>
+                    <Table.Td>
+                      <Text size="sm" c={k.agent_ids ? undefined : 'dimmed'}>
+                        {k.agent_ids ? k.agent_ids.map(agentName).join(', ') : 'any'}
+                      </Text>
                     </Table.Td>
                     <Table.Td>{dateTime(k.created_at)}</Table.Td>
                     <Table.Td>{k.last_used_at ? ago(k.last_used_at) : 'never'}</Table.Td>
@@ -111,6 +138,7 @@ export function ApiKeysPage() {
       <Modal opened={open} onClose={() => setOpen(false)} title="New API key" centered size="lg">
         <CreateKey
           scopes={allowed}
+          agents={agents.data?.data ?? []}
           onCreated={() => qc.invalidateQueries({ queryKey: ['api-keys'] })}
           onClose={() => setOpen(false)}
         />
@@ -141,17 +169,26 @@ export function ApiKeysPage() {
 
 function CreateKey({
   scopes,
+  agents,
   onCreated,
   onClose,
 }: {
   scopes: typeof SCOPES;
+  agents: Agent[];
   onCreated: () => void;
   onClose: () => void;
 }) {
   const [name, setName] = useState('');
   const [chosen, setChosen] = useState<string[]>(['ingest']);
+  const [agentIds, setAgentIds] = useState<string[]>([]);
+  // The hub binds only agents' keys: ingest, optionally read, never admin or full.
+  const bindable = chosen.includes('ingest') && chosen.every((s) => s === 'ingest' || s === 'read');
   const create = useMutation({
-    mutationFn: () => api<ApiKey & { key: string }>('/v1/api-keys', { method: 'POST', body: { name, scopes: chosen } }),
+    mutationFn: () =>
+      api<ApiKey & { key: string }>('/v1/api-keys', {
+        method: 'POST',
+        body: { name, scopes: chosen, ...(bindable && agentIds.length ? { agent_ids: agentIds } : {}) },
+      }),
     onSuccess: onCreated,
   });
   const submit = (e: FormEvent) => {
@@ -185,6 +222,17 @@ function CreateKey({
             ))}
           </Stack>
         </Checkbox.Group>
+        {bindable && (
+          <MultiSelect
+            label="Agents"
+            description="Optional: the key acts only as these agents and cannot register new ones. Empty: any agent."
+            placeholder={agentIds.length ? undefined : 'Any agent'}
+            data={agents.map((a) => ({ value: a.id, label: a.name }))}
+            value={agentIds}
+            onChange={setAgentIds}
+            searchable
+          />
+        )}
         <FormError error={create.error} />
         <Button type="submit" loading={create.isPending} disabled={!name.trim() || chosen.length === 0}>
           Create key
