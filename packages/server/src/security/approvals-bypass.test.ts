@@ -9,7 +9,7 @@
 import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpCapture } from '../testing/smtp-capture.ts';
-import { createTestHub, type SeededOrg, type TestHub } from '../testing/test-hub.ts';
+import { type Auth, createTestHub, type SeededOrg, type TestHub } from '../testing/test-hub.ts';
 
 let t: TestHub;
 let smtp: Awaited<ReturnType<typeof startSmtpCapture>>;
@@ -80,7 +80,7 @@ const audit = async (a: SeededOrg, id: string) =>
     action: string;
     actor: { type: string; id: string | null; name: string | null };
   }[];
-const decide = (auth: Parameters<TestHub['request']>[2]['auth'], id: string) =>
+const decide = (auth: Auth, id: string) =>
   t.request('POST', `/v1/approvals/${id}/approve`, { auth, body: { comment: 'ok' } });
 /** Clicking the link's form button: a form POST, with the clicker's cookie when given. */
 const clickLink = (path: string, cookie?: string) =>
