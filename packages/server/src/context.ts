@@ -233,8 +233,7 @@ export async function createHubContext(
     clock,
     log,
     // The service hands its deps to the callback job (approval-jobs.ts), which posts through this guard.
-    // ApprovalServiceDeps (not this change's file) does not declare it yet, hence the spread.
-    ...{ egress },
+    egress,
   });
   const engine: PolicyEngine<CompiledPolicySet> = {
     compile: (ps) => compilePolicySet(ps as PolicyInput[]),
@@ -267,6 +266,7 @@ export async function createHubContext(
       clock,
     }),
     approvals,
+    egress,
   );
   onPoliciesChanged = (orgId) => evaluator.invalidate(orgId);
   bus.subscribe('policies.changed', (d) => evaluator.invalidate(String(d.org_id)));

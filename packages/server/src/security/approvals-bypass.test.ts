@@ -197,4 +197,13 @@ describe('API keys and approvals', () => {
       actor: { type: 'api_key', id: opsKey.body.id },
     });
   });
+
+  it("an org's `full` key, the owner's own, may decide an unrestricted approval it asked for", async () => {
+    // The documented exception (docs/security.md): `full` keys are the owner's, never an agent's.
+    const a = await orgWithPolicy();
+    const id = await request(a, a.apiKey);
+    const own = await decide(a.apiKey, id);
+    expect(own.status).toBe(200);
+    expect((await approval(a, id)).decided_by_actor).toMatchObject({ type: 'api_key', name: 'test' });
+  });
 });

@@ -167,6 +167,31 @@ describe('webhook URLs on internal addresses', () => {
 });
 
 describe('approval callback_url on an internal address', () => {
+  it('is refused when the agent asks: 400 naming callback_url, and no approval is created', async () => {
+    const a = await strict.seedOrg();
+    await strict.request('POST', '/v1/agents', { auth: a.apiKey, body: { name: 'Outreach', environment: 'prod' } });
+    await strict.request('POST', '/v1/policies', {
+      auth: a.apiKey,
+      body: {
+        name: 'Discounts need a human',
+        status: 'active',
+        rule: { when: { field: 'action.discount', op: 'gt', value: 10 }, then: 'require_approval' },
+      },
+    });
+    for (const url of [`${base}/cb`, 'http://169.254.169.254/latest/meta-data', 'http://localhost:9/cb']) {
+      const d = await strict.request('POST', '/v1/policy/evaluate', {
+        auth: a.apiKey,
+        body: { agent: 'Outreach', action: { type: 'send_email', discount: 20 }, callback_url: url },
+      });
+      expect(d.status, url).toBe(400);
+      expect(d.body.code).toBe('validation_failed');
+      expect(d.body.errors[0].path).toBe('callback_url');
+    }
+    const pending = await strict.request('GET', '/v1/approvals?status=pending', { auth: a.apiKey });
+    expect(pending.body.data).toHaveLength(0);
+    expect(hits('/cb')).toHaveLength(0);
+  });
+
   it('receives nothing from a hub without the allowlist; the job records the refusal', async () => {
     const a = await allowed.seedOrg();
     const before = connections;

@@ -6,12 +6,14 @@
  *
  * @example
  * // context.ts
- * const evaluator = withApprovalCallbacks(createEvaluator({ … }), approvals);
+ * const evaluator = withApprovalCallbacks(createEvaluator({ … }), approvals, egress);
  * // the agent
  * const d = await hub.evaluate({ agent: 'Outreach', action, callback_url: 'https://agent.test/cb' });
  * // later, at https://agent.test/cb: verifySignature(d.callback_secret, rawBody, req.headers['x-hub-signature-256'])
  */
 import type { Caller } from '../../platform/caller.ts';
+import type { EgressGuard } from '../../platform/egress/egress.ts';
+import { invalid } from '../../platform/errors.ts';
 import type { ApprovalService } from './approvals.service.ts';
 
 type EvaluateFn = (
@@ -28,12 +30,17 @@ type EvaluateIntoFn = (
 export function withApprovalCallbacks<E extends { evaluate: EvaluateFn; evaluateInto: EvaluateIntoFn }>(
   evaluator: E,
   approvals: Pick<ApprovalService, 'attachCallback'>,
+  egress: Pick<EgressGuard, 'checkUrl'>,
 ): E {
   const inner = evaluator.evaluate;
   const evaluate = (caller: Pick<Caller, 'orgId' | 'actor'>, input: { callback_url?: string }) => {
-    const answered = inner(caller, input);
     // Without a callback the evaluator's own promise is the answer (no extra async layer on the hot path).
-    if (!input.callback_url) return answered;
+    if (!input.callback_url) return inner(caller, input);
+    // A URL the hub will never call (loopback, private, metadata…) is refused before anything is decided,
+    // so no approval waits on a callback that cannot come. Names are checked again when the job sends.
+    const refused = egress.checkUrl(input.callback_url);
+    if (refused) return Promise.reject(invalid('callback_url', refused));
+    const answered = inner(caller, input);
     return answered.then(async (answer) => {
       // Only a pending approval is waited on; an ALLOW/BLOCK that consumed one needs no callback.
       if (!answer.approval_id || answer.decision !== 'REQUIRE_APPROVAL') return answer;

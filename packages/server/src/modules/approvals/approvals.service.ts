@@ -21,6 +21,7 @@ import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { MembershipResolver } from '../../platform/auth/authenticate.ts';
 import { type Caller, type OrgId, trustedOrgId } from '../../platform/caller.ts';
 import type { ControlBus } from '../../platform/control-bus.ts';
+import type { EgressGuard } from '../../platform/egress/egress.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { JobRunner } from '../../platform/jobs/job-runner.ts';
 import type { Mailer } from '../../platform/notifications/mailer.ts';
@@ -93,6 +94,8 @@ export interface ApprovalServiceDeps {
   linkSecret: Buffer;
   clock: () => number;
   log: { warn(o: unknown, m?: string): void };
+  /** Every callback POST goes through it (approval-jobs.ts); absent, the strictest guard is used. */
+  egress?: Pick<EgressGuard, 'post'>;
 }
 
 /**
@@ -472,7 +475,7 @@ const restricted = (spec: Approvers) => Boolean(spec.roles?.length || spec.team_
 /**
  * Viewers never approve (they lack approvals:decide); the policy may narrow it to roles or a team, and
  * once escalated, matching `escalate_to` is enough too. A key is no person: it cannot satisfy a
- * restriction, and the key that asked (the agent's own) never decides its request.
+ * restriction, and the key that asked (the agent's own) never decides its request unless it is a `full` key.
  */
 function assertMayDecide(
   caller: Caller,
@@ -485,8 +488,14 @@ function assertMayDecide(
   if (caller.actor.type === 'api_key') {
     if (restricted(approvers))
       throw new AppError('forbidden', 'This approval is restricted to certain people: an API key cannot decide it.');
-    if (requestedByKeyId !== null && caller.actor.id === requestedByKeyId)
-      throw new AppError('forbidden', 'The API key that requested this approval cannot decide it.');
+    // A `full` key is the org owner's own (the headless-init key is one): like the owner, it may decide
+    // what it asked for, and the acceptance checks of policies and the SDK do exactly that. Agents get
+    // `ingest` keys, bound to them; an `admin` key never decides its own request.
+    if (requestedByKeyId !== null && caller.actor.id === requestedByKeyId && !caller.scopes?.includes('full'))
+      throw new AppError(
+        'forbidden',
+        'The API key that requested this approval cannot decide it: a person, or another admin key, must.',
+      );
     return; // admin/full keys act for the org's administrators on unrestricted approvals
   }
   const why = refusal(caller, approvers);
