@@ -168,6 +168,48 @@ describe('a bound key acts only as its agents', () => {
     expect((await evaluate(bound, 'Beta')).status).toBe(403);
     expect(await agentNames(a)).not.toContain('Alpha 2');
   });
+
+  it("cannot write into another agent's run by its id: not the run, not events naming no agent", async () => {
+    const { a, beta, bound } = await boundOrg();
+    const betaRun = `run-of-beta-${Date.now()}`;
+    const started = new Date().toISOString();
+    const made = await t.request('POST', '/v1/ingest/run', {
+      auth: a.apiKey,
+      body: { run_id: betaRun, agent: 'Beta', status: 'running', started_at: started, input: 'the real input' },
+    });
+    expect(made.status).toBe(202);
+
+    // The run again, as the key's own agent: it would update Beta's run and move it to Alpha.
+    const takeover = await t.request('POST', '/v1/ingest/run', {
+      auth: bound,
+      body: { run_id: betaRun, agent: 'Alpha', status: 'completed', started_at: started, output: 'forged' },
+    });
+    expect(takeover.status).toBe(403);
+    expect(takeover.body.detail).toMatch(betaRun);
+
+    const events = await t.request('POST', '/v1/ingest/events', {
+      auth: bound,
+      body: {
+        events: [
+          { run_id: betaRun, type: 'tool_called', timestamp: started, payload: { tool: 'forged' } },
+          { run_id: betaRun, agent: 'Alpha', type: 'run_failed', timestamp: started, payload: {} },
+          { run_id: `own-${betaRun}`, agent: 'Alpha', type: 'run_started', timestamp: started, payload: {} },
+        ],
+      },
+    });
+    expect(events.status).toBe(202);
+    expect(events.body.accepted).toBe(1);
+    expect(
+      events.body.rejected.map((r: { index: number; errors: { path: string }[] }) => [r.index, r.errors[0]!.path]),
+    ).toEqual([
+      [0, 'run_id'],
+      [1, 'run_id'],
+    ]);
+    await t.hub.ctx.ingestion.drain();
+    const stored = await t.request('GET', `/v1/runs/${betaRun}`, { auth: a.apiKey });
+    expect(stored.body).toMatchObject({ agent_id: beta, status: 'running', input: 'the real input' });
+    expect(stored.body.events).toHaveLength(0);
+  });
 });
 
 describe('agents’ keys read only the approvals they asked for', () => {

@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import { newId } from '../../db/ids.ts';
 import type { Database } from '../../db/schema.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
-import type { FieldError } from '../../platform/errors.ts';
+import { AppError, type FieldError } from '../../platform/errors.ts';
 import { chain, type MaybePromise } from '../../platform/maybe-promise.ts';
 import type { AgentResolver, ResolvedAgent } from './agent-resolver.ts';
 import { createGroupCommit } from './group-commit.ts';
@@ -23,7 +23,15 @@ import {
 } from './ingestion.store.ts';
 import { DEFAULT_LIMITS, limitedJson, type PayloadLimits } from './payload-limits.ts';
 
-type Principal = Pick<Caller, 'orgId' | 'actor'>;
+type Principal = Pick<Caller, 'orgId' | 'actor'> & Partial<Pick<Caller, 'agentIds'>>;
+
+/**
+ * A key bound to agents (`agent_ids`) writes only into its agents' runs. Resolving the agent it names is
+ * not enough: a run id of another agent, sent again, would update that run (and move it to this agent),
+ * and events that name no agent would land in it. So the runs a bound key names are looked up first.
+ * Unbound keys (and people) skip this: they may act as any agent of the org anyway.
+ */
+const notYourRun = (runId: string) => `run ${runId} belongs to an agent this API key may not act as`;
 type ParsedEvent = z.infer<typeof IngestEvent>;
 
 const zodErrors = (e: z.ZodError, prefix = ''): FieldError[] =>
@@ -103,7 +111,8 @@ export function createIngestionService(deps: IngestionDeps) {
       type: ev.type,
       ts: Date.parse(ev.timestamp),
       parent_id: ev.parent_id ?? null,
-      duration_ms: ev.duration_ms ?? null,
+      // Whole milliseconds: the column is an integer on PostgreSQL, and SDKs send fractions (12.345).
+      duration_ms: ev.duration_ms === undefined ? null : Math.round(ev.duration_ms),
       payload: limitedJson(payload, limits) ?? '{}',
       received_at: now,
     };
@@ -127,6 +136,10 @@ export function createIngestionService(deps: IngestionDeps) {
       const now = deps.clock();
       const agent = await deps.resolver.resolve(caller.orgId, caller.actor, body.agent, body.environment);
       const runId = body.run_id ?? newId('run', now);
+      if (caller.agentIds && body.run_id) {
+        const owner = (await existingRunAgents(deps.db, caller.orgId, [runId])).get(runId);
+        if (owner && !caller.agentIds.has(owner)) throw new AppError('forbidden', notYourRun(runId));
+      }
       const row: RunRow = {
         org_id: caller.orgId,
         id: runId,
@@ -245,6 +258,10 @@ export function createIngestionService(deps: IngestionDeps) {
         ? await existingRunAgents(deps.db, caller.orgId, [...new Set(unknownRuns)])
         : new Map<string, string>();
 
+      const bound = caller.agentIds;
+      const owners = bound
+        ? await existingRunAgents(deps.db, caller.orgId, [...new Set(valid.map((v) => v.ev.run_id))])
+        : undefined;
       const ops: WriteOp[] = [...placeholders.values()].map((row) => ({ kind: 'placeholder' as const, row }));
       let accepted = 0;
       for (const v of valid) {
@@ -258,6 +275,12 @@ export function createIngestionService(deps: IngestionDeps) {
             index: v.index,
             errors: [{ path: 'run_id', message: 'unknown run: send `agent` with the first event of a run' }],
           });
+          continue;
+        }
+        const owner = owners?.get(v.ev.run_id);
+        if (bound && (!bound.has(agentId) || (owner !== undefined && !bound.has(owner)))) {
+          rejected.push({ index: v.index, errors: [{ path: 'run_id', message: notYourRun(v.ev.run_id) }] });
+          agentOfRun.delete(v.ev.run_id); // not remembered as this agent's run either
           continue;
         }
         ops.push({ kind: 'event', row: eventRow(caller.orgId, agentId, v.ev.run_id, v.ev, v.payload, now) });

@@ -344,6 +344,29 @@ describe('GET /v1/runs', () => {
   });
 });
 
+describe('event durations', () => {
+  it('keeps a fractional duration_ms as whole milliseconds (an integer column on PostgreSQL)', async () => {
+    const a = await seed();
+    const t0 = Date.now() - 5000;
+    const r = await events(a, [
+      {
+        run_id: 'run-durations',
+        agent: 'Timer',
+        type: 'tool_called',
+        timestamp: iso(t0),
+        duration_ms: 12.6,
+        payload: {},
+      },
+      { run_id: 'run-durations', type: 'tool_result', timestamp: iso(t0 + 20), duration_ms: 0.2, payload: {} },
+    ]);
+    expect(r.status).toBe(202);
+    expect(r.body).toEqual({ accepted: 2, rejected: [] });
+    await t.hub.ctx.ingestion.drain();
+    const stored = await t.request('GET', '/v1/runs/run-durations', { auth: a.apiKey });
+    expect(stored.body.events.map((e: { duration_ms: number }) => e.duration_ms)).toEqual([13, 0]);
+  });
+});
+
 tenantIsolationSuite('runs', () => t, {
   create: async (a) => {
     const r = await run(a, {
