@@ -60,13 +60,7 @@ export function registerOtlpRoutes(app: FastifyInstance, deps: OtlpRouteDeps) {
   // Every export takes a slot, however small: a few KB of gzip can inflate to the whole body limit.
   const slots = createOrgConcurrency({ limit: DEFAULT_ORG_CONCURRENCY });
   app.register(async (scope) => {
-    // Raw bytes for both encodings: gzip must come off before any parsing, and protobuf is binary.
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser(
-      ['application/x-protobuf', 'application/protobuf', 'application/json'],
-      { parseAs: 'buffer' },
-      (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => done(null, body),
-    );
+    useRawOtlpBodies(scope);
 
     scope.post(
       '/v1/traces',
@@ -81,22 +75,46 @@ export function registerOtlpRoutes(app: FastifyInstance, deps: OtlpRouteDeps) {
             'Answers 200 with an ExportTraceServiceResponse in the request encoding; partial_success names rejected spans.',
         },
       },
-      async (req, reply) => {
-        const encoding = otlpEncodingOf(req.headers['content-type']);
-        if (!encoding) {
-          throw new AppError('validation_failed', 'Send application/x-protobuf or application/json.', {
-            errors: [{ path: '(content-type)', message: 'unsupported media type' }],
-          });
-        }
-        const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-        // Compression saves bandwidth, not limits: inflated, a body may be as large as an uncompressed one.
-        const body = await inflateOtlpBody(raw, req.headers['content-encoding'], deps.config.bodyLimitBytes);
-        const decoded: DecodedTraces = encoding === 'protobuf' ? decodeProtobufTraces(body) : decodeJsonTraces(body);
-        const result = await ingestSpans(deps.ingestion, callerOf(req), decoded);
-        return sendExportResponse(reply, encoding, result);
-      },
+      createOtlpTracesHandler(deps),
     );
   });
+}
+
+/**
+ * Raw bytes for both encodings, in an encapsulated scope: gzip must come off before any parsing, and protobuf
+ * is binary.
+ */
+export function useRawOtlpBodies(scope: FastifyInstance) {
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser(
+    ['application/x-protobuf', 'application/protobuf', 'application/json'],
+    { parseAs: 'buffer' },
+    (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => done(null, body),
+  );
+}
+
+/**
+ * The traces export handler (decode within the caps, map, ingest, answer in the request's encoding), shared
+ * with the Langfuse-compatible path. `adapt` may rewrite the decoded spans first (that path's attributes).
+ */
+export function createOtlpTracesHandler(
+  deps: OtlpRouteDeps,
+  adapt?: (decoded: DecodedTraces, req: FastifyRequest) => DecodedTraces,
+) {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    const encoding = otlpEncodingOf(req.headers['content-type']);
+    if (!encoding) {
+      throw new AppError('validation_failed', 'Send application/x-protobuf or application/json.', {
+        errors: [{ path: '(content-type)', message: 'unsupported media type' }],
+      });
+    }
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    // Compression saves bandwidth, not limits: inflated, a body may be as large as an uncompressed one.
+    const body = await inflateOtlpBody(raw, req.headers['content-encoding'], deps.config.bodyLimitBytes);
+    const decoded: DecodedTraces = encoding === 'protobuf' ? decodeProtobufTraces(body) : decodeJsonTraces(body);
+    const result = await ingestSpans(deps.ingestion, callerOf(req), adapt ? adapt(decoded, req) : decoded);
+    return sendExportResponse(reply, encoding, result);
+  };
 }
 
 export interface OtlpIngestResult {
