@@ -1,4 +1,5 @@
 export * from './agents.ts';
+export * from './ai-sdk-usage.ts';
 export * from './api-keys.ts';
 export * from './approvals.ts';
 export * from './common.ts';

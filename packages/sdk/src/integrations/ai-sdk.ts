@@ -11,12 +11,14 @@
  * await generateText({ model, prompt,
  *   experimental_telemetry: { isEnabled: true, functionId: 'draft-email', integrations: agentOpsTelemetry(agentops) } });
  */
+import { aiSdkProvider, aiSdkUsage, fieldsOf } from '@agentops-hub/contracts/ai-sdk-usage';
 import type { AgentOps, RunHandle } from '../client.ts';
 
 interface ModelInfo {
   provider: string;
   modelId: string;
 }
+/** Read by the mapping shared with the hub's OTLP receiver (`@agentops-hub/contracts/ai-sdk-usage`). */
 interface Usage {
   inputTokens?: number;
   outputTokens?: number;
@@ -82,16 +84,13 @@ export function agentOpsTelemetry(
     onStepFinish(e) {
       const id = target();
       if (!id) return;
-      const u = e.usage ?? {};
+      // The same reading as the hub's OTLP mapping of `ai.usage.*`, so both paths count a step alike.
+      const usage = aiSdkUsage(fieldsOf(e.usage)) ?? { input_tokens: 0, output_tokens: 0 };
       agentops.recordLlmCall({
         run_id: id,
         model: e.response?.modelId || e.model.modelId,
-        provider: e.model.provider?.split('.')[0],
-        input_tokens: u.inputTokens ?? 0,
-        output_tokens: u.outputTokens ?? 0,
-        ...(u.inputTokenDetails?.cacheReadTokens ? { cached_input_tokens: u.inputTokenDetails.cacheReadTokens } : {}),
-        ...(u.inputTokenDetails?.cacheWriteTokens ? { cache_write_tokens: u.inputTokenDetails.cacheWriteTokens } : {}),
-        ...(u.outputTokenDetails?.reasoningTokens ? { reasoning_tokens: u.outputTokenDetails.reasoningTokens } : {}),
+        provider: aiSdkProvider(e.model.provider),
+        ...usage,
         ...(stepStarted ? { duration_ms: Date.now() - stepStarted } : {}),
       });
     },

@@ -1,17 +1,19 @@
 /**
  * @module genai-attributes
- * Reading span attributes the way the three GenAI conventions in the wild write them: OpenTelemetry GenAI
- * semantic conventions (`gen_ai.*`), OpenInference (`openinference.span.kind`, `llm.*`, `agent.name`) and
- * OpenLLMetry/Traceloop (`traceloop.*`, `llm.request.type`, `gen_ai.usage.prompt_tokens`). Pure functions;
- * `genai-mapping.ts` decides what becomes a run or an event.
+ * Reading span attributes the way the GenAI conventions in the wild write them: OpenTelemetry GenAI
+ * semantic conventions (`gen_ai.*`), the Vercel AI SDK (`ai.*`, see conventions/ai-sdk.ts), OpenInference
+ * (`openinference.span.kind`, `llm.*`, `agent.name`) and OpenLLMetry/Traceloop (`traceloop.*`,
+ * `llm.request.type`, `gen_ai.usage.prompt_tokens`). Prompts and completions are read by
+ * conventions/messages.ts. Pure functions; `genai-mapping.ts` decides what becomes a run or an event.
  *
  * @example
  * classifySpan({ attributes: { 'gen_ai.operation.name': 'chat' } }); // 'llm'
  * usageOf({ 'llm.token_count.prompt': 10, 'llm.token_count.completion': 2 }); // { input_tokens: 10, output_tokens: 2 }
  */
+import { AI_SDK_USAGE_KEYS, aiSdkClass, aiSdkOperation } from './conventions/ai-sdk.ts';
 import type { OtlpSpan } from './otlp-decode.ts';
 
-/** What a span is, from its attributes (GenAI semconv first, then OpenInference, then OpenLLMetry). */
+/** What a span is, from its attributes (GenAI semconv first, then AI SDK, OpenInference, OpenLLMetry). */
 export type SpanClass = 'agent' | 'workflow' | 'llm' | 'tool' | 'genai' | 'other';
 
 const AGENT_OPERATIONS = new Set(['invoke_agent', 'create_agent']);
@@ -22,26 +24,42 @@ const LLM_OPERATIONS = new Set(['chat', 'generate_content', 'text_completion']);
 // ---------------------------------------------------------------------------------------------------------
 
 export const KEYS = {
-  model: ['gen_ai.response.model', 'gen_ai.request.model', 'llm.model_name', 'llm.response.model', 'llm.request.model'],
+  model: [
+    'gen_ai.response.model',
+    'gen_ai.request.model',
+    'llm.model_name',
+    'llm.response.model',
+    'llm.request.model',
+    'ai.response.model',
+    'ai.model.id',
+  ],
   provider: ['gen_ai.provider.name', 'gen_ai.system', 'llm.provider', 'llm.system', 'llm.vendor'],
   inputTokens: [
     'gen_ai.usage.input_tokens',
     'gen_ai.usage.prompt_tokens',
     'llm.token_count.prompt',
     'llm.usage.prompt_tokens',
+    ...AI_SDK_USAGE_KEYS.input,
   ],
   outputTokens: [
     'gen_ai.usage.output_tokens',
     'gen_ai.usage.completion_tokens',
     'llm.token_count.completion',
     'llm.usage.completion_tokens',
+    ...AI_SDK_USAGE_KEYS.output,
   ],
-  totalTokens: ['llm.usage.total_tokens', 'gen_ai.usage.total_tokens', 'llm.token_count.total'],
+  totalTokens: [
+    'llm.usage.total_tokens',
+    'gen_ai.usage.total_tokens',
+    'llm.token_count.total',
+    ...AI_SDK_USAGE_KEYS.total,
+  ],
   cachedInputTokens: [
     'gen_ai.usage.cache_read_input_tokens',
     'gen_ai.usage.cache_read.input_tokens',
     'gen_ai.usage.cached_input_tokens',
     'llm.token_count.prompt_details.cache_read',
+    ...AI_SDK_USAGE_KEYS.cachedInput,
   ],
   cacheWriteTokens: [
     'gen_ai.usage.cache_creation_input_tokens',
@@ -49,19 +67,37 @@ export const KEYS = {
     'gen_ai.usage.cache_write_input_tokens',
     'gen_ai.usage.cache_write.input_tokens',
     'llm.token_count.prompt_details.cache_write',
+    ...AI_SDK_USAGE_KEYS.cacheWrite,
   ],
   reasoningTokens: [
     'gen_ai.usage.reasoning_tokens',
     'gen_ai.usage.reasoning.output_tokens',
     'llm.token_count.completion_details.reasoning',
+    ...AI_SDK_USAGE_KEYS.reasoning,
   ],
   cost: ['gen_ai.usage.cost', 'llm.cost.total', 'gen_ai.usage.cost_usd'],
-  toolName: ['gen_ai.tool.name', 'tool.name', 'traceloop.entity.name'],
-  toolCallId: ['gen_ai.tool.call.id', 'tool_call.id'],
-  toolArgs: ['gen_ai.tool.call.arguments', 'tool.parameters', 'input.value', 'traceloop.entity.input'],
-  toolResult: ['gen_ai.tool.call.result', 'output.value', 'traceloop.entity.output'],
-  input: ['gen_ai.input.messages', 'input.value', 'traceloop.entity.input', 'gen_ai.prompt'],
-  output: ['gen_ai.output.messages', 'output.value', 'traceloop.entity.output', 'gen_ai.completion'],
+  /** OpenInference's split cost, summed when `llm.cost.total` is absent. */
+  costParts: ['llm.cost.prompt', 'llm.cost.completion'],
+  toolName: ['gen_ai.tool.name', 'tool.name', 'ai.toolCall.name', 'traceloop.entity.name'],
+  toolCallId: ['gen_ai.tool.call.id', 'tool_call.id', 'ai.toolCall.id'],
+  toolArgs: [
+    'gen_ai.tool.call.arguments',
+    'tool.parameters',
+    'ai.toolCall.args',
+    'ai.toolCall.input',
+    'input.value',
+    'traceloop.entity.input',
+  ],
+  toolResult: [
+    'gen_ai.tool.call.result',
+    'ai.toolCall.result',
+    'ai.toolCall.output',
+    'output.value',
+    'traceloop.entity.output',
+  ],
+  /** A run's own input and output, before the prompt and completion messages of its model call(s). */
+  input: ['ai.prompt', 'input.value', 'traceloop.entity.input', 'gen_ai.prompt'],
+  output: ['ai.response.text', 'ai.response.object', 'output.value', 'traceloop.entity.output', 'gen_ai.completion'],
   environment: ['deployment.environment.name', 'deployment.environment'],
 } as const;
 
@@ -80,6 +116,8 @@ export function classifySpan(span: Pick<OtlpSpan, 'attributes'>): SpanClass {
     if (op === 'invoke_workflow') return 'workflow';
     return 'genai';
   }
+  const aiOp = aiSdkOperation(a);
+  if (aiOp) return aiSdkClass(aiOp);
   const oi = lower(a['openinference.span.kind']);
   if (oi) {
     if (oi === 'agent') return 'agent';
@@ -168,7 +206,7 @@ export function usageOf(attrs: Record<string, unknown>) {
       output = 0;
     }
   }
-  const cost = firstAmount(attrs, KEYS.cost);
+  const cost = firstAmount(attrs, KEYS.cost) ?? sumOf(attrs, KEYS.costParts);
   return {
     input_tokens: input ?? 0,
     output_tokens: output ?? 0,
@@ -225,6 +263,17 @@ function firstAmount(attrs: Record<string, unknown>, keys: readonly string[]): n
     if (n !== undefined && n >= 0 && n <= 1e9) return n;
   }
   return undefined;
+}
+
+/** The sum of amounts when every one is present (a partial sum would understate the cost). */
+function sumOf(attrs: Record<string, unknown>, keys: readonly string[]): number | undefined {
+  let sum = 0;
+  for (const k of keys) {
+    const n = firstAmount(attrs, [k]);
+    if (n === undefined) return undefined;
+    sum += n;
+  }
+  return sum;
 }
 
 function toNumber(v: unknown): number | undefined {

@@ -34,27 +34,28 @@
  * for (const run of runs) await ingestion.ingestRun(caller, run);
  * await ingestion.ingestEvents(caller, events);
  */
-import type { IngestEvent, IngestRunBody } from '@agentops-hub/contracts';
-import {
-  agentIdentityOf,
-  classifySpan,
-  clip,
-  environmentOf,
-  failureOf,
-  firstPresent,
-  firstString,
-  KEYS,
-  lower,
-  nonEmpty,
-  parseMaybeJson,
-  type SpanClass,
-  serviceNameOf,
-  usageOf,
-} from './genai-attributes.ts';
+import type { IngestEvent } from '@agentops-hub/contracts';
+import { isAiSdkWrapper } from './conventions/ai-sdk.ts';
+import { agentIdentityOf, classifySpan, clip, failureOf, lower, type SpanClass } from './genai-attributes.ts';
 import type { OtlpSpan } from './otlp-decode.ts';
+import {
+  durationOf,
+  fallbackAgentOf,
+  genericPayload,
+  iso,
+  llmGroupPayload,
+  llmPayload,
+  messagesOf,
+  type OtlpRun,
+  runAgentOf,
+  runBodyOf,
+  runEventPayload,
+  runIdOf,
+  type SpanMessages,
+  toolPayloads,
+} from './span-payloads.ts';
 
-/** A run produced from a span: the run id is always set. */
-export type OtlpRun = IngestRunBody & { run_id: string };
+export type { OtlpRun } from './span-payloads.ts';
 
 export interface GenAiMapping {
   /** Top-level runs first, then child runs by depth, so a parent run is written before its children. */
@@ -136,7 +137,7 @@ export function mapGenAiSpans(input: readonly OtlpSpan[]): GenAiMapping {
       if (id) return clip(id, 200);
       cur = parentOf(cur);
     }
-    return clip(serviceNameOf(s) ?? 'unknown_service', 200);
+    return fallbackAgentOf(s);
   }
 
   // Leaf-only token counting: mark every ancestor of an LLM span.
@@ -149,6 +150,26 @@ export function mapGenAiSpans(input: readonly OtlpSpan[]): GenAiMapping {
       cur = parentOf(cur);
     }
   }
+  /** A model call that is counted: a leaf LLM span. AI SDK wrappers never are, even when their steps come later. */
+  const isCall = (s: OtlpSpan) => classes.get(s) === 'llm' && !hasLlmBelow.has(s) && !isAiSdkWrapper(s.attributes);
+
+  // Prompts and completions, read once per model call; the first and last call of a run give a run whose
+  // own span has none (a workflow or plain root) its input and output.
+  const messages = new Map<OtlpSpan, SpanMessages>();
+  const callsOfRun = new Map<string, { first?: OtlpSpan; last?: OtlpSpan }>();
+  for (const s of spans) {
+    if (!isCall(s)) continue;
+    messages.set(s, messagesOf(s));
+    const runId = runOf(s).runId;
+    const c = callsOfRun.get(runId) ?? {};
+    if (!c.first || s.startMs < c.first.startMs) c.first = s;
+    if (!c.last || s.endMs > c.last.endMs) c.last = s;
+    callsOfRun.set(runId, c);
+  }
+  const runCalls = (runId: string) => {
+    const c = callsOfRun.get(runId);
+    return { first: c?.first && messages.get(c.first), last: c?.last && messages.get(c.last) };
+  };
 
   /**
    * The event a child nests under: its nearest ancestor in this export that produced one (run spans always
@@ -203,7 +224,8 @@ export function mapGenAiSpans(input: readonly OtlpSpan[]): GenAiMapping {
 
     if (isRunSpan(s)) {
       const parentRun = parentRunOf(s);
-      const body = runBodyOf(s, agent, parentRun?.runId);
+      const own = { ...(messages.get(s) ?? messagesOf(s)), isModelCall: cls === 'llm' };
+      const body = runBodyOf(s, agent, parentRun?.runId, own, runCalls(runIdOf(s)));
       out.runs.push(body);
       out.runSpans.push(s.spanId);
       runDepth.set(body.run_id, depthOf(s, parentOf));
@@ -211,7 +233,7 @@ export function mapGenAiSpans(input: readonly OtlpSpan[]): GenAiMapping {
       // A root span can also be the model call or the tool itself (a bare `chat` trace): that event keeps
       // `otel_<spanId>`, and the run's start moves aside.
       const startId = hasPrimaryEvent(s) ? `otel_${s.spanId}_start` : `otel_${s.spanId}`;
-      emit(event('run_started', startId, s.startMs, runEventPayload(s), false));
+      emit(event('run_started', startId, s.startMs, runEventPayload(s, !hasPrimaryEvent(s)), false));
       const endType = failure ? 'run_failed' : 'run_completed';
       emit(event(endType, `otel_${s.spanId}_end`, s.endMs, failure ? { error: failure } : {}, false));
       if (!hasPrimaryEvent(s)) continue;
@@ -219,8 +241,8 @@ export function mapGenAiSpans(input: readonly OtlpSpan[]): GenAiMapping {
 
     switch (cls) {
       case 'llm':
-        if (hasLlmBelow.has(s)) emit(event('log', `otel_${s.spanId}`, s.startMs, llmGroupPayload(s)));
-        else emit(event('llm_call', `otel_${s.spanId}`, s.startMs, llmPayload(s)));
+        if (isCall(s)) emit(event('llm_call', `otel_${s.spanId}`, s.startMs, llmPayload(s, messages.get(s)!)));
+        else emit(event('log', `otel_${s.spanId}`, s.startMs, llmGroupPayload(s)));
         break;
       case 'tool': {
         const { called, result } = toolPayloads(s);
@@ -249,143 +271,6 @@ export function mapGenAiSpans(input: readonly OtlpSpan[]): GenAiMapping {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Runs
-// ---------------------------------------------------------------------------------------------------------
-
-function runIdOf(s: OtlpSpan): string {
-  return s.parentSpanId ? `otel_${s.spanId}` : `otel_${s.traceId}`;
-}
-
-function runAgentOf(s: OtlpSpan): string {
-  return clip(agentIdentityOf(s.attributes) ?? serviceNameOf(s) ?? 'unknown_service', 200);
-}
-
-function runBodyOf(s: OtlpSpan, agent: string, parentRunId: string | undefined): OtlpRun {
-  const a = s.attributes;
-  const failure = failureOf(s);
-  const input = firstPresent(a, KEYS.input);
-  const output = firstPresent(a, KEYS.output);
-  const environment = environmentOf(firstString(a, KEYS.environment) ?? firstString(s.resource, KEYS.environment));
-  const providerAgentId = nonEmpty(a['gen_ai.agent.id']);
-  const otel: Record<string, unknown> = {
-    trace_id: s.traceId,
-    span_id: s.spanId,
-    span_name: s.name,
-    ...(serviceNameOf(s) ? { service_name: serviceNameOf(s) } : {}),
-    ...(s.scope.name ? { scope: s.scope.name } : {}),
-    ...(providerAgentId ? { agent_id: providerAgentId } : {}),
-    ...(nonEmpty(a['gen_ai.agent.description']) ? { agent_description: a['gen_ai.agent.description'] } : {}),
-    ...(nonEmpty(a['gen_ai.conversation.id']) ? { conversation_id: a['gen_ai.conversation.id'] } : {}),
-    ...(nonEmpty(a['gen_ai.operation.name']) ? { operation: a['gen_ai.operation.name'] } : {}),
-  };
-  return {
-    run_id: runIdOf(s),
-    agent,
-    status: failure ? 'failed' : 'completed',
-    started_at: iso(s.startMs),
-    ended_at: iso(s.endMs),
-    ...(parentRunId ? { parent_run_id: parentRunId } : {}),
-    ...(environment ? { environment } : {}),
-    ...(input !== undefined ? { input: parseMaybeJson(input) } : {}),
-    ...(output !== undefined ? { output: parseMaybeJson(output) } : {}),
-    ...(failure ? { error: failure } : {}),
-    metadata: { source: 'otlp', otel },
-  };
-}
-
-function runEventPayload(s: OtlpSpan): Record<string, unknown> {
-  return { span_name: s.name, ...(s.parentSpanId ? { parent_span_id: s.parentSpanId } : {}) };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Event payloads
-// ---------------------------------------------------------------------------------------------------------
-
-function llmPayload(s: OtlpSpan): Record<string, unknown> {
-  const a = s.attributes;
-  const failure = failureOf(s);
-  const requestModel = nonEmpty(a['gen_ai.request.model']);
-  const responseModel = nonEmpty(a['gen_ai.response.model']);
-  const provider = firstString(a, KEYS.provider);
-  const inputMessages = a['gen_ai.input.messages'];
-  const outputMessages = a['gen_ai.output.messages'];
-  return {
-    model: clip(firstString(a, KEYS.model) ?? 'unknown', 200),
-    ...(provider ? { provider: clip(provider, 100) } : {}),
-    ...usageOf(a),
-    duration_ms: durationOf(s),
-    operation: nonEmpty(a['gen_ai.operation.name']) ?? nonEmpty(a['llm.request.type']) ?? 'chat',
-    span_name: s.name,
-    ...(requestModel && responseModel && requestModel !== responseModel ? { request_model: requestModel } : {}),
-    ...(nonEmpty(a['gen_ai.response.id']) ? { response_id: a['gen_ai.response.id'] } : {}),
-    ...(a['gen_ai.response.finish_reasons'] !== undefined
-      ? { finish_reasons: a['gen_ai.response.finish_reasons'] }
-      : {}),
-    ...(inputMessages !== undefined ? { input_messages: parseMaybeJson(inputMessages) } : {}),
-    ...(outputMessages !== undefined ? { output_messages: parseMaybeJson(outputMessages) } : {}),
-    ...(failure ? { status: 'error', error: failure } : {}),
-  };
-}
-
-/** A wrapper LLM span (it has LLM calls below it): shown on the timeline, never counted. */
-function llmGroupPayload(s: OtlpSpan): Record<string, unknown> {
-  const a = s.attributes;
-  const failure = failureOf(s);
-  const model = firstString(a, KEYS.model);
-  return {
-    message: `${s.name || 'LLM span'} (tokens are counted on the model calls inside it)`,
-    kind: 'llm_group',
-    span_name: s.name,
-    ...(model ? { model } : {}),
-    reported_usage: usageOf(a),
-    ...(failure ? { status: 'error', error: failure } : {}),
-  };
-}
-
-function toolPayloads(s: OtlpSpan): { called: Record<string, unknown>; result: Record<string, unknown> } {
-  const a = s.attributes;
-  const tool = clip(firstString(a, KEYS.toolName) ?? (s.name.replace(/^execute_tool\s+/, '') || 'unknown_tool'), 200);
-  const callId = firstString(a, KEYS.toolCallId);
-  const args = firstPresent(a, KEYS.toolArgs);
-  const result = firstPresent(a, KEYS.toolResult);
-  const failure = failureOf(s);
-  const common = { tool, ...(callId ? { call_id: callId } : {}) };
-  return {
-    called: {
-      ...common,
-      ...(args !== undefined ? { args: parseMaybeJson(args) } : {}),
-      ...(nonEmpty(a['gen_ai.tool.type']) ? { tool_type: a['gen_ai.tool.type'] } : {}),
-      ...(nonEmpty(a['gen_ai.tool.description']) ? { description: a['gen_ai.tool.description'] } : {}),
-    },
-    result: {
-      ...common,
-      status: failure ? 'error' : 'ok',
-      ...(result !== undefined ? { result: parseMaybeJson(result) } : {}),
-      ...(failure ? { error: failure } : {}),
-      duration_ms: durationOf(s),
-    },
-  };
-}
-
-function genericPayload(s: OtlpSpan): Record<string, unknown> {
-  const a = s.attributes;
-  const failure = failureOf(s);
-  const operation =
-    nonEmpty(a['gen_ai.operation.name']) ??
-    nonEmpty(a['openinference.span.kind'])?.toLowerCase() ??
-    nonEmpty(a['traceloop.span.kind']) ??
-    nonEmpty(a['llm.request.type']);
-  const model = firstString(a, KEYS.model);
-  return {
-    message: s.name || operation || 'span',
-    span_name: s.name,
-    ...(operation ? { operation } : {}),
-    ...(model ? { model } : {}),
-    ...(failure ? { status: 'error', error: failure } : {}),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------------
 // Small helpers
 // ---------------------------------------------------------------------------------------------------------
 
@@ -398,16 +283,7 @@ function depthOf(s: OtlpSpan, parentOf: (s: OtlpSpan) => OtlpSpan | undefined): 
   return d;
 }
 
-/** Whole milliseconds: `events.duration_ms` is a bigint, and PostgreSQL refuses a fraction (22P02, a 500). */
-function durationOf(s: OtlpSpan): number {
-  return Math.max(0, Math.round(s.endMs - s.startMs));
-}
-
 /** Date can represent ±8.64e15 ms; the contract wants a 4-digit year, so stay within year 9999. */
 function validTime(ms: number): boolean {
   return Number.isFinite(ms) && ms >= 0 && ms < 253402300800000;
-}
-
-function iso(ms: number): string {
-  return new Date(Math.floor(ms)).toISOString();
 }
