@@ -60,7 +60,8 @@ export function extraAttributes(attrs: Record<string, unknown>): Record<string, 
     if (MAPPED.has(key) || isMessageKey(key)) continue;
     if (n++ >= MAX_KEPT) break;
     const v = attrs[key];
-    (out ??= {})[key] = typeof v === 'string' ? clip(v, MAX_VALUE_CHARS) : v;
+    out ??= {};
+    out[key] = typeof v === 'string' ? clip(v, MAX_VALUE_CHARS) : v;
   }
   return out;
 }

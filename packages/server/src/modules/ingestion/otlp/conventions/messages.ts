@@ -179,7 +179,10 @@ function flattened(a: Attrs, prefix: string, inner: string): ChatMessage[] | und
     let field = rest.slice(dot + 1);
     if (inner && field.startsWith(inner)) field = field.slice(inner.length);
     let row = rows.get(index);
-    if (!row) rows.set(index, (row = {}));
+    if (!row) {
+      row = {};
+      rows.set(index, row);
+    }
     row[field] = a[key];
   }
   const out: ChatMessage[] = [];
@@ -283,7 +286,8 @@ function toolCall(c: Obj): ToolCallPart | undefined {
 
 function pushCall(msg: ChatMessage, call: ToolCallPart | undefined) {
   if (!call) return;
-  (msg.tool_calls ??= []).push(call);
+  msg.tool_calls ??= [];
+  msg.tool_calls.push(call);
 }
 
 function textOf(v: unknown): string {
