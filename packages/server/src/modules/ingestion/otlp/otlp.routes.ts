@@ -14,12 +14,16 @@
  * one org are decoded at once (the next is 429 with Retry-After, which OTLP exporters retry).
  *
  * The content-type parsers live in an encapsulated plugin: the rest of the API keeps Fastify's JSON parser.
+ * `POST /v1/logs` (otlp-logs.routes.ts) is declared in the same plugin and shares the concurrency slots; after
+ * spans are written, their runs take any GenAI content that logs stored before them (`fillRunContent`).
  *
  * @example
  * registerOtlpRoutes(app, ctx); // ctx.ingestion: { ingestRun, ingestEvents }
  */
 import type { IngestEvent, IngestRunBody } from '@agentops-hub/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../../db/schema.ts';
 import type { Caller } from '../../../platform/caller.ts';
 import { AppError } from '../../../platform/errors.ts';
 import { callerOf } from '../../../platform/route-config.ts';
@@ -35,6 +39,9 @@ import {
   type OtlpEncoding,
   otlpEncodingOf,
 } from './otlp-decode.ts';
+import { fillRunContent } from './otlp-logs.ingest.ts';
+import { registerOtlpLogsRoute } from './otlp-logs.routes.ts';
+import { createOtlpLogsStore, type OtlpLogsStore } from './otlp-logs.store.ts';
 
 /** The part of the ingestion service the receiver needs. */
 export interface OtlpIngestion {
@@ -52,6 +59,12 @@ export interface OtlpIngestion {
 export interface OtlpRouteDeps {
   ingestion: OtlpIngestion;
   config: { bodyLimitBytes: number };
+  /**
+   * For `/v1/logs` and for runs to pick up GenAI content that logs stored before their spans (read-only).
+   * Without it, `/v1/logs` is not declared and spans are ingested alone.
+   */
+  db?: { db: Kysely<Database> };
+  clock?: () => number;
 }
 
 /** `ingestEvents` takes at most this many per call (the REST batch limit). */
@@ -77,6 +90,11 @@ export function registerOtlpRoutes(app: FastifyInstance, deps: OtlpRouteDeps) {
       },
       createOtlpTracesHandler(deps),
     );
+
+    if (deps.db) {
+      const store = createOtlpLogsStore(deps.db.db);
+      registerOtlpLogsRoute(scope, { ...deps, store, clock: deps.clock ?? Date.now }, slots.hook);
+    }
   });
 }
 
@@ -101,6 +119,7 @@ export function createOtlpTracesHandler(
   deps: OtlpRouteDeps,
   adapt?: (decoded: DecodedTraces, req: FastifyRequest) => DecodedTraces,
 ) {
+  const logsStore: OtlpLogsStore | undefined = deps.db ? createOtlpLogsStore(deps.db.db) : undefined;
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const encoding = otlpEncodingOf(req.headers['content-type']);
     if (!encoding) {
@@ -112,7 +131,13 @@ export function createOtlpTracesHandler(
     // Compression saves bandwidth, not limits: inflated, a body may be as large as an uncompressed one.
     const body = await inflateOtlpBody(raw, req.headers['content-encoding'], deps.config.bodyLimitBytes);
     const decoded: DecodedTraces = encoding === 'protobuf' ? decodeProtobufTraces(body) : decodeJsonTraces(body);
-    const result = await ingestSpans(deps.ingestion, callerOf(req), adapt ? adapt(decoded, req) : decoded);
+    const spans = adapt ? adapt(decoded, req) : decoded;
+    const result = await ingestSpans(deps.ingestion, callerOf(req), spans);
+    // GenAI content that /v1/logs stored before these spans: onto their trace runs (`otel_<traceId>`).
+    if (logsStore) {
+      const traceRuns = new Set(spans.spans.filter((s) => !s.parentSpanId).map((s) => `otel_${s.traceId}`));
+      await fillRunContent({ ingestion: deps.ingestion, store: logsStore }, callerOf(req), [...traceRuns]);
+    }
     return sendExportResponse(reply, encoding, result);
   };
 }
