@@ -24,6 +24,7 @@ import { registerCostRoutes } from './modules/costs/costs.routes.ts';
 import { registerPriceRoutes } from './modules/costs/prices.routes.ts';
 import { registerGovernanceRoutes } from './modules/governance/governance.routes.ts';
 import { registerIngestionRoutes } from './modules/ingestion/ingestion.routes.ts';
+import { registerLangfuseRoutes } from './modules/ingestion/langfuse/langfuse.routes.ts';
 import { registerOtlpRoutes } from './modules/ingestion/otlp/otlp.routes.ts';
 import { registerPolicyRoutes } from './modules/policies/policies.routes.ts';
 import { registerReportRoutes } from './modules/reports/reports.routes.ts';
@@ -170,6 +171,7 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
   registerPriceRoutes(app, ctx);
   registerIngestionRoutes(app, ctx);
   registerOtlpRoutes(app, ctx);
+  registerLangfuseRoutes(app, ctx);
   registerRunRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
   registerCostRoutes(app, ctx);

@@ -3,6 +3,10 @@
  * - `Authorization: Bearer ahk_…`  → an API key (scopes → permissions)
  * - `Authorization: Bearer <jwt>`  → a Better Auth JWT for API clients (acts as the user)
  * - session cookie                  → the signed-in user, in the org named by `X-Org-Id`, else their active org
+ * - `Authorization: Basic base64(public:ahk_…)` → an API key, only on routes that pass `{ basic: true }`
+ *   (Langfuse's SDK paths, /api/public/*: its SDKs send their key pair this way). Not everywhere, because a
+ *   browser remembers Basic credentials and resends them by itself (an ambient credential, like a cookie, on
+ *   routes that check no origin for keys), and because it invites `https://x:ahk_…@hub` URLs into logs.
  * Then it checks the route's declared permission. Another org's id in X-Org-Id that the user is not a
  * member of answers 404, like any other resource of another org.
  */
@@ -28,6 +32,42 @@ export function toHeaders(request: FastifyRequest): Headers {
     h.set(k, Array.isArray(v) ? v.join(', ') : String(v));
   }
   return h;
+}
+
+/** How a route takes credentials beyond the default. */
+export interface CredentialOptions {
+  /** API keys only, as a Bearer token or as Basic auth's password (the username is the route's to read). */
+  basic?: boolean;
+}
+
+/**
+ * The halves of `Authorization: Basic base64(username:password)`, or undefined when the header is not Basic.
+ * The password may contain colons; the username may not (RFC 7617).
+ *
+ * @example
+ * parseBasicAuth(`Basic ${btoa('pk-lf-1:ahk_…')}`); // { username: 'pk-lf-1', password: 'ahk_…' }
+ */
+export function parseBasicAuth(authz: string | undefined): { username: string; password: string } | undefined {
+  const encoded = /^basic\s+(\S+)\s*$/i.exec(authz ?? '')?.[1];
+  if (!encoded) return undefined;
+  const text = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = text.indexOf(':');
+  if (colon < 0) return undefined;
+  return { username: text.slice(0, colon), password: text.slice(colon + 1) };
+}
+
+const BAD_KEY = 'This API key is not valid (unknown, revoked or expired).';
+
+/** The API key of a `{ basic: true }` route's request (Bearer or Basic password); 401 when there is none. */
+function keyOfBasicRoute(authz: string | undefined): string {
+  const key = authz?.startsWith('Bearer ') ? authz.slice(7).trim() : parseBasicAuth(authz)?.password.trim();
+  if (!key)
+    throw new AppError(
+      'unauthenticated',
+      'Send a hub API key: Basic auth with the key as password (secret key), or Bearer.',
+    );
+  if (!looksLikeApiKey(key)) throw new AppError('unauthenticated', 'The secret key must be a hub API key (ahk_…).');
+  return key;
 }
 
 export function createAuthenticator(deps: {
@@ -62,14 +102,16 @@ export function createAuthenticator(deps: {
    * The synchronous hot path for agents: an API key already in the cache. Returns false when the
    * full (async) authentication must run.
    */
-  function fast(request: FastifyRequest, cfg: HubRouteConfig): boolean {
+  function fast(request: FastifyRequest, cfg: HubRouteConfig, opts: CredentialOptions = {}): boolean {
     if (cfg.auth === 'public') return true;
     const authz = request.headers.authorization;
-    if (!authz?.startsWith('Bearer ahk_')) return false;
-    const caller = deps.apiKeys.cached(authz.slice(7).trim());
+    let key: string;
+    if (opts.basic) key = keyOfBasicRoute(authz);
+    else if (authz?.startsWith('Bearer ahk_')) key = authz.slice(7).trim();
+    else return false;
+    const caller = deps.apiKeys.cached(key);
     if (caller === undefined) return false;
-    if (caller === null)
-      throw new AppError('unauthenticated', 'This API key is not valid (unknown, revoked or expired).');
+    if (caller === null) throw new AppError('unauthenticated', BAD_KEY);
     request.caller = caller;
     checkPermission(request, cfg.permission);
     return true;
@@ -78,14 +120,15 @@ export function createAuthenticator(deps: {
   return Object.assign(authenticate, { fast });
 
   /** `cfg` is the route's own config (see route-hooks.ts). */
-  async function authenticate(request: FastifyRequest, cfg: HubRouteConfig): Promise<void> {
+  async function authenticate(request: FastifyRequest, cfg: HubRouteConfig, opts: CredentialOptions = {}) {
     if (cfg.auth === 'public') return;
 
     const authz = request.headers.authorization;
     const bearer = authz?.startsWith('Bearer ') ? authz.slice(7).trim() : undefined;
-    if (bearer && looksLikeApiKey(bearer)) {
-      const caller = await deps.apiKeys.authenticate(bearer);
-      if (!caller) throw new AppError('unauthenticated', 'This API key is not valid (unknown, revoked or expired).');
+    const key = opts.basic ? keyOfBasicRoute(authz) : bearer && looksLikeApiKey(bearer) ? bearer : undefined;
+    if (key) {
+      const caller = await deps.apiKeys.authenticate(key);
+      if (!caller) throw new AppError('unauthenticated', BAD_KEY);
       request.caller = caller;
     } else {
       const user = await sessionUser(request, bearer);
