@@ -111,9 +111,13 @@ export function runBodyOf(
   };
 }
 
-/** A span's own input or output attribute, parsed; Traceloop's empty `{args: [], kwargs: {}}` is none. */
+/**
+ * A span's own input or output attribute, parsed. Traceloop JSON-encodes every value (a string arrives
+ * quoted), and records a function without arguments as `{args: [], kwargs: {}}`: that is no input.
+ */
 function explicitIo(a: Record<string, unknown>, keys: readonly string[]): unknown {
-  const v = parseMaybeJson(firstPresent(a, keys));
+  const raw = firstPresent(a, keys);
+  const v = typeof raw === 'string' && raw.length > 1 && raw.startsWith('"') ? jsonString(raw) : parseMaybeJson(raw);
   if (v === undefined || !isCallArguments(v)) return v;
   // Traceloop records a decorated function's arguments as {args, kwargs}: keep what was passed.
   const { args, kwargs } = v;
@@ -121,6 +125,14 @@ function explicitIo(a: Record<string, unknown>, keys: readonly string[]): unknow
   if (args.length === 0) return named ? kwargs : undefined;
   if (!named && args.length === 1) return args[0];
   return v;
+}
+
+function jsonString(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
 }
 
 function isCallArguments(v: unknown): v is { args: unknown[]; kwargs: Record<string, unknown> } {
