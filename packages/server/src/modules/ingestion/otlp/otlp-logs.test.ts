@@ -4,6 +4,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import { context, type Span, SpanKind, trace } from '@opentelemetry/api';
+import type { AnyValueMap } from '@opentelemetry/api-logs';
 import { JsonLogsSerializer, ProtobufLogsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
@@ -42,7 +43,7 @@ function chatCall(service: string, prompt: string, answer: string) {
     },
   });
   const ctx = trace.setSpan(context.active(), span);
-  const emit = (name: string, body: Record<string, unknown>) =>
+  const emit = (name: string, body: AnyValueMap) =>
     logger.emit({ context: ctx, attributes: { 'event.name': name, 'gen_ai.system': 'openai' }, body });
   emit('gen_ai.system.message', { content: 'You are a terse assistant.' });
   emit('gen_ai.user.message', { content: prompt });
