@@ -745,3 +745,237 @@ describe('classifySpan', () => {
     expect(classifySpan({ attributes })).toBe(cls);
   });
 });
+
+// Attribute sets captured from the real packages (the drop-in tests in test/drop-in run them end to end).
+describe('Vercel AI SDK spans (ai 6, captured)', () => {
+  const wrapper = (attrs: Record<string, unknown> = {}) =>
+    span({
+      spanId: ROOT,
+      name: 'ai.generateText',
+      resource: { 'service.name': 'unknown_service:node' },
+      attributes: {
+        'operation.name': 'ai.generateText SupportBot',
+        'ai.operationId': 'ai.generateText',
+        'ai.telemetry.functionId': 'SupportBot',
+        'ai.model.provider': 'openai.chat',
+        'ai.model.id': 'gpt-4o-mini',
+        'ai.settings.maxRetries': 2,
+        'ai.prompt': '{"system":"You are a support bot.","prompt":"Where is my order A-1?"}',
+        'ai.response.text': 'Your order A-1 shipped.',
+        'ai.usage.inputTokens': 280,
+        'ai.usage.outputTokens': 29,
+        'ai.usage.cachedInputTokens': 64,
+        ...attrs,
+      },
+    });
+  const step = span({
+    spanId: CHAT,
+    parentSpanId: ROOT,
+    name: 'ai.generateText.doGenerate',
+    resource: { 'service.name': 'unknown_service:node' },
+    attributes: {
+      'ai.operationId': 'ai.generateText.doGenerate',
+      'ai.telemetry.functionId': 'SupportBot',
+      'ai.model.provider': 'openai.chat',
+      'ai.model.id': 'gpt-4o-mini',
+      'ai.prompt.messages':
+        '[{"role":"system","content":"You are a support bot."},{"role":"user","content":[{"type":"text","text":"Where is my order A-1?"}]}]',
+      'gen_ai.system': 'openai.chat',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.response.model': 'gpt-4o-mini',
+      'ai.response.finishReason': 'tool-calls',
+      'ai.response.toolCalls':
+        '[{"toolCallId":"call_1","toolName":"lookup_order","input":"{\\"order_id\\":\\"A-1\\"}"}]',
+      'ai.response.id': 'chatcmpl-1',
+      'ai.usage.inputTokens': 120,
+      'ai.usage.inputTokenDetails.cacheReadTokens': 64,
+      'ai.usage.outputTokens': 20,
+      'ai.usage.outputTokenDetails.reasoningTokens': 3,
+      'gen_ai.usage.input_tokens': 120,
+      'gen_ai.usage.output_tokens': 20,
+    },
+  });
+  const toolCall = span({
+    spanId: TOOL,
+    parentSpanId: ROOT,
+    name: 'ai.toolCall',
+    attributes: {
+      'ai.operationId': 'ai.toolCall',
+      'ai.toolCall.name': 'lookup_order',
+      'ai.toolCall.id': 'call_1',
+      'ai.toolCall.args': '{"order_id":"A-1"}',
+      'ai.toolCall.result': '{"status":"shipped"}',
+    },
+  });
+
+  it('makes the wrapper the run (functionId as agent), the step an llm_call, ai.toolCall a tool', () => {
+    const m = mapGenAiSpans([wrapper(), step, toolCall]);
+    expectValid(m);
+    expect(m.runs[0]).toMatchObject({
+      agent: 'SupportBot',
+      input: { system: 'You are a support bot.', prompt: 'Where is my order A-1?' },
+      output: [{ role: 'assistant', content: 'Your order A-1 shipped.' }],
+    });
+    expect(byId(m, `otel_${CHAT}`)!.payload).toMatchObject({
+      model: 'gpt-4o-mini',
+      provider: 'openai',
+      input_tokens: 120,
+      output_tokens: 20,
+      cached_input_tokens: 64,
+      reasoning_tokens: 3,
+      response_id: 'chatcmpl-1',
+      operation: 'ai.generateText.doGenerate',
+      input_messages: [
+        { role: 'system', content: 'You are a support bot.' },
+        { role: 'user', content: 'Where is my order A-1?' },
+      ],
+      tool_calls: [{ id: 'call_1', name: 'lookup_order', arguments: { order_id: 'A-1' } }],
+    });
+    expect(byId(m, `otel_${TOOL}`)!.payload).toMatchObject({
+      tool: 'lookup_order',
+      call_id: 'call_1',
+      args: { order_id: 'A-1' },
+    });
+    expect(byId(m, `otel_${TOOL}_result`)!.payload).toMatchObject({ result: { status: 'shipped' } });
+    expect(tokens(m)).toEqual({ input: 120, output: 20 });
+  });
+
+  it('never counts the wrapper, even when it arrives in an export of its own', () => {
+    const alone = mapGenAiSpans([wrapper()]);
+    expect(ofType(alone, 'llm_call')).toHaveLength(0);
+    expect(byId(alone, `otel_${ROOT}`)!.payload).toMatchObject({
+      kind: 'llm_group',
+      reported_usage: { input_tokens: 280, output_tokens: 29, cached_input_tokens: 64 },
+    });
+  });
+
+  it('prefers a configured service name to the functionId, and reads v4 usage names', () => {
+    const m = mapGenAiSpans([wrapper({}), { ...step, resource: { 'service.name': 'shop-api' } }]);
+    expect(m.runs[0].agent).toBe('SupportBot');
+    const named = mapGenAiSpans([{ ...wrapper(), resource: { 'service.name': 'shop-api' } }]);
+    expect(named.runs[0].agent).toBe('shop-api');
+    expect(usageOf({ 'ai.usage.promptTokens': 10, 'ai.usage.completionTokens': 2 })).toMatchObject({
+      input_tokens: 10,
+      output_tokens: 2,
+    });
+  });
+
+  it('keeps attributes without a field of their own on the event', () => {
+    const m = mapGenAiSpans([wrapper(), step]);
+    expect(byId(m, `otel_${ROOT}`)!.payload.attributes).toEqual({ 'ai.settings.maxRetries': 2 });
+  });
+});
+
+describe('OpenInference messages and cost (openinference-instrumentation-openai 4, captured)', () => {
+  const llm = (attrs: Record<string, unknown> = {}) =>
+    span({
+      spanId: ROOT,
+      name: 'OpenAI Chat Completions',
+      attributes: {
+        'openinference.span.kind': 'LLM',
+        'llm.model_name': 'gpt-4o-mini',
+        'llm.system': 'openai',
+        'input.value': '{"model":"gpt-4o-mini","messages":[]}',
+        'input.mime_type': 'application/json',
+        'llm.invocation_parameters': '{"model":"gpt-4o-mini"}',
+        'llm.input_messages.0.message.role': 'user',
+        'llm.input_messages.0.message.content': 'Where is my order A-1?',
+        'llm.input_messages.1.message.role': 'assistant',
+        'llm.input_messages.1.message.tool_calls.0.tool_call.id': 'call_1',
+        'llm.input_messages.1.message.tool_calls.0.tool_call.function.name': 'lookup_order',
+        'llm.input_messages.1.message.tool_calls.0.tool_call.function.arguments': '{"order_id":"A-1"}',
+        'llm.input_messages.2.message.role': 'tool',
+        'llm.input_messages.2.message.content': '{"status":"shipped"}',
+        'llm.input_messages.2.message.tool_call_id': 'call_1',
+        'llm.output_messages.0.message.role': 'assistant',
+        'llm.output_messages.0.message.contents.0.message_content.type': 'text',
+        'llm.output_messages.0.message.contents.0.message_content.text': 'Shipped.',
+        'llm.token_count.prompt': 160,
+        'llm.token_count.completion': 9,
+        'llm.token_count.prompt_details.cache_read': 0,
+        'llm.token_count.completion_details.reasoning': 4,
+        ...attrs,
+      },
+    });
+
+  it('rebuilds the flattened messages, and keeps the rest as attributes', () => {
+    const m = mapGenAiSpans([llm()]);
+    expectValid(m);
+    const p = byId(m, `otel_${ROOT}`)!.payload;
+    expect(p.input_messages).toEqual([
+      { role: 'user', content: 'Where is my order A-1?' },
+      { role: 'assistant', tool_calls: [{ id: 'call_1', name: 'lookup_order', arguments: { order_id: 'A-1' } }] },
+      { role: 'tool', content: '{"status":"shipped"}', tool_call_id: 'call_1' },
+    ]);
+    expect(p.output_messages).toEqual([{ role: 'assistant', content: 'Shipped.' }]);
+    expect(p).toMatchObject({ provider: 'openai', reasoning_tokens: 4 });
+    expect(p.attributes).toEqual({ 'llm.invocation_parameters': '{"model":"gpt-4o-mini"}' });
+    // The run of a bare LLM trace shows its messages, not the raw request in input.value.
+    expect(m.runs[0].input).toEqual(p.input_messages);
+  });
+
+  it('trusts llm.cost.total, else the sum of llm.cost.prompt and llm.cost.completion', () => {
+    expect(byId(mapGenAiSpans([llm({ 'llm.cost.total': 0.5 })]), `otel_${ROOT}`)!.payload.cost_usd).toBe(0.5);
+    const parts = mapGenAiSpans([llm({ 'llm.cost.prompt': 0.25, 'llm.cost.completion': 0.125 })]);
+    expect(byId(parts, `otel_${ROOT}`)!.payload.cost_usd).toBe(0.375);
+    const half = mapGenAiSpans([llm({ 'llm.cost.prompt': 0.25 })]);
+    expect(byId(half, `otel_${ROOT}`)!.payload.cost_usd).toBeUndefined();
+  });
+});
+
+describe('OpenLLMetry before the semconv message shape (gen_ai.prompt.N / gen_ai.completion.N)', () => {
+  it('rebuilds the messages and the tool calls, and gives a workflow run its first prompt and last answer', () => {
+    const m = mapGenAiSpans([
+      span({
+        spanId: ROOT,
+        name: 'support.workflow',
+        attributes: {
+          'traceloop.span.kind': 'workflow',
+          'traceloop.workflow.name': 'support',
+          'traceloop.entity.input': '{"args":[],"kwargs":{}}',
+        },
+      }),
+      span({
+        spanId: CHAT,
+        parentSpanId: ROOT,
+        name: 'openai.chat',
+        attributes: {
+          'llm.request.type': 'chat',
+          'gen_ai.system': 'OpenAI',
+          'gen_ai.request.model': 'gpt-4o',
+          'gen_ai.prompt.0.role': 'user',
+          'gen_ai.prompt.0.content': 'Close ticket 7',
+          'gen_ai.completion.0.role': 'assistant',
+          'gen_ai.completion.0.finish_reason': 'tool_calls',
+          'gen_ai.completion.0.tool_calls.0.id': 'call_7',
+          'gen_ai.completion.0.tool_calls.0.name': 'close_ticket',
+          'gen_ai.completion.0.tool_calls.0.arguments': '{"id":7}',
+          'gen_ai.usage.prompt_tokens': 50,
+          'gen_ai.usage.completion_tokens': 5,
+          'gen_ai.usage.cache_read_input_tokens': 32,
+        },
+      }),
+      span({
+        spanId: SUB_CHAT,
+        parentSpanId: ROOT,
+        name: 'openai.chat',
+        startMs: T0 + 500,
+        attributes: {
+          'llm.request.type': 'chat',
+          'gen_ai.request.model': 'gpt-4o',
+          'gen_ai.completion.0.role': 'assistant',
+          'gen_ai.completion.0.content': 'Ticket 7 is closed.',
+          'gen_ai.usage.prompt_tokens': 60,
+          'gen_ai.usage.completion_tokens': 6,
+        },
+      }),
+    ]);
+    expectValid(m);
+    const first = byId(m, `otel_${CHAT}`)!.payload;
+    expect(first.input_messages).toEqual([{ role: 'user', content: 'Close ticket 7' }]);
+    expect(first.tool_calls).toEqual([{ id: 'call_7', name: 'close_ticket', arguments: { id: 7 } }]);
+    expect(first.cached_input_tokens).toBe(32);
+    expect(m.runs[0].input).toEqual([{ role: 'user', content: 'Close ticket 7' }]);
+    expect(m.runs[0].output).toEqual([{ role: 'assistant', content: 'Ticket 7 is closed.' }]);
+  });
+});

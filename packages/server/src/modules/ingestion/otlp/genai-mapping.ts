@@ -1,7 +1,7 @@
 /**
  * @module genai-mapping
  * Maps a batch of OTLP spans onto hub runs and events, following the OpenTelemetry GenAI semantic
- * conventions, with the OpenInference (Arize/Phoenix) and OpenLLMetry (Traceloop) variants. Pure: no I/O,
+ * conventions, with the Vercel AI SDK, OpenInference (Arize/Phoenix) and OpenLLMetry (Traceloop) variants. Pure: no I/O,
  * no clock, no state between calls — every id is derived from trace and span ids, so a span re-sent or
  * arriving late in another export produces the same ids and the ingestion service upserts.
  *
@@ -25,6 +25,11 @@
  *   its children's totals: it becomes a `log` event that carries those totals as `reported_usage`, never an
  *   `llm_call`, so nothing is counted twice. (Across exports the rule cannot see a parent that arrives after its
  *   children were sent alone; OTel's batch processor normally exports a call and its wrapper together.)
+ *   The AI SDK's `ai.generateText`/`ai.streamText` wrappers are known as such and never counted, in any export.
+ * - **Prompts and answers.** `llm_call` events carry `input_messages`/`output_messages` in one shape whatever the
+ *   convention (conventions/messages.ts). A run takes its span's own input/output, else the messages of its
+ *   first and last model call in the same export, so search finds a run by what was asked and answered.
+ * - **Nothing dropped.** Attributes without a field of their own stay on the event as `attributes`.
  * - **Late spans.** A span whose chain up to its run is broken (an ancestor has not arrived) is attributed to
  *   the trace's run `otel_<traceId>`. Every event carries `agent` (the best identity seen), so the ingestion
  *   service can create that run before its root span arrives; the root then upserts it.
@@ -163,7 +168,7 @@ export function mapGenAiSpans(input: readonly OtlpSpan[]): GenAiMapping {
     const runId = runOf(s).runId;
     const c = callsOfRun.get(runId) ?? {};
     if (!c.first || s.startMs < c.first.startMs) c.first = s;
-    if (!c.last || s.endMs > c.last.endMs) c.last = s;
+    if (!c.last || s.endMs > c.last.endMs || (s.endMs === c.last.endMs && s.startMs > c.last.startMs)) c.last = s;
     callsOfRun.set(runId, c);
   }
   const runCalls = (runId: string) => {
