@@ -72,7 +72,8 @@ export function buildSteps(run: RunDetail): Step[] {
           kind: 'run',
           color: e.type === 'run_failed' ? 'red' : 'gray',
           title: e.type.replace(/_/g, ' '),
-          subtitle: '',
+          // `log` events carry their text in `message` (OTLP log records, GenAI prompt and completion messages).
+          subtitle: e.type === 'log' && typeof p.message === 'string' ? short(p.message) : '',
         });
     }
   }
