@@ -10,6 +10,8 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, type ListeningHub, type ScriptedModel, startListeningHub, startScriptedModel } from './harness.ts';
 
+type OpenAIModule = NonNullable<traceloop.InitializeOptions['instrumentModules']>['openAI'];
+
 let hub: ListeningHub;
 let model: ScriptedModel;
 
@@ -32,7 +34,8 @@ beforeAll(async () => {
     // The default batch processor: a workflow and its calls leave in one export (see the run input below).
     traceloopSyncEnabled: false,
     silenceInitializationMessage: true,
-    instrumentModules: { openAI: OpenAI },
+    // Traceloop's types name openai's CommonJS declarations; at run time it is this very class.
+    instrumentModules: { openAI: OpenAI as unknown as OpenAIModule },
   });
 });
 
