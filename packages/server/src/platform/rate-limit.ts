@@ -95,7 +95,10 @@ export async function registerRateLimits(app: FastifyInstance, config: Config, a
 
   // One preHandler per authenticated route, with the route's bucket in its closure (route-hooks.ts).
   app.addHook('onRoute', (route) => {
-    if (!route.url.startsWith('/v1/') || route.config?.auth === 'public') return;
+    // Every /v1 route, and the compatible ingestion paths outside it (Langfuse's /api/public/…), which
+    // authenticate API keys themselves and say so by naming their bucket.
+    const counted = route.url.startsWith('/v1/') || (route.config?.rateBucket === 'ingest' && route.config?.permission);
+    if (!counted || route.config?.auth === 'public') return;
     const ingest = route.config?.rateBucket === 'ingest';
     const callerMax = ingest ? ingestPerMinute : perMinute;
     addRouteHook(route, 'preHandler', (req, reply, done) => {

@@ -369,3 +369,27 @@ describe('POST /api/public/otel/v1/traces', () => {
     expect(wrongKey.body.code).toBe('unauthenticated');
   });
 });
+
+describe('rate limits', () => {
+  it("count the Langfuse paths in the key's ingestion bucket, like /v1/traces (429 with Retry-After)", async () => {
+    const limited = await createTestHub({ RATE_LIMIT_INGEST_PER_MINUTE: '3' });
+    try {
+      const org = await limited.seedOrg();
+      const post = () =>
+        limited.request('POST', '/api/public/ingestion', {
+          auth: null,
+          body: { batch: [] },
+          headers: { authorization: basic('pk-lf-x', org.apiKey) },
+        });
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await post()).status);
+      expect(statuses.slice(0, 3).every((s) => s !== 429)).toBe(true);
+      const refused = await post();
+      expect(refused.status).toBe(429);
+      expect(refused.body.code).toBe('rate_limited');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      await limited.close();
+    }
+  });
+});
