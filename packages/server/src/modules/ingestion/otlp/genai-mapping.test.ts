@@ -1,4 +1,4 @@
-import { IngestEvent, IngestRunBody } from '@agentops-hub/contracts';
+import { aiSdkProvider, aiSdkUsage, fieldsOf, IngestEvent, IngestRunBody } from '@agentops-hub/contracts';
 import { describe, expect, it } from 'vitest';
 import { agentIdentityOf, classifySpan, usageOf } from './genai-attributes.ts';
 import { type GenAiMapping, mapGenAiSpans } from './genai-mapping.ts';
@@ -977,5 +977,38 @@ describe('OpenLLMetry before the semconv message shape (gen_ai.prompt.N / gen_ai
     expect(first.cached_input_tokens).toBe(32);
     expect(m.runs[0].input).toEqual([{ role: 'user', content: 'Close ticket 7' }]);
     expect(m.runs[0].output).toEqual([{ role: 'assistant', content: 'Ticket 7 is closed.' }]);
+  });
+});
+
+describe('one AI SDK usage reading for the SDK integration and OTLP', () => {
+  it('gives the same usage from the hook object and from the flattened ai.usage.* attributes', () => {
+    const hookUsage = {
+      inputTokens: 120,
+      outputTokens: 20,
+      inputTokenDetails: { noCacheTokens: 56, cacheReadTokens: 64, cacheWriteTokens: 8 },
+      outputTokenDetails: { textTokens: 17, reasoningTokens: 3 },
+    };
+    const attrs: Record<string, unknown> = {};
+    const flatten = (o: Record<string, unknown>, prefix: string) => {
+      for (const [k, v] of Object.entries(o)) {
+        if (v && typeof v === 'object') flatten(v as Record<string, unknown>, `${prefix}${k}.`);
+        else attrs[`${prefix}${k}`] = v;
+      }
+    };
+    flatten(hookUsage, 'ai.usage.');
+    const fromHook = aiSdkUsage(fieldsOf(hookUsage));
+    expect(fromHook).toEqual({
+      input_tokens: 120,
+      output_tokens: 20,
+      cached_input_tokens: 64,
+      cache_write_tokens: 8,
+      reasoning_tokens: 3,
+    });
+    expect(usageOf(attrs)).toEqual(fromHook);
+    expect(aiSdkUsage(fieldsOf({ promptTokens: 5, completionTokens: 1 }))).toEqual({
+      input_tokens: 5,
+      output_tokens: 1,
+    });
+    expect(aiSdkProvider('openai.responses')).toBe('openai');
   });
 });
