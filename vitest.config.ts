@@ -3,9 +3,13 @@
  * PostgreSQL), and each test file makes its own database, so files run in parallel in separate
  * processes. `npm test` (scripts/test.mjs) runs this suite once per dialect via HUB_TEST_DB.
  */
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Workspace packages (@agentops-hub/sdk, …/mcp-gateway) resolve to their sources through this condition in
+  // their package.json `exports`: tests never need a build, nor see a stale one.
+  ssr: { resolve: { conditions: ['@agentops-hub/source', ...defaultServerConditions] } },
   test: {
     include: ['packages/**/src/**/*.test.ts', 'packages/**/test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/e2e/**'],
