@@ -8,8 +8,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   // Workspace packages (@agentops-hub/sdk, …/mcp-gateway) resolve to their sources through this condition in
-  // their package.json `exports`: tests never need a build, nor see a stale one.
-  ssr: { resolve: { conditions: ['@agentops-hub/source', ...defaultServerConditions] } },
+  // their package.json `exports`: tests never need a build, nor see a stale one. The rest is Vitest's default.
+  ssr: { resolve: { conditions: ['@agentops-hub/source', ...defaultServerConditions.filter((c) => c !== 'module')] } },
   test: {
     include: ['packages/**/src/**/*.test.ts', 'packages/**/test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/e2e/**'],
