@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// Runs the gateway's TypeScript sources through tsx, like the rest of the project (no build step).
-import { register } from 'tsx/esm/api';
+// Imports the CLI through the package's own `exports`: installed, that is the build (dist/cli.js); in this
+// repository, `node --conditions=@agentops-hub/source --import tsx` runs it from the sources (the tests do).
+import { main } from '@agentops-hub/mcp-gateway/cli';
 
-register();
-const { main } = await import('../src/cli.ts');
 await main();

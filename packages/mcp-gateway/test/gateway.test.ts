@@ -272,8 +272,15 @@ describe('mcp gateway', () => {
   it('the bin fronts a stdio upstream command', async () => {
     const agent = `McpBin${++n}`;
     const transport = new StdioClientTransport({
-      command: join(root, 'node_modules/.bin/agentops-mcp-gateway'),
-      args: ['--agent', agent, '--upstream-command', 'node --import tsx examples/mcp-server.ts'],
+      // The bin on the sources (no build needed); test/packed.test.ts runs the installed, built one.
+      command: process.execPath,
+      args: [
+        '--conditions=@agentops-hub/source',
+        '--import',
+        'tsx',
+        join(root, 'packages/mcp-gateway/bin/agentops-mcp-gateway.mjs'),
+        ...['--agent', agent, '--upstream-command', 'node --import tsx examples/mcp-server.ts'],
+      ],
       env: { ...process.env, AGENTOPS_HUB_URL: hub.url, AGENTOPS_API_KEY: hub.ingestKey } as Record<string, string>,
       cwd: root,
       stderr: 'ignore',
