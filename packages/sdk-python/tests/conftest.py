@@ -166,8 +166,14 @@ class Hub:
         status, body = self.api("GET", f"/v1/runs/{run_id}")
         return body if status == 200 else None
 
+    def wait_run(self, run_id: str, status: str = "completed") -> Dict[str, Any]:
+        """The run's detail once the hub has it with this status."""
+        return eventually(lambda: ((r := self.run_detail(run_id)) is not None and r["status"] == status and r) or None)
+
     def policy(self, name: str, when: Any, then: str, **extra: Any) -> str:
-        status, body = self.api("POST", "/v1/policies", {"name": name, "status": "active", "rule": {"when": when, "then": then, **extra}})
+        status, body = self.api(
+            "POST", "/v1/policies", {"name": name, "status": "active", "rule": {"when": when, "then": then, **extra}}
+        )
         assert status == 201, body
         return str(body["id"])
 

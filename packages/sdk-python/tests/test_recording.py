@@ -9,9 +9,9 @@ import time
 from typing import Any
 
 import pytest
-from conftest import Hub, eventually, free_port
 
 from agentops_hub import AgentOps
+from conftest import Hub, eventually, free_port
 
 
 def client(hub: Hub, agent: str, **extra: Any) -> AgentOps:
@@ -28,7 +28,7 @@ def test_run_records_start_calls_guarded_action_and_decision_on_one_timeline(hub
         run.output = ops.guard({"type": "send_reply", "words": 12}, lambda: "sent")
     assert run.output == "sent"
     assert ops.flush(timeout=10)
-    d = eventually(lambda: (r := hub.run_detail(run.id)) and r["status"] == "completed" and r)
+    d = hub.wait_run(run.id)
     assert d["agent_name"] == agent_name
     assert d["input"] == {"ticket": "T-1"}
     assert d["output"] == "sent"
@@ -71,9 +71,9 @@ def test_decorated_function_is_a_run_and_a_failure_is_recorded_then_raised(hub: 
         explode()
     assert ops.current_run() is None
     ops.flush(timeout=10)
-    ok = eventually(lambda: (r := hub.run_detail(seen["ok"])) and r["status"] == "completed" and r)
+    ok = hub.wait_run(seen["ok"])
     assert ok["output"] == "HI"
-    failed = eventually(lambda: (r := hub.run_detail(seen["failed"])) and r["status"] == "failed" and r)
+    failed = hub.wait_run(seen["failed"], "failed")
     assert failed["error"] == {"name": "TypeError", "message": "boom"}
     assert failed["metadata"]["name"].endswith("explode")
     assert "run_failed" in [e["type"] for e in failed["events"]]

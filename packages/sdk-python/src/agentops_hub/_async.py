@@ -17,14 +17,13 @@ from typing import (
     Mapping,
     Optional,
     TypeVar,
-    Union,
     cast,
     overload,
 )
 
 from ._base import Allowed, Flow, GuardOptions, Sleep, T, _BaseClient, _RunBase
 from ._transport import AsyncTransport, Backend
-from ._types import Action, Approval, ControlsState, PolicyDecision
+from ._types import Action, Approval, ControlsState, PolicyDecision, PolicyFailure
 from .errors import ActionSkipped, ApiError
 
 if TYPE_CHECKING:
@@ -119,8 +118,45 @@ class AsyncAgentOps(_BaseClient[AsyncRun]):
             await agentops.guard({"type": "issue_refund", "amount": 250}, lambda: payments.refund("A-1", 250))
     """
 
-    def __init__(self, *, http_backend: Backend = "auto", **options: Any) -> None:
-        super().__init__(**options)
+    def __init__(
+        self,
+        *,
+        hub_url: Optional[str] = None,
+        api_key: Optional[str] = None,
+        agent: Optional[str] = None,
+        policy_failure: PolicyFailure = "closed",
+        failsafe: bool = False,
+        flush_interval: float = 1.0,
+        batch_size: int = 200,
+        max_queue_size: int = 10_000,
+        max_retries: int = 5,
+        request_timeout: float = 10.0,
+        policy_timeout: float = 15.0,
+        approval_timeout: Optional[float] = None,
+        controls_refresh: float = 30.0,
+        headers: Optional[Mapping[str, str]] = None,
+        flush_at_exit: bool = True,
+        disabled: bool = False,
+        http_backend: Backend = "auto",
+    ) -> None:
+        super().__init__(
+            hub_url=hub_url,
+            api_key=api_key,
+            agent=agent,
+            policy_failure=policy_failure,
+            failsafe=failsafe,
+            flush_interval=flush_interval,
+            batch_size=batch_size,
+            max_queue_size=max_queue_size,
+            max_retries=max_retries,
+            request_timeout=request_timeout,
+            policy_timeout=policy_timeout,
+            approval_timeout=approval_timeout,
+            controls_refresh=controls_refresh,
+            headers=headers,
+            flush_at_exit=flush_at_exit,
+            disabled=disabled,
+        )
         self._async = AsyncTransport(self._settings, self._sync, http_backend)
 
     @property
@@ -218,7 +254,21 @@ class AsyncAgentOps(_BaseClient[AsyncRun]):
     def guard(
         self,
         action: Action,
-        fn: Callable[[], Union[Awaitable[R], R]],
+        fn: Callable[[], Awaitable[R]],
+        *,
+        run_id: Optional[str] = ...,
+        agent: Optional[str] = ...,
+        context: Optional[Mapping[str, Any]] = ...,
+        approval_timeout: Optional[float] = ...,
+        on_approval_required: Optional[Callable[[PolicyDecision], Any]] = ...,
+        record_action: bool = ...,
+    ) -> Coroutine[Any, Any, Optional[R]]: ...
+
+    @overload
+    def guard(
+        self,
+        action: Action,
+        fn: Callable[[], R],
         *,
         run_id: Optional[str] = ...,
         agent: Optional[str] = ...,

@@ -26,7 +26,7 @@ from .errors import ApiError
 log = logging.getLogger("agentops_hub")
 
 RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
-#: The longest ``Retry-After`` honoured in one wait; longer ones are capped (a call's deadline still wins).
+#: The longest ``Retry-After`` taken from the hub; longer ones are capped.
 MAX_RETRY_AFTER_S = 60.0
 USER_AGENT = "agentops-hub-python"
 
@@ -181,7 +181,11 @@ class _Retry:
         return self._wait(attempt, None)
 
     def _wait(self, attempt: int, ra: Optional[float]) -> Optional[float]:
-        wait = ra if ra is not None else backoff(attempt, self.s.backoff_base, self.s.backoff_cap)
+        # One wait is at most the backoff cap, as in the TypeScript SDK; the telemetry thread holds its next
+        # round until the whole Retry-After has passed (ApiError.retry_after).
+        wait = (
+            min(ra, self.s.backoff_cap) if ra is not None else backoff(attempt, self.s.backoff_base, self.s.backoff_cap)
+        )
         if self.deadline is not None and time.monotonic() + wait > self.deadline:
             return None
         return wait
