@@ -8,9 +8,16 @@
  *   TEST_DATABASE_URL=postgres://…    where the PostgreSQL pass connects (default below)
  *   HUB_TEST_REQUIRE_PG=1 npm test    an unreachable PostgreSQL fails the run instead of skipping (CI)
  *
- * Exits non-zero when any pass fails, or when PostgreSQL is required but does not answer.
+ * Then the Python SDK's pytest suite (packages/sdk-python/tests, against a real hub it starts) with the
+ * repository's .venv (`npm run python:env` makes it):
+ *   HUB_TEST_ONLY=python npm test       the Python pass only (no Vitest)
+ *   HUB_TEST_REQUIRE_PYTHON=1 npm test  a missing .venv fails the run instead of skipping (CI)
+ * With a Vitest filter (`npm test -- agents`) the Python pass is not run.
+ *
+ * Exits non-zero when any pass fails, or when PostgreSQL or Python is required but missing.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,9 +30,15 @@ const vitestArgs = process.argv.slice(2);
 const pgUrl = process.env.TEST_DATABASE_URL || DEFAULT_PG_URL;
 const requirePg = process.env.HUB_TEST_REQUIRE_PG === '1';
 const only = process.env.HUB_TEST_DB;
+const onlySuite = process.env.HUB_TEST_ONLY;
+const requirePython = process.env.HUB_TEST_REQUIRE_PYTHON === '1';
 
 if (only && only !== 'sqlite' && only !== 'postgres') {
   console.error(`HUB_TEST_DB must be "sqlite" or "postgres" (or unset for both), not "${only}".`);
+  process.exit(2);
+}
+if (onlySuite && onlySuite !== 'python') {
+  console.error(`HUB_TEST_ONLY must be "python" (or unset for every pass), not "${onlySuite}".`);
   process.exit(2);
 }
 
@@ -107,9 +120,52 @@ async function pass(name, env) {
   results.push({ name, status: code === 0 ? 'passed' : 'failed', seconds });
 }
 
-if (!only || only === 'sqlite') await pass('SQLite', { HUB_TEST_DB: 'sqlite' });
+/** Runs a command in the repository root with stdio inherited; resolves to the exit code. */
+function runCommand(command, args, env) {
+  return new Promise((resolve) => {
+    child = spawn(command, args, { cwd: root, env, stdio: 'inherit' });
+    child.on('error', (e) => {
+      console.error(`could not start ${command}: ${e.message}`);
+      resolve(1);
+    });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
 
-if (!interrupted && (!only || only === 'postgres')) {
+/**
+ * The Python SDK's suite. It starts its own hub (SQLite in a temporary dir; the PostgreSQL pass's database
+ * when only that pass runs). pytest's exit 5 ("no tests collected") is a failure: a suite that lost its
+ * tests must not pass.
+ */
+async function pythonPass() {
+  const python = join(root, '.venv/bin/python');
+  if (!existsSync(python)) {
+    const status = requirePython ? 'failed' : 'skipped';
+    header('Python SDK tests: NOT RUN');
+    console.log('There is no .venv at the repository root. Make it with `npm run python:env`');
+    console.log('(scripts/python-env.sh: a venv with pytest, mypy, ruff and the SDK, never the system site-packages).');
+    if (status === 'failed') console.log('This fails the run: Python is required here (HUB_TEST_REQUIRE_PYTHON=1).');
+    else console.log('Set HUB_TEST_REQUIRE_PYTHON=1 to make a missing .venv fail the run (CI does).');
+    results.push({ name: 'Python SDK (pytest)', status, note: 'no .venv: run npm run python:env' });
+    return;
+  }
+  header('Python SDK tests (pytest packages/sdk-python/tests)');
+  const env = { ...process.env, HUB_TEST_DB: only === 'postgres' ? 'postgres' : 'sqlite' };
+  delete env.DATABASE_URL;
+  if (only === 'postgres') env.TEST_DATABASE_URL = pgUrl;
+  else delete env.TEST_DATABASE_URL;
+  const started = Date.now();
+  const code = await runCommand(python, ['-m', 'pytest', 'packages/sdk-python/tests', '-q'], env);
+  const seconds = Math.round((Date.now() - started) / 1000);
+  const note = code === 5 ? 'pytest collected no tests' : undefined;
+  results.push({ name: 'Python SDK (pytest)', status: code === 0 ? 'passed' : 'failed', seconds, note });
+}
+
+const vitestPasses = onlySuite !== 'python';
+
+if (vitestPasses && (!only || only === 'sqlite')) await pass('SQLite', { HUB_TEST_DB: 'sqlite' });
+
+if (vitestPasses && !interrupted && (!only || only === 'postgres')) {
   const problem = await pgProblem(pgUrl);
   if (problem === null) {
     await pass(`PostgreSQL (${safeUrl(pgUrl)})`, { HUB_TEST_DB: 'postgres', TEST_DATABASE_URL: pgUrl });
@@ -125,6 +181,15 @@ if (!interrupted && (!only || only === 'postgres')) {
       console.log('This fails the run: PostgreSQL is required here (HUB_TEST_REQUIRE_PG=1 or HUB_TEST_DB=postgres).');
     else console.log('Set HUB_TEST_REQUIRE_PG=1 to make a missing PostgreSQL fail the run (CI does).');
     results.push({ name: 'PostgreSQL', status, note: problem });
+  }
+}
+
+if (!interrupted) {
+  if (vitestArgs.length && onlySuite !== 'python') {
+    console.log(`\nThe Python SDK tests were not run: a Vitest filter was given (${vitestArgs.join(' ')}).`);
+    results.push({ name: 'Python SDK (pytest)', status: 'not run', note: 'Vitest filter given' });
+  } else {
+    await pythonPass();
   }
 }
 
