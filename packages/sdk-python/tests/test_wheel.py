@@ -89,3 +89,22 @@ def test_the_built_wheel_installs_in_a_fresh_venv_and_runs_the_quick_start(hub: 
     assert types.count("tool_called") == 1
     assert types.count("external_action") == 1
     assert len(d["decisions"]) == 1
+
+
+def behaviour_rows(readme: Path) -> list[str]:
+    """The rows of a README's behaviour table (the one whose header says TypeScript · Python), spaces squeezed."""
+    text = readme.read_text()
+    start = text.index("| situation")
+    rows = []
+    for line in text[start:].splitlines():
+        if not line.startswith("|"):
+            break
+        rows.append(" ".join(line.split()))
+    return [r for r in rows if not set(r) <= set("|- ")]
+
+
+def test_the_behaviour_table_is_the_same_in_both_sdk_readmes() -> None:
+    python = behaviour_rows(PACKAGE / "README.md")
+    typescript = behaviour_rows(PACKAGE.parent / "sdk" / "README.md")
+    assert len(python) > 10
+    assert python == typescript
