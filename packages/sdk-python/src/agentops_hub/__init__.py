@@ -17,7 +17,9 @@ from __future__ import annotations
 import logging
 
 from ._async import AsyncAgentOps, AsyncGuard, AsyncRun
-from ._base import UNSET, GuardOptions, RunScope, __version__, control_hold_of
+from ._base import __version__
+from ._flows import GuardOptions, control_hold_of
+from ._runs import UNSET, RunScope
 from ._sync import AgentOps, Guard, Run
 from ._types import (
     Action,

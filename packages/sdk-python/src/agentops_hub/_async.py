@@ -21,7 +21,9 @@ from typing import (
     overload,
 )
 
-from ._base import Allowed, Flow, GuardOptions, Sleep, T, _BaseClient, _RunBase
+from ._base import _BaseClient
+from ._flows import Allowed, Flow, GuardOptions, Sleep, T
+from ._runs import _RunBase
 from ._transport import AsyncTransport, Backend
 from ._types import Action, Approval, ControlsState, PolicyDecision, PolicyFailure
 from .errors import ActionSkipped, ApiError

@@ -1,86 +1,28 @@
-"""What the sync and async clients share: configuration, the recording hot path, the current run, and every
-operation that talks to the hub written once as a *flow*, a generator that yields the requests and waits it
-needs. ``AgentOps`` drives a flow with blocking calls, ``AsyncAgentOps`` with awaits, so the two cannot drift.
-"""
+"""What the sync and async clients share: configuration from arguments then the environment, the recording
+hot path (one tuple onto the telemetry buffer), ``run()``, and the exit hook. The operations that ask the hub
+are flows (``_flows.py``) that ``AgentOps`` drives with blocking calls and ``AsyncAgentOps`` with awaits."""
 
 from __future__ import annotations
 
 import atexit
-import contextlib
-import functools
-import inspect
 import itertools
 import logging
-import math
 import os
-import random
-import secrets
-import string
 import threading
 import time
-import urllib.parse
 import weakref
-from contextvars import ContextVar, Token
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    Callable,
-    Dict,
-    Generator,
-    Generic,
-    List,
-    Mapping,
-    Optional,
-    Sequence,
-    Tuple,
-    TypeVar,
-    Union,
-    cast,
-)
+from typing import Any, Dict, Generic, List, Mapping, Optional, Sequence, Tuple, cast
 
+from ._flows import Allowed, FlowsMixin, GuardOptions
+from ._runs import UNSET, H, RunScope, _current, _random_id, error_info
 from ._telemetry import Telemetry
-from ._transport import Response, Settings, SyncTransport, retry_after, to_api_error
-from ._types import (
-    Action,
-    Approval,
-    ControlHold,
-    ControlsState,
-    EventType,
-    HoldMode,
-    PolicyDecision,
-    PolicyFailure,
-    PolicyReason,
-    TelemetryStats,
-)
-from .errors import AgentOpsError, AgentPausedError, ApiError, PolicyBlockedError
-
-if TYPE_CHECKING:
-    from types import TracebackType
+from ._transport import Settings, SyncTransport
+from ._types import Action, ControlHold, EventType, PolicyFailure, TelemetryStats
 
 log = logging.getLogger("agentops_hub")
 
 __version__ = "0.1.0"
-
-CONTROL_REASONS = frozenset({"kill_switch", "agent_paused", "category_paused"})
-#: Without a timeout, an approval is awaited until it expires; before the hub has said when, at most this long
-#: (the longest approval timeout a policy can set: 30 days).
-MAX_APPROVAL_WAIT_S = 30 * 86_400.0
-AGENT_INFO_TTL_S = 300.0
-
-
-class _Unset:
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-#: "Not given", where None is a value (a tool's result may be None).
-UNSET: Any = _Unset()
-
-T = TypeVar("T")
-H = TypeVar("H", bound="_RunBase")
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _env(name: str) -> Optional[str]:
@@ -88,232 +30,14 @@ def _env(name: str) -> Optional[str]:
     return v if v else None
 
 
-def _random_id(n: int) -> str:
-    alphabet = string.ascii_lowercase + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(n))
-
-
 def _iso(at: float) -> str:
     return datetime.fromtimestamp(at, timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
-
-
-def error_info(e: Any) -> Any:
-    """An exception as ``{name, message}``; a string as ``{message}``; anything else as it is."""
-    if isinstance(e, BaseException):
-        return {"name": type(e).__name__, "message": str(e)}
-    if isinstance(e, str):
-        return {"message": e}
-    return e
-
-
-# ── flows: each hub operation once, as the requests it makes ─────────────────────────────────────
-
-
-@dataclass
-class Call:
-    """A request a flow needs; the driver answers with a ``Response`` or throws an ``ApiError`` into it."""
-
-    method: str
-    path: str
-    body: Any = None
-    attempts: Optional[int] = None
-    timeout: Optional[float] = None
-    deadline: Optional[float] = None
-
-
-@dataclass
-class Sleep:
-    seconds: float
-
-
-Step = Union[Call, Sleep]
-Flow = Generator[Step, Any, T]
-
-
-def control_hold_of(d: PolicyDecision) -> Optional[ControlHold]:
-    """The emergency control behind a BLOCK decision, if a control (not a policy) decided it."""
-    if d.decision != "BLOCK":
-        return None
-    for r in d.reasons:
-        if r.policy_id is None and r.name in CONTROL_REASONS:
-            mode: HoldMode = "failsafe" if r.effect == "failsafe" else "block"
-            return ControlHold(cast(Any, r.name), mode, r.message or r.name)
-    return None
-
-
-def _policy_names(d: PolicyDecision) -> str:
-    names = [f'"{r.name}"' for r in d.reasons if r.policy_id is not None or r.name not in CONTROL_REASONS]
-    return ", ".join(names) or "(no policy named)"
-
-
-def _hold_from_controls(
-    state: Mapping[str, Any], agent: Optional[str], info: Optional[Tuple[Optional[str], Sequence[str]]]
-) -> Optional[ControlHold]:
-    ks = state.get("kill_switch") or {}
-    if ks.get("engaged"):
-        why = f": {ks['reason']}" if ks.get("reason") else ""
-        return ControlHold("kill_switch", "block", f"The kill switch is engaged{why}")
-    mine = [p for p in state.get("paused_agents") or [] if agent and agent in (p.get("name"), p.get("agent_id"))]
-    if mine:
-        p = next((x for x in mine if x.get("mode") == "block"), mine[0])
-        why = f": {p['reason']}" if p.get("reason") else ""
-        pmode: HoldMode = "failsafe" if p.get("mode") == "failsafe" else "block"
-        return ControlHold("agent_paused", pmode, f"Agent {p.get('name')} is paused{why}")
-    if info is not None:
-        type_, tags = info
-        for c in state.get("paused_categories") or []:
-            if c.get("category") == type_ or c.get("category") in tags:
-                why = f": {c['reason']}" if c.get("reason") else ""
-                return ControlHold(
-                    "category_paused", "block", f'Agents of category "{c.get("category")}" are paused{why}'
-                )
-    return None
-
-
-@dataclass
-class GuardOptions:
-    """How one ``guard`` asks and waits (see ``AgentOps.guard``)."""
-
-    run_id: Optional[str] = None
-    agent: Optional[str] = None
-    context: Optional[Mapping[str, Any]] = None
-    approval_timeout: Optional[float] = None
-    on_approval_required: Optional[Callable[[PolicyDecision], Any]] = None
-    record_action: bool = True
-
-
-@dataclass
-class Allowed:
-    """What ``guard`` learned before the action: run it (``skip`` None) or skip it (failsafe)."""
-
-    decision: PolicyDecision
-    run_id: Optional[str]
-    approval_id: Optional[str] = None
-    skip: Optional[ControlHold] = None
-    started: float = field(default_factory=time.monotonic)
-
-
-# ── the current run ──────────────────────────────────────────────────────────────────────────────
-
-#: The run the code is executing in. One variable for all clients; each client sees only its own runs.
-_current: ContextVar[Optional[_RunBase]] = ContextVar("agentops_hub_current_run", default=None)
-
-
-class _RunBase:
-    """A started run. Its methods carry the run id, so they work outside the ``with`` block too."""
-
-    __slots__ = ("_client", "agent", "id", "output")
-
-    def __init__(self, client: _BaseClient[Any], run_id: str, agent: str) -> None:
-        self._client = client
-        self.id = run_id
-        self.agent = agent
-        #: What the run produced; recorded as its output when a ``with`` block ends (decorators set it).
-        self.output: Any = None
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(id={self.id!r}, agent={self.agent!r})"
-
-    def record_tool_call(
-        self,
-        tool: str,
-        *,
-        args: Any = None,
-        result: Any = UNSET,
-        error: Any = None,
-        duration_ms: Optional[float] = None,
-    ) -> None:
-        """``record_tool_call`` on this run. Example: ``run.record_tool_call("lookup_order", args={"id": "A-1"})``"""
-        self._client.record_tool_call(
-            tool, args=args, result=result, error=error, duration_ms=duration_ms, run_id=self.id
-        )
-
-    def record_llm_call(self, model: str, **usage: Any) -> None:
-        """``record_llm_call`` on this run.
-
-        Example: ``run.record_llm_call("gpt-4o-mini", input_tokens=812, output_tokens=96)``
-        """
-        self._client.record_llm_call(model, run_id=self.id, **usage)
-
-    def record_external_action(self, action: Action, **fields: Any) -> None:
-        """``record_external_action`` on this run. Example: ``run.record_external_action({"type": "send_email"})``"""
-        self._client.record_external_action(action, run_id=self.id, **fields)
-
-    def record(self, type: EventType, payload: Optional[Mapping[str, Any]] = None) -> None:
-        """Any other event on this run. Example: ``run.record("log", {"message": "cache warm"})``"""
-        self._client.record(type, payload, run_id=self.id)
-
-    def end(self, *, status: Optional[str] = None, output: Any = None, error: Any = None) -> None:
-        """Ends the run (``completed``, or ``failed`` with an error). Example: ``run.end(output={"rows": 10})``"""
-        self._client.record_run_end(self.id, status=status, output=output, error=error)
-
-
-class RunScope(Generic[H]):
-    """What ``run()`` returns: a context manager (``with`` / ``async with``) and a decorator (sync and async).
-
-    Entering records the run's start and makes it the current run (a ``contextvars`` variable, so threads
-    started with ``contextvars.copy_context()`` and asyncio tasks created inside carry it too); leaving records
-    its end: ``completed`` with ``run.output``, or ``failed`` with the exception, which propagates.
-    """
-
-    def __init__(self, client: _BaseClient[H], name: Optional[str], start: Dict[str, Any]) -> None:
-        self._client = client
-        self._name = name
-        self._start = start
-        self._entered: List[Tuple[H, Token[Optional[_RunBase]]]] = []
-
-    def __enter__(self) -> H:
-        h = self._client.record_run_start(self._name, **self._start)
-        self._entered.append((h, _current.set(h)))
-        return h
-
-    def __exit__(
-        self, et: Optional[type[BaseException]], e: Optional[BaseException], tb: Optional[TracebackType]
-    ) -> None:
-        h, token = self._entered.pop()
-        # Left in another context than entered (a generator, a callback): nothing to undo there.
-        with contextlib.suppress(ValueError):
-            _current.reset(token)
-        if e is None:
-            self._client.record_run_end(h.id, status="completed", output=h.output)
-        else:
-            self._client.record_run_end(h.id, status="failed", error=error_info(e))
-
-    async def __aenter__(self) -> H:
-        return self.__enter__()
-
-    async def __aexit__(
-        self, et: Optional[type[BaseException]], e: Optional[BaseException], tb: Optional[TracebackType]
-    ) -> None:
-        self.__exit__(et, e, tb)
-
-    def __call__(self, fn: F) -> F:
-        name = self._name or getattr(fn, "__qualname__", None) or "run"
-        client, start = self._client, self._start
-
-        if inspect.iscoroutinefunction(fn):
-
-            @functools.wraps(fn)
-            async def run_async(*args: Any, **kwargs: Any) -> Any:
-                with RunScope(client, name, start) as h:
-                    h.output = await fn(*args, **kwargs)
-                    return h.output
-
-            return cast(F, run_async)
-
-        @functools.wraps(fn)
-        def run_sync(*args: Any, **kwargs: Any) -> Any:
-            with RunScope(client, name, start) as h:
-                h.output = fn(*args, **kwargs)
-                return h.output
-
-        return cast(F, run_sync)
 
 
 # ── the client core ──────────────────────────────────────────────────────────────────────────────
 
 
-class _BaseClient(Generic[H]):
+class _BaseClient(FlowsMixin, Generic[H]):
     """Configuration, recording and flows; ``AgentOps`` and ``AsyncAgentOps`` add the driving."""
 
     def __init__(
@@ -653,141 +377,6 @@ class _BaseClient(Generic[H]):
             self._warned.add(method)
             log.warning("AgentOps: %s outside a run; pass run_id= or call it inside agentops.run()", method)
 
-    def _no_decision(self, why: str) -> PolicyDecision:
-        is_open = self.policy_failure == "open"
-        reason = PolicyReason(None, "hub_unreachable", "fail_open" if is_open else "fail_closed", why)
-        return PolicyDecision("ALLOW" if is_open else "BLOCK", "", (reason,), unavailable=True)
-
-    # ── flows ──────────────────────────────────────────────────────────────────────────────────
-
-    def _check_flow(
-        self,
-        action: Action,
-        *,
-        run_id: Optional[str] = None,
-        agent: Optional[str] = None,
-        context: Optional[Mapping[str, Any]] = None,
-        approval_id: Optional[str] = None,
-        idempotency_key: Optional[str] = None,
-    ) -> Flow[PolicyDecision]:
-        if self.disabled:
-            return PolicyDecision("ALLOW", "")
-        cur = _current.get()
-        mine = cur if cur is not None and cur._client is self else None
-        who = agent or (mine.agent if mine else None) or self.agent
-        if not who:
-            return self._no_decision("no agent named: pass agent= or set AGENTOPS_AGENT")
-        if not isinstance(action, Mapping) or not action.get("type"):
-            return self._no_decision('the action needs a "type"')
-        body: Dict[str, Any] = {
-            "agent": who,
-            "action": dict(action),
-            # A retried call must not create a second approval: the hub answers a repeated key with the first decision.
-            "idempotency_key": idempotency_key or f"sdk-{self._id_prefix}{_random_id(12)}",
-        }
-        rid = run_id or (mine.id if mine else None)
-        for k, v in (("run_id", rid), ("context", context), ("approval_id", approval_id)):
-            if v is not None:
-                body[k] = v
-        try:
-            res: Response = yield Call(
-                "POST", "/v1/policy/evaluate", body, attempts=3, deadline=time.monotonic() + self.policy_timeout
-            )
-        except ApiError as e:
-            return self._no_decision(e.message)
-        if res.status == 200 and isinstance(res.body, dict) and res.body.get("decision"):
-            d = PolicyDecision.from_wire(res.body)
-            self._hold = control_hold_of(d)
-            return d
-        err = to_api_error(res)
-        if err.code == "agent_paused":
-            self._hold = ControlHold("agent_paused", "block", err.message)
-            return PolicyDecision("BLOCK", "", (PolicyReason(None, "agent_paused", "block", err.message),))
-        return self._no_decision(f"the hub answered {res.status} {err.code}: {err.message}")
-
-    def _wait_flow(self, approval_id: str, timeout: Optional[float]) -> Flow[Approval]:
-        deadline = time.monotonic() + (timeout if timeout is not None else MAX_APPROVAL_WAIT_S)
-        last: Optional[Approval] = None
-        failures = 0
-        path = f"/v1/approvals/{urllib.parse.quote(approval_id, safe='')}"
-        while True:
-            left = deadline - time.monotonic()
-            if last is not None and left <= 0:
-                return last
-            wait_s = max(0, min(60, math.ceil(left)))
-            pause: Optional[float] = None
-            try:
-                res: Response = yield Call("GET", f"{path}?wait={wait_s}", attempts=1, timeout=wait_s + 15.0)
-                if 400 <= res.status < 500 and res.status != 429:
-                    raise to_api_error(res)
-                if res.status == 200 and isinstance(res.body, dict):
-                    failures = 0
-                    last = Approval.from_wire(res.body)
-                    if last.status != "pending":
-                        return last
-                    # Without a timeout, wait until the approval expires (the hub then answers `expired`).
-                    if timeout is None and last.expires_at:
-                        expires = _parse_iso(last.expires_at)
-                        if expires is not None:
-                            deadline = time.monotonic() + (expires - time.time()) + 5.0
-                    continue
-                pause = retry_after(res.headers)
-            except ApiError as e:
-                if 400 <= e.status < 500 and e.status != 429:
-                    raise
-            failures += 1
-            if last is None and time.monotonic() >= deadline:
-                raise ApiError("unreachable", 0, f"approval {approval_id}: the hub did not answer in time")
-            jitter = random.random() * min(10.0, 0.25 * 2**failures)
-            yield Sleep(min(max(0.0, deadline - time.monotonic()), pause if pause is not None else jitter))
-
-    def _decide_flow(self, action: Action, o: GuardOptions) -> Flow[Allowed]:
-        """``guard`` up to the action: ask, wait for a person if needed, ask again; then allow, skip or raise."""
-        rid = o.run_id or self._current_id()
-        d: PolicyDecision = yield from self._check_flow(action, run_id=rid, agent=o.agent, context=o.context)
-        approval_id: Optional[str] = None
-        if d.decision == "REQUIRE_APPROVAL" and d.approval_id:
-            approval_id = d.approval_id
-            if o.on_approval_required is not None:
-                try:
-                    o.on_approval_required(d)
-                except Exception:  # a callback's error must not change the decision
-                    log.warning("AgentOps: on_approval_required raised", exc_info=True)
-            timeout = o.approval_timeout if o.approval_timeout is not None else self.approval_timeout
-            approval: Optional[Approval]
-            try:
-                approval = yield from self._wait_flow(approval_id, timeout)
-            except AgentOpsError:
-                approval = None
-            if approval is None or approval.status != "approved":
-                status = approval.status if approval is not None else "unanswered"
-                why = "no decision in time" if status == "pending" else status
-                raise PolicyBlockedError(d, f"{action.get('type')} was not approved ({why}): {_policy_names(d)}")
-            d = yield from self._check_flow(
-                action, run_id=rid, agent=o.agent, context=o.context, approval_id=approval_id
-            )
-        if d.decision == "ALLOW":
-            return Allowed(d, rid, approval_id)
-        hold = control_hold_of(d) or (self._hold if d.unavailable else None)
-        if hold is not None:
-            if hold.mode == "failsafe" or self.failsafe:
-                if rid is not None:
-                    p: Dict[str, Any] = {
-                        "message": f"skipped {action.get('type')}: {hold.message}",
-                        "log_only": True,
-                        "action": dict(action),
-                        "hold": {"reason": hold.reason, "mode": hold.mode, "message": hold.message},
-                    }
-                    if d.decision_id:
-                        p["decision_id"] = d.decision_id
-                    self._push("log", rid, p)
-                return Allowed(d, rid, approval_id, skip=hold)
-            raise AgentPausedError(hold)
-        if d.unavailable:
-            why = d.reasons[0].message if d.reasons and d.reasons[0].message else "hub unreachable"
-            raise PolicyBlockedError(d, f"{action.get('type')} not performed: no policy decision ({why})")
-        raise PolicyBlockedError(d, f"{action.get('type')} blocked by policy {_policy_names(d)}")
-
     def _record_guarded(self, action: Action, a: Allowed, o: GuardOptions, error: Optional[BaseException]) -> None:
         if a.run_id is None or not o.record_action:
             return
@@ -800,58 +389,6 @@ class _BaseClient(Generic[H]):
             duration_ms=round((time.monotonic() - a.started) * 1000, 3),
             run_id=a.run_id,
         )
-
-    def _controls_flow(self) -> Flow[Optional[ControlsState]]:
-        if self.disabled:
-            return None
-        try:
-            res: Response = yield Call("GET", "/v1/controls", attempts=2)
-        except ApiError:
-            return None
-        if res.status != 200 or not isinstance(res.body, dict):
-            return None
-        state: ControlsState = res.body
-        self._controls_at = time.monotonic()
-        info: Optional[Tuple[Optional[str], Sequence[str]]] = None
-        if state.get("paused_categories") and self.agent:
-            cached = self._agent_info
-            if cached is not None and time.monotonic() - cached[0] < AGENT_INFO_TTL_S:
-                info = (cached[1], cached[2])
-            else:
-                try:
-                    r: Response = yield Call("GET", f"/v1/agents/{urllib.parse.quote(self.agent, safe='')}", attempts=1)
-                    if r.status == 200 and isinstance(r.body, dict):
-                        self._agent_info = (time.monotonic(), r.body.get("type"), list(r.body.get("tags") or []))
-                        info = (self._agent_info[1], self._agent_info[2])
-                except ApiError:
-                    pass
-        self._hold = _hold_from_controls(state, self.agent, info)
-        return state
-
-    def _drive_sync(self, flow: Flow[T]) -> T:
-        """Runs a flow with blocking calls (the background thread's way, and ``AgentOps``')."""
-        value: Any = None
-        exc: Optional[ApiError] = None
-        while True:
-            try:
-                step = flow.throw(exc) if exc is not None else flow.send(value)
-            except StopIteration as stop:
-                return cast(T, stop.value)
-            value, exc = None, None
-            if isinstance(step, Sleep):
-                time.sleep(step.seconds)
-                continue
-            try:
-                value = self._sync.call(
-                    step.method,
-                    step.path,
-                    body=step.body,
-                    attempts=step.attempts,
-                    timeout=step.timeout,
-                    deadline=step.deadline,
-                )
-            except ApiError as e:
-                exc = e
 
     def _after_round(self) -> None:
         """After a send round, on the background thread: re-read the controls when they are due."""
@@ -879,13 +416,6 @@ class _BaseClient(Generic[H]):
     def _close(self) -> None:
         self._telemetry.close()
         _at_exit.discard(self)
-
-
-def _parse_iso(s: str) -> Optional[float]:
-    try:
-        return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 _at_exit: weakref.WeakSet[_BaseClient[Any]] = weakref.WeakSet()

@@ -9,7 +9,9 @@ import inspect
 import time
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, List, Mapping, Optional, TypeVar, cast, overload
 
-from ._base import Allowed, GuardOptions, _BaseClient, _RunBase
+from ._base import _BaseClient
+from ._flows import Allowed, GuardOptions
+from ._runs import _RunBase
 from ._types import Action, Approval, ControlsState, PolicyDecision
 from .errors import ActionSkipped
 
