@@ -36,7 +36,8 @@ export const OTLP_LIMITS: OtlpLimits = {
   maxValues: 500_000,
 };
 
-function tooLarge(rule: string, path: string): AppError {
+/** The 413 problem for an export past a cap: `rule` says the cap, `path` where it applies. */
+export function tooLarge(rule: string, path: string): AppError {
   return new AppError('payload_too_large', `This export is larger than the hub accepts: ${rule}.`, {
     errors: [{ path, message: rule }],
   });
@@ -45,7 +46,7 @@ function tooLarge(rule: string, path: string): AppError {
 export const refuse = {
   spans: (l: OtlpLimits) => tooLarge(`a request may carry at most ${l.maxSpans} spans`, 'resourceSpans'),
   events: (l: OtlpLimits) => tooLarge(`a request may carry at most ${l.maxEvents} span events`, 'spans.events'),
-  attributes: (l: OtlpLimits, where: string) =>
+  attributes: (l: Pick<OtlpLimits, 'maxAttributes'>, where: string) =>
     tooLarge(`a ${where} may carry at most ${l.maxAttributes} attributes`, `${where}.attributes`),
   depth: (l: OtlpLimits) => tooLarge(`attribute values may nest at most ${l.maxValueDepth} deep`, 'attributes.value'),
   values: (l: OtlpLimits) =>
@@ -83,14 +84,14 @@ export function newBudget(limits: OtlpLimits = OTLP_LIMITS): Budget {
 
 // ---------------------------------------------------------------------------------------------------------
 // The protobuf wire scan. Field numbers are those of the vendored opentelemetry-proto (trace.proto,
-// common.proto, resource.proto); every message protobufjs would build is visited, links included, and
-// everything else is skipped as bytes.
+// logs.proto, common.proto, resource.proto); every message protobufjs would build is visited, links
+// included, and everything else is skipped as bytes.
 // ---------------------------------------------------------------------------------------------------------
 
 const LEN = 2; // wire type of length-delimited fields (messages, strings, bytes)
 
 /** Calls `visit(field, end)` for each length-delimited field of the message in [reader.pos, end). */
-function eachMessageField(r: protobuf.Reader, end: number, visit: (field: number, end: number) => void) {
+export function eachMessageField(r: protobuf.Reader, end: number, visit: (field: number, end: number) => void) {
   while (r.pos < end) {
     const tag = r.uint32();
     if ((tag & 7) !== LEN) {
@@ -105,23 +106,35 @@ function eachMessageField(r: protobuf.Reader, end: number, visit: (field: number
   }
 }
 
-/**
- * Checks a binary ExportTraceServiceRequest against `limits` without decoding it: linear in its size.
- * @throws AppError('payload_too_large') naming the first cap passed; AppError('validation_failed') for
- * bytes that are not a well-formed message.
- */
-export function checkProtobufBounds(body: Uint8Array, limits: OtlpLimits = OTLP_LIMITS): void {
-  const budget = newBudget(limits);
-  const r = protobuf.Reader.create(body);
+/** The walkers of common.proto's KeyValue, AnyValue and KeyValueList over one reader, sharing one budget. */
+export interface AttributeScanner {
+  /** A scan of a message whose field `attributeField` is a repeated KeyValue (a resource, a scope, …). */
+  keyValues: (where: string, attributeField: number, depth: number) => (end: number) => void;
+  /** The `n`th attribute of a `where` (its 413 names it when `n` passes the cap), then its KeyValue. */
+  attribute: (n: number, where: string, end: number, depth?: number) => void;
+  keyValue: (end: number, depth: number) => void;
+  anyValue: (end: number, depth: number) => void;
+}
 
-  /** A repeated KeyValue field's owner: counts its attributes against the per-list cap. */
+/**
+ * The KeyValue / AnyValue / kvlist walk of the trace and log wire scans: counts attributes per list against
+ * `limits.maxAttributes` and each AnyValue (array elements and kvlist values included) with `budget.value`.
+ * No allocation per value; recursion is bounded by the depth cap that `budget.value` checks first.
+ */
+export function createAttributeScanner(
+  r: protobuf.Reader,
+  limits: Pick<OtlpLimits, 'maxAttributes'>,
+  budget: Pick<Budget, 'value'>,
+): AttributeScanner {
   const keyValues = (where: string, attributeField: number, depth: number) => (end: number) => {
     let count = 0;
     eachMessageField(r, end, (field, fieldEnd) => {
-      if (field !== attributeField) return;
-      if (++count > limits.maxAttributes) throw refuse.attributes(limits, where);
-      keyValue(fieldEnd, depth);
+      if (field === attributeField) attribute(++count, where, fieldEnd, depth);
     });
+  };
+  const attribute = (n: number, where: string, end: number, depth = 0) => {
+    if (n > limits.maxAttributes) throw refuse.attributes(limits, where);
+    keyValue(end, depth);
   };
   const keyValue = (end: number, depth: number) =>
     eachMessageField(r, end, (field, fieldEnd) => {
@@ -134,6 +147,38 @@ export function checkProtobufBounds(body: Uint8Array, limits: OtlpLimits = OTLP_
       else if (field === 6) keyValues('kvlist', 1, depth + 1)(fieldEnd);
     });
   };
+  return { keyValues, attribute, keyValue, anyValue };
+}
+
+/** The 400 for bytes that are not the named request message (`ExportTraceServiceRequest`, …). */
+export function notAProtobufRequest(message: string, why: string): AppError {
+  return new AppError('validation_failed', `The body is not a valid OTLP protobuf ${message}: ${why}`, {
+    errors: [{ path: '(body)', message: `not a valid ${message}` }],
+  });
+}
+
+/**
+ * Runs a wire scan of a whole request: a cap's 413 passes through, any other failure (a truncated or
+ * overlong field) is the 400 `notAProtobufRequest(message, …)`.
+ */
+export function scanRequest(message: string, scan: () => void): void {
+  try {
+    scan();
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    throw notAProtobufRequest(message, (err as Error).message);
+  }
+}
+
+/**
+ * Checks a binary ExportTraceServiceRequest against `limits` without decoding it: linear in its size.
+ * @throws AppError('payload_too_large') naming the first cap passed; AppError('validation_failed') for
+ * bytes that are not a well-formed message.
+ */
+export function checkProtobufBounds(body: Uint8Array, limits: OtlpLimits = OTLP_LIMITS): void {
+  const budget = newBudget(limits);
+  const r = protobuf.Reader.create(body);
+  const { keyValues, attribute } = createAttributeScanner(r, limits, budget);
   const resource = keyValues('resource', 1, 0);
   const scope = keyValues('scope', 3, 0);
   const event = keyValues('span event', 3, 0);
@@ -142,10 +187,8 @@ export function checkProtobufBounds(body: Uint8Array, limits: OtlpLimits = OTLP_
     budget.span();
     let attributes = 0;
     eachMessageField(r, end, (field, fieldEnd) => {
-      if (field === 9) {
-        if (++attributes > limits.maxAttributes) throw refuse.attributes(limits, 'span');
-        keyValue(fieldEnd, 0);
-      } else if (field === 11) {
+      if (field === 9) attribute(++attributes, 'span', fieldEnd);
+      else if (field === 11) {
         budget.event();
         event(fieldEnd);
       } else if (field === 13) link(fieldEnd);
@@ -163,14 +206,7 @@ export function checkProtobufBounds(body: Uint8Array, limits: OtlpLimits = OTLP_
       else if (field === 2 || field === 1000) scopeSpans(fieldEnd);
     });
 
-  try {
-    eachMessageField(r, body.length, (field, end) => field === 1 && resourceSpans(end));
-  } catch (err) {
-    if (err instanceof AppError) throw err;
-    throw new AppError(
-      'validation_failed',
-      `The body is not a valid OTLP protobuf ExportTraceServiceRequest: ${(err as Error).message}`,
-      { errors: [{ path: '(body)', message: 'not a valid ExportTraceServiceRequest' }] },
-    );
-  }
+  scanRequest('ExportTraceServiceRequest', () =>
+    eachMessageField(r, body.length, (field, end) => field === 1 && resourceSpans(end)),
+  );
 }

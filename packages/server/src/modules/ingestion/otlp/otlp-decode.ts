@@ -15,12 +15,34 @@
  * const body = await inflateOtlpBody(rawBuffer, req.headers['content-encoding'], config.bodyLimitBytes);
  * const { spans, rejected } = decodeProtobufTraces(body);
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import protobuf from 'protobufjs';
 import { AppError } from '../../../platform/errors.ts';
-import { type Budget, checkProtobufBounds, newBudget, OTLP_LIMITS, type OtlpLimits } from './otlp-bounds.ts';
+import {
+  type Budget,
+  checkProtobufBounds,
+  newBudget,
+  notAProtobufRequest,
+  OTLP_LIMITS,
+  type OtlpLimits,
+} from './otlp-bounds.ts';
+import {
+  asArray,
+  attributesOf,
+  eachOtlpItem,
+  field,
+  type IdEncoding,
+  idOf,
+  isObject,
+  nanosToMs,
+  type OtlpShape,
+  parseOtlpJsonObject,
+  present,
+  str,
+} from './otlp-json.ts';
 
 /** OTLP span kinds (opentelemetry.proto.trace.v1.Span.SpanKind). */
 export const SpanKind = { UNSPECIFIED: 0, INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
@@ -111,12 +133,58 @@ export async function inflateOtlpBody(body: Buffer, contentEncoding: unknown, ma
   }
 }
 
+/**
+ * The encoding and the inflated bytes of one OTLP/HTTP request whose body was parsed raw (a Buffer), for
+ * `/v1/traces` and `/v1/logs` alike.
+ * @throws AppError('validation_failed') for a content type that is neither protobuf nor JSON, or bad gzip;
+ * AppError('payload_too_large') past `maxBytes` inflated.
+ */
+export async function readOtlpRequest(
+  req: { headers: IncomingHttpHeaders; body: unknown },
+  maxBytes: number,
+): Promise<{ encoding: OtlpEncoding; body: Buffer }> {
+  const encoding = otlpEncodingOf(req.headers['content-type']);
+  if (!encoding) {
+    throw new AppError('validation_failed', 'Send application/x-protobuf or application/json.', {
+      errors: [{ path: '(content-type)', message: 'unsupported media type' }],
+    });
+  }
+  const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  // Compression saves bandwidth, not limits: inflated, a body may be as large as an uncompressed one.
+  return { encoding, body: await inflateOtlpBody(raw, req.headers['content-encoding'], maxBytes) };
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Protobuf
 // ---------------------------------------------------------------------------------------------------------
 
 const PROTO_DIR = fileURLToPath(new URL('./proto/', import.meta.url));
 const TRACE_SERVICE = 'opentelemetry/proto/collector/trace/v1/trace_service.proto';
+
+/** A protobufjs root with the vendored `file` (a path below ./proto) and its imports loaded and resolved. */
+export function loadOtlpProto(file: string): protobuf.Root {
+  const root = new protobuf.Root();
+  // Imports in the official files are relative to the proto root ("opentelemetry/proto/common/v1/…").
+  root.resolvePath = (_origin, target) => (target.startsWith(PROTO_DIR) ? target : PROTO_DIR + target);
+  root.loadSync(file, { keepCase: false });
+  root.resolveAll();
+  return root;
+}
+
+/**
+ * Decodes `body` as the request message `type` (already checked on the wire) into the OTLP JSON object shape:
+ * camelCase keys, int64 as decimal strings, bytes as base64, enums as numbers.
+ * @throws AppError('validation_failed') (`notAProtobufRequest`) when the bytes are not that message.
+ */
+export function protobufToOtlpObject(type: protobuf.Type, body: Uint8Array): Record<string, unknown> {
+  let message: protobuf.Message;
+  try {
+    message = type.decode(body);
+  } catch (err) {
+    throw notAProtobufRequest(type.name, (err as Error).message);
+  }
+  return type.toObject(message, { longs: String, enums: Number, bytes: String, defaults: false, arrays: true });
+}
 
 interface ProtoTypes {
   request: protobuf.Type;
@@ -127,11 +195,7 @@ let protoTypes: ProtoTypes | undefined;
 /** Loads the vendored .proto files once (lazily, so importing this module costs nothing). */
 function types(): ProtoTypes {
   if (protoTypes) return protoTypes;
-  const root = new protobuf.Root();
-  // Imports in the official files are relative to the proto root ("opentelemetry/proto/common/v1/…").
-  root.resolvePath = (_origin, target) => (target.startsWith(PROTO_DIR) ? target : PROTO_DIR + target);
-  root.loadSync(TRACE_SERVICE, { keepCase: false });
-  root.resolveAll();
+  const root = loadOtlpProto(TRACE_SERVICE);
   const ns = 'opentelemetry.proto.collector.trace.v1';
   const response = root.lookupType(`${ns}.ExportTraceServiceResponse`);
   // OTLP 0.19 added partial_success; the vendored files predate it (see proto/README.md). Same field numbers.
@@ -155,21 +219,7 @@ function types(): ProtoTypes {
 export function decodeProtobufTraces(body: Uint8Array, limits: OtlpLimits = OTLP_LIMITS): DecodedTraces {
   const { request } = types();
   checkProtobufBounds(body, limits);
-  let message: protobuf.Message;
-  try {
-    message = request.decode(body);
-  } catch (err) {
-    throw new AppError(
-      'validation_failed',
-      `The body is not a valid OTLP protobuf ExportTraceServiceRequest: ${(err as Error).message}`,
-      {
-        errors: [{ path: '(body)', message: 'not a valid ExportTraceServiceRequest' }],
-      },
-    );
-  }
-  // The OTLP JSON object shape: camelCase keys, int64 as decimal strings, bytes as base64, enums as numbers.
-  const obj = request.toObject(message, { longs: String, enums: Number, bytes: String, defaults: false, arrays: true });
-  return normalizeExport(obj, 'base64', newBudget(limits));
+  return normalizeExport(protobufToOtlpObject(request, body), 'base64', newBudget(limits));
 }
 
 /** Encodes an ExportTraceServiceResponse (empty on full success, with partial_success otherwise). */
@@ -192,22 +242,7 @@ export function encodeProtobufResponse(partial?: { rejectedSpans: number; errorM
  * @throws AppError('validation_failed') when it is not JSON or not an object; AppError('payload_too_large').
  */
 export function decodeJsonTraces(body: Buffer | string | unknown, limits: OtlpLimits = OTLP_LIMITS): DecodedTraces {
-  let value: unknown = body;
-  if (typeof body === 'string' || Buffer.isBuffer(body)) {
-    try {
-      value = JSON.parse(Buffer.isBuffer(body) ? body.toString('utf8') : body);
-    } catch (err) {
-      throw new AppError('validation_failed', `The body is not valid JSON: ${(err as Error).message}`, {
-        errors: [{ path: '(body)', message: 'not valid JSON' }],
-      });
-    }
-  }
-  if (!isObject(value)) {
-    throw new AppError('validation_failed', 'An OTLP JSON export is an object with "resourceSpans".', {
-      errors: [{ path: '(root)', message: 'expected an object' }],
-    });
-  }
-  return normalizeExport(value, 'hex', newBudget(limits));
+  return normalizeExport(parseOtlpJsonObject(body, 'export', 'resourceSpans'), 'hex', newBudget(limits));
 }
 
 /** The OTLP JSON response: `{}` on full success, `{partialSuccess: {rejectedSpans, errorMessage}}` otherwise. */
@@ -219,43 +254,25 @@ export function jsonResponse(partial?: { rejectedSpans: number; errorMessage: st
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// The shared normalizer (OTLP JSON object shape → OtlpSpan[])
+// The normalizer (OTLP JSON object shape → OtlpSpan[]; the readers it shares with logs: otlp-json.ts)
 // ---------------------------------------------------------------------------------------------------------
 
-type IdEncoding = 'hex' | 'base64';
-
-/** Accepts both snake_case and camelCase keys (some senders use the proto field names in JSON). */
-function field(obj: Record<string, unknown>, camel: string): unknown {
-  if (camel in obj) return obj[camel];
-  const snake = camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-  return obj[snake];
-}
+const TRACES: OtlpShape = {
+  resources: 'resourceSpans',
+  scopes: 'scopeSpans',
+  legacyScopes: 'instrumentationLibrarySpans',
+  items: 'spans',
+};
 
 function normalizeExport(exp: Record<string, unknown>, ids: IdEncoding, budget: Budget): DecodedTraces {
   const spans: OtlpSpan[] = [];
   const rejected: RejectedSpan[] = [];
-  const resourceSpans = asArray(field(exp, 'resourceSpans'));
-  resourceSpans.forEach((rs, ri) => {
-    if (!isObject(rs)) return;
-    const resourceObj = field(rs, 'resource');
-    const resource = isObject(resourceObj) ? attributesOf(field(resourceObj, 'attributes'), budget, 'resource') : {};
-    // scopeSpans since OTLP 0.15; instrumentationLibrarySpans before (still sent by very old SDKs).
-    const scopeList = [...asArray(field(rs, 'scopeSpans')), ...asArray(field(rs, 'instrumentationLibrarySpans'))];
-    scopeList.forEach((ss, si) => {
-      if (!isObject(ss)) return;
-      const scopeObj = field(ss, 'scope') ?? field(ss, 'instrumentationLibrary');
-      const scope = {
-        name: isObject(scopeObj) ? str(field(scopeObj, 'name')) : '',
-        ...(isObject(scopeObj) && str(field(scopeObj, 'version')) ? { version: str(field(scopeObj, 'version')) } : {}),
-      };
-      asArray(field(ss, 'spans')).forEach((raw, pi) => {
-        const where = `resourceSpans[${ri}].scopeSpans[${si}].spans[${pi}]`;
-        budget.span();
-        const result = normalizeSpan(raw, ids, resource, scope, budget);
-        if (typeof result === 'string') rejected.push({ where, reason: result });
-        else spans.push(result);
-      });
-    });
+  eachOtlpItem(exp, TRACES, budget, (raw, resource, scope, ri, si, pi) => {
+    const where = `resourceSpans[${ri}].scopeSpans[${si}].spans[${pi}]`;
+    budget.span();
+    const result = normalizeSpan(raw, ids, resource, scope, budget);
+    if (typeof result === 'string') rejected.push({ where, reason: result });
+    else spans.push(result);
   });
   return { spans, rejected };
 }
@@ -275,7 +292,7 @@ function normalizeSpan(
   if (!spanId) return 'spanId is missing or not 8 bytes';
   const parentRaw = field(raw, 'parentSpanId');
   let parentSpanId: string | undefined;
-  if (parentRaw !== undefined && parentRaw !== null && parentRaw !== '') {
+  if (present(parentRaw)) {
     parentSpanId = idOf(parentRaw, 8, ids);
     if (!parentSpanId) return 'parentSpanId is not 8 bytes';
   }
@@ -318,35 +335,6 @@ function normalizeSpan(
   };
 }
 
-/** A trace/span id as lowercase hex of exactly `bytes` bytes (all-zero ids are invalid per the spec). */
-function idOf(value: unknown, bytes: number, encoding: IdEncoding): string | undefined {
-  if (typeof value !== 'string' || !value) return undefined;
-  const hexLen = bytes * 2;
-  let hex: string | undefined;
-  // OTLP JSON says hex; tolerate base64 from senders that emit the protobuf JSON mapping, and vice versa.
-  if (value.length === hexLen && /^[0-9a-fA-F]+$/.test(value)) hex = value.toLowerCase();
-  else if (encoding === 'base64' || /^[A-Za-z0-9+/_-]+=*$/.test(value)) {
-    const buf = Buffer.from(value, 'base64');
-    if (buf.length === bytes) hex = buf.toString('hex');
-  }
-  if (!hex || /^0+$/.test(hex)) return undefined;
-  return hex;
-}
-
-/** int64 nanoseconds (decimal string, number, or a protobufjs Long) → epoch ms, microsecond precision. */
-function nanosToMs(value: unknown): number | undefined {
-  if (value === undefined || value === null || value === '' || value === 0 || value === '0') return undefined;
-  try {
-    if (typeof value === 'number') return Number.isFinite(value) && value > 0 ? value / 1e6 : undefined;
-    const s = typeof value === 'string' ? value : String(value);
-    if (!/^\d{1,20}$/.test(s)) return undefined;
-    const micros = BigInt(s) / 1000n;
-    return micros > 0n ? Number(micros) / 1000 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 const SPAN_KIND_NAMES: Record<string, number> = {
   SPAN_KIND_UNSPECIFIED: 0,
   SPAN_KIND_INTERNAL: 1,
@@ -367,70 +355,4 @@ function statusCodeOf(value: unknown): number {
   if (typeof value === 'number' && (value === 0 || value === 1 || value === 2)) return value;
   if (typeof value === 'string') return STATUS_CODE_NAMES[value] ?? (/^[0-2]$/.test(value) ? Number(value) : 0);
   return 0;
-}
-
-/**
- * `[{key, value: AnyValue}]` → a plain record (later duplicates win, as in the SDKs), counted against
- * `budget` (`where` names the owner in the 413: span, span event, resource, kvlist).
- */
-export function attributesOf(list: unknown, budget: Budget, where: string, depth = 0): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const items = asArray(list);
-  budget.attributes(items.length, where);
-  for (const kv of items) {
-    if (!isObject(kv)) continue;
-    const key = field(kv, 'key');
-    if (typeof key !== 'string' || !key || key === '__proto__') continue;
-    out[key] = anyValueOf(field(kv, 'value'), budget, depth);
-  }
-  return out;
-}
-
-/** One OTLP AnyValue → plain JS. Depth is checked before recursing, so a hostile payload cannot recurse us. */
-export function anyValueOf(value: unknown, budget: Budget, depth = 0): unknown {
-  if (!isObject(value)) return undefined;
-  budget.value(depth);
-  if ('stringValue' in value || 'string_value' in value) return str(field(value, 'stringValue'));
-  if ('boolValue' in value || 'bool_value' in value) return field(value, 'boolValue') === true;
-  if ('intValue' in value || 'int_value' in value) return intOf(field(value, 'intValue'));
-  if ('doubleValue' in value || 'double_value' in value) {
-    const d = field(value, 'doubleValue');
-    if (typeof d === 'number') return d;
-    // proto3 JSON writes NaN/Infinity as strings; they are not useful attribute values here.
-    const n = Number(d);
-    return Number.isFinite(n) ? n : String(d);
-  }
-  if ('arrayValue' in value || 'array_value' in value) {
-    const arr = field(value, 'arrayValue');
-    return isObject(arr) ? asArray(field(arr, 'values')).map((v) => anyValueOf(v, budget, depth + 1)) : [];
-  }
-  if ('kvlistValue' in value || 'kvlist_value' in value) {
-    const kv = field(value, 'kvlistValue');
-    return isObject(kv) ? attributesOf(field(kv, 'values'), budget, 'kvlist', depth + 1) : {};
-  }
-  if ('bytesValue' in value || 'bytes_value' in value) return str(field(value, 'bytesValue'));
-  return undefined;
-}
-
-/** int64 from JSON (string or number) or protobuf (string after toObject): a number when it is safe. */
-function intOf(value: unknown): number | string | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? Math.trunc(value) : undefined;
-  if (typeof value === 'string' && /^-?\d+$/.test(value)) {
-    const n = Number(value);
-    return Number.isSafeInteger(n) ? n : value;
-  }
-  if (value !== null && typeof value === 'object') return intOf(String(value));
-  return undefined;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function asArray(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
 }

@@ -2,8 +2,9 @@
  * @module otlp-logs-decode
  * Decodes OTLP/HTTP log exports — protobuf (the vendored `collector/logs/v1/logs_service.proto`, see
  * proto/README.md) and OTLP JSON — into one flat record form, the way otlp-decode.ts does for spans: protobuf
- * is first turned into the OTLP JSON object shape, then both go through the same normalizer, and attribute
- * values through the same `attributesOf`/`anyValueOf` with a counting `Budget`.
+ * is first turned into the OTLP JSON object shape, then both go through the same normalizer, built on the
+ * readers the trace decoder uses (otlp-json.ts: resource/scope walk, `attributesOf`/`anyValueOf` with a
+ * counting `Budget`, ids, times); the wire scan shares the KeyValue/AnyValue walker of otlp-bounds.ts.
  *
  * Bounded like traces (security finding 3): a protobuf export is scanned on the wire before protobufjs builds
  * anything (`checkProtobufLogBounds`: log records, attributes per list, value depth and count), a JSON one is
@@ -13,11 +14,31 @@
  * @example
  * const { records, rejected } = decodeProtobufLogs(await inflateOtlpBody(raw, encoding, bodyLimit));
  */
-import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
-import { AppError } from '../../../platform/errors.ts';
-import { type Budget, newBudget, OTLP_LIMITS, type OtlpLimits, refuse } from './otlp-bounds.ts';
-import { anyValueOf, attributesOf } from './otlp-decode.ts';
+import {
+  type Budget,
+  createAttributeScanner,
+  eachMessageField,
+  newBudget,
+  OTLP_LIMITS,
+  type OtlpLimits,
+  scanRequest,
+  tooLarge,
+} from './otlp-bounds.ts';
+import { loadOtlpProto, protobufToOtlpObject } from './otlp-decode.ts';
+import {
+  anyValueOf,
+  attributesOf,
+  eachOtlpItem,
+  field,
+  idOf,
+  isObject,
+  nanosToMs,
+  type OtlpShape,
+  parseOtlpJsonObject,
+  present,
+  str,
+} from './otlp-json.ts';
 
 /** What one log export may carry: the traces caps, plus log records per request. */
 export interface OtlpLogLimits extends Pick<OtlpLimits, 'maxAttributes' | 'maxValueDepth' | 'maxValues'> {
@@ -34,13 +55,7 @@ export const OTLP_LOG_LIMITS: OtlpLogLimits = {
 
 /** The 413 for too many records, worded like the other caps. */
 export const refuseRecords = (l: OtlpLogLimits) =>
-  new AppError(
-    'payload_too_large',
-    `This export is larger than the hub accepts: a request may carry at most ${l.maxLogRecords} log records.`,
-    {
-      errors: [{ path: 'resourceLogs', message: `a request may carry at most ${l.maxLogRecords} log records` }],
-    },
-  );
+  tooLarge(`a request may carry at most ${l.maxLogRecords} log records`, 'resourceLogs');
 
 /**
  * One log record, normalized from either encoding. Ids are lowercase hex (absent when the record names no
@@ -72,7 +87,6 @@ export interface DecodedLogs {
 // Protobuf
 // ---------------------------------------------------------------------------------------------------------
 
-const PROTO_DIR = fileURLToPath(new URL('./proto/', import.meta.url));
 const LOGS_SERVICE = 'opentelemetry/proto/collector/logs/v1/logs_service.proto';
 const NS = 'opentelemetry.proto.collector.logs.v1';
 
@@ -81,21 +95,13 @@ let logTypes: { request: protobuf.Type; response: protobuf.Type } | undefined;
 /** Loads the vendored .proto files once (lazily, so importing this module costs nothing). */
 function types() {
   if (logTypes) return logTypes;
-  const root = new protobuf.Root();
-  root.resolvePath = (_origin, target) => (target.startsWith(PROTO_DIR) ? target : PROTO_DIR + target);
-  root.loadSync(LOGS_SERVICE, { keepCase: false });
-  root.resolveAll();
+  const root = loadOtlpProto(LOGS_SERVICE);
   logTypes = {
     request: root.lookupType(`${NS}.ExportLogsServiceRequest`),
     response: root.lookupType(`${NS}.ExportLogsServiceResponse`),
   };
   return logTypes;
 }
-
-const notARequest = (why: string) =>
-  new AppError('validation_failed', `The body is not a valid OTLP protobuf ExportLogsServiceRequest: ${why}`, {
-    errors: [{ path: '(body)', message: 'not a valid ExportLogsServiceRequest' }],
-  });
 
 /**
  * Decodes a binary ExportLogsServiceRequest after the wire scan checked it against `limits`.
@@ -104,15 +110,8 @@ const notARequest = (why: string) =>
 export function decodeProtobufLogs(body: Uint8Array, limits: OtlpLogLimits = OTLP_LOG_LIMITS): DecodedLogs {
   const { request } = types();
   checkProtobufLogBounds(body, limits);
-  let message: protobuf.Message;
-  try {
-    message = request.decode(body);
-  } catch (err) {
-    throw notARequest((err as Error).message);
-  }
   // fixed64 times as decimal strings, bytes (ids) as base64, enums as numbers: the OTLP JSON object shape.
-  const obj = request.toObject(message, { longs: String, enums: Number, bytes: String, defaults: false, arrays: true });
-  return normalizeLogs(obj, budgetFor(limits));
+  return normalizeLogs(protobufToOtlpObject(request, body), budgetFor(limits));
 }
 
 /** Encodes an ExportLogsServiceResponse: empty on full success, with partial_success otherwise. */
@@ -130,20 +129,7 @@ export function encodeProtobufLogsResponse(partial?: { rejectedLogRecords: numbe
  * @throws AppError('validation_failed') when it is not JSON or not an object; AppError('payload_too_large').
  */
 export function decodeJsonLogs(body: Buffer | string, limits: OtlpLogLimits = OTLP_LOG_LIMITS): DecodedLogs {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.isBuffer(body) ? body.toString('utf8') : body);
-  } catch (err) {
-    throw new AppError('validation_failed', `The body is not valid JSON: ${(err as Error).message}`, {
-      errors: [{ path: '(body)', message: 'not valid JSON' }],
-    });
-  }
-  if (!isObject(value)) {
-    throw new AppError('validation_failed', 'An OTLP JSON logs export is an object with "resourceLogs".', {
-      errors: [{ path: '(root)', message: 'expected an object' }],
-    });
-  }
-  return normalizeLogs(value, budgetFor(limits));
+  return normalizeLogs(parseOtlpJsonObject(body, 'logs export', 'resourceLogs'), budgetFor(limits));
 }
 
 /** The OTLP JSON response (proto3 JSON: int64 as a decimal string). */
@@ -178,27 +164,22 @@ function budgetFor(limits: OtlpLogLimits): LogBudget {
   };
 }
 
+const LOGS: OtlpShape = {
+  resources: 'resourceLogs',
+  scopes: 'scopeLogs',
+  legacyScopes: 'instrumentationLibraryLogs',
+  items: 'logRecords',
+};
+
 function normalizeLogs(exp: Record<string, unknown>, budget: LogBudget): DecodedLogs {
   const records: OtlpLogRecord[] = [];
   const rejected: DecodedLogs['rejected'] = [];
-  asArray(field(exp, 'resourceLogs')).forEach((rl, ri) => {
-    if (!isObject(rl)) return;
-    const resourceObj = field(rl, 'resource');
-    const resource = isObject(resourceObj) ? attributesOf(field(resourceObj, 'attributes'), budget, 'resource') : {};
-    const scopeList = [...asArray(field(rl, 'scopeLogs')), ...asArray(field(rl, 'instrumentationLibraryLogs'))];
-    scopeList.forEach((sl, si) => {
-      if (!isObject(sl)) return;
-      const scopeObj = field(sl, 'scope') ?? field(sl, 'instrumentationLibrary');
-      const version = isObject(scopeObj) ? str(field(scopeObj, 'version')) : '';
-      const scope = { name: isObject(scopeObj) ? str(field(scopeObj, 'name')) : '', ...(version ? { version } : {}) };
-      asArray(field(sl, 'logRecords')).forEach((raw, li) => {
-        budget.record();
-        const result = normalizeRecord(raw, resource, scope, budget);
-        if (typeof result === 'string')
-          rejected.push({ where: `resourceLogs[${ri}].scopeLogs[${si}].logRecords[${li}]`, reason: result });
-        else records.push(result);
-      });
-    });
+  eachOtlpItem(exp, LOGS, budget, (raw, resource, scope, ri, si, li) => {
+    budget.record();
+    const result = normalizeRecord(raw, resource, scope, budget);
+    if (typeof result === 'string')
+      rejected.push({ where: `resourceLogs[${ri}].scopeLogs[${si}].logRecords[${li}]`, reason: result });
+    else records.push(result);
   });
   return { records, rejected };
 }
@@ -240,26 +221,8 @@ function normalizeRecord(
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// The protobuf wire scan (field numbers of the vendored logs.proto, common.proto, resource.proto)
+// The protobuf wire scan (field numbers of the vendored logs.proto; attributes and values: otlp-bounds.ts)
 // ---------------------------------------------------------------------------------------------------------
-
-const LEN = 2; // wire type of length-delimited fields
-
-/** Calls `visit(field, end)` for each length-delimited field of the message in [reader.pos, end). */
-function eachMessageField(r: protobuf.Reader, end: number, visit: (field: number, end: number) => void) {
-  while (r.pos < end) {
-    const tag = r.uint32();
-    if ((tag & 7) !== LEN) {
-      r.skipType(tag & 7);
-      continue;
-    }
-    const len = r.uint32();
-    const fieldEnd = r.pos + len;
-    if (fieldEnd > end) throw new RangeError('a length runs past its message');
-    visit(tag >>> 3, fieldEnd);
-    r.pos = fieldEnd;
-  }
-}
 
 /**
  * Checks a binary ExportLogsServiceRequest against `limits` without decoding it: linear in its size, no
@@ -268,27 +231,8 @@ function eachMessageField(r: protobuf.Reader, end: number, visit: (field: number
  */
 export function checkProtobufLogBounds(body: Uint8Array, limits: OtlpLogLimits = OTLP_LOG_LIMITS): void {
   const budget = budgetFor(limits);
-  const all = { ...OTLP_LIMITS, ...limits };
   const r = protobuf.Reader.create(body);
-  const keyValues = (where: string, attributeField: number, depth: number) => (end: number) => {
-    let count = 0;
-    eachMessageField(r, end, (field, fieldEnd) => {
-      if (field !== attributeField) return;
-      if (++count > limits.maxAttributes) throw refuse.attributes(all, where);
-      keyValue(fieldEnd, depth);
-    });
-  };
-  const keyValue = (end: number, depth: number) =>
-    eachMessageField(r, end, (field, fieldEnd) => {
-      if (field === 2) anyValue(fieldEnd, depth);
-    });
-  const anyValue = (end: number, depth: number) => {
-    budget.value(depth);
-    eachMessageField(r, end, (field, fieldEnd) => {
-      if (field === 5) eachMessageField(r, fieldEnd, (f, e) => f === 1 && anyValue(e, depth + 1));
-      else if (field === 6) keyValues('kvlist', 1, depth + 1)(fieldEnd);
-    });
-  };
+  const { keyValues, attribute, anyValue } = createAttributeScanner(r, limits, budget);
   const resource = keyValues('resource', 1, 0);
   const scope = keyValues('scope', 3, 0);
   // LogRecord: body = 5 (AnyValue), attributes = 6 (KeyValue).
@@ -297,10 +241,7 @@ export function checkProtobufLogBounds(body: Uint8Array, limits: OtlpLogLimits =
     let attributes = 0;
     eachMessageField(r, end, (field, fieldEnd) => {
       if (field === 5) anyValue(fieldEnd, 0);
-      else if (field === 6) {
-        if (++attributes > limits.maxAttributes) throw refuse.attributes(all, 'log record');
-        keyValue(fieldEnd, 0);
-      }
+      else if (field === 6) attribute(++attributes, 'log record', fieldEnd);
     });
   };
   // ScopeLogs (2) and the deprecated InstrumentationLibraryLogs (1000) share this layout.
@@ -314,53 +255,7 @@ export function checkProtobufLogBounds(body: Uint8Array, limits: OtlpLogLimits =
       if (field === 1) resource(fieldEnd);
       else if (field === 2 || field === 1000) scopeLogs(fieldEnd);
     });
-  try {
-    eachMessageField(r, body.length, (field, end) => field === 1 && resourceLogs(end));
-  } catch (err) {
-    if (err instanceof AppError) throw err;
-    throw notARequest((err as Error).message);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Small readers (the same tolerance as otlp-decode.ts: snake_case or camelCase keys, hex or base64 ids)
-// ---------------------------------------------------------------------------------------------------------
-
-function field(obj: Record<string, unknown>, camel: string): unknown {
-  if (camel in obj) return obj[camel];
-  return obj[camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)];
-}
-
-const present = (v: unknown) => v !== undefined && v !== null && v !== '';
-
-/** A trace/span id as lowercase hex of `bytes` bytes; undefined when absent, malformed or all zero. */
-function idOf(value: unknown, bytes: number): string | undefined {
-  if (typeof value !== 'string' || !value) return undefined;
-  let hex: string | undefined;
-  if (value.length === bytes * 2 && /^[0-9a-fA-F]+$/.test(value)) hex = value.toLowerCase();
-  else if (/^[A-Za-z0-9+/_-]+=*$/.test(value)) {
-    const buf = Buffer.from(value, 'base64');
-    if (buf.length === bytes) hex = buf.toString('hex');
-  }
-  return hex && !/^0+$/.test(hex) ? hex : undefined;
-}
-
-/** Decimal nanoseconds (string or number) → epoch ms with microsecond precision; 0/absent → undefined. */
-function nanosToMs(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value > 0 ? value / 1e6 : undefined;
-  if (typeof value !== 'string' || !/^\d{1,20}$/.test(value)) return undefined;
-  const micros = BigInt(value) / 1000n;
-  return micros > 0n ? Number(micros) / 1000 : undefined;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function asArray(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
+  scanRequest('ExportLogsServiceRequest', () =>
+    eachMessageField(r, body.length, (field, end) => field === 1 && resourceLogs(end)),
+  );
 }

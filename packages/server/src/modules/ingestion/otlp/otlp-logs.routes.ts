@@ -16,10 +16,9 @@
  * registerOtlpLogsRoute(scope, { ingestion, store, config, clock }, slots.hook);
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { AppError } from '../../../platform/errors.ts';
 import { callerOf } from '../../../platform/route-config.ts';
 import type { createOrgConcurrency } from '../org-concurrency.ts';
-import { inflateOtlpBody, type OtlpEncoding, otlpEncodingOf } from './otlp-decode.ts';
+import { type OtlpEncoding, readOtlpRequest } from './otlp-decode.ts';
 import { ingestLogs, type OtlpLogsDeps, type OtlpLogsResult } from './otlp-logs.ingest.ts';
 import {
   decodeJsonLogs,
@@ -55,14 +54,7 @@ export function registerOtlpLogsRoute(
       },
     },
     async (req, reply) => {
-      const encoding = otlpEncodingOf(req.headers['content-type']);
-      if (!encoding) {
-        throw new AppError('validation_failed', 'Send application/x-protobuf or application/json.', {
-          errors: [{ path: '(content-type)', message: 'unsupported media type' }],
-        });
-      }
-      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const body = await inflateOtlpBody(raw, req.headers['content-encoding'], deps.config.bodyLimitBytes);
+      const { encoding, body } = await readOtlpRequest(req, deps.config.bodyLimitBytes);
       const decoded = encoding === 'protobuf' ? decodeProtobufLogs(body) : decodeJsonLogs(body);
       const result = await ingestLogs(deps, callerOf(req), decoded, deps.clock());
       if (result.rejected > 0) req.log.info({ otlp_logs_rejected: result.rejected }, 'OTLP log records not stored');

@@ -34,10 +34,9 @@ import {
   decodeJsonTraces,
   decodeProtobufTraces,
   encodeProtobufResponse,
-  inflateOtlpBody,
   jsonResponse,
   type OtlpEncoding,
-  otlpEncodingOf,
+  readOtlpRequest,
 } from './otlp-decode.ts';
 import { fillRunContent } from './otlp-logs.ingest.ts';
 import { registerOtlpLogsRoute } from './otlp-logs.routes.ts';
@@ -121,15 +120,7 @@ export function createOtlpTracesHandler(
 ) {
   const logsStore: OtlpLogsStore | undefined = deps.db ? createOtlpLogsStore(deps.db.db) : undefined;
   return async (req: FastifyRequest, reply: FastifyReply) => {
-    const encoding = otlpEncodingOf(req.headers['content-type']);
-    if (!encoding) {
-      throw new AppError('validation_failed', 'Send application/x-protobuf or application/json.', {
-        errors: [{ path: '(content-type)', message: 'unsupported media type' }],
-      });
-    }
-    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    // Compression saves bandwidth, not limits: inflated, a body may be as large as an uncompressed one.
-    const body = await inflateOtlpBody(raw, req.headers['content-encoding'], deps.config.bodyLimitBytes);
+    const { encoding, body } = await readOtlpRequest(req, deps.config.bodyLimitBytes);
     const decoded: DecodedTraces = encoding === 'protobuf' ? decodeProtobufTraces(body) : decodeJsonTraces(body);
     const spans = adapt ? adapt(decoded, req) : decoded;
     const result = await ingestSpans(deps.ingestion, callerOf(req), spans);
