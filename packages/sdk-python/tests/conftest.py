@@ -38,21 +38,28 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _pg_database() -> Optional[str]:
-    """A fresh PostgreSQL database when the pass asks for PostgreSQL (made with the server's own `pg`)."""
-    if os.environ.get("HUB_TEST_DB") != "postgres":
-        return None
-    base = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
-    name = f"sdk_python_{secrets.token_hex(4)}"
+PG_BASE = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+
+def _pg(statement: str) -> None:
+    """One SQL statement on the PostgreSQL pass's database, with the server's own `pg` client."""
     script = (
         "const pg=require('pg');const c=new pg.Client({connectionString:process.argv[1]});"
-        "c.connect().then(()=>c.query('create database '+process.argv[2])).then(()=>c.end())"
+        "c.connect().then(()=>c.query(process.argv[2])).then(()=>c.end())"
         ".catch(e=>{console.error(e.message);process.exit(1)})"
     )
     subprocess.run(
-        ["node", "-e", script, base, name], cwd=REPO_ROOT / "packages/server", check=True, capture_output=True
+        ["node", "-e", script, PG_BASE, statement], cwd=REPO_ROOT / "packages/server", check=True, capture_output=True
     )
-    return base.rsplit("/", 1)[0] + "/" + name
+
+
+def _pg_database() -> Optional[str]:
+    """A fresh PostgreSQL database when the pass asks for PostgreSQL (HUB_TEST_DB=postgres), else None."""
+    if os.environ.get("HUB_TEST_DB") != "postgres":
+        return None
+    name = f"sdk_python_{secrets.token_hex(4)}"
+    _pg(f"create database {name}")
+    return PG_BASE.rsplit("/", 1)[0] + "/" + name
 
 
 class Hub:
@@ -206,6 +213,8 @@ def hub() -> Iterator[Hub]:
     finally:
         h.stop()
         shutil.rmtree(h.data_dir, ignore_errors=True)
+        if h.database_url:
+            _pg(f"drop database if exists {h.database_url.rsplit('/', 1)[1]}")
 
 
 _n = 0
