@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Literal
 
 import pytest
 
-from agentops_hub import ActionSkipped, AgentPausedError, AsyncAgentOps, PolicyBlockedError
+from agentops_hub import ActionSkipped, AgentOps, AgentPausedError, AsyncAgentOps, PolicyBlockedError
 from conftest import Hub, free_port
 from test_policy import pending_approval
 
@@ -156,3 +156,29 @@ def test_async_guard_refuses_sync_forms(hub: Hub, agent_name: str) -> None:
     with pytest.raises(TypeError, match="async functions"):
         ops.guard({"type": "x"})(lambda: None)  # type: ignore[arg-type, return-value]
     asyncio.run(ops.shutdown())
+
+
+def test_the_sync_client_guards_async_code_on_a_worker_thread(hub: Hub, agent_name: str) -> None:
+    ops = AgentOps(hub_url=hub.url, api_key=hub.ingest_key, agent=agent_name, flush_interval=0.1)
+
+    @ops.guard({"type": "send_email"})
+    async def send() -> str:
+        await asyncio.sleep(0)
+        return "sent"
+
+    async def main() -> str:
+        async with ops.run("mixed") as run:
+            assert await send() == "sent"
+            async with ops.guard({"type": "update_crm"}) as decision:
+                assert decision.allowed
+            return run.id
+
+    run_id = asyncio.run(main())
+    ops.flush(timeout=10)
+    d = hub.wait_run(run_id)
+    assert sorted(e["payload"]["action"]["type"] for e in d["events"] if e["type"] == "external_action") == [
+        "send_email",
+        "update_crm",
+    ]
+    assert len(d["decisions"]) == 2  # the worker thread saw the run through the copied context
+    ops.shutdown()
