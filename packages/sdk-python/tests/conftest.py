@@ -226,3 +226,25 @@ def agent_name(request: pytest.FixtureRequest) -> str:
     global _n
     _n += 1
     return f"Py{request.node.name.split('[')[0].replace('test_', '').title().replace('_', '')}{_n}"
+
+
+# The scripted OpenAI-compatible model of the integration tests (tests/scripted_model.py).
+from scripted_model import model  # noqa: E402, F401
+
+
+def settled_run(hub: Hub, run_id: str, status: Optional[str] = None) -> Dict[str, Any]:
+    """A run's detail once it has ended (with ``status`` when given) and the hub has priced its model calls."""
+
+    def done() -> Optional[Dict[str, Any]]:
+        r = hub.run_detail(run_id)
+        if r is None or r["status"] == "running" or (status is not None and r["status"] != status):
+            return None
+        calls = [e for e in r["events"] if e["type"] == "llm_call"]
+        return r if all(e.get("cost_usd") is not None for e in calls) else None
+
+    return eventually(done)
+
+
+def events_of(run: Dict[str, Any], type_: str) -> list[Dict[str, Any]]:
+    """The payloads of a run's events of one type, in order, each with the event's ``cost_usd``."""
+    return [{**e["payload"], "cost_usd": e.get("cost_usd")} for e in run["events"] if e["type"] == type_]
