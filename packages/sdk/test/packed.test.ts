@@ -64,10 +64,10 @@ describe('the packed SDK in a project outside the workspace', () => {
   it('installs without any private package', () => {
     const installed = readdirSync(join(app.dir, 'node_modules/@agentops-hub')).sort();
     expect(installed).toEqual(['mcp-gateway', 'sdk']);
-    // The build and the README, no sources and no build stamp.
+    // The build, the README and the license; no sources and no build stamp.
     const files = (pkg: string) => readdirSync(join(app.dir, 'node_modules/@agentops-hub', pkg)).sort();
-    expect(files('sdk')).toEqual(['README.md', 'dist', 'package.json']);
-    expect(files('mcp-gateway')).toEqual(['README.md', 'bin', 'dist', 'package.json']);
+    expect(files('sdk')).toEqual(['LICENSE', 'README.md', 'dist', 'package.json']);
+    expect(files('mcp-gateway')).toEqual(['LICENSE', 'README.md', 'bin', 'dist', 'package.json']);
     expect(readdirSync(join(app.dir, 'node_modules/@agentops-hub/sdk/dist'))).not.toContain('.build-hash');
     const pkg = JSON.parse(readFileSync(join(app.dir, 'node_modules/@agentops-hub/sdk/package.json'), 'utf8'));
     expect(Object.keys(pkg.dependencies ?? {})).not.toContain('@agentops-hub/contracts');
