@@ -103,9 +103,7 @@ class ScriptedModel:
             "object": "chat.completion",
             "created": int(time.time()),
             "model": body.get("model", "gpt-4o-mini"),
-            "choices": [
-                {"index": 0, "message": message, "finish_reason": "tool_calls" if r.tool_calls else "stop"}
-            ],
+            "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if r.tool_calls else "stop"}],
             "usage": self._chat_usage(r),
         }
 
@@ -154,6 +152,7 @@ class ScriptedModel:
             "created_at": int(time.time()),
             "status": "completed",
             "model": body.get("model", "gpt-4o-mini"),
+            "instructions": body.get("instructions"),
             "output": output,
             "parallel_tool_calls": True,
             "tool_choice": "auto",
@@ -208,7 +207,7 @@ class ScriptedModel:
                 elif path.endswith("/responses"):
                     r = model._next()
                     if body.get("stream"):
-                        self._sse(({"event": e["type"], "data": e} for e in model.response_events(body, r)))
+                        self._sse({"event": e["type"], "data": e} for e in model.response_events(body, r))
                     else:
                         self._json(model.response(body, r))
                 else:

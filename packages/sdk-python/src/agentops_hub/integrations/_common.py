@@ -55,12 +55,17 @@ def _refuse(e: BaseException, on_blocked: OnBlocked) -> str:
 
 
 def guard_sync(
-    agentops: AgentOps, action: Action, fn: Callable[[], R], run_id: Optional[str], on_blocked: OnBlocked
+    agentops: AgentOps,
+    action: Action,
+    fn: Callable[[], R],
+    run_id: Optional[str],
+    on_blocked: OnBlocked,
+    agent: Optional[str] = None,
 ) -> Union[R, str]:
     """``agentops.guard(action, fn)`` for a tool: a refusal (policy, failsafe skip) becomes the tool's answer;
     a pause (``AgentPausedError``) propagates and stops the agent."""
     try:
-        with agentops.guard(action, run_id=run_id):
+        with agentops.guard(action, run_id=run_id, agent=agent):
             return fn()
     except (PolicyBlockedError, ActionSkipped) as e:
         return _refuse(e, on_blocked)
@@ -72,13 +77,14 @@ async def guard_async(
     fn: Callable[[], Awaitable[R]],
     run_id: Optional[str],
     on_blocked: OnBlocked,
+    agent: Optional[str] = None,
 ) -> Union[R, str]:
     """``guard_sync`` for async tools, with either client (the blocking one waits on a worker thread)."""
     try:
         if isinstance(agentops, AgentOps):
-            async with agentops.guard(action, run_id=run_id):
+            async with agentops.guard(action, run_id=run_id, agent=agent):
                 return await fn()
-        async with agentops.guard(action, run_id=run_id):
+        async with agentops.guard(action, run_id=run_id, agent=agent):
             return await fn()
     except (PolicyBlockedError, ActionSkipped) as e:
         return _refuse(e, on_blocked)

@@ -260,4 +260,3 @@ def _response_output_messages(response: Any) -> List[Dict[str, Any]]:
     if calls:
         msg["tool_calls"] = calls
     return [msg]
-
