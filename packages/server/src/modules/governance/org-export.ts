@@ -31,7 +31,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import { create as createTar } from 'tar';
 import type { Dialect } from '../../db/database.ts';
 import type { Database } from '../../db/schema.ts';
-import { toAuditEntry } from '../../platform/audit/audit.routes.ts';
+import { toAuditEntry } from '../../platform/audit/audit-dto.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import { toOrg } from '../../platform/orgs/org-dto.ts';
 import type { SecretBox } from '../../platform/secret-box.ts';

@@ -6,26 +6,10 @@ import { ListAuditQuery } from '@agentops-hub/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HubContext } from '../../context.ts';
-import type { AuditLogTable } from '../../db/schema.ts';
 import { csvField } from '../csv.ts';
 import { callerOf } from '../route-config.ts';
 import type { AuditFilter } from './audit.store.ts';
-
-export function toAuditEntry(r: AuditLogTable) {
-  return {
-    id: r.id,
-    seq: Number(r.seq),
-    at: new Date(Number(r.at)).toISOString(),
-    actor: { type: r.actor_type, id: r.actor_id, name: r.actor_name },
-    action: r.action,
-    entity_type: r.entity_type,
-    entity_id: r.entity_id,
-    changes: JSON.parse(r.changes),
-    reason: r.reason,
-    hash: r.hash,
-    prev_hash: r.prev_hash,
-  };
-}
+import { toAuditEntry } from './audit-dto.ts';
 
 const CSV_COLUMNS = [
   'id',
