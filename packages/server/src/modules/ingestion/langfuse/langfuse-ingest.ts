@@ -20,7 +20,7 @@ import type { Database } from '../../../db/schema.ts';
 import type { Caller } from '../../../platform/caller.ts';
 import { AppError } from '../../../platform/errors.ts';
 import { environmentOf } from '../otlp/genai-attributes.ts';
-import type { OtlpIngestion } from '../otlp/otlp.routes.ts';
+import type { OtlpIngestion } from '../otlp/otlp-types.ts';
 import { type StoredRun, storedRuns } from './langfuse.store.ts';
 import { type BatchPlan, type ItemError, isObj, iso, planBatch, readBatch, str } from './langfuse-batch.ts';
 import { agentOfUsername } from './langfuse-otel-attributes.ts';

@@ -27,7 +27,8 @@ import { parseBasicAuth } from '../../../platform/auth/authenticate.ts';
 import { AppError } from '../../../platform/errors.ts';
 import { callerOf, type HubRouteConfig } from '../../../platform/route-config.ts';
 import { createOrgConcurrency, DEFAULT_ORG_CONCURRENCY } from '../org-concurrency.ts';
-import { createOtlpTracesHandler, type OtlpIngestion, useRawOtlpBodies } from '../otlp/otlp.routes.ts';
+import { createOtlpTracesHandler, useRawOtlpBodies } from '../otlp/otlp.routes.ts';
+import type { OtlpIngestion } from '../otlp/otlp-types.ts';
 import { ingestLangfuseBatch } from './langfuse-ingest.ts';
 import { adaptLangfuseSpans } from './langfuse-otel-attributes.ts';
 

@@ -22,9 +22,9 @@ import type { IngestEvent, IngestRunBody } from '@agentops-hub/contracts';
 import type { Caller } from '../../../platform/caller.ts';
 import { AppError } from '../../../platform/errors.ts';
 import { type LogEventDraft, mapLogRecords, runContentOf } from './genai-log-events.ts';
-import type { OtlpIngestion } from './otlp.routes.ts';
 import type { OtlpLogsStore, RunState } from './otlp-logs.store.ts';
 import type { DecodedLogs } from './otlp-logs-decode.ts';
+import type { OtlpIngestion } from './otlp-types.ts';
 
 export interface OtlpLogsDeps {
   ingestion: OtlpIngestion;

@@ -20,7 +20,7 @@
  * @example
  * registerOtlpRoutes(app, ctx); // ctx.ingestion: { ingestRun, ingestEvents }
  */
-import type { IngestEvent, IngestRunBody } from '@agentops-hub/contracts';
+import type { IngestEvent } from '@agentops-hub/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../db/schema.ts';
@@ -41,19 +41,7 @@ import {
 import { fillRunContent } from './otlp-logs.ingest.ts';
 import { registerOtlpLogsRoute } from './otlp-logs.routes.ts';
 import { createOtlpLogsStore, type OtlpLogsStore } from './otlp-logs.store.ts';
-
-/** The part of the ingestion service the receiver needs. */
-export interface OtlpIngestion {
-  /** Throws AppError, or answers `{errors}`, for a run it refuses. */
-  ingestRun(
-    caller: Caller,
-    body: IngestRunBody,
-  ): Promise<{ run_id?: string; events_accepted?: number; errors?: { path: string; message: string }[] }>;
-  ingestEvents(
-    caller: Caller,
-    events: unknown[],
-  ): Promise<{ accepted: number; rejected: { index: number; errors: unknown }[] }>;
-}
+import type { OtlpIngestion } from './otlp-types.ts';
 
 export interface OtlpRouteDeps {
   ingestion: OtlpIngestion;
