@@ -14,7 +14,7 @@
  */
 import type { Condition, ConditionScalar, FieldCondition } from '@agentops-hub/contracts';
 import { PolicyLimits } from '@agentops-hub/contracts';
-import type { CompiledCondition } from './compile.ts';
+import type { CompiledCondition } from './condition-types.ts';
 import { compileMatcher } from './pattern.ts';
 
 /** What generated code calls: the shared numeric/equality helpers from compile.ts. */

@@ -1,6 +1,7 @@
 import type { Condition, ConditionOp, ConditionScalar } from '@agentops-hub/contracts';
 import { describe, expect, it } from 'vitest';
-import { compileCondition, type EvalInput, FALSE, ruleMatches, TRUE, type Tri, UNKNOWN } from './compile.ts';
+import { compileCondition, ruleMatches } from './compile.ts';
+import { type EvalInput, FALSE, TRUE, type Tri, UNKNOWN } from './condition-types.ts';
 import { interpretCondition } from './interpreter.ts';
 
 const agent = {

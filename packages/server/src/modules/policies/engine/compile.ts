@@ -20,29 +20,11 @@ import {
   PolicyLimits,
 } from '@agentops-hub/contracts';
 import { generateCondition } from './codegen.ts';
+import { type CompiledCondition, type EvalInput, FALSE, TRUE, type Tri, UNKNOWN } from './condition-types.ts';
 import { compileMatcher } from './pattern.ts';
 
-export const FALSE = 0;
-export const TRUE = 1;
-export const UNKNOWN = 2;
-export type Tri = typeof FALSE | typeof TRUE | typeof UNKNOWN;
-
-/** What a rule sees. The hub fills `agent` from its registry and merges its own context (context.ts). */
-export interface EvalInput {
-  agent: {
-    id?: unknown;
-    name?: unknown;
-    type?: unknown;
-    tags?: unknown;
-    environment?: unknown;
-    team_id?: unknown;
-    [k: string]: unknown;
-  };
-  action: { type?: unknown; [k: string]: unknown };
-  context?: Record<string, unknown>;
-}
-
-export type CompiledCondition = (input: EvalInput) => Tri;
+/** Still importable from here: bench/policy.ts reads it from this file. */
+export type { EvalInput } from './condition-types.ts';
 
 /**
  * Fail closed for rules that restrict (an unknown amount on a refund rule blocks), fail open for rules

@@ -7,7 +7,7 @@
 import type { Condition, ConditionScalar, FieldCondition, PolicyEffect, PolicyRule } from '@agentops-hub/contracts';
 import { compilePolicyPattern, PolicyLimits } from '@agentops-hub/contracts';
 import type { RE2JS } from 're2js';
-import type { EvalInput } from './compile.ts';
+import type { EvalInput } from './condition-types.ts';
 
 export type Truth = 'true' | 'false' | 'unknown';
 

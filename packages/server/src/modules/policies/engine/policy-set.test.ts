@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noThenProperty: `then` is the field name of a policy rule in the public API.
 import type { Condition, PolicyRule } from '@agentops-hub/contracts';
 import { describe, expect, it } from 'vitest';
-import type { EvalInput } from './compile.ts';
+import type { EvalInput } from './condition-types.ts';
 import { compilePolicySet, evaluate, type PolicyInput } from './policy-set.ts';
 
 let seq = 0;

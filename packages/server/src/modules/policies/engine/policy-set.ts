@@ -12,7 +12,8 @@
  * evaluation in flight never sees half an update.
  */
 import type { Condition, PolicyEffect, PolicyRule } from '@agentops-hub/contracts';
-import { type CompiledCondition, compileCondition, type EvalInput, FALSE, TRUE } from './compile.ts';
+import { compileCondition } from './compile.ts';
+import { type CompiledCondition, type EvalInput, FALSE, TRUE } from './condition-types.ts';
 import { unknownFields } from './interpreter.ts';
 
 export interface PolicyInput {

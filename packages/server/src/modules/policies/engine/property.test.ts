@@ -8,7 +8,8 @@
 import { type Condition, type ConditionScalar, PolicyRuleSchema } from '@agentops-hub/contracts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileCondition, compileConditionClosures, type EvalInput } from './compile.ts';
+import { compileCondition, compileConditionClosures } from './compile.ts';
+import type { EvalInput } from './condition-types.ts';
 import { interpretPolicies } from './interpreter.ts';
 import { compilePolicySet, evaluate, type PolicyInput } from './policy-set.ts';
 
