@@ -7,72 +7,12 @@ import type { ReportTemplate } from '@agentops-hub/contracts';
 import { DateTime } from 'luxon';
 import type { OrgId } from '../../platform/caller.ts';
 import { computeInsights } from './report-insights.ts';
-import type { BudgetLike, CostRowLike, FailedRun, ReportSources } from './report-sources.ts';
+import type { ReportSources } from './report-sources.ts';
+import type { AgentRow, ReportData } from './report-types.ts';
 
 const DAY_MS = 86_400_000;
 /** Agents looked at one by one (failure rates, latency); the rest are summed as "others". */
 const AGENTS_MAX = 25;
-
-export interface AgentRow {
-  id: string;
-  name: string;
-  runs: number;
-  completed: number;
-  failed: number;
-  failure_rate: number;
-  cost_usd: number;
-  p95_ms: number | null;
-  prev_runs: number;
-  prev_failed: number;
-  prev_failure_rate: number;
-  prev_cost_usd: number;
-}
-
-export interface ReportData {
-  template: ReportTemplate;
-  title: string;
-  reportName: string;
-  orgName: string;
-  timezone: string;
-  period: { from: number; to: number };
-  previous: { from: number; to: number };
-  generatedAt: number;
-  totals: {
-    runs: number;
-    completed: number;
-    failed: number;
-    success_rate: number;
-    cost_usd: number;
-    prev_runs: number;
-    prev_failed: number;
-    prev_success_rate: number;
-    prev_cost_usd: number;
-    cost_change_pct: number | null;
-  };
-  costPerDay: { day: string; label: string; cost_usd: number }[];
-  agents: AgentRow[];
-  costsBy: { agent: CostRowLike[]; team: CostRowLike[]; model: CostRowLike[] } | null;
-  violations: {
-    blocks: number;
-    prev_blocks: number;
-    approvals_required: number;
-    monitored: number;
-    byPolicy: { name: string; count: number }[];
-    byAgent: { name: string; count: number }[];
-    recent: { at: number; agent: string; action_type: string; decision: string; policies: string[] }[];
-  };
-  incidents: FailedRun[];
-  approvals: {
-    pending: { id: string; agent: string; action_type: string; requested_at: number; waiting_ms: number }[];
-    requested: number;
-    approved: number;
-    rejected: number;
-    expired: number;
-  };
-  /** null when the hub has no budgets service. */
-  budgets: BudgetLike[] | null;
-  insights: string[];
-}
 
 export const TEMPLATE_TITLES: Record<ReportTemplate, string> = {
   weekly_summary: 'Weekly summary',

@@ -5,8 +5,8 @@
  * Every value that comes from data (agent, policy and report names, errors) is escaped.
  */
 import { costPerDayChart, runsPerAgentChart, toSvg } from './report-charts.ts';
-import type { ReportData } from './report-data.ts';
 import { change, dateTime, duration, int, latency, pct, periodText, usd } from './report-format.ts';
+import type { ReportData } from './report-types.ts';
 
 const esc = (v: unknown) =>
   String(v ?? '')

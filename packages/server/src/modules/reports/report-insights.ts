@@ -7,8 +7,9 @@
  * // cost 1.00 → 1.40, SupportBot +0.35 of it:
  * // "Cost up 40% on the previous period ($1.40 vs $1.00), driven by SupportBot (+$0.35)."
  */
-import type { ReportData } from './report-data.ts';
+
 import { change, duration, int, pct, usd } from './report-format.ts';
+import type { ReportData } from './report-types.ts';
 
 /** A cost change smaller than this (in percent) is not news. */
 const COST_CHANGE_PCT = 20;

@@ -5,8 +5,8 @@
  */
 import PDFDocument from 'pdfkit';
 import { costPerDayChart, runsPerAgentChart, type Shape } from './report-charts.ts';
-import type { ReportData } from './report-data.ts';
 import { change, dateTime, duration, int, latency, pct, periodText, usd } from './report-format.ts';
+import type { ReportData } from './report-types.ts';
 
 const MARGIN = 48;
 const INK = '#1f2733';

@@ -14,11 +14,12 @@ import type { Caller, OrgId } from '../../platform/caller.ts';
 import type { Log } from '../../platform/jobs/job-runner.ts';
 import type { Mailer } from '../../platform/notifications/mailer.ts';
 import type { WebhookService } from '../../platform/webhooks/webhooks.service.ts';
-import { gatherReport, type ReportData } from './report-data.ts';
+import { gatherReport } from './report-data.ts';
 import { change, int, pct, periodText, usd } from './report-format.ts';
 import { renderHtml, renderText } from './report-html.ts';
 import { renderPdf } from './report-pdf.ts';
 import type { ReportSources } from './report-sources.ts';
+import type { ReportData } from './report-types.ts';
 import { createReportStore, type ReportRunHead } from './reports.store.ts';
 
 /** Longest wait for enrichment before reading figures: a report never hangs behind a large backlog. */
