@@ -10,7 +10,7 @@ import { type Caller, type OrgId, trustedOrgId, type UserWithoutOrg } from '../c
 import { AppError, notFound } from '../errors.ts';
 import type { MemberService } from './members.service.ts';
 import { toInvitation } from './org-dto.ts';
-import type { OrgServiceDeps } from './orgs.service.ts';
+import type { OrgServiceDeps } from './orgs-deps.ts';
 
 const TTL_MS = 7 * 24 * 3600 * 1000;
 const hashToken = (t: string) => createHash('sha256').update(t).digest('hex');

@@ -7,7 +7,7 @@ import { newId } from '../../db/ids.ts';
 import type { Caller, OrgId } from '../caller.ts';
 import { AppError, notFound } from '../errors.ts';
 import { toMember, toTeam } from './org-dto.ts';
-import type { OrgServiceDeps } from './orgs.service.ts';
+import type { OrgServiceDeps } from './orgs-deps.ts';
 
 export function createMemberService(deps: OrgServiceDeps) {
   const { db, store, audit, clock } = deps;

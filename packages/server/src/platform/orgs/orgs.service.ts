@@ -3,30 +3,15 @@
  * every change is audited in the same transaction. `callerForUser` is how a session becomes a Caller.
  */
 import type { Role } from '@agentops-hub/contracts';
-import type { Kysely } from 'kysely';
-import type { Config } from '../../config.ts';
 import { newId } from '../../db/ids.ts';
-import type { Database, OrgsTable } from '../../db/schema.ts';
-import type { AuditStore } from '../audit/audit.store.ts';
+import type { OrgsTable } from '../../db/schema.ts';
 import { type Caller, type OrgId, trustedOrgId, type UserWithoutOrg } from '../caller.ts';
 import { AppError, notFound } from '../errors.ts';
-import type { Mailer } from '../notifications/mailer.ts';
-import type { PlanService } from '../plans.ts';
 import { permissionsForRole } from '../rbac.ts';
 import { createInvitationService } from './invitations.service.ts';
 import { createMemberService } from './members.service.ts';
 import { DEFAULT_ORG_SETTINGS, toOrg } from './org-dto.ts';
-import type { OrgStore } from './orgs.store.ts';
-
-export interface OrgServiceDeps {
-  db: Kysely<Database>;
-  store: OrgStore;
-  audit: AuditStore;
-  config: Config;
-  mailer: Pick<Mailer, 'send'>;
-  plans: PlanService;
-  clock: () => number;
-}
+import type { OrgServiceDeps } from './orgs-deps.ts';
 
 export function createOrgService(deps: OrgServiceDeps) {
   const { db, store, audit, clock } = deps;
