@@ -3,7 +3,6 @@ tool call that answers the model with a refusal instead of raising when a policy
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Literal, Mapping, Optional, TypeVar, Union
@@ -92,15 +91,6 @@ async def guard_async(
 
 def is_async_client(agentops: AnyAgentOps) -> bool:
     return not isinstance(agentops, AgentOps)
-
-
-def run_coroutine_sync(coro: Awaitable[R]) -> R:
-    """Runs a coroutine from sync code that has no running loop (a sync tool guarded by ``AsyncAgentOps``)."""
-
-    async def main() -> R:
-        return await coro
-
-    return asyncio.run(main())
 
 
 # ── usage and messages ───────────────────────────────────────────────────────────────────────────────
