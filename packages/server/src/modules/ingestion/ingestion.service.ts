@@ -10,9 +10,9 @@ import { newId } from '../../db/ids.ts';
 import type { Database } from '../../db/schema.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
 import { AppError, type FieldError } from '../../platform/errors.ts';
+import { createGroupCommit } from '../../platform/group-commit.ts';
 import { chain, type MaybePromise } from '../../platform/maybe-promise.ts';
 import type { AgentResolver, ResolvedAgent } from './agent-resolver.ts';
-import { createGroupCommit } from './group-commit.ts';
 import {
   createSqliteBatchWriter,
   type EventRow,

@@ -10,10 +10,10 @@ import { newId } from '../../db/ids.ts';
 import type { Database, DecisionsTable } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
+import { createGroupCommit } from '../../platform/group-commit.ts';
 import { chain, type MaybePromise } from '../../platform/maybe-promise.ts';
 import type { ApprovalService, Approvers } from '../approvals/approvals.service.ts';
 import type { AgentResolver, ResolvedAgent } from '../ingestion/agent-resolver.ts';
-import { createGroupCommit } from '../ingestion/group-commit.ts';
 import { storedJson, storedValue } from './stored-action.ts';
 
 export type Decision = 'ALLOW' | 'BLOCK' | 'REQUIRE_APPROVAL';
