@@ -8,7 +8,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Literal, Mapping, Optional, TypeVar, Union
 
 from .._sync import AgentOps
-from .._types import Action
+from .._types import Action, PolicyDecision
 from ..errors import ActionSkipped, PolicyBlockedError
 
 if TYPE_CHECKING:
@@ -60,11 +60,12 @@ def guard_sync(
     run_id: Optional[str],
     on_blocked: OnBlocked,
     agent: Optional[str] = None,
+    on_approval_required: Optional[Callable[[PolicyDecision], Any]] = None,
 ) -> Union[R, str]:
     """``agentops.guard(action, fn)`` for a tool: a refusal (policy, failsafe skip) becomes the tool's answer;
     a pause (``AgentPausedError``) propagates and stops the agent."""
     try:
-        with agentops.guard(action, run_id=run_id, agent=agent):
+        with agentops.guard(action, run_id=run_id, agent=agent, on_approval_required=on_approval_required):
             return fn()
     except (PolicyBlockedError, ActionSkipped) as e:
         return _refuse(e, on_blocked)
@@ -77,13 +78,14 @@ async def guard_async(
     run_id: Optional[str],
     on_blocked: OnBlocked,
     agent: Optional[str] = None,
+    on_approval_required: Optional[Callable[[PolicyDecision], Any]] = None,
 ) -> Union[R, str]:
     """``guard_sync`` for async tools, with either client (the blocking one waits on a worker thread)."""
     try:
         if isinstance(agentops, AgentOps):
-            async with agentops.guard(action, run_id=run_id, agent=agent):
+            async with agentops.guard(action, run_id=run_id, agent=agent, on_approval_required=on_approval_required):
                 return await fn()
-        async with agentops.guard(action, run_id=run_id, agent=agent):
+        async with agentops.guard(action, run_id=run_id, agent=agent, on_approval_required=on_approval_required):
             return await fn()
     except (PolicyBlockedError, ActionSkipped) as e:
         return _refuse(e, on_blocked)

@@ -32,6 +32,7 @@ from uuid import UUID
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.runnables.config import var_child_runnable_config
 
+from .._types import PolicyDecision
 from ._common import (
     ActionSpec,
     AnyAgentOps,
@@ -401,7 +402,12 @@ def _where() -> tuple[Optional[str], Optional[str]]:
 
 
 def guarded(
-    agentops: AnyAgentOps, *, action: ActionSpec = None, on_blocked: OnBlocked = "return", name: Optional[str] = None
+    agentops: AnyAgentOps,
+    *,
+    action: ActionSpec = None,
+    on_blocked: OnBlocked = "return",
+    name: Optional[str] = None,
+    on_approval_required: Optional[Callable[[PolicyDecision], Any]] = None,
 ) -> Callable[[F], F]:
     """A decorator (under ``@tool``) that makes a function ask the hub before each call, with the action
     ``action`` names (default ``{"type": <function name>, **arguments}``; a dict gets the arguments added; a
@@ -432,7 +438,13 @@ def guarded(
             async def guarded_async(*args: Any, **kwargs: Any) -> Any:
                 run_id, agent = _where()
                 return await guard_async(
-                    agentops, act(args, kwargs), lambda: fn(*args, **kwargs), run_id, on_blocked, agent=agent
+                    agentops,
+                    act(args, kwargs),
+                    lambda: fn(*args, **kwargs),
+                    run_id,
+                    on_blocked,
+                    agent=agent,
+                    on_approval_required=on_approval_required,
                 )
 
             return cast(F, guarded_async)
@@ -445,14 +457,29 @@ def guarded(
             from .._sync import AgentOps
 
             client = cast(AgentOps, agentops)
-            return guard_sync(client, act(args, kwargs), lambda: fn(*args, **kwargs), run_id, on_blocked, agent=agent)
+            return guard_sync(
+                client,
+                act(args, kwargs),
+                lambda: fn(*args, **kwargs),
+                run_id,
+                on_blocked,
+                agent=agent,
+                on_approval_required=on_approval_required,
+            )
 
         return cast(F, guarded_sync)
 
     return decorate
 
 
-def guard_tool(tool: T, agentops: AnyAgentOps, *, action: ActionSpec = None, on_blocked: OnBlocked = "return") -> T:
+def guard_tool(
+    tool: T,
+    agentops: AnyAgentOps,
+    *,
+    action: ActionSpec = None,
+    on_blocked: OnBlocked = "return",
+    on_approval_required: Optional[Callable[[PolicyDecision], Any]] = None,
+) -> T:
     """A copy of a function tool (``@tool``, ``StructuredTool``, ``Tool``) whose function and coroutine are
     ``guarded``: each call asks the hub first. Other ``BaseTool`` subclasses: decorate their function with
     ``guarded`` instead.
@@ -468,7 +495,9 @@ def guard_tool(tool: T, agentops: AnyAgentOps, *, action: ActionSpec = None, on_
         raise TypeError(
             f"guard_tool needs a function tool (@tool, StructuredTool); decorate {tool.name}'s code with guarded()"
         )
-    wrap = guarded(agentops, action=action, on_blocked=on_blocked, name=tool.name)
+    wrap = guarded(
+        agentops, action=action, on_blocked=on_blocked, name=tool.name, on_approval_required=on_approval_required
+    )
     update: Dict[str, Any] = {}
     if func is not None:
         update["func"] = wrap(func)

@@ -48,6 +48,7 @@ from agents.tracing.span_data import (
     ResponseSpanData,
 )
 
+from .._types import PolicyDecision
 from ..errors import AgentPausedError, PolicyBlockedError
 from ._common import ActionSpec, AnyAgentOps, OnBlocked, action_of, guard_async, jsonable, log, openai_usage
 from ._common import parse_args as _parse_args
@@ -336,13 +337,14 @@ def guard_tool(
     *,
     action: ActionSpec = None,
     on_blocked: OnBlocked = "return",
+    on_approval_required: Optional[Callable[[PolicyDecision], Any]] = None,
 ) -> FunctionTool:
     """A copy of ``tool`` that asks the hub before each call, with the action ``action`` names (default
     ``{"type": <tool name>, **arguments}``; a dict gets the arguments added; a function gets them and returns
-    the action). The call waits for a person when a policy requires approval, and is recorded as an
-    ``external_action``. A refusal is the tool's answer to the model (``on_blocked="raise"``: a
-    ``ToolBlockedError`` stops the run); a pause stops the run with ``ToolPausedError`` (an
-    ``AgentPausedError``).
+    the action). The call waits for a person when a policy requires approval (``on_approval_required`` is
+    called with the decision first), and is recorded as an ``external_action``. A refusal is the tool's
+    answer to the model (``on_blocked="raise"``: a ``ToolBlockedError`` stops the run); a pause stops the
+    run with ``ToolPausedError`` (an ``AgentPausedError``).
 
     Example::
 
@@ -363,7 +365,9 @@ def guard_tool(
             return await inner(ctx, input_json)
 
         try:
-            return await guard_async(agentops, act, call, run_id, on_blocked, agent=agent)
+            return await guard_async(
+                agentops, act, call, run_id, on_blocked, agent=agent, on_approval_required=on_approval_required
+            )
         except AgentPausedError as e:
             raise ToolPausedError(e) from e
         except PolicyBlockedError as e:
@@ -379,6 +383,7 @@ def guarded_tool(
     *,
     action: ActionSpec = None,
     on_blocked: OnBlocked = "return",
+    on_approval_required: Optional[Callable[[PolicyDecision], Any]] = None,
     **function_tool_options: Any,
 ) -> Callable[[Callable[..., Any]], FunctionTool]:
     """``@function_tool`` with ``guard_tool``: a decorator of sync or async functions. Keyword arguments other
@@ -394,7 +399,9 @@ def guarded_tool(
 
     def decorate(fn: Callable[..., Any]) -> FunctionTool:
         tool: Union[FunctionTool, Any] = function_tool(fn, **function_tool_options)
-        return guard_tool(tool, agentops, action=action, on_blocked=on_blocked)
+        return guard_tool(
+            tool, agentops, action=action, on_blocked=on_blocked, on_approval_required=on_approval_required
+        )
 
     return decorate
 
