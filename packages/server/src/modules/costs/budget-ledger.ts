@@ -13,7 +13,7 @@
 import type { Transaction } from 'kysely';
 import { newId } from '../../db/ids.ts';
 import type { BudgetsTable, Database } from '../../db/schema.ts';
-import type { SpentCall } from '../ingestion/enrichment.ts';
+import type { SpentCall } from '../ingestion/index.ts';
 import { type CalendarUnit, periodOf } from './calendar.ts';
 
 type BudgetRule = Pick<BudgetsTable, 'id' | 'scope' | 'scope_id' | 'amount_nano' | 'period' | 'thresholds'>;

@@ -15,7 +15,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import { invalid } from '../../platform/errors.ts';
-import { HOUR_MS } from '../ingestion/rollup-deltas.ts';
+import { HOUR_MS } from '../ingestion/index.ts';
 import { type CalendarUnit, parseInstant, periodKey } from './calendar.ts';
 import { createCostStore, type Sums } from './costs.store.ts';
 

@@ -38,7 +38,7 @@ import type { SecretBox } from '../../platform/secret-box.ts';
 import { toAgent } from '../agents/agent-dto.ts';
 import { toApproval } from '../approvals/approvals.service.ts';
 import { toPolicy } from '../policies/policies.service.ts';
-import { toEvent, toRun } from '../runs/run-dto.ts';
+import { toEvent, toRun } from '../runs/index.ts';
 import { orgScopedTables } from './org-tables.ts';
 
 type Exec = Kysely<Database> | Transaction<Database>;

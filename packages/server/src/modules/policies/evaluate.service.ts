@@ -4,6 +4,8 @@
  * Every decision is recorded (inputs, matched rules, latency) and linked to the run; an idempotency key
  * returns the same decision (and approval) for a retried call. The compiled set is cached per org and
  * swapped whole when a policy changes.
+ *
+ * It is longer than 400 lines because the promise-free hot path is kept whole, to read and profile as one.
  */
 import type { Insertable, Kysely } from 'kysely';
 import { newId } from '../../db/ids.ts';
@@ -13,7 +15,7 @@ import type { Caller, OrgId } from '../../platform/caller.ts';
 import { createGroupCommit } from '../../platform/group-commit.ts';
 import { chain, type MaybePromise } from '../../platform/maybe-promise.ts';
 import type { ApprovalService, Approvers } from '../approvals/approvals.service.ts';
-import type { AgentResolver, ResolvedAgent } from '../ingestion/agent-resolver.ts';
+import type { AgentResolver, ResolvedAgent } from '../ingestion/index.ts';
 import { storedJson, storedValue } from './stored-action.ts';
 
 export type Decision = 'ALLOW' | 'BLOCK' | 'REQUIRE_APPROVAL';

@@ -10,8 +10,7 @@ import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { toApproval } from '../approvals/approvals.service.ts';
-import type { CostQuoter } from '../ingestion/enrichment.ts';
-import { searchRunIds } from '../ingestion/run-search.ts';
+import { type CostQuoter, searchRunIds } from '../ingestion/index.ts';
 import { toEvent, toRun } from './run-dto.ts';
 
 export interface RunFilter {

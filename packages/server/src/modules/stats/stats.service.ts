@@ -6,8 +6,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import { notFound } from '../../platform/errors.ts';
-import { HOUR_MS } from '../ingestion/rollup-deltas.ts';
-import { toRun } from '../runs/run-dto.ts';
+import { HOUR_MS } from '../ingestion/index.ts';
+import { toRun } from '../runs/index.ts';
 import { mergeSketches, quantile, type Sketch } from './latency-sketch.ts';
 
 const DAY_MS = 24 * HOUR_MS;

@@ -1,0 +1,8 @@
+/**
+ * The ingestion module's door: what other modules may use. Import from here, not from the module's files
+ * (test/architecture.test.ts holds every module to this). Add an export only when another module needs it.
+ */
+export type { AgentResolver, ResolvedAgent } from './agent-resolver.ts';
+export type { CostQuoter, SpentCall } from './enrichment.ts';
+export { HOUR_MS } from './rollup-deltas.ts';
+export { searchRunIds } from './run-search.ts';

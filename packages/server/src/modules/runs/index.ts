@@ -1,0 +1,5 @@
+/**
+ * The runs module's door: what other modules may use. Import from here, not from the module's files
+ * (test/architecture.test.ts holds every module to this). Add an export only when another module needs it.
+ */
+export { toEvent, toRun } from './run-dto.ts';
