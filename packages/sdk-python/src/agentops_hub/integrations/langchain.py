@@ -29,8 +29,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, TypeVar, cast
 from uuid import UUID
 
-from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.runnables.config import var_child_runnable_config
+try:
+    from langchain_core.callbacks import BaseCallbackHandler
+    from langchain_core.runnables.config import var_child_runnable_config
+except ImportError as e:  # pragma: no cover - the message is the point
+    raise ImportError("agentops_hub.integrations.langchain needs: pip install 'agentops-hub[langchain]'") from e
 
 from .._types import PolicyDecision
 from ._common import (

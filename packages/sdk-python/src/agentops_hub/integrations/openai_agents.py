@@ -36,17 +36,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union
 
-from agents import FunctionTool, function_tool
-from agents.exceptions import AgentsException
-from agents.tracing import TracingProcessor, get_current_trace
-from agents.tracing.span_data import (
-    AgentSpanData,
-    FunctionSpanData,
-    GenerationSpanData,
-    GuardrailSpanData,
-    HandoffSpanData,
-    ResponseSpanData,
-)
+try:
+    from agents import FunctionTool, function_tool
+    from agents.exceptions import AgentsException
+    from agents.tracing import TracingProcessor, get_current_trace
+    from agents.tracing.span_data import (
+        AgentSpanData,
+        FunctionSpanData,
+        GenerationSpanData,
+        GuardrailSpanData,
+        HandoffSpanData,
+        ResponseSpanData,
+    )
+except ImportError as e:  # pragma: no cover - the message is the point
+    raise ImportError("agentops_hub.integrations.openai_agents needs: pip install 'agentops-hub[openai-agents]'") from e
 
 from .._types import PolicyDecision
 from ..errors import AgentPausedError, PolicyBlockedError
