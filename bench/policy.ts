@@ -13,8 +13,10 @@
  * Each call is timed alone with process.hrtime.bigint after a warm-up (the timer's ~50 ns is included).
  * Prints one JSON line: {"bench":"policy", p50_us, p99_us (1,000 policies), p50_us_10, p99_us_10,
  * p50_us_100, p99_us_100, cedar_p50_us, cedar_p99_us (1,000), cedar_p99_us_10, cedar_p99_us_100,
- * speedup_vs_cedar (min over sizes of Cedar p99 / ours), speedup_vs_cedar_10/_100/_1000, cedar_agreement}.
- * Targets: p99 ≤ 10 µs at 1,000 policies; ≥ 20× faster than Cedar at every size.
+ * speedup_vs_cedar (min over sizes of Cedar p99 / ours), speedup_vs_cedar_10/_100/_1000, cedar_agreement},
+ * then over HTTP: http_rps, bare_http_rps, http_ratio, http_p99_ms, bare_http_p99_ms (the bare route's p99
+ * in the same rounds), http_p99_vs_bare (= http_p99_ms / bare_http_p99_ms), and CPU per request.
+ * Targets: p99 ≤ 10 µs at 1,000 policies; ≥ 20× faster than Cedar at every size; http_p99_vs_bare ≤ 1.5.
  * BENCH_ITERS / BENCH_CEDAR_ITERS change the measured iterations.
  */
 import { mkdtempSync } from 'node:fs';
@@ -311,6 +313,10 @@ result.cedar_agreement = round(agree / compared, 4);
   result.bare_http_rps = Math.round(bareRun.rps);
   result.http_ratio = round(h.rps / bareRun.rps, 3);
   result.http_p99_ms = h.p99;
+  // The bare route's p99 from the same rounds: the machine's own tail at this concurrency. The hub is
+  // judged against it (target http_p99_vs_bare ≤ 1.5), not against an absolute figure the VM sets.
+  result.bare_http_p99_ms = bareRun.p99;
+  result.http_p99_vs_bare = round(h.p99 / bareRun.p99, 2);
   // CPU time per answered request, from /proc: what the ratio would be if both had a CPU to themselves.
   if (h.cpuUs !== undefined && bareRun.cpuUs !== undefined) {
     result.http_cpu_us = round(h.cpuUs, 1);

@@ -4,6 +4,8 @@ import type { Generated } from 'kysely';
  * Row types of the hub's own tables (Better Auth owns the auth_* tables). Timestamps are epoch
  * milliseconds in a bigint column, JSON is text, booleans are 0/1: the same on SQLite and PostgreSQL.
  * Rows never leave a store: stores map them to the contract DTOs.
+ *
+ * This file is longer than 400 lines because it is Kysely's one `Database` interface: a row type per table.
  */
 
 export interface OrgsTable {

@@ -142,9 +142,33 @@ export async function createTestHub(
     return { ...user, memberId: acc.body.member_id as string, auth: { cookie: user.cookie, org: seed.org.id } };
   }
 
+  /**
+   * Every route the app serves, as `{ method, url }` (HEAD included), for tests that must cover all of them.
+   * Read from Fastify's route tree (`printRoutes`): the routes are declared inside buildHub, before a test
+   * could add an `onRoute` hook, and find-my-way keeps its own list private. Each line of the tree is a
+   * piece of path under the line above it; every result is checked with `findRoute`, so a misread fails.
+   */
+  function routes(): { method: string; url: string }[] {
+    const out: { method: string; url: string }[] = [];
+    const prefixes: string[] = [];
+    for (const line of hub.app.printRoutes({ commonPrefix: false }).split('\n')) {
+      const m = line.match(/^(.*?)[└├]── (.+?)(?: \(([A-Z, ]+)\))?$/);
+      if (!m) continue;
+      const depth = m[1]!.length / 4;
+      const url = (prefixes[depth - 1] ?? '') + m[2]!;
+      prefixes[depth] = url;
+      for (const method of m[3]?.split(', ') ?? []) {
+        if (!hub.app.findRoute({ method: method as 'GET', url })) throw new Error(`misread route ${method} ${url}`);
+        out.push({ method, url });
+      }
+    }
+    return out;
+  }
+
   return {
     hub,
     config,
+    routes,
     database,
     request,
     signUp,

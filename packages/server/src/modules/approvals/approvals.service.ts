@@ -10,6 +10,8 @@
  * Who may decide (see `assertMayDecide`): a restricted approval (`approvers` names roles or a team) only
  * a person who matches; an unrestricted one also an admin/full key, but never the key that asked for
  * it. Keys that only ingest, and keys bound to agents, read only the approvals they asked for.
+ *
+ * It is longer than 400 lines because every step of an approval's life shares one set of state checks.
  */
 import { EventEmitter } from 'node:events';
 

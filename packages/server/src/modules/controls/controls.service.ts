@@ -9,6 +9,8 @@
  * says another process did. While a reload is in flight, `check()` waits for it rather than answer
  * from the stale snapshot, so a process never lets an agent through after it has heard of its pause.
  *
+ * It is longer than 400 lines because all three kinds of control write the one snapshot `check()` reads.
+ *
  * @example
  * const controls = createControlService({ db: db.db, audit, bus, notifications, clock, log,
  *   onAgentChanged: (orgId) => resolver.invalidate(orgId) });

@@ -14,6 +14,8 @@
  * A client-sent `cost_usd` is trusted: callers (ingestion enrichment) convert it with `usdToNano` and
  * do not call `quote()` at all. `quote()` is only for calls that arrive without a cost.
  *
+ * It is longer than 400 lines because table, matching and cost math sit together (split out model names next).
+ *
  * @example
  * const pricer = createPricer(loadPriceTable(JSON.parse(readFileSync('price-table.json', 'utf8'))));
  * pricer.quote({ model: 'openai/gpt-4o-2024-08-06', input_tokens: 1000, output_tokens: 500 }, Date.now());

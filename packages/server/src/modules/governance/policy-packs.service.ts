@@ -13,6 +13,8 @@
  * Apply is not one database transaction (each item goes through its own service, which opens its
  * own), so it is written to be re-run: each item is recorded right after it is made, and a retry
  * finishes what a failed run left. Applies of one org run one at a time in this process.
+ *
+ * It is longer than 400 lines because preview, apply and unapply share one plan made from the recorded hashes.
  */
 import type { CreateBudgetBody, PackChange, PolicyPackFile } from '@agentops-hub/contracts';
 import type { Kysely } from 'kysely';

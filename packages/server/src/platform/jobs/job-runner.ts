@@ -12,6 +12,8 @@
  * lease cannot overwrite the newer attempt. Failures retry with exponential backoff and jitter up to
  * `max_attempts`, then the job is `failed` with its `last_error`. Handlers must be idempotent.
  *
+ * It is longer than 400 lines because claims, leases, retries and schedules are one state machine on `jobs`.
+ *
  * @example
  * const jobs = createJobRunner({ db, log, clock: Date.now });
  * jobs.work('email.send', async (payload, job) => { ... });
