@@ -82,6 +82,9 @@ test.beforeAll(async () => {
       HUB_INIT_USER_EMAIL: OWNER.email,
       HUB_INIT_USER_PASSWORD: OWNER.password,
       HUB_INIT_API_KEY: KEY,
+      // The settings journey delivers a webhook to a receiver on 127.0.0.1, which the egress guard
+      // refuses unless the operator allows it.
+      HUB_EGRESS_ALLOW: '127.0.0.1',
     },
   });
   const deadline = Date.now() + 100_000;
