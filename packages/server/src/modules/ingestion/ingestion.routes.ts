@@ -11,6 +11,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HubContext } from '../../context.ts';
 import { AppError } from '../../platform/errors.ts';
 import { callerOf } from '../../platform/route-config.ts';
+import { addRouteHook } from '../../platform/route-hooks.ts';
 import { createOrgConcurrency, DEFAULT_ORG_CONCURRENCY } from './org-concurrency.ts';
 
 /** Bodies from this size take a concurrency slot: below it, parsing and validating cost well under 1 ms. */
@@ -19,11 +20,16 @@ const HEAVY_BODY_BYTES = 64 * 1024;
 export function registerIngestionRoutes(appIn: FastifyInstance, ctx: HubContext) {
   const app = appIn.withTypeProvider<ZodTypeProvider>();
   const slots = createOrgConcurrency({ limit: DEFAULT_ORG_CONCURRENCY, minBytes: HEAVY_BODY_BYTES });
+  // The slot is taken in the routes' onRequest stage, after authentication (app.ts appends the auth hook
+  // when a route is declared, before this hook runs) and before the body is read: see requestHook.
+  const slotted = new Set(['/v1/ingest/run', '/v1/ingest/events']);
+  app.addHook('onRoute', (route) => {
+    if (slotted.has(route.url)) addRouteHook(route, 'onRequest', slots.requestHook);
+  });
   app.post(
     '/v1/ingest/run',
     {
       config: { permission: 'ingest:write', rateBucket: 'ingest' },
-      preParsing: slots.hook,
       schema: { body: IngestRunBody, tags: ['ingestion'] },
     },
     async (req, reply) => {
@@ -43,7 +49,6 @@ export function registerIngestionRoutes(appIn: FastifyInstance, ctx: HubContext)
     '/v1/ingest/events',
     {
       config: { permission: 'ingest:write', rateBucket: 'ingest' },
-      preParsing: slots.hook,
       schema: { body: IngestEventsBody, tags: ['ingestion'] },
     },
     async (req, reply) => reply.status(202).send(await ctx.ingestion.ingestEvents(callerOf(req), req.body.events)),
