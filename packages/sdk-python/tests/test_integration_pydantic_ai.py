@@ -61,7 +61,9 @@ def test_pydantic_ai_otel_spans_become_a_run_with_model_and_tool_calls(
     assert run["agent_name"] == agent_name
     assert run["metadata"]["source"] == "otlp"
     assert run["cost_usd"] > 0
-    # The agent span carries its instructions (gen_ai.system_instructions): the hub takes them as the run's input.
+    # The agent span carries only its instructions (gen_ai.system_instructions): the run's input is the
+    # first model call's prompt, the user's question with those instructions.
+    assert "What is order A-1001?" in str(run["input"])
     assert "You answer order questions." in str(run["input"])
     assert "espresso machine for $250" in str(run["output"])
     calls = events_of(run, "llm_call")

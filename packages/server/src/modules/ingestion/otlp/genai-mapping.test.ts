@@ -260,6 +260,25 @@ describe('a GenAI agent trace', () => {
     expect(m.runs[0].input).toEqual([{ role: 'user', content: 'Where is order 42?' }]);
     expect(m.runs[0].output).toEqual([{ role: 'assistant', content: 'Shipped yesterday.' }]);
   });
+
+  it("takes the first call's prompt as the run's input when the agent span carries only its instructions", () => {
+    // Pydantic AI's agent span: `gen_ai.system_instructions` and no input messages of its own.
+    const m = mapGenAiSpans([
+      rootAgent({ 'gen_ai.system_instructions': '[{"type":"text","content":"You answer order questions."}]' }),
+      chat({
+        'gen_ai.system_instructions': '[{"type":"text","content":"You answer order questions."}]',
+        'gen_ai.input.messages': '[{"role":"user","parts":[{"type":"text","content":"What is order A-1001?"}]}]',
+      }),
+    ]);
+    const input = m.runs[0].input as { role: string; content: string }[];
+    expect(input).toContainEqual({ role: 'user', content: 'What is order A-1001?' });
+    expect(input).toContainEqual({ role: 'system', content: 'You answer order questions.' });
+    // With no model call to take it from, the instructions are still better than nothing.
+    const alone = mapGenAiSpans([
+      rootAgent({ 'gen_ai.system_instructions': '[{"type":"text","content":"You answer order questions."}]' }),
+    ]);
+    expect(alone.runs[0].input).toEqual([{ role: 'system', content: 'You answer order questions.' }]);
+  });
 });
 
 describe('nested agents', () => {

@@ -79,7 +79,11 @@ export function runBodyOf(
   const failure = failureOf(s);
   const explicitIn = explicitIo(a, KEYS.input);
   const explicitOut = explicitIo(a, KEYS.output);
-  const input = (own.isModelCall ? (own.input ?? explicitIn) : (explicitIn ?? own.input)) ?? calls.first?.input;
+  // An agent span that carries only its instructions (Pydantic AI's `gen_ai.system_instructions`) has not
+  // said what it was asked: the run's input is then its first model call's prompt, which includes both.
+  const ownIn = own.isModelCall || own.input?.some((m) => m.role !== 'system') ? own.input : undefined;
+  const input =
+    (own.isModelCall ? (own.input ?? explicitIn) : (explicitIn ?? ownIn)) ?? calls.first?.input ?? own.input;
   const output = (own.isModelCall ? (own.output ?? explicitOut) : (explicitOut ?? own.output)) ?? calls.last?.output;
   const environment = environmentOf(firstString(a, KEYS.environment) ?? firstString(s.resource, KEYS.environment));
   const providerAgentId = nonEmpty(a['gen_ai.agent.id']);
