@@ -16,7 +16,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { callerOf } from '../../platform/route-config.ts';
-import type { AgentService } from '../agents/agents.service.ts';
+import type { AgentService } from '../agents/index.ts';
 import type { ControlService } from './controls.service.ts';
 
 const IdParams = z.object({ id: z.string().min(1).max(200) });

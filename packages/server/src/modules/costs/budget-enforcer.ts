@@ -23,7 +23,7 @@ import { AppError } from '../../platform/errors.ts';
 import type { Log } from '../../platform/jobs/job-runner.ts';
 import { chain, type MaybePromise } from '../../platform/maybe-promise.ts';
 import type { NotificationService } from '../../platform/notifications/notifications.service.ts';
-import type { ControlService } from '../controls/controls.service.ts';
+import type { ControlService } from '../controls/index.ts';
 import { money, PERIOD_WORD } from './budgets.service.ts';
 import type { BudgetRow, BudgetStore } from './budgets.store.ts';
 import { type CalendarUnit, periodOf } from './calendar.ts';

@@ -3,7 +3,7 @@
  * content for the change check, and create, update, remove as the calling person.
  */
 import { AppError } from '../../platform/errors.ts';
-import type { BudgetService } from '../costs/budgets.service.ts';
+import type { BudgetService } from '../costs/index.ts';
 import type { PackBudgetPort } from './policy-packs.service.ts';
 
 export function budgetPort(budgets: Pick<BudgetService, 'create' | 'get' | 'update' | 'remove'>): PackBudgetPort {

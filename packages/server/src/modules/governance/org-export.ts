@@ -35,9 +35,9 @@ import { toAuditEntry } from '../../platform/audit/audit-dto.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import { toOrg } from '../../platform/orgs/org-dto.ts';
 import type { SecretBox } from '../../platform/secret-box.ts';
-import { toAgent } from '../agents/agent-dto.ts';
-import { toApproval } from '../approvals/approvals.service.ts';
-import { toPolicy } from '../policies/policies.service.ts';
+import { toAgent } from '../agents/index.ts';
+import { toApproval } from '../approvals/index.ts';
+import { toPolicy } from '../policies/index.ts';
 import { toEvent, toRun } from '../runs/index.ts';
 import { orgScopedTables } from './org-tables.ts';
 

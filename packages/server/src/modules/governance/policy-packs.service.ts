@@ -23,7 +23,7 @@ import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { NotificationService, PreferencesPatch } from '../../platform/notifications/notifications.service.ts';
-import type { PolicyService } from '../policies/policies.service.ts';
+import type { PolicyService } from '../policies/index.ts';
 import { type PackCatalog, type ParamValues, type RenderedPack, renderPack } from './pack-catalog.ts';
 import { budgetContent, type Desired, desiredItems, hashOf, type Kind, policyContent } from './pack-items.ts';
 

@@ -10,7 +10,7 @@
 import type { Actor, Agent } from '@agentops-hub/contracts';
 import type { OrgId } from '../../platform/caller.ts';
 import { chain, type MaybePromise } from '../../platform/maybe-promise.ts';
-import { type AgentService, notBoundTo } from '../agents/agents.service.ts';
+import { type AgentService, notBoundTo } from '../agents/index.ts';
 
 const TTL_MS = 30_000;
 const MAX_ENTRIES = 50_000;

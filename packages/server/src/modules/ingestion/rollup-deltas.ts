@@ -4,7 +4,7 @@
  */
 import type { Transaction } from 'kysely';
 import type { Database, RollupsHourlyTable } from '../../db/schema.ts';
-import { addToSketch, mergeSketches, type Sketch } from '../stats/latency-sketch.ts';
+import { addToSketch, mergeSketches, type Sketch } from '../stats/index.ts';
 
 export const HOUR_MS = 3_600_000;
 export const hourOf = (ts: number) => Math.floor(ts / HOUR_MS) * HOUR_MS;

@@ -14,7 +14,7 @@ import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
 import { createGroupCommit } from '../../platform/group-commit.ts';
 import { chain, type MaybePromise } from '../../platform/maybe-promise.ts';
-import type { ApprovalService, Approvers } from '../approvals/approvals.service.ts';
+import type { ApprovalService, Approvers } from '../approvals/index.ts';
 import type { AgentResolver, ResolvedAgent } from '../ingestion/index.ts';
 import { storedJson, storedValue } from './stored-action.ts';
 

@@ -9,7 +9,7 @@ import { likePattern } from '../../db/like.ts';
 import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
-import { toApproval } from '../approvals/approvals.service.ts';
+import { toApproval } from '../approvals/index.ts';
 import { type CostQuoter, searchRunIds } from '../ingestion/index.ts';
 import { toEvent, toRun } from './run-dto.ts';
 

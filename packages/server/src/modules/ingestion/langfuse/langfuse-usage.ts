@@ -17,7 +17,7 @@
  * usageOfLangfuse({ usageDetails: { input: 80, input_cached_tokens: 20, output: 8 } });
  * // → { input_tokens: 100, output_tokens: 8, cached_input_tokens: 20 }
  */
-import { normalizeUsage } from '../../costs/usage-normalizer.ts';
+import { normalizeUsage } from '../../costs/index.ts';
 
 type Obj = Record<string, unknown>;
 

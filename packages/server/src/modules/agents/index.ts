@@ -1,0 +1,7 @@
+/**
+ * The agents module's door: what other modules may use. Import from here, not from the module's files
+ * (test/architecture.test.ts holds every module to this). Add an export only when another module needs it.
+ */
+export { toAgent } from './agent-dto.ts';
+export type { AgentService } from './agents.service.ts';
+export { notBoundTo } from './agents.service.ts';

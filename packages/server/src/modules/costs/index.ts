@@ -1,0 +1,6 @@
+/**
+ * The costs module's door: what other modules may use. Import from here, not from the module's files
+ * (test/architecture.test.ts holds every module to this). Add an export only when another module needs it.
+ */
+export type { BudgetService } from './budgets.service.ts';
+export { normalizeUsage } from './usage-normalizer.ts';
