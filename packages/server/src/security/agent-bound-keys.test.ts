@@ -215,15 +215,7 @@ describe('a bound key acts only as its agents', () => {
 describe('agents’ keys read only the approvals they asked for', () => {
   it('bound and unbound ingest-only keys list and get only their own; the full key sees all', async () => {
     const { a, bound } = await boundOrg();
-    const p = await t.request('POST', '/v1/policies', {
-      auth: a.apiKey,
-      body: {
-        name: 'Refunds need a human',
-        status: 'active',
-        rule: { when: { field: 'action.type', op: 'eq', value: 'refund' }, then: 'require_approval' },
-      },
-    });
-    expect(p.status).toBe(201);
+    await t.requireApprovalFor(a);
     const ingestKey = (await key(a, { scopes: ['ingest'] })).body.key as string;
     const refund = (auth: string, agentName: string) =>
       evaluate(auth, agentName, { type: 'refund', amount: Math.random() });

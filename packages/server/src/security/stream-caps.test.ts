@@ -24,15 +24,7 @@ afterAll(async () => {
 /** An org whose ingest key has one pending approval to wait on. */
 async function pendingApproval() {
   const a = await t.seedOrg();
-  const p = await t.request('POST', '/v1/policies', {
-    auth: a.apiKey,
-    body: {
-      name: 'Refunds need a human',
-      status: 'active',
-      rule: { when: { field: 'action.type', op: 'eq', value: 'refund' }, then: 'require_approval' },
-    },
-  });
-  expect(p.status).toBe(201);
+  await t.requireApprovalFor(a);
   const key = (await t.request('POST', '/v1/api-keys', { auth: a.owner, body: { name: 'agent', scopes: ['ingest'] } }))
     .body.key as string;
   const d = await t.request('POST', '/v1/policy/evaluate', {

@@ -165,9 +165,27 @@ export async function createTestHub(
     return out;
   }
 
+  /**
+   * An active policy in `seed`'s org that asks a person before every action of `actionType`: the usual
+   * start of an approval test. Returns the policy's id; throws when it is not created.
+   */
+  async function requireApprovalFor(seed: SeededOrg, actionType = 'refund'): Promise<string> {
+    const res = await request('POST', '/v1/policies', {
+      auth: seed.apiKey,
+      body: {
+        name: `${actionType} needs a human`,
+        status: 'active',
+        rule: { when: { field: 'action.type', op: 'eq', value: actionType }, then: 'require_approval' },
+      },
+    });
+    if (res.status !== 201) throw new Error(`policy creation failed: ${res.status} ${res.text}`);
+    return res.body.id as string;
+  }
+
   return {
     hub,
     config,
+    requireApprovalFor,
     routes,
     database,
     request,

@@ -53,15 +53,7 @@ async function until(check: () => boolean, ms = 5000) {
 
 async function orgWithApprovalPolicy() {
   const a = await t.seedOrg();
-  const p = await t.request('POST', '/v1/policies', {
-    auth: a.apiKey,
-    body: {
-      name: 'Refunds need a human',
-      status: 'active',
-      rule: { when: { field: 'action.type', op: 'eq', value: 'refund' }, then: 'require_approval' },
-    },
-  });
-  expect(p.status, p.text).toBe(201);
+  await t.requireApprovalFor(a);
   return a;
 }
 
