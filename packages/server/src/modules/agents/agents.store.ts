@@ -1,10 +1,9 @@
 /** SQL for the agent registry; every query is scoped to one org by `forOrg`. */
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { likePattern } from '../../db/like.ts';
+import { type Exec, orgScope } from '../../db/org-scope.ts';
 import type { AgentsTable, Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
-
-type Exec = Kysely<Database> | Transaction<Database>;
 
 export interface AgentFilter {
   type?: string;
@@ -19,7 +18,8 @@ export interface AgentFilter {
 export function createAgentStore(db: Kysely<Database>) {
   return {
     forOrg(orgId: OrgId, exec: Exec = db) {
-      const base = () => exec.selectFrom('agents').selectAll().where('org_id', '=', orgId);
+      const scope = orgScope(exec, orgId);
+      const base = () => scope.selectFrom('agents').selectAll();
       return {
         /** By id or by the org-unique name: anywhere an agent is named, either works. */
         find: (idOrName: string) =>
@@ -43,21 +43,16 @@ export function createAgentStore(db: Kysely<Database>) {
         count: async () =>
           Number(
             (
-              await exec
+              await scope
                 .selectFrom('agents')
                 .select((eb) => eb.fn.countAll().as('n'))
-                .where('org_id', '=', orgId)
                 .executeTakeFirstOrThrow()
             ).n,
           ),
-        insert: (row: Omit<AgentsTable, 'org_id'>) =>
-          exec
-            .insertInto('agents')
-            .values({ ...row, org_id: orgId })
-            .execute(),
+        insert: (row: Omit<AgentsTable, 'org_id'>) => scope.insertInto('agents', row).execute(),
         update: (id: string, patch: Partial<AgentsTable>) =>
-          exec.updateTable('agents').set(patch).where('org_id', '=', orgId).where('id', '=', id).execute(),
-        remove: (id: string) => exec.deleteFrom('agents').where('org_id', '=', orgId).where('id', '=', id).execute(),
+          scope.updateTable('agents').set(patch).where('id', '=', id).execute(),
+        remove: (id: string) => scope.deleteFrom('agents').where('id', '=', id).execute(),
       };
     },
   };

@@ -1,0 +1,78 @@
+/**
+ * The one way a store reaches a tenant's rows. `orgScope(exec, orgId)` hands out query builders that
+ * already carry `org_id = orgId` (selects, updates, deletes) or set it (inserts), so no store writes an
+ * `org_id` filter by hand and a query cannot forget it. `test/org-scope-grep.test.ts` fails on a
+ * hand-written `org_id` filter outside this file.
+ *
+ * The `OrgId` brand comes from authentication (or a reviewed `*.system.ts` path), so a scope cannot be
+ * built from an id a client sent.
+ */
+import {
+  type DeleteQueryBuilder,
+  type DeleteResult,
+  type Insertable,
+  type Kysely,
+  type SelectQueryBuilder,
+  sql,
+  type UpdateQueryBuilder,
+  type UpdateResult,
+} from 'kysely';
+import type { OrgId } from '../platform/caller.ts';
+import type { Database } from './schema.ts';
+
+/** A connection or a transaction (a `Transaction` is a `Kysely`). */
+export type Exec = Kysely<Database>;
+
+/** The tables whose rows belong to one org (they have an `org_id` column). */
+export type OrgTable = {
+  [K in keyof Database]: Database[K] extends { org_id: unknown } ? K : never;
+}[keyof Database];
+
+/** A row to insert, without `org_id`: the scope sets it. */
+export type OrgInsert<T extends OrgTable> = Omit<Insertable<Database[T]>, 'org_id'>;
+
+// The builders are cast because Kysely cannot resolve its overloads for a generic table; every caller
+// names a concrete table that `OrgTable` proves has an `org_id` column, so the result is exact.
+const orgColumn = (table: string) => sql.ref<string>(`${table}.org_id`);
+const sameOrgAs = (table: string, orgId: OrgId) => sql<boolean>`${orgColumn(table)} = ${orgId}`;
+
+/** What `exec.selectFrom(table)` returns before anything is selected (Kysely's own `{}` output). */
+// biome-ignore lint/complexity/noBannedTypes: Kysely's empty selection is typed `{}`.
+type Selecting<T extends OrgTable> = SelectQueryBuilder<Database, T, {}>;
+
+export function orgScope(exec: Exec, orgId: OrgId) {
+  return {
+    orgId,
+    exec,
+    selectFrom<T extends OrgTable>(table: T): Selecting<T> {
+      const q = exec.selectFrom(table as OrgTable) as unknown as Selecting<T>;
+      return q.where(sameOrgAs(table, orgId));
+    },
+    updateTable<T extends OrgTable>(table: T): UpdateQueryBuilder<Database, T, T, UpdateResult> {
+      const q = exec.updateTable(table as OrgTable) as unknown as UpdateQueryBuilder<Database, T, T, UpdateResult>;
+      return q.where(sameOrgAs(table, orgId));
+    },
+    deleteFrom<T extends OrgTable>(table: T): DeleteQueryBuilder<Database, T, DeleteResult> {
+      const q = exec.deleteFrom(table as OrgTable) as unknown as DeleteQueryBuilder<Database, T, DeleteResult>;
+      return q.where(sameOrgAs(table, orgId));
+    },
+    insertInto<T extends OrgTable>(table: T, rows: OrgInsert<T> | readonly OrgInsert<T>[]) {
+      const list = (Array.isArray(rows) ? rows : [rows]) as OrgInsert<T>[];
+      const values = list.map((r) => ({ ...r, org_id: orgId }) as unknown as Insertable<Database[T]>);
+      return exec.insertInto(table).values(values);
+    },
+    /** The same scope inside a transaction. */
+    in(trx: Exec) {
+      return orgScope(trx, orgId);
+    },
+    /**
+     * A join condition keeping joined rows in the same org, for joins whose key is not already unique
+     * per org: `.innerJoin('agents', (j) => j.onRef('agents.id', '=', 'runs.agent_id').on(scope.sameOrg('agents', 'runs')))`.
+     */
+    sameOrg(left: OrgTable, right: OrgTable) {
+      return sql<boolean>`${orgColumn(left)} = ${orgColumn(right)}`;
+    },
+  };
+}
+
+export type OrgScope = ReturnType<typeof orgScope>;
