@@ -5,6 +5,7 @@
 import type { Actor, CreateAgentBody, Permission, UpdateAgentBody } from '@agentops-hub/contracts';
 import type { Kysely } from 'kysely';
 import { newId } from '../../db/ids.ts';
+import { orgScope } from '../../db/org-scope.ts';
 import type { AgentsTable, Database } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
@@ -59,10 +60,9 @@ export function createAgentService(deps: AgentServiceDeps) {
 
   async function assertTeam(orgId: OrgId, teamId: string | null | undefined) {
     if (!teamId) return;
-    const team = await db
+    const team = await orgScope(db, orgId)
       .selectFrom('teams')
       .select('id')
-      .where('org_id', '=', orgId)
       .where('id', '=', teamId)
       .executeTakeFirst();
     if (!team)
