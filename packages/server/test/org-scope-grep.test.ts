@@ -27,7 +27,6 @@ const NOT_YET_SCOPED = new Set<string>([
   'modules/approvals/approval-jobs.ts',
   'modules/approvals/approvals.service.ts',
   'modules/approvals/approvals.store.ts',
-  'modules/controls/controls.store.ts',
   'modules/costs/budget-ledger.ts',
   'modules/costs/budgets.store.ts',
   'modules/costs/costs.store.ts',

@@ -60,11 +60,7 @@ export function createAgentService(deps: AgentServiceDeps) {
 
   async function assertTeam(orgId: OrgId, teamId: string | null | undefined) {
     if (!teamId) return;
-    const team = await orgScope(db, orgId)
-      .selectFrom('teams')
-      .select('id')
-      .where('id', '=', teamId)
-      .executeTakeFirst();
+    const team = await orgScope(db, orgId).selectFrom('teams').select('id').where('id', '=', teamId).executeTakeFirst();
     if (!team)
       throw new AppError('validation_failed', 'team_id: no such team in this organization', {
         errors: [{ path: 'team_id', message: 'no such team in this organization' }],

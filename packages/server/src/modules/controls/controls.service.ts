@@ -39,6 +39,7 @@ import type { MaybePromise } from '../../platform/maybe-promise.ts';
 import type { NotificationService } from '../../platform/notifications/notifications.service.ts';
 import { grantLevel } from '../../platform/rbac.ts';
 import { type AgentPauseRow, type ControlStore, createControlStore } from './controls.store.ts';
+import { onControlsChangedElsewhere } from './controls-bus.system.ts';
 
 /** The bus topic: `{org_id, origin}`; every process reloads that org's snapshot. */
 export const CONTROLS_CHANGED = 'controls.changed';
@@ -173,9 +174,7 @@ export function createControlService(deps: ControlServiceDeps) {
       load(orgId).catch((e) => log.warn({ err: e, org_id: orgId }, 'controls: snapshot reload failed'));
   }
 
-  bus.subscribe(CONTROLS_CHANGED, (d) => {
-    if (d.origin === origin || typeof d.org_id !== 'string') return;
-    const orgId = d.org_id as OrgId;
+  onControlsChangedElsewhere(bus, CONTROLS_CHANGED, origin, (orgId) => {
     invalidate(orgId);
     deps.onAgentChanged?.(orgId);
   });

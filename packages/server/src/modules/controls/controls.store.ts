@@ -2,47 +2,50 @@
  * SQL for emergency controls; every query is scoped to one org by `forOrg`. Pass the caller's
  * transaction as `exec` so a pause, the agent's status and the audit row commit together.
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
+import { type Exec, orgScope } from '../../db/org-scope.ts';
 import type { AgentPausesTable, CategoryPausesTable, Database, KillSwitchesTable } from '../../db/schema.ts';
 
 export type { AgentPausesTable, CategoryPausesTable, KillSwitchesTable };
 
 import type { OrgId } from '../../platform/caller.ts';
 
-type Exec = Kysely<Database> | Transaction<Database>;
-
 export type AgentPauseRow = AgentPausesTable & { name: string };
 
 export function createControlStore(db: Kysely<Database>) {
   return {
     forOrg(orgId: OrgId, exec: Exec = db) {
-      const x = exec;
+      const x = orgScope(exec, orgId);
       return {
         /** The agent by id or org-unique name, with what the pause rules need. */
         findAgent: (idOrName: string) =>
           x
             .selectFrom('agents')
             .select(['id', 'name', 'team_id', 'type', 'tags', 'status'])
-            .where('org_id', '=', orgId)
             .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
             .executeTakeFirst(),
 
         agentPauses: (agentId?: string) => {
           let q = x
-            .selectFrom('agent_pauses as p')
-            .innerJoin('agents as a', (j) => j.onRef('a.org_id', '=', 'p.org_id').onRef('a.id', '=', 'p.agent_id'))
-            .selectAll('p')
-            .select('a.name')
-            .where('p.org_id', '=', orgId);
-          if (agentId) q = q.where('p.agent_id', '=', agentId);
-          return q.orderBy('p.paused_at', 'asc').orderBy('p.agent_id').orderBy('p.source').execute();
+            .selectFrom('agent_pauses')
+            .innerJoin('agents', (j) =>
+              j.onRef('agents.id', '=', 'agent_pauses.agent_id').on(x.sameOrg('agents', 'agent_pauses')),
+            )
+            .selectAll('agent_pauses')
+            .select('agents.name');
+          if (agentId) q = q.where('agent_pauses.agent_id', '=', agentId);
+          return q
+            .orderBy('agent_pauses.paused_at', 'asc')
+            .orderBy('agent_pauses.agent_id')
+            .orderBy('agent_pauses.source')
+            .execute();
         },
 
         /** Inserts or replaces the pause of one source (a second pause by a person updates reason and mode). */
         upsertAgentPause: async (row: Omit<AgentPausesTable, 'org_id'>) => {
           await x
-            .insertInto('agent_pauses')
-            .values({ ...row, org_id: orgId })
+            .insertInto('agent_pauses', row)
+
             .onConflict((oc) =>
               oc.columns(['org_id', 'agent_id', 'source']).doUpdateSet({
                 mode: row.mode,
@@ -59,7 +62,6 @@ export function createControlStore(db: Kysely<Database>) {
             (
               await x
                 .deleteFrom('agent_pauses')
-                .where('org_id', '=', orgId)
                 .where('agent_id', '=', agentId)
                 .where('source', '=', source)
                 .executeTakeFirst()
@@ -75,7 +77,6 @@ export function createControlStore(db: Kysely<Database>) {
           const held = await x
             .selectFrom('agent_pauses')
             .select('agent_id')
-            .where('org_id', '=', orgId)
             .where('agent_id', '=', agentId)
             .limit(1)
             .executeTakeFirst();
@@ -83,44 +84,32 @@ export function createControlStore(db: Kysely<Database>) {
           await x
             .updateTable('agents')
             .set({ status, updated_at: now })
-            .where('org_id', '=', orgId)
             .where('id', '=', agentId)
             .where('status', '!=', status)
             .execute();
           return status;
         },
 
-        killSwitch: () => x.selectFrom('kill_switches').selectAll().where('org_id', '=', orgId).executeTakeFirst(),
+        killSwitch: () => x.selectFrom('kill_switches').selectAll().executeTakeFirst(),
 
         setKillSwitch: async (row: Omit<KillSwitchesTable, 'org_id'>) => {
           await x
-            .insertInto('kill_switches')
-            .values({ ...row, org_id: orgId })
+            .insertInto('kill_switches', row)
+
             .onConflict((oc) => oc.column('org_id').doUpdateSet(row))
             .execute();
         },
 
         categoryPauses: () =>
-          x
-            .selectFrom('category_pauses')
-            .selectAll()
-            .where('org_id', '=', orgId)
-            .orderBy('paused_at', 'asc')
-            .orderBy('category')
-            .execute(),
+          x.selectFrom('category_pauses').selectAll().orderBy('paused_at', 'asc').orderBy('category').execute(),
 
         categoryPause: (category: string) =>
-          x
-            .selectFrom('category_pauses')
-            .selectAll()
-            .where('org_id', '=', orgId)
-            .where('category', '=', category)
-            .executeTakeFirst(),
+          x.selectFrom('category_pauses').selectAll().where('category', '=', category).executeTakeFirst(),
 
         upsertCategoryPause: async (row: Omit<CategoryPausesTable, 'org_id'>) => {
           await x
-            .insertInto('category_pauses')
-            .values({ ...row, org_id: orgId })
+            .insertInto('category_pauses', row)
+
             .onConflict((oc) =>
               oc
                 .columns(['org_id', 'category'])
@@ -131,13 +120,7 @@ export function createControlStore(db: Kysely<Database>) {
 
         deleteCategoryPause: async (category: string) =>
           Number(
-            (
-              await x
-                .deleteFrom('category_pauses')
-                .where('org_id', '=', orgId)
-                .where('category', '=', category)
-                .executeTakeFirst()
-            ).numDeletedRows,
+            (await x.deleteFrom('category_pauses').where('category', '=', category).executeTakeFirst()).numDeletedRows,
           ),
       };
     },
