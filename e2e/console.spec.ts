@@ -155,7 +155,9 @@ test('the console, end to end', async ({ page, browser, baseURL, request }) => {
     // The count in the navigation updates by itself.
     await expect(page.getByTestId('pending-count')).toHaveText('1', { timeout: 20_000 });
     await page.getByRole('link', { name: /Approvals/ }).click();
-    await expect(page.getByTestId('approval-item')).toContainText('support-bot wants to refund');
+    await expect(page.getByTestId('approval-item')).toContainText(
+      'support-bot wants to issue a refund of $250.00 on order 42',
+    );
     await expect(page.getByLabel('Approval details')).toContainText('Refunds over $100 need a person');
     await shot(page, '08-approvals-pending');
     await page.getByLabel('Comment (optional)').fill('Customer is a long-time client, fine.');
@@ -227,7 +229,7 @@ test('the console, end to end', async ({ page, browser, baseURL, request }) => {
 
   await test.step('the home dashboard, in light and dark mode', async () => {
     await page.getByRole('link', { name: 'Home', exact: true }).click();
-    await expect(page.getByText('Success vs failure')).toBeVisible();
+    await expect(page.getByText('Runs by outcome').first()).toBeVisible();
     await expect(page.getByText('Top 5 agents by activity')).toBeVisible();
     await shot(page, '14-home');
     await page.getByRole('button', { name: 'Switch to dark mode' }).click();
@@ -302,7 +304,7 @@ test('the console, end to end', async ({ page, browser, baseURL, request }) => {
     await expect(viewer.getByRole('link', { name: 'API keys', exact: true })).toHaveCount(0);
     await expect(viewer.getByRole('button', { name: 'Stop all agents' })).toHaveCount(0);
     await viewer.getByRole('link', { name: /Approvals/ }).click();
-    await expect(viewer.getByTestId('approval-item')).toContainText('support-bot wants to refund');
+    await expect(viewer.getByTestId('approval-item')).toContainText('support-bot wants to issue a refund of $900.00');
     await expect(viewer.getByText('Your role can see requests but not decide them.')).toBeVisible();
     await expect(viewer.getByRole('button', { name: 'Approve' })).toHaveCount(0);
     await expect(viewer.getByRole('button', { name: 'Reject' })).toHaveCount(0);

@@ -1,9 +1,41 @@
 /** Small display helpers: money, numbers, dates and durations, the same everywhere in the console. */
 
+const cents = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
+
+/**
+ * Money as people read totals: always cents ("$1,234.50", "$0.01"). A non-zero amount under half a
+ * cent reads "<$0.01" rather than "$0.00", so a run that cost something never looks free. Where the
+ * exact value matters, render `<Money>` (components/Money.tsx): it adds the exact value as a tooltip.
+ * @example usd(0.000042) // "<$0.01"
+ */
 export function usd(n: number | null | undefined): string {
-  if (n === null || n === undefined) return '—';
-  if (n !== 0 && Math.abs(n) < 0.01) return `$${n.toFixed(6).replace(/0+$/, '')}`;
-  return new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(n);
+  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+  if (n !== 0 && Math.abs(n) < 0.005) return n < 0 ? '>-$0.01' : '<$0.01';
+  return cents.format(n);
+}
+
+/**
+ * The cost of one model call, where sub-cent amounts are the point: up to six decimals, trailing
+ * zeros dropped, never fewer than two ("$0.000042", "$0.0125", "$1.50").
+ * @example usdCall(0.0000421) // "$0.000042"
+ */
+export function usdCall(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+  if (n === 0 || Math.abs(n) >= 0.01) return cents.format(n);
+  const fixed = Math.abs(n).toFixed(6).replace(/0+$/, '');
+  return `${n < 0 ? '-' : ''}$${fixed.endsWith('.') ? `${fixed}00` : fixed}`;
+}
+
+/** The exact amount, as stored (for tooltips): every significant digit, no rounding to cents. */
+export function usdExact(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+  const s = Math.abs(n).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 12 });
+  return `${n < 0 ? '-' : ''}$${s} USD`;
+}
+
+/** A share of a whole (0..1) as a whole percentage, or "—" when there is no whole. */
+export function percent(ratio: number | null | undefined): string {
+  return ratio === null || ratio === undefined || !Number.isFinite(ratio) ? '—' : `${Math.round(ratio * 100)}%`;
 }
 
 export function num(n: number | null | undefined): string {

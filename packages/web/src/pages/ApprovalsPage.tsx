@@ -8,6 +8,7 @@ import {
   Badge,
   Button,
   Card,
+  Collapse,
   Grid,
   Group,
   SegmentedControl,
@@ -24,6 +25,7 @@ import type { Agent, Approval, Policy } from '../api/types';
 import { JsonBlock } from '../components/JsonBlock';
 import { AnchorLink } from '../components/links';
 import { Empty, FormError, PageHeader, QueryStatus } from '../components/states';
+import { actionParts, actionSentence } from '../lib/action-sentence';
 import { ago, dateTime } from '../lib/format';
 import { usePermissions } from '../lib/permissions';
 
@@ -90,8 +92,8 @@ export function ApprovalsPage() {
                     }}
                   >
                     <Group justify="space-between" wrap="nowrap">
-                      <Text fw={600} truncate>
-                        {agentName(a.agent_id)} wants to {String(a.action.type ?? 'act')}
+                      <Text fw={600} lineClamp={2}>
+                        {actionSentence(agentName(a.agent_id), a.action)}
                       </Text>
                       <Badge color={statusColor(a.status)} variant="light">
                         {a.status}
@@ -113,6 +115,37 @@ export function ApprovalsPage() {
           </Grid.Col>
         </Grid>
       )}
+    </Stack>
+  );
+}
+
+/** The attributes the sentence did not mention, then the raw action one click away. */
+function ActionDetails({ action }: { action: Record<string, unknown> }) {
+  const [raw, setRaw] = useState(false);
+  const { rest } = actionParts(action);
+  return (
+    <Stack gap="xs">
+      {rest.length > 0 && (
+        <Group gap="xs" aria-label="Other details of the action">
+          {rest.map(([k, v]) => (
+            <Badge key={k} variant="default" tt="none" fw={500}>
+              {k.replace(/_/g, ' ')}: {typeof v === 'object' ? JSON.stringify(v) : String(v)}
+            </Badge>
+          ))}
+        </Group>
+      )}
+      <Button
+        variant="subtle"
+        size="compact-sm"
+        onClick={() => setRaw((r) => !r)}
+        aria-expanded={raw}
+        style={{ alignSelf: 'flex-start' }}
+      >
+        {raw ? 'Hide the raw action' : 'Show the raw action (JSON)'}
+      </Button>
+      <Collapse expanded={raw}>
+        <JsonBlock value={action} />
+      </Collapse>
     </Stack>
   );
 }
@@ -149,18 +182,13 @@ function ApprovalDetail({ approval, agentName }: { approval: Approval; agentName
     <Card withBorder aria-label="Approval details">
       <Stack>
         <Group justify="space-between">
-          <Text fw={700} fz="lg" component="h2" m={0}>
-            {agentName}: {String(approval.action.type ?? 'action')}
+          <Text fw={700} fz="lg" component="h2" m={0} style={{ flex: 1 }}>
+            {actionSentence(agentName, approval.action)}
           </Text>
           <Badge color={statusColor(approval.status)}>{approval.status}</Badge>
         </Group>
         {approval.message && <Text>{approval.message}</Text>}
-        <div>
-          <Text size="sm" fw={600} mb={4}>
-            The action
-          </Text>
-          <JsonBlock value={approval.action} />
-        </div>
+        <ActionDetails action={approval.action} />
         <Group gap="xl">
           <div>
             <Text size="xs" c="dimmed">

@@ -19,8 +19,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, type Page } from '../api/client';
 import type { Agent, Budget } from '../api/types';
+import { Money } from '../components/Money';
 import { Empty, FormError, PageHeader, QueryStatus } from '../components/states';
-import { usd } from '../lib/format';
 import { usePermissions } from '../lib/permissions';
 
 export function BudgetsPage() {
@@ -106,7 +106,7 @@ export function BudgetsPage() {
                           aria-label={`${Math.round(pct)}% of the budget spent`}
                         />
                         <Text size="xs" mt={4}>
-                          {usd(b.spent_usd)} of {usd(b.amount_usd)} ({Math.round(pct)}%)
+                          <Money value={b.spent_usd} /> of <Money value={b.amount_usd} /> ({Math.round(pct)}%)
                         </Text>
                       </Table.Td>
                       <Table.Td>

@@ -17,13 +17,19 @@ import {
 } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
-import { useState } from 'react';
+import { type ReactNode, useState } from 'react';
 import { api, type Page } from '../api/client';
 import { useControls, usePendingApprovals } from '../api/queries';
-import type { Budget, Overview } from '../api/types';
+import type { Budget, Overview, Run } from '../api/types';
+import { ChartLegend, INTEGER_AXIS } from '../components/ChartLegend';
+import { Money } from '../components/Money';
 import { Empty, Loading, PageHeader, QueryStatus } from '../components/states';
-import { num, RANGES, rangeFrom, usd } from '../lib/format';
+import { num, percent, RANGES, rangeFrom } from '../lib/format';
 import { usePermissions } from '../lib/permissions';
+import { RUN_STATUSES, type RunDisplayStatus, runStatus, STATUS_COLOR, STATUS_LABEL, successRate } from '../lib/status';
+
+/** How many failed runs the page reads to tell the blocked and paused ones from real failures. */
+const FAILED_SAMPLE = 200;
 
 export function HomePage() {
   const { can } = usePermissions();
@@ -44,6 +50,16 @@ export function HomePage() {
   });
 
   const o = overview.data;
+  // The overview counts runs as the hub stores them (a run stopped by a policy or the kill switch is
+  // "failed"); the failed ones are read to sort them into failed, blocked and paused (lib/status.ts).
+  const failedRuns = useQuery({
+    queryKey: ['runs', 'home-failed', range, o?.failed],
+    queryFn: () =>
+      api<Page<Run>>('/v1/runs', { query: { status: 'failed', from: rangeFrom(range), limit: FAILED_SAMPLE } }),
+    enabled: Boolean(o && o.failed > 0) && can('runs:read'),
+  });
+  const counts = statusCounts(o, failedRuns.data);
+  const rate = o ? successRate(counts) : null;
   return (
     <Stack>
       <PageHeader
@@ -80,10 +96,10 @@ export function HomePage() {
           <Stat label="Runs" value={num(o.runs)} hint={`${num(o.running)} running`} />
           <Stat
             label="Success rate"
-            value={o.success_rate === null ? '—' : `${Math.round(o.success_rate * 100)}%`}
-            hint={`${num(o.failed)} failed`}
+            value={percent(rate)}
+            hint={`${num(counts.failed)} failed${counts.blocked + counts.paused ? ` · ${num(counts.blocked + counts.paused)} stopped on purpose` : ''}`}
           />
-          <Stat label="Cost so far" value={usd(o.cost_usd)} hint="in this range" />
+          <Stat label="Cost so far" value={<Money value={o.cost_usd} />} hint="in this range" />
           <Card withBorder padding="md">
             <Text size="sm" c="dimmed">
               Needs you
@@ -109,19 +125,17 @@ export function HomePage() {
         <SimpleGrid cols={{ base: 1, md: 2 }}>
           <Card withBorder>
             <Title order={2} size="h4" mb="sm">
-              Success vs failure
+              Runs by outcome
             </Title>
-            <Group justify="center">
+            <Group justify="center" gap="xl" wrap="wrap">
               <DonutChart
-                withLabelsLine
-                withLabels
+                size={160}
+                thickness={24}
+                chartLabel={`${num(o.runs)} runs`}
                 aria-label="Runs by outcome"
-                data={[
-                  { name: 'Completed', value: o.completed, color: 'teal.6' },
-                  { name: 'Failed', value: o.failed, color: 'red.6' },
-                  { name: 'Running', value: o.running, color: 'blue.4' },
-                ].filter((d) => d.value > 0)}
+                data={outcomes(counts).filter((d) => d.value > 0)}
               />
+              <ChartLegend label="Runs by outcome" items={outcomes(counts)} />
             </Group>
           </Card>
           <Card withBorder>
@@ -130,12 +144,20 @@ export function HomePage() {
             </Title>
             <BarChart
               h={220}
-              data={o.top_agents.slice(0, 5).map((a) => ({ agent: a.name, Runs: a.runs - a.failed, Failed: a.failed }))}
+              data={o.top_agents.slice(0, 5).map((a) => ({
+                agent: a.name,
+                'Completed or running': a.runs - a.failed,
+                'Failed or stopped': a.failed,
+              }))}
               dataKey="agent"
               type="stacked"
+              withLegend
+              legendProps={{ verticalAlign: 'bottom' }}
+              yAxisProps={INTEGER_AXIS}
+              aria-label="Top 5 agents by runs"
               series={[
-                { name: 'Runs', color: 'blue.6' },
-                { name: 'Failed', color: 'red.6' },
+                { name: 'Completed or running', color: `${STATUS_COLOR.completed}.6` },
+                { name: 'Failed or stopped', color: `${STATUS_COLOR.failed}.6` },
               ]}
             />
           </Card>
@@ -155,7 +177,7 @@ export function HomePage() {
           {budgets.error && <Text c="dimmed">Budgets are not available on this hub yet.</Text>}
           {budgets.data && budgets.data.data.length === 0 && (
             <Text c="dimmed" size="sm">
-              No budget yet. Cost so far: {usd(o?.cost_usd)}.
+              No budget yet. Cost so far: <Money value={o?.cost_usd} />.
             </Text>
           )}
           {budgets.data && budgets.data.data.length > 0 && (
@@ -175,7 +197,7 @@ export function HomePage() {
                         />
                       </Table.Td>
                       <Table.Td>
-                        {usd(b.spent_usd)} of {usd(b.amount_usd)}
+                        <Money value={b.spent_usd} /> of <Money value={b.amount_usd} />
                       </Table.Td>
                     </Table.Tr>
                   );
@@ -208,7 +230,24 @@ export function HomePage() {
   );
 }
 
-function Stat({ label, value, hint }: { label: string; value: string; hint?: string }) {
+/** Counts per status: the failed runs read (when they all fit) tell failed from blocked and paused. */
+function statusCounts(o: Overview | undefined, failed: Page<Run> | undefined): Record<RunDisplayStatus, number> {
+  const c = { completed: o?.completed ?? 0, failed: o?.failed ?? 0, blocked: 0, paused: 0, running: o?.running ?? 0 };
+  if (!failed || failed.next_cursor) return c;
+  for (const r of failed.data) {
+    const s = runStatus(r);
+    if (s === 'blocked' || s === 'paused') {
+      c[s] += 1;
+      c.failed -= 1;
+    }
+  }
+  return c;
+}
+
+const outcomes = (c: Record<RunDisplayStatus, number>) =>
+  RUN_STATUSES.map((s) => ({ name: STATUS_LABEL[s], value: c[s], color: `${STATUS_COLOR[s]}.6` }));
+
+function Stat({ label, value, hint }: { label: string; value: ReactNode; hint?: string }) {
   return (
     <Card withBorder padding="md">
       <Text size="sm" c="dimmed">

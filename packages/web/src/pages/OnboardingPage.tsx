@@ -7,12 +7,11 @@ import { Alert, Badge, Button, Card, Group, Loader, Stack, Stepper, Tabs, Text, 
 import { notifications } from '@mantine/notifications';
 import { IconCircleCheck } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Link } from '@tanstack/react-router';
 import { useState } from 'react';
 import { api, errorMessage, type Page } from '../api/client';
 import type { Run } from '../api/types';
 import { CopyField } from '../components/CopyField';
-import { ButtonLink } from '../components/links';
+import { AnchorLink, ButtonLink } from '../components/links';
 import { FormError, PageHeader } from '../components/states';
 import { usePermissions } from '../lib/permissions';
 import { demoRuns } from './onboarding-demo';
@@ -183,8 +182,8 @@ OTEL_SERVICE_NAME=${agent}`;
         Next
       </Title>
       <Text size="sm" c="dimmed">
-        Add a <Link to="/policies">policy</Link> so sensitive actions need a person's approval, and set a{' '}
-        <Link to="/budgets">budget</Link>.
+        Add a <AnchorLink to="/policies">policy</AnchorLink> so sensitive actions need a person's approval, and set a{' '}
+        <AnchorLink to="/budgets">budget</AnchorLink>.
       </Text>
     </Stack>
   );

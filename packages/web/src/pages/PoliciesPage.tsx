@@ -1,11 +1,10 @@
 /** Policies: what each rule does, whether it is on, and how often it matched. */
 import { Badge, Card, Stack, Table, Text } from '@mantine/core';
-import { IconPlus } from '@tabler/icons-react';
+import { IconPackages, IconPlus } from '@tabler/icons-react';
 import { useQuery } from '@tanstack/react-query';
-import { Link } from '@tanstack/react-router';
 import { api, type Page } from '../api/client';
 import type { Policy } from '../api/types';
-import { ButtonLink } from '../components/links';
+import { AnchorLink, ButtonLink } from '../components/links';
 import { Empty, PageHeader, QueryStatus } from '../components/states';
 import { ago, num } from '../lib/format';
 import { usePermissions } from '../lib/permissions';
@@ -27,14 +26,23 @@ export function PoliciesPage() {
       <PageHeader
         title="Policies"
         description="Rules your agents' sensitive actions are checked against: block them, or hold them for a person."
-        actions={create}
+        actions={
+          <>
+            <ButtonLink to="/governance/packs" variant="default" leftSection={<IconPackages size={16} />}>
+              Policy packs
+            </ButtonLink>
+            {create}
+          </>
+        }
       />
       <QueryStatus query={list} />
       {list.data && list.data.data.length === 0 && (
         <Card withBorder>
           <Empty title="No policy yet" action={create}>
             Without policies every action is allowed. Start with one sentence, e.g. “When support-bot does refund and
-            amount is more than 100 → require approval”.
+            amount is more than 100 → require approval”. Or apply a{' '}
+            <AnchorLink to="/governance/packs">policy pack</AnchorLink>: a tested set of policies and budgets for your
+            kind of agents.
           </Empty>
         </Card>
       )}
@@ -57,9 +65,9 @@ export function PoliciesPage() {
                 {list.data.data.map((p) => (
                   <Table.Tr key={p.id}>
                     <Table.Td>
-                      <Link to="/policies/$policyId" params={{ policyId: p.id }}>
+                      <AnchorLink to="/policies/$policyId" params={{ policyId: p.id }} fw={500}>
                         {p.name}
-                      </Link>
+                      </AnchorLink>
                       {p.description && (
                         <Text size="xs" c="dimmed" lineClamp={1}>
                           {p.description}

@@ -64,6 +64,9 @@ function Editor({ initial }: { initial?: Policy }) {
   const [format, setFormat] = useState<'yaml' | 'json'>('yaml');
   const [text, setText] = useState(() => stringify(initial?.rule ?? toRule(emptySentence()), 'yaml'));
   const [parseError, setParseError] = useState<string | null>(null);
+  // A new policy starts incomplete on purpose: its problems are shown once the person has changed
+  // something, not as a red list before they typed a word.
+  const [touched, setTouched] = useState(Boolean(initial));
 
   const agents = useQuery({
     queryKey: ['agents', 'all'],
@@ -71,6 +74,7 @@ function Editor({ initial }: { initial?: Policy }) {
   });
 
   function fromBuilder(s: Sentence) {
+    setTouched(true);
     setSentence(s);
     const r = toRule(s, rule);
     setRule(r);
@@ -78,6 +82,7 @@ function Editor({ initial }: { initial?: Policy }) {
     setParseError(null);
   }
   function fromText(t: string) {
+    setTouched(true);
     setText(t);
     try {
       const parsed = YAML.parse(t) as PolicyRule;
@@ -149,7 +154,10 @@ function Editor({ initial }: { initial?: Policy }) {
               label="Name"
               required
               value={name}
-              onChange={(e) => setName(e.currentTarget.value)}
+              onChange={(e) => {
+                setTouched(true);
+                setName(e.currentTarget.value);
+              }}
               disabled={!canEdit}
             />
           </Grid.Col>
@@ -204,13 +212,17 @@ function Editor({ initial }: { initial?: Policy }) {
         </Grid.Col>
       </Grid>
       <Card withBorder aria-live="polite" data-testid="validation">
-        {parseError ? (
+        {!touched ? (
+          <Text c="dimmed" size="sm">
+            Name the policy and finish the sentence (or write the rule as code): it is checked as you type.
+          </Text>
+        ) : parseError ? (
           <Text c="red" size="sm">
             {format.toUpperCase()} error: {parseError}
           </Text>
         ) : validation.data?.valid ? (
           <Text c="teal" size="sm">
-            ✓ The rule is valid.
+            ✓ The rule is valid.{name.trim() ? '' : ' Give the policy a name to save it.'}
           </Text>
         ) : validation.data ? (
           <Stack gap={4}>
@@ -234,7 +246,18 @@ function Editor({ initial }: { initial?: Policy }) {
       {save.error && <ErrorState error={save.error} />}
       {canEdit && (
         <Group>
+          {!initial && can('policies:activate') && (
+            <Button
+              color="teal"
+              onClick={() => save.mutate('active')}
+              disabled={!valid}
+              loading={save.isPending && save.variables === 'active'}
+            >
+              Save and activate
+            </Button>
+          )}
           <Button
+            variant={!initial && can('policies:activate') ? 'default' : 'filled'}
             onClick={() => save.mutate(undefined)}
             loading={save.isPending && save.variables === undefined}
             disabled={!valid}
@@ -248,11 +271,6 @@ function Editor({ initial }: { initial?: Policy }) {
               disabled={!valid || save.isPending}
               onChange={(e) => save.mutate(e.currentTarget.checked ? 'active' : 'inactive')}
             />
-          )}
-          {!initial && can('policies:activate') && (
-            <Button variant="light" color="teal" onClick={() => save.mutate('active')} disabled={!valid}>
-              Save and activate
-            </Button>
           )}
         </Group>
       )}

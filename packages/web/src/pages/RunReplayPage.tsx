@@ -24,9 +24,10 @@ import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from 'react'
 import { api } from '../api/client';
 import type { RunDetail } from '../api/types';
 import { JsonBlock } from '../components/JsonBlock';
+import { Money } from '../components/Money';
+import { RunStatusBadge } from '../components/StatusBadge';
 import { ErrorState, Loading, PageHeader } from '../components/states';
-import { dateTime, duration, num, usd } from '../lib/format';
-import { RunStatusBadge } from './RunsPage';
+import { dateTime, duration, num } from '../lib/format';
 import { buildSteps, type Step, timelineBounds } from './replay-steps';
 
 export function RunReplayPage() {
@@ -100,10 +101,10 @@ function Replay({ run }: { run: RunDetail }) {
         }
       />
       <SimpleGrid cols={{ base: 2, md: 5 }}>
-        <Fact label="Status" value={<RunStatusBadge status={run.status} />} />
+        <Fact label="Status" value={<RunStatusBadge run={run} />} />
         <Fact label="Duration" value={duration(run.latency_ms)} />
         <Fact label="Tokens" value={`${num(run.input_tokens)} in · ${num(run.output_tokens)} out`} />
-        <Fact label="Cost" value={usd(run.cost_usd)} />
+        <Fact label="Cost" value={<Money value={run.cost_usd} />} />
         <Fact label="Environment" value={run.environment} />
       </SimpleGrid>
       <SimpleGrid cols={{ base: 1, md: run.error ? 3 : 2 }}>

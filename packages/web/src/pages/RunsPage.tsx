@@ -1,24 +1,18 @@
 /** Runs explorer: filter by agent, status, environment, tag and time range; search text; cursor paging. */
-import { Badge, Button, Card, Group, Select, Stack, Table, Text, TextInput } from '@mantine/core';
+import { Button, Card, Group, Select, Stack, Table, Text, TextInput } from '@mantine/core';
 import { useDebouncedCallback } from '@mantine/hooks';
 import { IconSearch } from '@tabler/icons-react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { Link, useNavigate, useSearch } from '@tanstack/react-router';
+import { useNavigate, useSearch } from '@tanstack/react-router';
 import { useState } from 'react';
 import { api, type Page } from '../api/client';
 import type { Agent, Run } from '../api/types';
+import { AnchorLink } from '../components/links';
+import { Money } from '../components/Money';
+import { RunStatusBadge } from '../components/StatusBadge';
 import { Empty, ErrorState, Loading, PageHeader } from '../components/states';
-import { dateTime, duration, num, RANGES, rangeFrom, usd } from '../lib/format';
+import { dateTime, duration, num, RANGES, rangeFrom } from '../lib/format';
 import type { RunsSearch } from '../router';
-
-export function RunStatusBadge({ status }: { status: string }) {
-  const color = status === 'completed' ? 'teal' : status === 'failed' ? 'red' : 'blue';
-  return (
-    <Badge color={color} variant="light">
-      {status}
-    </Badge>
-  );
-}
 
 export function RunsPage() {
   const search = useSearch({ from: '/app/runs' });
@@ -142,11 +136,9 @@ export function RunsPage() {
                 {runs.data.data.map((r) => (
                   <Table.Tr key={r.id}>
                     <Table.Td>
-                      <Link to="/runs/$runId" params={{ runId: r.id }}>
-                        <Text ff="monospace" size="sm">
-                          {r.id}
-                        </Text>
-                      </Link>
+                      <AnchorLink to="/runs/$runId" params={{ runId: r.id }} ff="monospace" size="sm">
+                        {r.id}
+                      </AnchorLink>
                       {r.external_ref && (
                         <Text size="xs" c="dimmed">
                           ref {r.external_ref}
@@ -155,12 +147,14 @@ export function RunsPage() {
                     </Table.Td>
                     <Table.Td>{r.agent_name}</Table.Td>
                     <Table.Td>
-                      <RunStatusBadge status={r.status} />
+                      <RunStatusBadge run={r} />
                     </Table.Td>
                     <Table.Td>{dateTime(r.started_at)}</Table.Td>
                     <Table.Td>{duration(r.latency_ms)}</Table.Td>
                     <Table.Td>{num(r.input_tokens + r.output_tokens)}</Table.Td>
-                    <Table.Td>{usd(r.cost_usd)}</Table.Td>
+                    <Table.Td>
+                      <Money value={r.cost_usd} />
+                    </Table.Td>
                   </Table.Tr>
                 ))}
               </Table.Tbody>

@@ -3,6 +3,8 @@
  * replay, each with its offset and duration on the run's timeline (the waterfall).
  */
 import type { RunDetail } from '../api/types';
+import { actionParts } from '../lib/action-sentence';
+import { usdCall } from '../lib/format';
 
 export type StepKind = 'llm' | 'tool' | 'tool_result' | 'action' | 'decision' | 'approval' | 'run';
 
@@ -18,6 +20,22 @@ export interface Step {
 }
 
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * An `external_action` event's title and subtitle. The SDKs nest the action (`{action: {type, …}, status}`);
+ * other sources send it flat (`{type, …}`) or name it with a string (`{action: 'send_email'}`).
+ */
+function externalAction(p: Record<string, unknown>): { title: string; subtitle: string } {
+  const action = isRecord(p.action) ? p.action : typeof p.action === 'string' ? { ...p, type: p.action } : p;
+  const { phrase } = actionParts({ ...action, type: action.type ?? action.name ?? 'action' });
+  const error = isRecord(p.error) ? (p.error.message ?? p.error.name) : p.error;
+  const status = typeof p.status === 'string' ? p.status : null;
+  return {
+    title: `External action · ${phrase}`,
+    subtitle: [status, error === undefined ? null : short(error)].filter(Boolean).join(' · '),
+  };
+}
 
 export function buildSteps(run: RunDetail): Step[] {
   const steps: Step[] = [];
@@ -35,7 +53,8 @@ export function buildSteps(run: RunDetail): Step[] {
           kind: 'llm',
           color: 'violet',
           title: `LLM call · ${e.model ?? p.model ?? 'model'}`,
-          subtitle: `${tokens} tokens${cost !== null && cost !== undefined ? ` · $${cost.toFixed(6)}` : ''}`,
+          // One call: sub-cent precision is what tells calls apart (totals elsewhere are in cents).
+          subtitle: `${tokens} tokens${cost !== null && cost !== undefined ? ` · ${usdCall(cost)}` : ''}`,
         });
         break;
       }
@@ -44,7 +63,7 @@ export function buildSteps(run: RunDetail): Step[] {
           ...base,
           kind: 'tool',
           color: 'blue',
-          title: `Tool call · ${String(p.tool ?? p.name ?? 'tool')}`,
+          title: `Tool call · ${label(p.tool ?? p.name ?? 'tool')}`,
           subtitle: p.input !== undefined ? `input ${short(p.input)}` : '',
         });
         break;
@@ -53,18 +72,12 @@ export function buildSteps(run: RunDetail): Step[] {
           ...base,
           kind: 'tool_result',
           color: 'cyan',
-          title: `Tool result · ${String(p.tool ?? p.name ?? 'tool')}`,
+          title: `Tool result · ${label(p.tool ?? p.name ?? 'tool')}`,
           subtitle: short(p.output ?? p.result ?? p.error ?? ''),
         });
         break;
       case 'external_action':
-        steps.push({
-          ...base,
-          kind: 'action',
-          color: 'orange',
-          title: `External action · ${String(p.type ?? p.action ?? p.name ?? 'action')}`,
-          subtitle: short(p),
-        });
+        steps.push({ ...base, kind: 'action', color: 'orange', ...externalAction(p) });
         break;
       default:
         steps.push({
@@ -85,7 +98,7 @@ export function buildSteps(run: RunDetail): Step[] {
       durationMs: null,
       color: d.decision === 'ALLOW' ? 'teal' : d.decision === 'BLOCK' ? 'red' : 'yellow',
       title: `Policy decision · ${d.decision}`,
-      subtitle: `${String(d.action?.type ?? 'action')}${d.reasons.length ? ` · ${d.reasons.map((r) => r.name).join(', ')}` : ''}`,
+      subtitle: `${actionParts(d.action).phrase}${d.reasons.length ? ` · ${d.reasons.map((r) => r.name).join(', ')}` : ''}`,
       detail: d,
     });
   }
@@ -112,6 +125,11 @@ export function timelineBounds(run: RunDetail, steps: Step[]) {
   const endCandidates = [run.ended_at ? Date.parse(run.ended_at) : 0, ...steps.map((s) => s.at + (s.durationMs ?? 0))];
   const end = Math.max(start + 1, ...endCandidates);
   return { start, end, total: end - start };
+}
+
+/** A name for a title: strings and numbers as they are, anything else shortened JSON (never "[object Object]"). */
+function label(v: unknown): string {
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : short(v);
 }
 
 function short(v: unknown): string {

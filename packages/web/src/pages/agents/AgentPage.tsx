@@ -25,17 +25,20 @@ import {
 import { notifications } from '@mantine/notifications';
 import { IconPencil, IconPlayerPause, IconPlayerPlay, IconTrash } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Link, useNavigate, useParams } from '@tanstack/react-router';
+import { useNavigate, useParams } from '@tanstack/react-router';
 import { type ReactNode, useState } from 'react';
 import { ApiError, api, errorMessage, type Page } from '../../api/client';
 import { useControls } from '../../api/queries';
+import { INTEGER_AXIS } from '../../components/ChartLegend';
 import { AnchorLink } from '../../components/links';
+import { Money } from '../../components/Money';
+import { AgentStatusBadge, RunStatusBadge } from '../../components/StatusBadge';
 import { Empty, ErrorState, FormError, Loading, NotFound, PageHeader, QueryStatus } from '../../components/states';
-import { dateTime, duration, num, RANGES, rangeFrom, usd } from '../../lib/format';
+import { dateTime, duration, num, RANGES, rangeFrom } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
+import { STATUS_COLOR } from '../../lib/status';
 import type { AgentFull, AgentStats, BudgetFull, Team } from '../hub-types';
 import { AgentForm } from './AgentForm';
-import { AgentStatusBadge } from './AgentsPage';
 
 export function AgentPage() {
   const { agentId } = useParams({ from: '/app/agents/$agentId' });
@@ -136,6 +139,12 @@ export function AgentPage() {
           </>
         }
       />
+      {controls.data?.kill_switch.engaged && a.status !== 'paused' && (
+        <Alert color="red" title="The kill switch is engaged">
+          Every agent of the organization is stopped: its policy checks answer BLOCK until someone releases the kill
+          switch.
+        </Alert>
+      )}
       {a.status === 'paused' && (
         <Alert color="orange" title="This agent is paused">
           Its policy checks answer BLOCK{pause?.mode === 'failsafe' ? ' (fail-safe mode)' : ''}.
@@ -250,7 +259,7 @@ export function AgentPage() {
                   · per {b.period} · {b.on_exceed} when exceeded
                 </Text>
                 <Text size="sm">
-                  {usd(b.spent_usd)} of {usd(b.amount_usd)}
+                  <Money value={b.spent_usd} /> of <Money value={b.amount_usd} />
                 </Text>
               </Group>
               <Progress
@@ -291,18 +300,18 @@ export function AgentPage() {
                   {stats.data.latest_runs.map((r) => (
                     <Table.Tr key={r.id}>
                       <Table.Td>
-                        <Link to="/runs/$runId" params={{ runId: r.id }}>
-                          <Text ff="monospace" size="sm">
-                            {r.id}
-                          </Text>
-                        </Link>
+                        <AnchorLink to="/runs/$runId" params={{ runId: r.id }} ff="monospace" size="sm">
+                          {r.id}
+                        </AnchorLink>
                       </Table.Td>
                       <Table.Td>
-                        <RunStatusBadge status={r.status} />
+                        <RunStatusBadge run={r} />
                       </Table.Td>
                       <Table.Td>{dateTime(r.started_at)}</Table.Td>
                       <Table.Td>{duration(r.latency_ms)}</Table.Td>
-                      <Table.Td>{usd(r.cost_usd)}</Table.Td>
+                      <Table.Td>
+                        <Money value={r.cost_usd} />
+                      </Table.Td>
                     </Table.Tr>
                   ))}
                 </Table.Tbody>
@@ -346,15 +355,6 @@ export function AgentPage() {
   );
 }
 
-function RunStatusBadge({ status }: { status: string }) {
-  const color = status === 'completed' ? 'teal' : status === 'failed' ? 'red' : 'blue';
-  return (
-    <Badge color={color} variant="light">
-      {status}
-    </Badge>
-  );
-}
-
 function Row({ label, children }: { label: string; children: ReactNode }) {
   return (
     <Table.Tr>
@@ -364,7 +364,7 @@ function Row({ label, children }: { label: string; children: ReactNode }) {
   );
 }
 
-function Stat({ label, value }: { label: string; value: string }) {
+function Stat({ label, value }: { label: string; value: ReactNode }) {
   return (
     <Card withBorder padding="md">
       <Text size="sm" c="dimmed">
@@ -397,7 +397,7 @@ function AgentStatsView({ s }: { s: AgentStats }) {
         <Stat label="Error rate" value={s.failure_rate === null ? '—' : `${Math.round(s.failure_rate * 1000) / 10}%`} />
         <Stat label="Latency (avg)" value={duration(s.latency_avg_ms)} />
         <Stat label="Latency (p95)" value={duration(s.latency_p95_ms)} />
-        <Stat label="Cost" value={usd(s.cost_usd)} />
+        <Stat label="Cost" value={<Money value={s.cost_usd} />} />
       </SimpleGrid>
       {s.runs === 0 ? (
         <Card withBorder>
@@ -414,10 +414,12 @@ function AgentStatsView({ s }: { s: AgentStats }) {
               data={points}
               dataKey="at"
               type="stacked"
+              withLegend
+              yAxisProps={INTEGER_AXIS}
               aria-label="Runs over time"
               series={[
-                { name: 'Completed', color: 'teal.6' },
-                { name: 'Failed', color: 'red.6' },
+                { name: 'Completed', color: `${STATUS_COLOR.completed}.6` },
+                { name: 'Failed', color: `${STATUS_COLOR.failed}.6` },
               ]}
             />
           </Card>
@@ -431,6 +433,7 @@ function AgentStatsView({ s }: { s: AgentStats }) {
               dataKey="at"
               unit="%"
               connectNulls
+              withLegend
               aria-label="Error rate over time"
               series={[{ name: 'Error rate %', color: 'red.6' }]}
             />
@@ -445,6 +448,7 @@ function AgentStatsView({ s }: { s: AgentStats }) {
               dataKey="at"
               valueFormatter={(v) => duration(v)}
               connectNulls
+              withLegend
               aria-label="Latency over time"
               series={[
                 { name: 'Average ms', color: 'blue.6' },

@@ -8,19 +8,13 @@ import { useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
 import { api, type Page } from '../../api/client';
 import { AnchorLink } from '../../components/links';
+import { Money } from '../../components/Money';
+import { AgentStatusBadge } from '../../components/StatusBadge';
 import { Empty, ErrorState, Loading, PageHeader } from '../../components/states';
-import { ago, num, usd } from '../../lib/format';
+import { ago, num } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 import type { AgentFull, Costs, Team } from '../hub-types';
 import { AgentForm } from './AgentForm';
-
-export function AgentStatusBadge({ status }: { status: string }) {
-  return (
-    <Badge color={status === 'paused' ? 'orange' : 'teal'} variant="light">
-      {status}
-    </Badge>
-  );
-}
 
 export function AgentsPage() {
   const { can } = usePermissions();
@@ -194,7 +188,11 @@ export function AgentsPage() {
                         </Group>
                       </Table.Td>
                       {can('costs:read') && <Table.Td>{num(c?.runs ?? 0)}</Table.Td>}
-                      {can('costs:read') && <Table.Td>{usd(c?.cost_usd ?? 0)}</Table.Td>}
+                      {can('costs:read') && (
+                        <Table.Td>
+                          <Money value={c?.cost_usd ?? 0} />
+                        </Table.Td>
+                      )}
                     </Table.Tr>
                   );
                 })}

@@ -24,7 +24,9 @@ import { IconDownload } from '@tabler/icons-react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, buildUrl } from '../../api/client';
+import { ChartLegend } from '../../components/ChartLegend';
 import { AnchorLink } from '../../components/links';
+import { Money } from '../../components/Money';
 import { Empty, ErrorState, Loading, PageHeader, QueryStatus } from '../../components/states';
 import { num, usd } from '../../lib/format';
 import type { CostGroupBy, CostRow, Costs } from '../hub-types';
@@ -118,7 +120,7 @@ export function CostsPage() {
                 Total spend
               </Text>
               <Text fz={28} fw={700} data-testid="cost-total">
-                {usd(total)}
+                <Money value={total} />
               </Text>
               <Text size="xs" c="dimmed">
                 {new Date(series.data.from).toLocaleDateString()} – {new Date(series.data.to).toLocaleDateString()} (
@@ -182,7 +184,8 @@ export function CostsPage() {
                 data={series.data.data.map((r) => ({ period: r.name, Spend: r.cost_usd }))}
                 dataKey="period"
                 valueFormatter={axisUsd}
-                series={[{ name: 'Spend', color: 'blue.6' }]}
+                withLegend
+                series={[{ name: 'Spend', label: 'Spend (USD)', color: 'blue.6' }]}
               />
             )}
           </Card>
@@ -201,20 +204,24 @@ export function CostsPage() {
             <QueryStatus query={models} />
             {models.data && models.data.data.length === 0 && <Text c="dimmed">No model calls in this range.</Text>}
             {models.data && models.data.data.length > 0 && (
-              <Group align="center" wrap="nowrap">
-                <DonutChart
-                  size={150}
-                  thickness={24}
-                  aria-label="Spend by model"
-                  valueFormatter={(v) => usd(v)}
-                  data={models.data.data.slice(0, 6).map((r, i) => ({
-                    name: r.name,
-                    value: r.cost_usd,
-                    color: COLORS[i % COLORS.length]!,
-                  }))}
-                />
+              <Stack>
+                <Group align="center" wrap="wrap" gap="lg">
+                  <DonutChart
+                    size={150}
+                    thickness={24}
+                    aria-label="Spend by model"
+                    valueFormatter={(v) => usd(v)}
+                    data={modelSlices(models.data.data)}
+                  />
+                  <div style={{ flex: 1, minWidth: 200 }}>
+                    <ChartLegend
+                      label="Spend by model"
+                      items={modelSlices(models.data.data).map((s) => ({ ...s, display: <Money value={s.value} /> }))}
+                    />
+                  </div>
+                </Group>
                 <BreakdownTable rows={models.data.data} label="Model" tokens />
-              </Group>
+              </Stack>
             )}
           </Card>
           <Breakdown title="By team" label="Team" query={teams} csv={csv('team')} />
@@ -228,6 +235,10 @@ export function CostsPage() {
 const axisUsd = (v: number) => (v !== 0 && Math.abs(v) < 0.1 ? `$${Number(v.toPrecision(2))}` : usd(v));
 
 const COLORS = ['blue.6', 'teal.6', 'grape.6', 'orange.6', 'cyan.6', 'pink.6'];
+
+/** The six most expensive models, one color each (the donut and its legend share them). */
+const modelSlices = (rows: { name: string; cost_usd: number }[]) =>
+  rows.slice(0, 6).map((r, i) => ({ name: r.name, value: r.cost_usd, color: COLORS[i % COLORS.length]! }));
 
 function CsvLink({ href, label }: { href: string; label: string }) {
   return (
@@ -318,7 +329,9 @@ function BreakdownTable({
                 )}
               </Table.Td>
               <Table.Td>{tokens ? num(r.input_tokens + r.output_tokens) : num(r.runs)}</Table.Td>
-              <Table.Td>{usd(r.cost_usd)}</Table.Td>
+              <Table.Td>
+                <Money value={r.cost_usd} />
+              </Table.Td>
               <Table.Td>
                 <Progress value={r.share * 100} aria-label={`${Math.round(r.share * 100)}% of the total`} />
               </Table.Td>

@@ -6,6 +6,7 @@ import { diffLines } from 'diff';
 import { useState } from 'react';
 import YAML from 'yaml';
 import { api, errorMessage, type Page } from '../../api/client';
+import { usePeople } from '../../api/people';
 import type { Policy, PolicyVersion } from '../../api/types';
 import { Loading } from '../../components/states';
 import { dateTime } from '../../lib/format';
@@ -15,6 +16,7 @@ const view = (p: Policy) =>
 
 export function PolicyHistory({ policy, canRollback }: { policy: Policy; canRollback: boolean }) {
   const qc = useQueryClient();
+  const person = usePeople();
   const [picked, setPicked] = useState<number | null>(null);
   const versions = useQuery({
     queryKey: ['policies', policy.id, 'versions', policy.version],
@@ -54,8 +56,8 @@ export function PolicyHistory({ policy, canRollback }: { policy: Policy; canRoll
                 <Table.Td>v{v.version}</Table.Td>
                 <Table.Td>{v.change}</Table.Td>
                 <Table.Td>
-                  <Text size="xs" ff="monospace">
-                    {v.changed_by}
+                  <Text size="sm" title={v.changed_by}>
+                    {person(v.changed_by)}
                   </Text>
                 </Table.Td>
                 <Table.Td>{dateTime(v.changed_at)}</Table.Td>

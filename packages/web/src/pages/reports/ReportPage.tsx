@@ -23,6 +23,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate, useParams } from '@tanstack/react-router';
 import { useState } from 'react';
 import { ApiError, api, errorMessage, type Page } from '../../api/client';
+import { Money } from '../../components/Money';
 import { Empty, ErrorState, FormError, Loading, NotFound, PageHeader, QueryStatus } from '../../components/states';
 import { dateTime, num, usd } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
@@ -204,7 +205,7 @@ export function ReportPage() {
                     <Table.Td>
                       <Text size="sm">
                         {num(x.summary.runs)} runs · {Math.round(x.summary.success_rate * 100)}% ok ·{' '}
-                        {usd(x.summary.cost_usd)}
+                        <Money value={x.summary.cost_usd} />
                       </Text>
                       {x.summary.insights[0] && (
                         <Text size="xs" c="dimmed" lineClamp={2}>
