@@ -6,14 +6,16 @@
  */
 import { parseArgs } from 'node:util';
 import { createAgentOps } from '@agentops-hub/sdk';
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createGateway } from './gateway.ts';
 import { serveHttp } from './http.ts';
-import { connectUpstream, type UpstreamSpec } from './upstream.ts';
+import { connectUpstream, type UpstreamSpec, upstreamConnector } from './upstream.ts';
 
 const USAGE = `Usage: agentops-mcp-gateway --agent NAME (--upstream-command "CMD" | --upstream-url URL) [options]
 
-An MCP server that fronts another MCP server and asks AgentOps Hub before every tools/call.
+An MCP server that fronts another MCP server, relays everything it offers, and asks AgentOps Hub before every
+tools/call (and, with --govern, before resource reads and prompt gets).
 
   --agent NAME              the agent the sessions run as (default: AGENTOPS_AGENT)
   --upstream-command "CMD"  start the upstream MCP server with this command, over stdio
@@ -21,6 +23,10 @@ An MCP server that fronts another MCP server and asks AgentOps Hub before every 
   --upstream-header "K: V"  a header for --upstream-url (repeatable)
   --transport stdio|http    how clients reach the gateway (default stdio)
   --port N, --host H        for --transport http (default 8808 on 127.0.0.1); the endpoint is /mcp
+  --allowed-host H          a hostname clients may name in Host/Origin (repeatable; default on a loopback
+                            bind: localhost, 127.0.0.1, [::1])
+  --auth-token T            clients must send "Authorization: Bearer T" (default AGENTOPS_MCP_GATEWAY_TOKEN)
+  --govern resources,prompts  also ask the hub before resources/read and prompts/get
   --hub-url URL             default AGENTOPS_HUB_URL, else http://localhost:3000
   --api-key KEY             default AGENTOPS_API_KEY
   --approval-timeout S      seconds a call waits for a person's approval (default: until it expires)
@@ -39,6 +45,9 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
       transport: { type: 'string', default: 'stdio' },
       port: { type: 'string', default: '8808' },
       host: { type: 'string', default: '127.0.0.1' },
+      'allowed-host': { type: 'string', multiple: true },
+      'auth-token': { type: 'string' },
+      govern: { type: 'string', default: '' },
       'hub-url': { type: 'string' },
       'api-key': { type: 'string' },
       'approval-timeout': { type: 'string' },
@@ -70,7 +79,17 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
   }
   const spec: UpstreamSpec = cmd ? { command: cmd } : { url: url!, headers };
-  const upstream = await connectUpstream(spec).catch((e) => fail(`cannot reach the upstream MCP server: ${e.message}`));
+  const govern = new Set(values.govern!.split(',').filter(Boolean));
+  for (const g of govern)
+    if (g !== 'resources' && g !== 'prompts') fail(`--govern takes resources and/or prompts, not "${g}"`);
+  if (url) {
+    // Fail fast on a wrong URL or credentials: each client session opens its own connection (with the client's
+    // capabilities), so this probe's session is ended right away. A command is not started twice: a command
+    // that fails is reported to the client's initialize and on stderr.
+    const probe = await connectUpstream(spec).catch((e) => fail(`cannot reach the upstream MCP server: ${e.message}`));
+    await (probe.transport as StreamableHTTPClientTransport).terminateSession().catch(() => {});
+    await probe.close().catch(() => {});
+  }
 
   const agentops = createAgentOps({
     hubUrl: values['hub-url'],
@@ -82,31 +101,43 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     logger: { warn: log },
   });
   const approvalTimeoutMs = values['approval-timeout'] ? Number(values['approval-timeout']) * 1000 : undefined;
-  const gateway = createGateway({ agentops, upstream, agent: agent!, approvalTimeoutMs, log });
+  const gateway = createGateway({
+    agentops,
+    upstream: upstreamConnector(spec),
+    agent: agent!,
+    approvalTimeoutMs,
+    govern: { resources: govern.has('resources'), prompts: govern.has('prompts') },
+    log,
+  });
 
   let closing = false;
   const shutdown = async (code = 0) => {
     if (closing) return;
     closing = true;
     await Promise.race([gateway.close(), new Promise((r) => setTimeout(r, 5000))]);
-    await upstream.close().catch(() => {});
     process.exit(code);
   };
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void shutdown(0));
-  upstream.onclose = () => {
-    log('the upstream MCP server closed the connection');
-    void shutdown(1);
-  };
 
   if (values.transport === 'stdio') {
     const session = gateway.createSession({ transport: 'stdio' });
     const transport = new StdioServerTransport();
     transport.onclose = () => void shutdown(0);
+    // The session closes by itself only when its upstream connection is gone.
+    session.server.onclose = () => {
+      log('the upstream MCP server closed the connection');
+      void shutdown(1);
+    };
     process.stdin.on('end', () => void shutdown(0));
     await session.server.connect(transport);
     log(`agent ${agent}: serving on stdio`);
   } else {
-    const http = await serveHttp(gateway, { port: Number(values.port), host: values.host! });
+    const http = await serveHttp(gateway, {
+      port: Number(values.port),
+      host: values.host!,
+      allowedHosts: values['allowed-host'],
+      authToken: values['auth-token'] ?? process.env.AGENTOPS_MCP_GATEWAY_TOKEN,
+    });
     log(`agent ${agent}: serving MCP over Streamable HTTP at ${http.url}`);
   }
 }

@@ -1,192 +1,256 @@
 /**
  * @module gateway
- * The policy gateway: an MCP server that fronts an upstream MCP server. It lists the upstream's tools as its
- * own, and on every `tools/call` asks the hub's policy engine first (`action.type` = the tool name, the
- * arguments as attributes, the tool's annotations under `action.annotations`). ALLOW forwards the call;
- * REQUIRE_APPROVAL waits for a person (sending progress notifications when the client asked for them); BLOCK
- * and paused agents answer an MCP tool error that names the policy or control. Each client session is one run
- * of the gateway's agent, with `tool_called`, `tool_result` and `external_action` events sent while it runs.
+ * The policy gateway: an MCP server that fronts an upstream MCP server and relays everything between them, in
+ * both directions: requests, results and errors, notifications (progress, logging, resource updates, list
+ * changes), cancellation, and the upstream's own requests to the client (sampling, elicitation, roots). It
+ * declares exactly the upstream's capabilities and adds policy where it matters: every `tools/call` asks the
+ * hub first (see policy.ts), and optionally `resources/read` and `prompts/get` do too. Each client session
+ * has its own upstream connection (its own subscriptions, log level and server-to-client requests) and is one
+ * run of the gateway's agent.
  */
-import { type AgentOps, AgentPausedError, PolicyBlockedError, type RunHandle } from '@agentops-hub/sdk';
+import type { AgentOps, RunHandle } from '@agentops-hub/sdk';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
-  CallToolRequestSchema,
   type CallToolResult,
-  ListToolsRequestSchema,
+  type ClientCapabilities,
+  type Implementation,
+  InitializedNotificationSchema,
+  InitializeRequestSchema,
+  LATEST_PROTOCOL_VERSION,
+  type ListToolsResult,
+  McpError,
+  type Notification,
+  type Request,
+  type RequestId,
+  type Result,
+  ResultSchema,
+  SUPPORTED_PROTOCOL_VERSIONS,
   type Tool,
-  ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import { RelayEndpoint } from './endpoint.ts';
+import { governedRead, governedToolCall } from './policy.ts';
+
+export { annotationsOf } from './policy.ts';
+
+/** What the client said in its `initialize`: the upstream connection is opened with the same capabilities. */
+export interface UpstreamInit {
+  capabilities: ClientCapabilities;
+  clientInfo?: Implementation;
+}
+/** Opens one upstream connection for one client session (see `connectUpstream`). */
+export type UpstreamConnector = (init: UpstreamInit) => Promise<Client>;
 
 export interface GatewayOptions {
   agentops: AgentOps;
-  /** A connected client of the upstream MCP server. */
-  upstream: Client;
+  /**
+   * The upstream: a connector called once per client session (each session gets its own connection, closed
+   * when the session ends), or one connected `Client` shared by every session (then the upstream's own
+   * requests and notifications go to the newest session: fine for one session, as on stdio).
+   */
+  upstream: UpstreamConnector | Client;
   /** The agent the sessions run as (its name or id in the hub). */
   agent: string;
+  /** Also ask the hub before `resources/read` (`mcp.resource_read`) and `prompts/get` (`mcp.prompt_get`). */
+  govern?: { resources?: boolean; prompts?: boolean };
   /** How long a call waits for a person's approval (ms). Default: until the approval expires. */
   approvalTimeoutMs?: number;
-  /** Timeout of one upstream tool call (ms). Default 10 minutes. */
+  /** Timeout of one relayed request, in either direction (ms). Default 10 minutes. */
   upstreamTimeoutMs?: number;
   /** Written to with one line per decision that is not a plain ALLOW. */
   log?: (line: string) => void;
 }
 
-/** One client session: its MCP server and, from its first tool call, its run. */
+/** One client session: its MCP endpoint and, from its first governed request, its run. */
 export interface GatewaySession {
-  server: Server;
-  /** Ends the session's run (completed) and sends its telemetry. */
+  server: RelayEndpoint;
+  /** Ends the session's run (completed), closes its upstream connection and sends the telemetry. */
   end(): Promise<void>;
 }
 
-const VERSION = '0.1.0';
-/** Argument names the action itself uses; an argument of that name is kept as `arg_<name>`. */
-const RESERVED = new Set(['type', 'annotations']);
+type Extra = RequestHandlerExtra<Request, Notification>;
+
+/**
+ * A relayed error keeps its code, message and data. The SDK prefixes `MCP error <code>: ` to every error it
+ * receives; without stripping it, each hop would add another prefix.
+ */
+function relayError(e: unknown): unknown {
+  if (!(e instanceof McpError)) return e;
+  const message = e.message.replace(/^MCP error -?\d+: /, '');
+  return Object.assign(new Error(message), { code: e.code, data: e.data });
+}
 
 export function createGateway(o: GatewayOptions) {
-  const { agentops, upstream } = o;
-  const tools = new Map<string, Tool>();
+  const { agentops } = o;
   const sessions = new Set<GatewaySession>();
-  const upstreamInfo = upstream.getServerVersion();
   const log = o.log ?? (() => {});
+  const timeout = o.upstreamTimeoutMs ?? 600_000;
+  const policy = { agentops, agent: o.agent, approvalTimeoutMs: o.approvalTimeoutMs, log };
 
-  upstream.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
-    tools.clear();
-    for (const s of sessions) await s.server.sendToolListChanged().catch(() => {});
-  });
-
-  async function listAll(): Promise<Tool[]> {
-    const all: Tool[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await upstream.listTools(cursor ? { cursor } : undefined);
-      all.push(...page.tools);
-      cursor = page.nextCursor;
-    } while (cursor);
-    for (const t of all) tools.set(t.name, t);
-    return all;
-  }
-
-  async function toolOf(name: string): Promise<Tool | undefined> {
-    if (!tools.has(name)) await listAll().catch(() => {});
-    return tools.get(name);
-  }
-
-  function actionOf(name: string, args: Record<string, unknown>, tool: Tool | undefined) {
-    const action: { type: string; [k: string]: unknown } = { type: name };
-    for (const [k, v] of Object.entries(args)) action[RESERVED.has(k) ? `arg_${k}` : k] = v;
-    action.annotations = annotationsOf(tool);
-    return action;
-  }
-
-  const toolError = (text: string): CallToolResult => ({ isError: true, content: [{ type: 'text', text }] });
-
-  /** Creates the MCP server of one client session. */
+  /** Creates the MCP endpoint of one client session; the upstream is reached when the client initializes. */
   function createSession(meta: { transport: 'stdio' | 'http'; sessionId?: string } = { transport: 'stdio' }) {
-    const server = new Server(
-      { name: 'agentops-mcp-gateway', version: VERSION },
-      { capabilities: { tools: { listChanged: true } }, instructions: upstream.getInstructions() },
-    );
+    const server = new RelayEndpoint();
+    let upstream: Client | undefined;
+    let clientInfo: Implementation | undefined;
     let run: RunHandle | undefined;
     let ended = false;
-    const runOf = () => {
+    /** The session's requests being relayed now: the upstream's messages meanwhile belong to them. */
+    const inflight = new Map<RequestId, Extra>();
+    /** The upstream's tools, for their annotations (filled by the client's own `tools/list` when it can). */
+    const tools = new Map<string, Tool>();
+
+    const up = (): Client => {
+      if (!upstream) throw new McpError(-32002, 'the session is not initialized');
+      return upstream;
+    };
+
+    const runOf = (): RunHandle => {
       if (!run) {
-        const client = server.getClientVersion();
+        const info = up().getServerVersion();
         run = agentops.recordRunStart({
           agent: o.agent,
-          name: `mcp session${client?.name ? ` (${client.name})` : ''}`,
+          name: `mcp session${clientInfo?.name ? ` (${clientInfo.name})` : ''}`,
           metadata: {
             source: 'mcp-gateway',
             transport: meta.transport,
             session_id: meta.sessionId,
-            client: client ? { name: client.name, version: client.version } : undefined,
-            upstream: upstreamInfo ? { name: upstreamInfo.name, version: upstreamInfo.version } : undefined,
+            client: clientInfo ? { name: clientInfo.name, version: clientInfo.version } : undefined,
+            upstream: info ? { name: info.name, version: info.version } : undefined,
           },
         });
       }
       return run;
     };
 
-    server.setRequestHandler(ListToolsRequestSchema, async (req) => {
-      const page = await upstream.listTools(req.params?.cursor ? { cursor: req.params.cursor } : undefined);
-      for (const t of page.tools) tools.set(t.name, t);
-      return page;
-    });
-
-    server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => {
-      const name = req.params.name;
-      const args = (req.params.arguments ?? {}) as Record<string, unknown>;
-      const r = runOf();
-      const tool = await toolOf(name);
-      const action = actionOf(name, args, tool);
-      const readOnly = tool?.annotations?.readOnlyHint === true;
-      r.record('tool_called', { tool: name, args, annotations: tool?.annotations });
-      const progressToken = req.params._meta?.progressToken;
-      let ticker: ReturnType<typeof setInterval> | undefined;
-      const started = Date.now();
+    /**
+     * Sends a client request upstream as it came (params, `_meta` included) and returns the upstream's answer
+     * as it is. The client's progress token is relayed both ways; its cancellation aborts the upstream request.
+     */
+    async function forward<T = Result>(request: { method: string; params?: Record<string, unknown> }, extra: Extra) {
+      const token = extra._meta?.progressToken;
+      inflight.set(extra.requestId, extra);
       try {
-        const result = (await r.guard(
-          action,
-          async () =>
-            (await upstream.callTool({ name, arguments: args }, undefined, {
-              timeout: o.upstreamTimeoutMs ?? 600_000,
-              signal: extra.signal,
-            })) as CallToolResult,
-          {
-            approvalTimeoutMs: o.approvalTimeoutMs,
-            signal: extra.signal,
-            recordAction: false,
-            onApprovalRequired: (d) => {
-              log(`${name}: waiting for approval ${d.approval_id} (${d.reasons.map((x) => x.name).join(', ')})`);
-              if (progressToken === undefined) return;
-              let n = 0;
-              const tick = () =>
-                void extra
-                  .sendNotification({
-                    method: 'notifications/progress',
-                    params: { progressToken, progress: n++, message: `waiting for approval ${d.approval_id}` },
-                  })
-                  .catch(() => {});
-              tick();
-              ticker = setInterval(tick, 10_000);
-            },
-          },
-        )) as CallToolResult | undefined;
-        if (result === undefined) {
-          // Failsafe pause: the action is logged by the SDK and skipped.
-          r.record('tool_result', { tool: name, skipped: true, is_error: true });
-          return toolError(`${name} was not run: the agent ${o.agent} is paused (failsafe); the call was only logged`);
-        }
-        const isError = result.isError === true;
-        r.record('tool_result', {
-          tool: name,
-          is_error: isError,
-          result: summarize(result),
-          duration_ms: Date.now() - started,
-        });
-        if (!readOnly)
-          r.recordExternalAction({ action, status: isError ? 'failed' : 'done', duration_ms: Date.now() - started });
-        return result;
+        return (await up().request(request as Request, ResultSchema, {
+          signal: extra.signal,
+          timeout,
+          resetTimeoutOnProgress: true,
+          // The SDK gives the upstream request its own token; progress comes back under the client's.
+          onprogress:
+            token === undefined
+              ? undefined
+              : (p) =>
+                  void extra
+                    .sendNotification({ method: 'notifications/progress', params: { ...p, progressToken: token } })
+                    .catch(() => {}),
+        })) as T;
       } catch (e) {
-        let text: string;
-        if (e instanceof AgentPausedError) text = `${name} was not run: ${e.hold.message} (agent ${o.agent} is paused)`;
-        else if (e instanceof PolicyBlockedError) {
-          const policies = e.decision.reasons.map((x) => `"${x.name}"${x.message ? ` (${x.message})` : ''}`);
-          text = e.decision.unavailable
-            ? `${name} was blocked: no policy decision could be obtained (${e.decision.reasons[0]?.message ?? 'hub unreachable'})`
-            : `${name} was blocked by policy ${policies.join(', ')}: ${e.message}`;
-        } else {
-          // The upstream call itself failed (not a policy matter): report it like a tool error.
-          text = `${name} failed upstream: ${(e as Error).message}`;
-          if (!readOnly) r.recordExternalAction({ action, status: 'failed', error: e });
-        }
-        r.record('tool_result', { tool: name, is_error: true, error: text, duration_ms: Date.now() - started });
-        log(text);
-        return toolError(text);
+        throw relayError(e);
       } finally {
-        if (ticker) clearInterval(ticker);
+        inflight.delete(extra.requestId);
       }
+    }
+
+    /** The one request being relayed, if exactly one: on Streamable HTTP its stream carries related messages. */
+    const related = (): Extra | undefined => (inflight.size === 1 ? inflight.values().next().value : undefined);
+
+    /** Relays the upstream's messages to the client: its notifications, and its requests with their answers. */
+    function bindUpstream(client: Client) {
+      client.fallbackNotificationHandler = async (n) => {
+        if (n.method === 'notifications/tools/list_changed') tools.clear();
+        const via = related();
+        if (via) await via.sendNotification(n as Notification).catch(() => server.notification(n));
+        else await server.notification(n);
+      };
+      client.fallbackRequestHandler = async (req, extra) => {
+        const request = { method: req.method, params: req.params } as Request;
+        const options = { signal: extra.signal, timeout, resetTimeoutOnProgress: true };
+        try {
+          const via = related();
+          return via
+            ? await via.sendRequest(request, ResultSchema, options)
+            : await server.request(request, ResultSchema, options);
+        } catch (e) {
+          throw relayError(e);
+        }
+      };
+      client.onclose = () => {
+        if (!ended) void server.close();
+      };
+    }
+
+    server.setRequestHandler(InitializeRequestSchema, async (req) => {
+      const init = { capabilities: req.params.capabilities, clientInfo: req.params.clientInfo };
+      clientInfo = req.params.clientInfo;
+      try {
+        upstream = typeof o.upstream === 'function' ? await o.upstream(init) : o.upstream;
+      } catch (e) {
+        throw new McpError(-32603, `the gateway cannot reach the upstream MCP server: ${(e as Error).message}`);
+      }
+      bindUpstream(upstream);
+      const requested = req.params.protocolVersion;
+      const instructions = upstream.getInstructions();
+      return {
+        protocolVersion: SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION,
+        capabilities: upstream.getServerCapabilities() ?? {},
+        serverInfo: upstream.getServerVersion() ?? { name: 'agentops-mcp-gateway', version: '0.1.0' },
+        ...(instructions ? { instructions } : {}),
+      };
     });
+    // The gateway's upstream client sent its own `initialized` when it connected.
+    server.setNotificationHandler(InitializedNotificationSchema, () => {});
+
+    // Requests are relayed as they came (unknown fields included), so the handlers read the raw message; the
+    // upstream validates its own methods. Everything but the four methods below passes through untouched.
+    server.fallbackRequestHandler = async (req, extra) => {
+      const request = { method: req.method, params: req.params };
+      const params = (req.params ?? {}) as Record<string, any>;
+      const x = extra as Extra;
+      switch (req.method) {
+        case 'tools/list': {
+          const page = await forward<ListToolsResult>(request, x);
+          for (const t of page.tools ?? []) tools.set(t.name, t);
+          return page;
+        }
+        case 'tools/call': {
+          if (typeof params.name !== 'string') break;
+          const name = params.name;
+          const args = (params.arguments ?? {}) as Record<string, unknown>;
+          const r = runOf();
+          const tool = await toolOf(name, x);
+          return governedToolCall(policy, r, { name, args, tool }, x, () => forward<CallToolResult>(request, x));
+        }
+        case 'resources/read': {
+          const action = { type: 'mcp.resource_read' as const, uri: params.uri };
+          return governedRead(policy, runOf(), action, o.govern?.resources === true, x, () => forward(request, x));
+        }
+        case 'prompts/get': {
+          const action = { type: 'mcp.prompt_get' as const, name: params.name, arguments: params.arguments ?? {} };
+          return governedRead(policy, runOf(), action, o.govern?.prompts === true, x, () => forward(request, x));
+        }
+      }
+      return forward(request, x);
+    };
+    server.fallbackNotificationHandler = async (n) => {
+      await up().notification(n as Notification);
+    };
+
+    /** The tool's definition (for its annotations), listing the upstream's tools when it is not known yet. */
+    async function toolOf(name: string, extra: Extra): Promise<Tool | undefined> {
+      if (tools.has(name)) return tools.get(name);
+      let cursor: string | undefined;
+      try {
+        do {
+          const page = (await up().request({ method: 'tools/list', params: cursor ? { cursor } : {} }, ResultSchema, {
+            signal: extra.signal,
+          })) as ListToolsResult;
+          for (const t of page.tools ?? []) tools.set(t.name, t);
+          cursor = page.nextCursor;
+        } while (cursor);
+      } catch {
+        // Unknown annotations are filled with the MCP defaults (a destructive, open-world tool).
+      }
+      return tools.get(name);
+    }
 
     const session: GatewaySession = {
       server,
@@ -195,6 +259,7 @@ export function createGateway(o: GatewayOptions) {
         ended = true;
         sessions.delete(session);
         if (run) run.end({ status: 'completed' });
+        if (upstream && typeof o.upstream === 'function') await closeUpstream(upstream);
         await agentops.flush();
       },
     };
@@ -204,9 +269,7 @@ export function createGateway(o: GatewayOptions) {
 
   return {
     createSession,
-    /** Lists (and caches) every upstream tool. */
-    listTools: listAll,
-    /** Ends every session's run and sends the telemetry. */
+    /** Ends every session's run, closes their upstream connections and sends the telemetry. */
     async close() {
       await Promise.all([...sessions].map((s) => s.end()));
       await agentops.shutdown();
@@ -215,27 +278,9 @@ export function createGateway(o: GatewayOptions) {
 }
 export type Gateway = ReturnType<typeof createGateway>;
 
-/**
- * A tool's annotations with the MCP defaults filled in, so a rule on them never meets a missing field (which
- * the hub treats as unknown, failing closed): `readOnlyHint` false, `destructiveHint` true unless the tool is
- * read-only, `idempotentHint` false, `openWorldHint` true. The tool's title is kept too.
- */
-export function annotationsOf(tool: Tool | undefined): Record<string, unknown> {
-  const a = tool?.annotations ?? {};
-  const readOnly = a.readOnlyHint === true;
-  return {
-    ...a,
-    readOnlyHint: readOnly,
-    destructiveHint: readOnly ? false : a.destructiveHint !== false,
-    idempotentHint: readOnly ? true : a.idempotentHint === true,
-    openWorldHint: a.openWorldHint !== false,
-  };
-}
-
-/** A tool result as recorded: text parts kept (up to 2000 chars), other parts named by type. */
-function summarize(result: CallToolResult): unknown {
-  const parts = (result.content ?? []).map((c) =>
-    c.type === 'text' ? (c.text.length > 2000 ? `${c.text.slice(0, 2000)}…` : c.text) : `[${c.type}]`,
-  );
-  return result.structuredContent ?? parts;
+/** Closes an upstream connection: ends its Streamable HTTP session (DELETE) first, when it has one. */
+async function closeUpstream(client: Client): Promise<void> {
+  const transport = client.transport as { terminateSession?: () => Promise<void>; sessionId?: string } | undefined;
+  if (transport?.terminateSession && transport.sessionId) await transport.terminateSession().catch(() => {});
+  await client.close().catch(() => {});
 }

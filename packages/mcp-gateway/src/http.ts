@@ -2,8 +2,13 @@
  * @module http
  * Serves the gateway over MCP Streamable HTTP at `/mcp`: one session (and one run) per `initialize`, routed by
  * the `Mcp-Session-Id` header; `DELETE /mcp` or a closed transport ends the session.
+ *
+ * Before any MCP handling, two guards. DNS-rebinding protection: on a loopback bind (the default), a request
+ * whose `Host` or `Origin` names another host is refused (403), so a web page a user visits cannot reach the
+ * gateway through a hostname that resolves to 127.0.0.1. And with `authToken`, every request must carry
+ * `Authorization: Bearer <token>` (401 otherwise); that token is the gateway's own and is never sent upstream.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -23,12 +28,69 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   return text ? JSON.parse(text) : undefined;
 }
 
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
+/** True for a bind address only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/** The hostname of a `Host` header or an origin, lower-cased, IPv6 in brackets; undefined when unparsable. */
+function hostnameOf(value: string, isOrigin: boolean): string | undefined {
+  try {
+    return new URL(isOrigin ? value : `http://${value}`).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+export interface HttpOptions {
+  port: number;
+  host: string;
+  /** Default `/mcp`. */
+  path?: string;
+  /**
+   * Hostnames (any port) a request's `Host` and `Origin` may name. Default on a loopback bind: localhost,
+   * 127.0.0.1 and [::1]; on any other bind, no check unless given.
+   */
+  allowedHosts?: string[];
+  /** Clients must send `Authorization: Bearer <authToken>`. */
+  authToken?: string;
+}
+
 /** Starts the HTTP endpoint; resolves once it listens. */
 export async function serveHttp(
   gateway: Gateway,
-  opts: { port: number; host: string; path?: string },
+  opts: HttpOptions,
 ): Promise<{ server: HttpServer; url: string; close(): Promise<void> }> {
   const path = opts.path ?? '/mcp';
+  const allowed =
+    opts.allowedHosts && opts.allowedHosts.length > 0
+      ? new Set(opts.allowedHosts.map((h) => hostnameOf(h, false) ?? h.toLowerCase()))
+      : isLoopback(opts.host)
+        ? new Set(LOOPBACK_NAMES)
+        : undefined;
+  const token = opts.authToken ? digest(opts.authToken) : undefined;
+
+  /** Why a request is refused before MCP sees it, if it is. */
+  const refuse = (req: IncomingMessage): [number, string] | undefined => {
+    if (allowed) {
+      const host = req.headers.host ?? '';
+      if (!allowed.has(hostnameOf(host, false) ?? '')) return [403, `Invalid Host: ${host}`];
+      const origin = req.headers.origin;
+      if (origin !== undefined && !allowed.has(hostnameOf(origin, true) ?? ''))
+        return [403, `Invalid Origin: ${origin}`];
+    }
+    if (token) {
+      const m = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '');
+      // Compared as digests: same length, constant time.
+      if (!m || !timingSafeEqual(digest(m[1]!.trim()), token)) return [401, 'a bearer token is required'];
+    }
+    return undefined;
+  };
   const sessions = new Map<string, { transport: StreamableHTTPServerTransport; end: () => Promise<void> }>();
 
   const rpcError = (res: import('node:http').ServerResponse, status: number, message: string) => {
@@ -39,6 +101,11 @@ export async function serveHttp(
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://gateway');
+      const refused = refuse(req);
+      if (refused) {
+        if (refused[0] === 401) res.setHeader('www-authenticate', 'Bearer');
+        return rpcError(res, refused[0], refused[1]);
+      }
       if (url.pathname !== path) return rpcError(res, 404, `not found: the MCP endpoint is ${path}`);
       const sid = req.headers['mcp-session-id'];
       const body = req.method === 'POST' ? await readJson(req) : undefined;

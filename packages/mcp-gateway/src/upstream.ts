@@ -6,6 +6,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { UpstreamConnector, UpstreamInit } from './gateway.ts';
 
 export type UpstreamSpec =
   | { command: string; cwd?: string; env?: Record<string, string> }
@@ -52,9 +53,16 @@ export function upstreamEnv(env: NodeJS.ProcessEnv = process.env): Record<string
   return out;
 }
 
-/** Connects a client to the upstream server. */
-export async function connectUpstream(spec: UpstreamSpec): Promise<Client> {
-  const client = new Client({ name: 'agentops-mcp-gateway', version: '0.1.0' });
+/**
+ * Connects a client to the upstream server. `init` is what the gateway's own client said in its `initialize`:
+ * the upstream sees the same capabilities (sampling, elicitation, roots), since the gateway relays those requests
+ * to it, and the same client name. The upstream's headers (`spec.headers`, e.g. its credentials) are sent to the
+ * upstream only: nothing the gateway answers its clients carries them.
+ */
+export async function connectUpstream(spec: UpstreamSpec, init: Partial<UpstreamInit> = {}): Promise<Client> {
+  const client = new Client(init.clientInfo ?? { name: 'agentops-mcp-gateway', version: '0.1.0' }, {
+    capabilities: init.capabilities ?? {},
+  });
   if ('command' in spec) {
     const [command, ...args] = splitCommand(spec.command);
     if (!command) throw new Error('--upstream-command is empty');
@@ -67,4 +75,9 @@ export async function connectUpstream(spec: UpstreamSpec): Promise<Client> {
     );
   }
   return client;
+}
+
+/** A connector that opens one upstream connection per client session (`createGateway({ upstream })`). */
+export function upstreamConnector(spec: UpstreamSpec): UpstreamConnector {
+  return (init) => connectUpstream(spec, init);
 }

@@ -1,0 +1,115 @@
+/**
+ * `npm run test:mcp-conformance -w packages/mcp-gateway`: the official MCP conformance suite
+ * (`@modelcontextprotocol/conformance`, its server scenarios) against its own reference "everything" server
+ * alone, then through the gateway, in one run with a real hub deciding every tool call:
+ *
+ * - http:  suite → gateway (Streamable HTTP) → reference server (Streamable HTTP, `--upstream-url`);
+ * - stdio: suite → gateway (Streamable HTTP) → gateway on stdio (`--upstream-command`, the outer gateway is its
+ *          MCP client over stdio) → reference server. The suite only speaks HTTP to a server, so the stdio leg
+ *          chains two gateways: the inner one serves stdio, the outer one is a stdio upstream client.
+ *
+ * Prints each check's result side by side and the totals; exits 1 when a check the reference server passes alone
+ * fails through the gateway (the reference server's own failures are its own, and stay the baseline).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startHub } from '../../sdk/test/hub.ts';
+import { gatewayArgs, type Running, startGateway, startReferenceServer } from './processes.ts';
+
+const suiteBin = join(
+  createRequire(import.meta.url).resolve('@modelcontextprotocol/conformance/package.json'),
+  '../dist/index.js',
+);
+
+type Results = Map<string, boolean>;
+
+/** Runs every active server scenario against `url`; the result of each check, by `scenario/check`. */
+async function runSuite(url: string): Promise<Results> {
+  const out = await mkdtemp(join(tmpdir(), 'mcp-conformance-'));
+  try {
+    const child = spawn(process.execPath, [suiteBin, 'server', '--url', url, '-o', out], {
+      cwd: out,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    child.stdout.on('data', (b) => (log += b));
+    child.stderr.on('data', (b) => (log += b));
+    // The suite exits 1 when a check fails: the checks themselves are the result.
+    await new Promise((r) => child.once('exit', r));
+    const results: Results = new Map();
+    for (const dir of await readdir(out)) {
+      const scenario = /^server-(.+)-\d{4}-\d\d-\d\dT/.exec(dir)?.[1] ?? dir;
+      const checks = JSON.parse(await readFile(join(out, dir, 'checks.json'), 'utf8')) as {
+        id: string;
+        status: string;
+      }[];
+      for (const c of checks) results.set(`${scenario}/${c.id}`, c.status === 'SUCCESS');
+    }
+    if (results.size === 0) throw new Error(`the conformance suite produced no results for ${url}:\n${log}`);
+    return results;
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
+const count = (r: Results) => {
+  const passed = [...r.values()].filter(Boolean).length;
+  return { passed, failed: r.size - passed };
+};
+
+async function main() {
+  const started = Date.now();
+  const hub = await startHub();
+  const running: Running[] = [];
+  try {
+    const key = { url: hub.url, key: hub.ingestKey };
+    const reference = await startReferenceServer();
+    running.push(reference);
+    const agent = ['--agent', 'ConformanceBot', '--quiet'];
+    const http = await startGateway(key, [...agent, '--upstream-url', reference.url]);
+    running.push(http);
+    // The inner gateway gets the hub key as a flag: a gateway hands its upstream command no AGENTOPS_API_KEY.
+    const inner = ['node', ...gatewayArgs([...agent, '--api-key', hub.ingestKey, '--upstream-url', reference.url])];
+    const stdio = await startGateway(key, [...agent, '--upstream-command', inner.map((w) => `'${w}'`).join(' ')]);
+    running.push(stdio);
+
+    const alone = await runSuite(reference.url);
+    const [viaHttp, viaStdio] = await Promise.all([runSuite(http.url), runSuite(stdio.url)]);
+
+    const mark = (r: Results, k: string) => (r.get(k) === undefined ? '-' : r.get(k) ? 'pass' : 'FAIL');
+    const rows = [...alone.keys()].sort();
+    const width = Math.max(...rows.map((k) => k.length));
+    process.stdout.write(`${'check'.padEnd(width)}  alone  http   stdio\n`);
+    for (const k of rows)
+      process.stdout.write(
+        `${k.padEnd(width)}  ${mark(alone, k).padEnd(5)}  ${mark(viaHttp, k).padEnd(5)}  ${mark(viaStdio, k)}\n`,
+      );
+    const total = (label: string, r: Results) => {
+      const { passed, failed } = count(r);
+      return `${label}: ${passed} passed, ${failed} failed`;
+    };
+    process.stdout.write(
+      `\n${total('reference server alone', alone)} | ${total('through the gateway (http)', viaHttp)} | ${total('through the gateway (stdio)', viaStdio)}\n`,
+    );
+
+    const lost = (r: Results) => rows.filter((k) => alone.get(k) && !r.get(k));
+    const regressions = [...lost(viaHttp).map((k) => `http: ${k}`), ...lost(viaStdio).map((k) => `stdio: ${k}`)];
+    // The gateway decided the tool calls: the hub has the suite's sessions as runs with their tool calls.
+    const runs = (await hub.api('GET', '/v1/runs?agent=ConformanceBot&limit=100')).body?.data ?? [];
+    process.stdout.write(`hub: ${runs.length} runs of ConformanceBot recorded\n`);
+    if (runs.length === 0) regressions.push('hub: no run recorded for the gateway sessions');
+    process.stdout.write(`(${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+    if (regressions.length > 0) {
+      process.stdout.write(`\nPassed alone but not through the gateway:\n  ${regressions.join('\n  ')}\n`);
+      process.exitCode = 1;
+    }
+  } finally {
+    for (const r of running.reverse()) await r.stop();
+    await hub.close();
+  }
+}
+
+await main();

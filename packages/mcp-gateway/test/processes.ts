@@ -1,0 +1,93 @@
+/**
+ * Real processes for the conformance run (test/conformance.ts) and the bench (bench/mcp-gateway.ts): the
+ * conformance suite's reference "everything" server and the gateway's bin, both on the sources through tsx, on
+ * free loopback ports. Each resolves once the process says it listens, and kills it (by its pid) on `stop()`.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const gatewayDir = join(fileURLToPath(new URL('.', import.meta.url)), '..');
+export const root = join(gatewayDir, '../..');
+/** Runs a TypeScript entry of this repository on its sources (no build needed). */
+export const TSX = ['--conditions=@agentops-hub/source', '--import', 'tsx'];
+export const BIN = join(gatewayDir, 'bin/agentops-mcp-gateway.mjs');
+
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+export interface Running {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `node args…` and waits until its stdout or stderr matches `ready` (its output is kept for errors). */
+function start(args: string[], env: NodeJS.ProcessEnv, ready: RegExp, url: string, what: string): Promise<Running> {
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`${what} did not start in 60 s:\n${out}`)), 60_000);
+    const fail = (e: Error) => {
+      clearTimeout(timer);
+      child.kill();
+      reject(e);
+    };
+    const onData = (b: Buffer) => {
+      out = (out + b.toString()).slice(-20_000);
+      if (ready.test(out)) {
+        clearTimeout(timer);
+        resolve({
+          url,
+          child,
+          stop: () =>
+            new Promise<void>((r) => {
+              if (child.exitCode !== null || child.signalCode !== null) return r();
+              child.once('exit', () => r());
+              child.kill('SIGTERM');
+            }),
+        });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => fail(new Error(`${what} exited (${code}) before it was ready:\n${out}`)));
+  });
+}
+
+/** The conformance suite's reference server (test/fixtures/everything-server.ts) on a free port. */
+export async function startReferenceServer(): Promise<Running> {
+  const port = await freePort();
+  return start(
+    ['--import', 'tsx', join(gatewayDir, 'test/fixtures/everything-server.ts')],
+    { ...process.env, PORT: String(port) },
+    /Test Server running/,
+    `http://localhost:${port}/mcp`,
+    'the reference server',
+  );
+}
+
+/** The args of the gateway's bin on the sources: `node …gatewayArgs(flags)`. */
+export const gatewayArgs = (flags: string[]) => [...TSX, BIN, ...flags];
+
+/** The gateway's bin serving Streamable HTTP on a free port, with the given upstream flags. */
+export async function startGateway(
+  hub: { url: string; key: string },
+  flags: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<Running> {
+  const port = await freePort();
+  return start(
+    gatewayArgs(['--transport', 'http', '--port', String(port), ...flags]),
+    { ...process.env, AGENTOPS_HUB_URL: hub.url, AGENTOPS_API_KEY: hub.key, ...env },
+    /serving MCP over Streamable HTTP/,
+    `http://localhost:${port}/mcp`,
+    'the gateway',
+  );
+}
