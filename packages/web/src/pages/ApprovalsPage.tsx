@@ -8,7 +8,6 @@ import {
   Badge,
   Button,
   Card,
-  Collapse,
   Grid,
   Group,
   SegmentedControl,
@@ -22,10 +21,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, type Page } from '../api/client';
 import type { Agent, Approval, Policy } from '../api/types';
-import { JsonBlock } from '../components/JsonBlock';
+import { ActionDetails } from '../components/ActionDetails';
 import { AnchorLink } from '../components/links';
 import { Empty, FormError, PageHeader, QueryStatus } from '../components/states';
-import { actionParts, actionSentence } from '../lib/action-sentence';
+import { actionSentence } from '../lib/action-sentence';
 import { ago, dateTime } from '../lib/format';
 import { usePermissions } from '../lib/permissions';
 
@@ -115,37 +114,6 @@ export function ApprovalsPage() {
           </Grid.Col>
         </Grid>
       )}
-    </Stack>
-  );
-}
-
-/** The attributes the sentence did not mention, then the raw action one click away. */
-function ActionDetails({ action }: { action: Record<string, unknown> }) {
-  const [raw, setRaw] = useState(false);
-  const { rest } = actionParts(action);
-  return (
-    <Stack gap="xs">
-      {rest.length > 0 && (
-        <Group gap="xs" aria-label="Other details of the action">
-          {rest.map(([k, v]) => (
-            <Badge key={k} variant="default" tt="none" fw={500}>
-              {k.replace(/_/g, ' ')}: {typeof v === 'object' ? JSON.stringify(v) : String(v)}
-            </Badge>
-          ))}
-        </Group>
-      )}
-      <Button
-        variant="subtle"
-        size="compact-sm"
-        onClick={() => setRaw((r) => !r)}
-        aria-expanded={raw}
-        style={{ alignSelf: 'flex-start' }}
-      >
-        {raw ? 'Hide the raw action' : 'Show the raw action (JSON)'}
-      </Button>
-      <Collapse expanded={raw}>
-        <JsonBlock value={action} />
-      </Collapse>
     </Stack>
   );
 }
