@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHub } from '../../sdk/test/hub.ts';
-import { gatewayArgs, type Running, startGateway, startReferenceServer } from './processes.ts';
+import { bundleGateway, gatewayArgs, type Running, startGateway, startReferenceServer } from './processes.ts';
 
 const suiteBin = join(
   createRequire(import.meta.url).resolve('@modelcontextprotocol/conformance/package.json'),
@@ -63,16 +63,20 @@ const count = (r: Results) => {
 async function main() {
   const started = Date.now();
   const hub = await startHub();
+  const bundle = await bundleGateway();
   const running: Running[] = [];
   try {
     const key = { url: hub.url, key: hub.ingestKey };
     const reference = await startReferenceServer();
     running.push(reference);
-    const agent = ['--agent', 'ConformanceBot', '--quiet'];
+    const agent = ['--agent', 'ConformanceBot'];
     const http = await startGateway(key, [...agent, '--upstream-url', reference.url]);
     running.push(http);
     // The inner gateway gets the hub key as a flag: a gateway hands its upstream command no AGENTOPS_API_KEY.
-    const inner = ['node', ...gatewayArgs([...agent, '--api-key', hub.ingestKey, '--upstream-url', reference.url])];
+    const inner = [
+      process.execPath,
+      ...gatewayArgs([...agent, '--quiet', '--api-key', hub.ingestKey, '--upstream-url', reference.url]),
+    ];
     const stdio = await startGateway(key, [...agent, '--upstream-command', inner.map((w) => `'${w}'`).join(' ')]);
     running.push(stdio);
 
@@ -109,6 +113,7 @@ async function main() {
   } finally {
     for (const r of running.reverse()) await r.stop();
     await hub.close();
+    await rm(bundle, { recursive: true, force: true });
   }
 }
 
