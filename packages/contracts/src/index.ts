@@ -1,5 +1,6 @@
 export * from './agents.ts';
 export * from './ai-sdk-usage.ts';
+export * from './alerts.ts';
 export * from './api-keys.ts';
 export * from './approvals.ts';
 export * from './common.ts';

@@ -57,6 +57,8 @@ export const WebhookEvents = [
   'policy.violation',
   'ingestion.error',
   'report.delivered',
+  'alert.firing',
+  'alert.resolved',
 ] as const;
 export const WebhookEventSchema = z.enum(WebhookEvents);
 export type WebhookEvent = z.infer<typeof WebhookEventSchema>;
@@ -95,7 +97,13 @@ export const WebhookDeliverySchema = z.object({
   next_attempt_at: IsoDate.nullable(),
 });
 
-export const NotificationTopics = ['budget_thresholds', 'policy_violations', 'ingestion_errors', 'approvals'] as const;
+export const NotificationTopics = [
+  'budget_thresholds',
+  'policy_violations',
+  'ingestion_errors',
+  'approvals',
+  'alerts',
+] as const;
 export const NotificationPreferencesSchema = z.object({
   in_app: z.record(z.enum(NotificationTopics), z.boolean()),
   email: z.record(z.enum(NotificationTopics), z.boolean()),

@@ -17,6 +17,7 @@ import {
 import type { Config } from './config.ts';
 import { createHubContext, type HubContext } from './context.ts';
 import { registerAgentRoutes } from './modules/agents/agents.routes.ts';
+import { registerAlertRoutes } from './modules/alerts/alerts.routes.ts';
 import { registerApprovalRoutes } from './modules/approvals/approvals.routes.ts';
 import { registerControlRoutes } from './modules/controls/controls.routes.ts';
 import { registerBudgetRoutes } from './modules/costs/budgets.routes.ts';
@@ -174,6 +175,7 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
   registerLangfuseRoutes(app, ctx);
   registerRunRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
+  registerAlertRoutes(app, ctx);
   registerCostRoutes(app, ctx);
   registerBudgetRoutes(app, ctx);
   registerGovernanceRoutes(app, ctx);
@@ -194,6 +196,8 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
       // threshold left un-notified by a crash is notified.
       await ctx.jobs.schedule('budgets.reconcile', '* * * * *', { queue: 'budgets.reconcile' });
       void ctx.budgetEnforcer.reconcile();
+      // Every minute: alert rules are evaluated (one pass across processes: a schedule fires once).
+      await ctx.jobs.schedule('alerts.evaluate', '* * * * *', { queue: 'alerts.evaluate' });
       await ctx.jobs.start();
       ctx.enrichment.start();
     },

@@ -9,6 +9,7 @@ import { migrateHub } from './db/migrate.ts';
 import { EVENT_PARTITION_MONTHS_AHEAD, ensureEventPartitions } from './db/partitions.ts';
 import { createAgentService } from './modules/agents/agents.service.ts';
 import { createAgentStore } from './modules/agents/agents.store.ts';
+import { createAlertsModule } from './modules/alerts/alerts.module.ts';
 import { withApprovalCallbacks } from './modules/approvals/approval-callbacks.ts';
 import { deriveLinkSecret } from './modules/approvals/approval-links.ts';
 import { createApprovalService } from './modules/approvals/approvals.service.ts';
@@ -275,6 +276,7 @@ export async function createHubContext(
   jobs.work('retention', async () => retention.runAll());
   const runs = createRunService({ db: db.db, dialect: db.dialect, quoter });
   const stats = createStatsService({ db: db.db, clock });
+  const { alerts, alertEvaluator } = createAlertsModule({ db, audit, notifications, webhooks, orgs, jobs, clock, log });
   const reports = createReportService({
     db: db.db,
     audit,
@@ -364,6 +366,8 @@ export async function createHubContext(
     retention,
     runs,
     stats,
+    alerts,
+    alertEvaluator,
     reports,
     policyPacks,
     dataRights,

@@ -47,7 +47,6 @@ const NOT_YET_SCOPED = new Set<string>([
   'modules/policies/simulate.service.ts',
   'modules/reports/reports.store.ts',
   'modules/runs/runs.service.ts',
-  'modules/stats/stats.service.ts',
   'platform/api-keys/api-keys.store.ts',
   'platform/audit/audit.store.ts',
   'platform/notifications/mailer.ts',

@@ -114,6 +114,17 @@ const PREFIXES: Record<string, Factory> = {
     });
     return { params: { id: budget.id }, markers: [agent.name] };
   },
+  '/v1/alerts/:id': async (o) => {
+    const name = `iso-alert-${rand()}`;
+    const a = await ok('POST', '/v1/alerts', o, {
+      name,
+      signal: 'failed_runs',
+      window_minutes: 60,
+      threshold: 1,
+      channels: [{ type: 'in_app' }],
+    });
+    return { params: { id: a.id }, markers: [name] };
+  },
   '/v1/webhooks/:id': async (o) => {
     const marker = `iso-hook-${rand()}`;
     const w = await ok('POST', '/v1/webhooks', o, {
@@ -249,6 +260,7 @@ const BODIES: Record<string, (p: Record<string, string>) => unknown> = {
   'PUT /v1/policies/:id': () => POLICY('hijack'),
   'POST /v1/policies/:id/rollback': () => ({ version: 1 }),
   'PATCH /v1/budgets/:id': () => ({ amount_usd: 9 }),
+  'PATCH /v1/alerts/:id': () => ({ threshold: 9 }),
   'PATCH /v1/members/:id': () => ({ role: 'admin' }),
   'POST /v1/teams/:id/members': (p) => ({ member_id: p.memberId }),
   'PATCH /v1/reports/:id': () => ({ name: 'taken over' }),

@@ -30,7 +30,9 @@ export type IdPrefix =
   | 'rpt'
   | 'rpr'
   | 'exp'
-  | 'prc';
+  | 'prc'
+  | 'alr'
+  | 'ale';
 
 // Random bytes are drawn 4 KiB at a time: one randomFillSync per id cost ~10% of ingestion CPU.
 const POOL_SIZE = 4096;

@@ -16,6 +16,7 @@ import * as reports from './migrations/008-reports.ts';
 import * as governance from './migrations/009-governance.ts';
 import * as runTimelineIndexes from './migrations/010-run-timeline-indexes.ts';
 import * as security from './migrations/011-security.ts';
+import * as alerts from './migrations/012-alerts.ts';
 
 type HubMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, HubMigration> = {
   '009-governance': governance,
   '010-run-timeline-indexes': runTimelineIndexes,
   '011-security': security,
+  '012-alerts': alerts,
 };
 
 class HubMigrationProvider implements MigrationProvider {

@@ -333,6 +333,45 @@ export interface PolicyVersionsTable {
   changed_at: number;
 }
 
+export interface AlertRulesTable {
+  id: string;
+  org_id: string;
+  name: string;
+  description: string;
+  /** JSON: {type, value?} */
+  scope: string;
+  signal: string;
+  window_minutes: number;
+  threshold: number;
+  /** JSON array of channels */
+  channels: string;
+  /** JSON: {roles} or {team_id} */
+  recipients: string;
+  cooldown_minutes: number;
+  enabled: number;
+  state: string;
+  /** Bumped by every transition; the conditional update on it makes a transition happen once. */
+  state_seq: number;
+  state_since: number | null;
+  last_value: number | null;
+  last_evaluated_at: number | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AlertEventsTable {
+  id: string;
+  org_id: string;
+  rule_id: string;
+  seq: number | null;
+  kind: string;
+  value: number | null;
+  threshold: number;
+  title: string;
+  created_at: number;
+}
+
 export interface DecisionsTable {
   id: string;
   org_id: string;
@@ -540,6 +579,8 @@ export interface Database {
   policies: PoliciesTable;
   policy_versions: PolicyVersionsTable;
   decisions: DecisionsTable;
+  alert_rules: AlertRulesTable;
+  alert_events: AlertEventsTable;
   approvals: ApprovalsTable;
   price_overrides: PriceOverridesTable;
   runs: RunsTable;

@@ -3,4 +3,5 @@
  * (test/architecture.test.ts holds every module to this). Add an export only when another module needs it.
  */
 export type { Sketch } from './latency-sketch.ts';
-export { addToSketch, mergeSketches } from './latency-sketch.ts';
+export { addToSketch, mergeSketches, quantile } from './latency-sketch.ts';
+export { hourFloor, type WindowTotals, windowTotals } from './window-totals.ts';

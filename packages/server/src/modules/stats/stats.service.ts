@@ -3,6 +3,7 @@
  * with raw events. Ranges are aligned to whole hours.
  */
 import type { Kysely } from 'kysely';
+import { orgScope } from '../../db/org-scope.ts';
 import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import { notFound } from '../../platform/errors.ts';
@@ -23,7 +24,8 @@ export function createStatsService(deps: { db: Kysely<Database>; clock: () => nu
   return {
     async overview(orgId: OrgId, from?: string, to?: string) {
       const { start, end } = resolveRange(from, to, deps.clock());
-      const rows = await db
+      const scope = orgScope(db, orgId);
+      const rows = await scope
         .selectFrom('rollups_hourly')
         .select((eb) => [
           'agent_id',
@@ -35,7 +37,6 @@ export function createStatsService(deps: { db: Kysely<Database>; clock: () => nu
           eb.fn.sum<number>('output_tokens').as('output_tokens'),
           eb.fn.sum<number>('unpriced_calls').as('unpriced_calls'),
         ])
-        .where('org_id', '=', orgId)
         // The all-models rows (model '') hold each agent-hour's runs and its LLM totals.
         .where('model', '=', '')
         .where('hour', '>=', start)
@@ -59,10 +60,9 @@ export function createStatsService(deps: { db: Kysely<Database>; clock: () => nu
       const names = top.length
         ? new Map(
             (
-              await db
+              await scope
                 .selectFrom('agents')
                 .select(['id', 'name'])
-                .where('org_id', '=', orgId)
                 .where(
                   'id',
                   'in',
@@ -96,18 +96,17 @@ export function createStatsService(deps: { db: Kysely<Database>; clock: () => nu
     },
 
     async agent(orgId: OrgId, idOrName: string, from?: string, to?: string, bucket: 'hour' | 'day' = 'day') {
-      const agent = await db
+      const scope = orgScope(db, orgId);
+      const agent = await scope
         .selectFrom('agents')
         .select(['id', 'name'])
-        .where('org_id', '=', orgId)
         .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
         .executeTakeFirst();
       if (!agent) throw notFound('Agent');
       const { start, end } = resolveRange(from, to, deps.clock());
-      const rows = await db
+      const rows = await scope
         .selectFrom('rollups_hourly')
         .selectAll()
-        .where('org_id', '=', orgId)
         .where('agent_id', '=', agent.id)
         .where('model', '=', '')
         .where('hour', '>=', start)
@@ -146,10 +145,9 @@ export function createStatsService(deps: { db: Kysely<Database>; clock: () => nu
         latSum += Number(r.latency_sum_ms);
         latN += Number(r.latency_count);
       }
-      const latest = await db
+      const latest = await scope
         .selectFrom('runs')
         .selectAll()
-        .where('org_id', '=', orgId)
         .where('agent_id', '=', agent.id)
         .orderBy('started_at', 'desc')
         .limit(10)

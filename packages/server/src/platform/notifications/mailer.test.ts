@@ -311,8 +311,20 @@ describe('notifications', () => {
     const org = trustedOrgId(a.org.id);
     const initial = await plain.request('GET', '/v1/notification-preferences', { auth: a.owner });
     expect(initial.body).toEqual({
-      in_app: { budget_thresholds: true, policy_violations: true, ingestion_errors: true, approvals: true },
-      email: { budget_thresholds: true, policy_violations: false, ingestion_errors: false, approvals: true },
+      in_app: {
+        budget_thresholds: true,
+        policy_violations: true,
+        ingestion_errors: true,
+        approvals: true,
+        alerts: true,
+      },
+      email: {
+        budget_thresholds: true,
+        policy_violations: false,
+        ingestion_errors: false,
+        approvals: true,
+        alerts: true,
+      },
     });
 
     const put = await plain.request('PUT', '/v1/notification-preferences', {
@@ -325,6 +337,7 @@ describe('notifications', () => {
       policy_violations: true,
       ingestion_errors: false,
       approvals: true,
+      alerts: true,
     });
     // A second change keeps the first.
     await plain.request('PUT', '/v1/notification-preferences', {

@@ -31,6 +31,7 @@ const TOPICS: readonly NotificationTopic[] = [
   'policy_violations',
   'ingestion_errors',
   'approvals',
+  'alerts',
 ];
 
 export interface NotificationPreferences {
@@ -43,8 +44,9 @@ export type PreferencesPatch = {
 };
 
 export const DEFAULT_PREFERENCES: NotificationPreferences = {
-  in_app: { budget_thresholds: true, policy_violations: true, ingestion_errors: true, approvals: true },
-  email: { budget_thresholds: true, policy_violations: false, ingestion_errors: false, approvals: true },
+  in_app: { budget_thresholds: true, policy_violations: true, ingestion_errors: true, approvals: true, alerts: true },
+  // Alerts: a rule's own channels choose in-app and email; a person can still switch either off here.
+  email: { budget_thresholds: true, policy_violations: false, ingestion_errors: false, approvals: true, alerts: true },
 };
 
 export interface NotifyInput {
@@ -62,6 +64,8 @@ export interface NotifyInput {
   data?: Record<string, unknown>;
   /** Who to tell; default every owner and admin (and team leads for approvals). Non-members are ignored. */
   userIds?: string[];
+  /** Only these channels (an alert rule's choice); preferences still apply within them. Default: both. */
+  channels?: { inApp: boolean; email: boolean };
 }
 
 const iso = (t: number | null) => (t === null ? null : new Date(Number(t)).toISOString());
@@ -150,7 +154,7 @@ export function createNotificationService(deps: {
         let emailed = 0;
         for (const person of people) {
           const prefs = prefsFor(person.user_id);
-          if (prefs.in_app[input.topic]) {
+          if (prefs.in_app[input.topic] && input.channels?.inApp !== false) {
             rows.push({
               id: newId('ntf', t),
               user_id: person.user_id,
@@ -163,7 +167,7 @@ export function createNotificationService(deps: {
               read_at: null,
             });
           }
-          if (prefs.email[input.topic] && person.email) {
+          if (prefs.email[input.topic] && input.channels?.email !== false && person.email) {
             await deps.mailer.send(
               {
                 to: person.email,

@@ -1,0 +1,41 @@
+/**
+ * Wires the alerts module for the composition root: the rule service, the evaluator and the
+ * `alerts.evaluate` job handler, from the narrow platform services they use.
+ */
+import type { Db } from '../../db/database.ts';
+import type { AuditStore } from '../../platform/audit/audit.store.ts';
+import type { JobRunner, Log } from '../../platform/jobs/job-runner.ts';
+import type { NotificationService } from '../../platform/notifications/notifications.service.ts';
+import type { OrgService } from '../../platform/orgs/orgs.service.ts';
+import type { WebhookService } from '../../platform/webhooks/webhooks.service.ts';
+import { type AlertDeps, createAlertService } from './alerts.service.ts';
+import { createAlertStore } from './alerts.store.ts';
+import { ALERTS_QUEUE, createAlertEvaluator } from './alerts-evaluator.ts';
+
+export function createAlertsModule(d: {
+  db: Db;
+  audit: Pick<AuditStore, 'append'>;
+  notifications: NotificationService;
+  webhooks: WebhookService;
+  orgs: Pick<OrgService, 'members'>;
+  jobs: Pick<JobRunner, 'work'>;
+  clock: () => number;
+  log: Log;
+}) {
+  const deps: AlertDeps = {
+    db: d.db.db,
+    store: createAlertStore(d.db.db),
+    audit: d.audit,
+    notifications: d.notifications,
+    webhooks: d.webhooks,
+    clock: d.clock,
+    directory: {
+      members: (orgId) => d.orgs.members.list(orgId),
+      teams: (orgId) => d.orgs.members.listTeams(orgId),
+      webhook: (orgId, id) => d.webhooks.get(orgId, id).catch(() => null),
+    },
+  };
+  const evaluator = createAlertEvaluator({ ...deps, log: d.log });
+  d.jobs.work(ALERTS_QUEUE, async () => void (await evaluator.runPass()));
+  return { alerts: createAlertService(deps), alertEvaluator: evaluator };
+}

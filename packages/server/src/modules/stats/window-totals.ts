@@ -1,0 +1,54 @@
+/**
+ * Totals of a time window from the hourly rollups, for monitors (alert rules): runs, failures, cost and
+ * a merged latency sketch over the whole hours the window touches. Reads one row per agent-hour (the
+ * model '' rows), so its cost grows with agents × hours in the window, never with the number of events.
+ */
+import type { Kysely } from 'kysely';
+import { orgScope } from '../../db/org-scope.ts';
+import type { Database } from '../../db/schema.ts';
+import type { OrgId } from '../../platform/caller.ts';
+import { mergeSketches, type Sketch } from './latency-sketch.ts';
+
+// Not imported from ingestion: ingestion's rollup code imports this module's door (an import cycle).
+const HOUR_MS = 3_600_000;
+
+export interface WindowTotals {
+  runs: number;
+  completed: number;
+  failed: number;
+  costNano: number;
+  latency: Sketch;
+}
+
+/** The first hour a window `[from, to]` touches: rollup rows are keyed by the start of their hour. */
+export const hourFloor = (t: number) => Math.floor(t / HOUR_MS) * HOUR_MS;
+
+/**
+ * Sums the rollups of `agentIds` (all the org's agents when null) for the hours that overlap `[from, to]`.
+ * An empty `agentIds` list is an empty scope (a team with no agents), not the whole org.
+ */
+export async function windowTotals(
+  db: Kysely<Database>,
+  orgId: OrgId,
+  agentIds: readonly string[] | null,
+  from: number,
+  to: number,
+): Promise<WindowTotals> {
+  const out: WindowTotals = { runs: 0, completed: 0, failed: 0, costNano: 0, latency: {} };
+  if (agentIds && agentIds.length === 0) return out;
+  let q = orgScope(db, orgId)
+    .selectFrom('rollups_hourly')
+    .select(['runs', 'completed', 'failed', 'cost_nano', 'latency_hist'])
+    .where('model', '=', '')
+    .where('hour', '>=', hourFloor(from))
+    .where('hour', '<=', to);
+  if (agentIds) q = q.where('agent_id', 'in', agentIds);
+  for (const r of await q.execute()) {
+    out.runs += Number(r.runs);
+    out.completed += Number(r.completed);
+    out.failed += Number(r.failed);
+    out.costNano += Number(r.cost_nano);
+    if (r.latency_hist && r.latency_hist !== '{}') mergeSketches(out.latency, JSON.parse(r.latency_hist) as Sketch);
+  }
+  return out;
+}
