@@ -15,7 +15,7 @@ import { deriveLinkSecret } from './modules/approvals/approval-links.ts';
 import { createApprovalService } from './modules/approvals/approvals.service.ts';
 import { createControlService } from './modules/controls/controls.service.ts';
 import { createBudgetEnforcer } from './modules/costs/budget-enforcer.ts';
-import { createBudgetLedger } from './modules/costs/budget-ledger.ts';
+import { createBudgetLedger } from './modules/costs/budget-ledger.system.ts';
 import { createBudgetService } from './modules/costs/budgets.service.ts';
 import { createBudgetStore } from './modules/costs/budgets.store.ts';
 import { createCostService } from './modules/costs/costs.service.ts';

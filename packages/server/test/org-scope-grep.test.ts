@@ -2,7 +2,9 @@
  * Tenancy is a construct, not a habit: every query that touches a tenant's rows goes through
  * `orgScope` (src/db/org-scope.ts), which adds `org_id` itself. This test reads the server's source and
  * fails on an `org_id` filter written by hand anywhere else: a Kysely `where`/`on` on an `org_id`
- * column, or `org_id =` / `org_id in` in raw SQL. Migrations define the column and are left out.
+ * column, or `org_id =` / `org_id in` in raw SQL. Migrations define the column and are left out, and so
+ * are `*.system.ts` files: the reviewed system paths that read across orgs on purpose (a job's sweep, an
+ * enrichment pass over many orgs), each saying why in its header.
  *
  * `NOT_YET_SCOPED` lists the files still to move (issue "One shape for the server"); it may only shrink.
  */
@@ -27,10 +29,6 @@ const NOT_YET_SCOPED = new Set<string>([
   'modules/approvals/approval-jobs.ts',
   'modules/approvals/approvals.service.ts',
   'modules/approvals/approvals.store.ts',
-  'modules/costs/budget-ledger.ts',
-  'modules/costs/budgets.store.ts',
-  'modules/costs/costs.store.ts',
-  'modules/costs/price-overrides.store.ts',
   'modules/governance/data-rights.service.ts',
   'modules/governance/org-export.ts',
   'modules/governance/policy-packs.service.ts',
@@ -68,7 +66,7 @@ function offenders(): Map<string, string[]> {
   const found = new Map<string, string[]>();
   for (const file of sourceFiles(SRC)) {
     const rel = relative(SRC, file);
-    if (rel === THE_SCOPE) continue;
+    if (rel === THE_SCOPE || rel.endsWith('.system.ts')) continue;
     const lines = readFileSync(file, 'utf8').split('\n');
     const hits = lines
       .map((line, i) => ({ line: line.trim(), n: i + 1 }))

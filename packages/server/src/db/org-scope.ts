@@ -36,17 +36,28 @@ export type OrgInsert<T extends OrgTable> = Omit<Insertable<Database[T]>, 'org_i
 const orgColumn = (table: string) => sql.ref<string>(`${table}.org_id`);
 const sameOrgAs = (table: string, orgId: OrgId) => sql<boolean>`${orgColumn(table)} = ${orgId}`;
 
+/** An org table under an alias, `'runs as r'`, for queries that join it to itself or read shorter. */
+export type AliasedOrgTable = `${OrgTable} as ${string}`;
+
 /** What `exec.selectFrom(table)` returns before anything is selected (Kysely's own `{}` output). */
-// biome-ignore lint/complexity/noBannedTypes: Kysely's empty selection is typed `{}`.
-type Selecting<T extends OrgTable> = SelectQueryBuilder<Database, T, {}>;
+type Selecting<TE extends OrgTable | AliasedOrgTable> = TE extends `${infer T extends OrgTable} as ${infer A}`
+  ? // biome-ignore lint/complexity/noBannedTypes: Kysely's empty selection is typed `{}`.
+    SelectQueryBuilder<Database & { [K in A]: Database[T] }, A, {}>
+  : TE extends OrgTable
+    ? // biome-ignore lint/complexity/noBannedTypes: Kysely's empty selection is typed `{}`.
+      SelectQueryBuilder<Database, TE, {}>
+    : never;
+
+/** The name a query refers to the table by: its alias when it has one. */
+const nameIn = (table: string) => table.split(' as ')[1]?.trim() ?? table;
 
 export function orgScope(exec: Exec, orgId: OrgId) {
   return {
     orgId,
     exec,
-    selectFrom<T extends OrgTable>(table: T): Selecting<T> {
-      const q = exec.selectFrom(table as OrgTable) as unknown as Selecting<T>;
-      return q.where(sameOrgAs(table, orgId));
+    selectFrom<TE extends OrgTable | AliasedOrgTable>(table: TE): Selecting<TE> {
+      const q = exec.selectFrom(table as OrgTable) as unknown as SelectQueryBuilder<Database, OrgTable, object>;
+      return q.where(sameOrgAs(nameIn(table), orgId)) as unknown as Selecting<TE>;
     },
     updateTable<T extends OrgTable>(table: T): UpdateQueryBuilder<Database, T, T, UpdateResult> {
       const q = exec.updateTable(table as OrgTable) as unknown as UpdateQueryBuilder<Database, T, T, UpdateResult>;
@@ -68,8 +79,9 @@ export function orgScope(exec: Exec, orgId: OrgId) {
     /**
      * A join condition keeping joined rows in the same org, for joins whose key is not already unique
      * per org: `.innerJoin('agents', (j) => j.onRef('agents.id', '=', 'runs.agent_id').on(scope.sameOrg('agents', 'runs')))`.
+     * Name each side as the query does: the table, or its alias (`sameOrg('a', 'r')`).
      */
-    sameOrg(left: OrgTable, right: OrgTable) {
+    sameOrg(left: OrgTable | (string & {}), right: OrgTable | (string & {})) {
       return sql<boolean>`${orgColumn(left)} = ${orgColumn(right)}`;
     },
   };

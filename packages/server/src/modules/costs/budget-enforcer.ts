@@ -18,14 +18,15 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
-import { type OrgId, SYSTEM_ACTOR, trustedOrgId } from '../../platform/caller.ts';
+import { type OrgId, SYSTEM_ACTOR } from '../../platform/caller.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { Log } from '../../platform/jobs/job-runner.ts';
 import { chain, type MaybePromise } from '../../platform/maybe-promise.ts';
 import type { NotificationService } from '../../platform/notifications/notifications.service.ts';
 import type { ControlService } from '../controls/index.ts';
 import { money, PERIOD_WORD } from './budgets.service.ts';
-import type { BudgetRow, BudgetStore } from './budgets.store.ts';
+import type { BudgetStore } from './budgets.store.ts';
+import { type SweptBudget, type SweptCrossing, sweepOrgs } from './budgets.system.ts';
 import { type CalendarUnit, periodOf } from './calendar.ts';
 
 const SNAPSHOT_TTL_MS = 2000;
@@ -51,8 +52,9 @@ interface Snapshot {
   budgets: GuardBudget[];
 }
 
-const system = (orgId: string) => ({
-  orgId: trustedOrgId(orgId),
+/** The enforcer acting for an org it found in a sweep (budgets.system.ts). */
+const system = (orgId: OrgId) => ({
+  orgId,
   actor: SYSTEM_ACTOR,
   permissions: new Set<never>(),
   teamIds: [],
@@ -169,15 +171,8 @@ export function createBudgetEnforcer(deps: {
   /** Spend of the period running now (a snapshot from last period reads as 0). */
   const spentNow = (b: GuardBudget, now: number) => (now >= b.start && now < b.end ? b.spent : 0);
 
-  async function notifyCrossing(c: {
-    id: string;
-    org_id: string;
-    budget_id: string;
-    period_start: number;
-    threshold: number;
-    spent_nano: number;
-  }) {
-    const orgId = trustedOrgId(c.org_id);
+  async function notifyCrossing(c: SweptCrossing) {
+    const orgId = c.org_id;
     const claimed = await db.transaction().execute(async (trx) => {
       const sys = store.system(trx);
       if (!(await sys.claimCrossing(c.id, clock()))) return false;
@@ -238,8 +233,8 @@ export function createBudgetEnforcer(deps: {
   }
 
   /** Pauses or un-pauses one budget's agents, or starts/stops its throttle, to match its spend now. */
-  async function enforceOne(b: BudgetRow, held: Set<string>) {
-    const orgId = trustedOrgId(b.org_id);
+  async function enforceOne(b: SweptBudget, held: Set<string>) {
+    const orgId = b.org_id;
     const s = store.forOrg(orgId);
     const { timezone } = await s.org();
     const now = clock();
@@ -285,13 +280,12 @@ export function createBudgetEnforcer(deps: {
   }
 
   /** Releases budget pauses no enforcing budget holds any more (period over, raised, deleted). */
-  async function releaseUnheld(orgIds: Set<string>, held: Set<string>) {
-    for (const org of orgIds) {
-      const orgId = trustedOrgId(org);
+  async function releaseUnheld(orgIds: Set<OrgId>, held: Set<string>) {
+    for (const orgId of orgIds) {
       const state = await controls.get(orgId);
       for (const p of state.paused_agents) {
-        if (p.source !== 'budget' || held.has(`${org}\u0000${p.agent_id}`)) continue;
-        await controls.resumeAgent(system(org), p.agent_id, 'budget');
+        if (p.source !== 'budget' || held.has(`${orgId}\u0000${p.agent_id}`)) continue;
+        await controls.resumeAgent(system(orgId), p.agent_id, 'budget');
       }
     }
   }
@@ -303,7 +297,7 @@ export function createBudgetEnforcer(deps: {
     const all = await store.system().enforcing();
     const rows = onlyOrgs ? all.filter((b) => onlyOrgs.has(b.org_id)) : all;
     const held = new Set<string>();
-    const orgs = new Set<string>(onlyOrgs ?? []);
+    const orgs = sweepOrgs(onlyOrgs ?? []);
     for (const b of rows) {
       orgs.add(b.org_id);
       try {

@@ -18,10 +18,10 @@ import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
 import { forbidden, invalid, notFound } from '../../platform/errors.ts';
 import { grantLevel } from '../../platform/rbac.ts';
-import { effectiveThresholds, newlyReached } from './budget-ledger.ts';
 import type { BudgetRow, BudgetStore } from './budgets.store.ts';
 import { type CalendarUnit, periodOf } from './calendar.ts';
 import { usd } from './costs.service.ts';
+import { effectiveThresholds, newlyReached } from './thresholds.ts';
 
 const NANO = 1e9;
 export const PERIOD_WORD: Record<string, string> = { day: 'daily', week: 'weekly', month: 'monthly' };

@@ -1,30 +1,26 @@
 /**
  * SQL for budgets; every query is scoped to one org by `forOrg`. Pass the caller's transaction as `exec`
- * so a budget change and its audit row commit together. `system` is for the enforcer's cross-org sweeps.
+ * so a budget change and its audit row commit together. `system` is the enforcer's cross-org sweeps
+ * (budgets.system.ts).
  */
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Exec, orgScope } from '../../db/org-scope.ts';
 import type { BudgetsTable, Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
-
-type Exec = Kysely<Database> | Transaction<Database>;
+import { budgetSweeps } from './budgets.system.ts';
 export type BudgetRow = BudgetsTable;
 
 export function createBudgetStore(db: Kysely<Database>) {
   return {
     forOrg(orgId: OrgId, exec: Exec = db) {
-      const x = exec;
+      const x = orgScope(exec, orgId);
       return {
-        list: () => x.selectFrom('budgets').selectAll().where('org_id', '=', orgId).orderBy('created_at').execute(),
-        get: (id: string) =>
-          x.selectFrom('budgets').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst(),
-        insert: (row: Omit<BudgetRow, 'org_id'>) =>
-          x
-            .insertInto('budgets')
-            .values({ ...row, org_id: orgId })
-            .execute(),
+        list: () => x.selectFrom('budgets').selectAll().orderBy('created_at').execute(),
+        get: (id: string) => x.selectFrom('budgets').selectAll().where('id', '=', id).executeTakeFirst(),
+        insert: (row: Omit<BudgetRow, 'org_id'>) => x.insertInto('budgets', row).execute(),
         update: (id: string, patch: Partial<Omit<BudgetRow, 'id' | 'org_id' | 'scope' | 'scope_id'>>) =>
-          x.updateTable('budgets').set(patch).where('org_id', '=', orgId).where('id', '=', id).execute(),
-        remove: (id: string) => x.deleteFrom('budgets').where('org_id', '=', orgId).where('id', '=', id).execute(),
+          x.updateTable('budgets').set(patch).where('id', '=', id).execute(),
+        remove: (id: string) => x.deleteFrom('budgets').where('id', '=', id).execute(),
 
         /** Spend and reached thresholds of the given (budget, period) pairs. */
         periods: async (pairs: { id: string; start: number }[]) => {
@@ -32,7 +28,6 @@ export function createBudgetStore(db: Kysely<Database>) {
           const rows = await x
             .selectFrom('budget_periods')
             .select(['budget_id', 'period_start', 'spent_nano', 'reached'])
-            .where('org_id', '=', orgId)
             .where(
               'budget_id',
               'in',
@@ -54,9 +49,7 @@ export function createBudgetStore(db: Kysely<Database>) {
 
         setPeriod: (budgetId: string, start: number, spent: number, reached: number[]) =>
           x
-            .insertInto('budget_periods')
-            .values({
-              org_id: orgId,
+            .insertInto('budget_periods', {
               budget_id: budgetId,
               period_start: start,
               spent_nano: spent,
@@ -73,7 +66,6 @@ export function createBudgetStore(db: Kysely<Database>) {
           x
             .updateTable('budget_periods')
             .set({ reached: JSON.stringify(reached) })
-            .where('org_id', '=', orgId)
             .where('budget_id', '=', budgetId)
             .where('period_start', '=', start)
             .execute(),
@@ -86,18 +78,18 @@ export function createBudgetStore(db: Kysely<Database>) {
           let q = x
             .selectFrom('events as e')
             .select((eb) => eb.fn.sum<number>('e.cost_nano').as('nano'))
-            .where('e.org_id', '=', orgId)
             .where('e.type', '=', 'llm_call')
             .where('e.enriched', '=', 1)
             .where('e.ts', '>=', start)
             .where('e.ts', '<', end);
           if (scope === 'agent') q = q.where('e.agent_id', '=', scopeId ?? '');
           if (scope === 'team')
-            q = q.where('e.agent_id', 'in', (eb) =>
-              eb
+            q = q.where(
+              'e.agent_id',
+              'in',
+              x
                 .selectFrom('agents')
                 .select('id')
-                .where('org_id', '=', orgId)
                 .where('team_id', '=', scopeId ?? ''),
             );
           const r = await q.executeTakeFirst();
@@ -106,7 +98,7 @@ export function createBudgetStore(db: Kysely<Database>) {
 
         /** The agents a budget covers (for pausing them). */
         agentsInScope: async (scope: string, scopeId: string | null) => {
-          let q = x.selectFrom('agents').select(['id', 'name']).where('org_id', '=', orgId);
+          let q = x.selectFrom('agents').select(['id', 'name']);
           if (scope === 'agent') q = q.where('id', '=', scopeId ?? '');
           if (scope === 'team') q = q.where('team_id', '=', scopeId ?? '');
           return q.execute();
@@ -117,7 +109,6 @@ export function createBudgetStore(db: Kysely<Database>) {
             const a = await x
               .selectFrom('agents')
               .select('name')
-              .where('org_id', '=', orgId)
               .where('id', '=', scopeId ?? '')
               .executeTakeFirst();
             return a?.name ?? null;
@@ -126,12 +117,11 @@ export function createBudgetStore(db: Kysely<Database>) {
             const t = await x
               .selectFrom('teams')
               .select('name')
-              .where('org_id', '=', orgId)
               .where('id', '=', scopeId ?? '')
               .executeTakeFirst();
             return t?.name ?? null;
           }
-          const o = await x.selectFrom('orgs').select('name').where('id', '=', orgId).executeTakeFirst();
+          const o = await exec.selectFrom('orgs').select('name').where('id', '=', orgId).executeTakeFirst();
           return o?.name ?? null;
         },
 
@@ -146,22 +136,8 @@ export function createBudgetStore(db: Kysely<Database>) {
           const agentIds = ids('agent');
           const teamIds = ids('team');
           const [agents, teams] = await Promise.all([
-            agentIds.length
-              ? x
-                  .selectFrom('agents')
-                  .select(['id', 'name'])
-                  .where('org_id', '=', orgId)
-                  .where('id', 'in', agentIds)
-                  .execute()
-              : [],
-            teamIds.length
-              ? x
-                  .selectFrom('teams')
-                  .select(['id', 'name'])
-                  .where('org_id', '=', orgId)
-                  .where('id', 'in', teamIds)
-                  .execute()
-              : [],
+            agentIds.length ? x.selectFrom('agents').select(['id', 'name']).where('id', 'in', agentIds).execute() : [],
+            teamIds.length ? x.selectFrom('teams').select(['id', 'name']).where('id', 'in', teamIds).execute() : [],
           ]);
           const names = new Map<string, string>([['org\u0000', orgName]]);
           for (const a of agents) names.set(`agent\u0000${a.id}`, a.name);
@@ -171,52 +147,17 @@ export function createBudgetStore(db: Kysely<Database>) {
 
         /** The team an agent of this org belongs to (null when it has none or does not exist). */
         agentTeam: async (agentId: string) => {
-          const a = await x
-            .selectFrom('agents')
-            .select('team_id')
-            .where('org_id', '=', orgId)
-            .where('id', '=', agentId)
-            .executeTakeFirst();
+          const a = await x.selectFrom('agents').select('team_id').where('id', '=', agentId).executeTakeFirst();
           return a?.team_id ?? null;
         },
 
-        org: () => x.selectFrom('orgs').select(['name', 'timezone']).where('id', '=', orgId).executeTakeFirstOrThrow(),
+        org: () =>
+          exec.selectFrom('orgs').select(['name', 'timezone']).where('id', '=', orgId).executeTakeFirstOrThrow(),
       };
     },
 
-    /** Cross-org, for the enforcer. */
-    system(exec: Exec = db) {
-      return {
-        pendingCrossings: (limit: number) =>
-          exec
-            .selectFrom('budget_crossings')
-            .selectAll()
-            .where('notified_at', 'is', null)
-            .orderBy('created_at')
-            .orderBy('id')
-            .limit(limit)
-            .execute(),
-        /** Claims a crossing; true for exactly one caller across processes. */
-        claimCrossing: async (id: string, now: number) =>
-          Number(
-            (
-              await exec
-                .updateTable('budget_crossings')
-                .set({ notified_at: now })
-                .where('id', '=', id)
-                .where('notified_at', 'is', null)
-                .executeTakeFirst()
-            ).numUpdatedRows,
-          ) === 1,
-        /** Budgets that act on their agents (throttle or pause), or still do. */
-        enforcing: () =>
-          exec
-            .selectFrom('budgets')
-            .selectAll()
-            .where((eb) => eb.or([eb('on_exceed', '!=', 'notify'), eb('enforced_period', 'is not', null)]))
-            .execute(),
-      };
-    },
+    /** Cross-org, for the enforcer: see budgets.system.ts. */
+    system: (exec: Exec = db) => budgetSweeps(db, exec),
 
     /** Serializes with the enrichment pass on PostgreSQL (SQLite has one writer anyway). */
     async lockEnrichment(trx: Transaction<Database>, dialect: string) {

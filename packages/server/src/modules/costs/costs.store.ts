@@ -4,6 +4,7 @@
  */
 import type { CostGroupBy, CostsQuery } from '@agentops-hub/contracts';
 import { type Kysely, sql } from 'kysely';
+import { orgScope } from '../../db/org-scope.ts';
 import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
 
@@ -27,10 +28,11 @@ export function createCostStore(db: Kysely<Database>) {
     const byModel = groupBy === 'model';
     // Agents join in only where a team is needed (its team); the agent's current team is what counts.
     const needsTeam = Boolean(q.team_id) || groupBy === 'team';
-    let query = db
+    const scope = orgScope(db, orgId);
+    let query = scope
       .selectFrom('rollups_hourly as r')
       .leftJoin('agents as a', (j) =>
-        needsTeam ? j.onRef('a.org_id', '=', 'r.org_id').onRef('a.id', '=', 'r.agent_id') : j.on(sql.lit(false)),
+        needsTeam ? j.onRef('a.id', '=', 'r.agent_id').on(scope.sameOrg('a', 'r')) : j.on(sql.lit(false)),
       )
       .select((eb) => [
         eb.fn.sum<number>('r.cost_nano').as('cost'),
@@ -40,7 +42,6 @@ export function createCostStore(db: Kysely<Database>) {
         eb.fn.sum<number>('r.runs').as('runs'),
         eb.fn.sum<number>('r.unpriced_calls').as('unpriced'),
       ])
-      .where('r.org_id', '=', orgId)
       .where('r.model', byModel ? '!=' : '=', '')
       .where('r.hour', '>=', start)
       .where('r.hour', '<', end);
@@ -83,10 +84,9 @@ export function createCostStore(db: Kysely<Database>) {
   async function namesOf(orgId: OrgId, groupBy: CostGroupBy, keys: string[]) {
     if (!keys.length) return new Map<string, string>();
     if (groupBy === 'agent') {
-      const rows = await db
+      const rows = await orgScope(db, orgId)
         .selectFrom('agents')
         .select(['id', 'name'])
-        .where('org_id', '=', orgId)
         .where('id', 'in', keys)
         .execute();
       return new Map(rows.map((r) => [r.id, r.name]));
@@ -94,12 +94,7 @@ export function createCostStore(db: Kysely<Database>) {
     if (groupBy === 'team') {
       const ids = keys.filter(Boolean);
       const rows = ids.length
-        ? await db
-            .selectFrom('teams')
-            .select(['id', 'name'])
-            .where('org_id', '=', orgId)
-            .where('id', 'in', ids)
-            .execute()
+        ? await orgScope(db, orgId).selectFrom('teams').select(['id', 'name']).where('id', 'in', ids).execute()
         : [];
       return new Map([...rows.map((r) => [r.id, r.name] as [string, string]), ['', 'No team']]);
     }

@@ -1,44 +1,30 @@
 /** SQL for an org's price overrides; every query is scoped to one org by `forOrg`. */
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
+import { type Exec, orgScope } from '../../db/org-scope.ts';
 import type { Database, PriceOverridesTable } from '../../db/schema.ts';
 
 export type { PriceOverridesTable };
 
 import type { OrgId } from '../../platform/caller.ts';
 
-type Exec = Kysely<Database> | Transaction<Database>;
-
 export function createPriceOverrideStore(db: Kysely<Database>) {
   return {
-    forOrg(orgId: OrgId, execIn: Exec = db) {
-      const exec = execIn;
+    forOrg(orgId: OrgId, exec: Exec = db) {
+      const scope = orgScope(exec, orgId);
       return {
-        list: () =>
-          exec.selectFrom('price_overrides').selectAll().where('org_id', '=', orgId).orderBy('id', 'asc').execute(),
-        find: (id: string) =>
-          exec
-            .selectFrom('price_overrides')
-            .selectAll()
-            .where('org_id', '=', orgId)
-            .where('id', '=', id)
-            .executeTakeFirst(),
+        list: () => scope.selectFrom('price_overrides').selectAll().orderBy('id', 'asc').execute(),
+        find: (id: string) => scope.selectFrom('price_overrides').selectAll().where('id', '=', id).executeTakeFirst(),
         count: async () =>
           Number(
             (
-              await exec
+              await scope
                 .selectFrom('price_overrides')
                 .select((eb) => eb.fn.countAll().as('n'))
-                .where('org_id', '=', orgId)
                 .executeTakeFirstOrThrow()
             ).n,
           ),
-        insert: (row: Omit<PriceOverridesTable, 'org_id'>) =>
-          exec
-            .insertInto('price_overrides')
-            .values({ ...row, org_id: orgId })
-            .execute(),
-        remove: (id: string) =>
-          exec.deleteFrom('price_overrides').where('org_id', '=', orgId).where('id', '=', id).execute(),
+        insert: (row: Omit<PriceOverridesTable, 'org_id'>) => scope.insertInto('price_overrides', row).execute(),
+        remove: (id: string) => scope.deleteFrom('price_overrides').where('id', '=', id).execute(),
       };
     },
   };

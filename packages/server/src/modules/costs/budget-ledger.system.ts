@@ -1,4 +1,8 @@
 /**
+ * System path (cross-org on purpose): one enrichment pass prices the calls of many orgs, so the ledger
+ * reads the budgets of all of them at once and writes each org's rows under the org the call was stored
+ * for. Per-org writes go through `orgScope`; the reads that span orgs say so where they are.
+ *
  * The budget ledger: adds each newly priced LLM call to the budgets that cover it (its agent, its
  * agent's team, its org), in the calendar period of the call's timestamp in the org's time zone, and
  * records every threshold the addition reaches.
@@ -12,9 +16,12 @@
  */
 import type { Transaction } from 'kysely';
 import { newId } from '../../db/ids.ts';
+import { orgScope } from '../../db/org-scope.ts';
 import type { BudgetsTable, Database } from '../../db/schema.ts';
+import { trustedOrgId } from '../../platform/caller.ts';
 import type { SpentCall } from '../ingestion/index.ts';
 import { type CalendarUnit, periodOf } from './calendar.ts';
+import { effectiveThresholds, newlyReached } from './thresholds.ts';
 
 type BudgetRule = Pick<BudgetsTable, 'id' | 'scope' | 'scope_id' | 'amount_nano' | 'period' | 'thresholds'>;
 
@@ -30,18 +37,6 @@ interface Delta {
   budget: BudgetRule;
   start: number;
   nano: number;
-}
-
-/** Thresholds a budget notifies at: the ones set, and always 100 (an exhausted budget always says so). */
-export function effectiveThresholds(thresholdsJson: string): number[] {
-  const set = new Set<number>(JSON.parse(thresholdsJson) as number[]);
-  set.add(100);
-  return [...set].sort((a, b) => a - b);
-}
-
-/** Which thresholds `spent` reaches that were not reached before. */
-export function newlyReached(amountNano: number, spentNano: number, thresholds: number[], reached: number[]) {
-  return thresholds.filter((t) => spentNano * 100 >= t * amountNano && !reached.includes(t));
 }
 
 function deltasOf(calls: SpentCall[], lookups: Lookups): Map<string, Delta> {
@@ -117,7 +112,7 @@ export function createBudgetLedger(deps: { clock: () => number }) {
         const applied = { spent: Number(r.spent_nano), reached: JSON.parse(r.reached) as number[] };
         const { hits, current } = crossingsOf(d, applied, now, tzOf);
         if (!hits.length) continue;
-        stmt.setReached.run(JSON.stringify([...applied.reached, ...hits]), d.budget.id, d.start);
+        stmt.setReached.run(JSON.stringify([...applied.reached, ...hits]), d.org, d.budget.id, d.start);
         if (!current) continue;
         for (const t of hits) {
           stmt.cross.run(newId('bcx', now), d.org, d.budget.id, d.start, t, applied.spent, now);
@@ -131,6 +126,7 @@ export function createBudgetLedger(deps: { clock: () => number }) {
     async recordPg(trx: Transaction<Database>, calls: SpentCall[]): Promise<number> {
       const orgs = [...new Set(calls.filter((c) => c.cost > 0).map((c) => c.org))];
       if (!orgs.length) return 0;
+      // Cross-org: the budgets of every org in this pass, in one query.
       const budgets = await trx
         .selectFrom('budgets')
         .select(['id', 'org_id', 'scope', 'scope_id', 'amount_nano', 'period', 'thresholds'])
@@ -140,6 +136,7 @@ export function createBudgetLedger(deps: { clock: () => number }) {
       const withBudgets = [...new Set(budgets.map((b) => b.org_id))];
       const zones = await trx.selectFrom('orgs').select(['id', 'timezone']).where('id', 'in', withBudgets).execute();
       const agentIds = [...new Set(calls.map((c) => c.agent))];
+      // Cross-org: the teams of the pass's agents, in the orgs that have budgets.
       const teams = await trx
         .selectFrom('agents')
         .select(['org_id', 'id', 'team_id'])
@@ -157,9 +154,15 @@ export function createBudgetLedger(deps: { clock: () => number }) {
       const now = deps.clock();
       let crossings = 0;
       for (const d of deltas.values()) {
-        const r = await trx
-          .insertInto('budget_periods')
-          .values({ org_id: d.org, budget_id: d.budget.id, period_start: d.start, spent_nano: d.nano, reached: '[]' })
+        // The delta's org is the one its events were stored for (enrichment read it from their rows).
+        const scope = orgScope(trx, trustedOrgId(d.org));
+        const r = await scope
+          .insertInto('budget_periods', {
+            budget_id: d.budget.id,
+            period_start: d.start,
+            spent_nano: d.nano,
+            reached: '[]',
+          })
           .onConflict((oc) =>
             oc.columns(['budget_id', 'period_start']).doUpdateSet((eb) => ({
               spent_nano: eb('budget_periods.spent_nano', '+', eb.ref('excluded.spent_nano')),
@@ -170,19 +173,18 @@ export function createBudgetLedger(deps: { clock: () => number }) {
         const applied = { spent: Number(r.spent_nano), reached: JSON.parse(r.reached) as number[] };
         const { hits, current } = crossingsOf(d, applied, now, tzOf);
         if (!hits.length) continue;
-        await trx
+        await scope
           .updateTable('budget_periods')
           .set({ reached: JSON.stringify([...applied.reached, ...hits]) })
           .where('budget_id', '=', d.budget.id)
           .where('period_start', '=', d.start)
           .execute();
         if (!current) continue;
-        await trx
-          .insertInto('budget_crossings')
-          .values(
+        await scope
+          .insertInto(
+            'budget_crossings',
             hits.map((t) => ({
               id: newId('bcx', now),
-              org_id: d.org,
               budget_id: d.budget.id,
               period_start: d.start,
               threshold: t,
@@ -222,7 +224,9 @@ function prepare(sqlite: import('better-sqlite3').Database) {
       values (?, ?, ?, ?, '[]')
       on conflict (budget_id, period_start) do update set spent_nano = budget_periods.spent_nano + excluded.spent_nano
       returning spent_nano, reached`),
-    setReached: sqlite.prepare('update budget_periods set reached = ? where budget_id = ? and period_start = ?'),
+    setReached: sqlite.prepare(
+      'update budget_periods set reached = ? where org_id = ? and budget_id = ? and period_start = ?',
+    ),
     cross: sqlite.prepare(`insert into budget_crossings
       (id, org_id, budget_id, period_start, threshold, spent_nano, created_at, notified_at)
       values (?, ?, ?, ?, ?, ?, ?, null)`),
