@@ -17,9 +17,10 @@ import type {
 } from '@agentops-hub/contracts';
 import { newId } from '../../db/ids.ts';
 import type { ReportsTable } from '../../db/schema.ts';
-import { type Caller, type OrgId, SYSTEM_ACTOR, trustedOrgId } from '../../platform/caller.ts';
+import { type Caller, type OrgId, SYSTEM_ACTOR } from '../../platform/caller.ts';
 import { AppError, invalid, notFound } from '../../platform/errors.ts';
 import type { JobRunner } from '../../platform/jobs/job-runner.ts';
+import { workForOrg } from '../../platform/jobs/org-jobs.system.ts';
 import type { WebhookService } from '../../platform/webhooks/webhooks.service.ts';
 import { gatherReport } from './report-data.ts';
 import { renderHtml } from './report-html.ts';
@@ -134,10 +135,11 @@ export function createReportService(deps: ReportServiceDeps) {
   }
 
   // Scheduled occurrences: one run per (report, occurrence), covering the period that ended then.
-  deps.jobs.work<ReportJob>(
+  workForOrg<ReportJob>(
+    deps.jobs,
     REPORT_QUEUE,
-    async (payload, job) => {
-      const orgId = trustedOrgId(payload.org_id);
+    (payload) => payload.org_id,
+    async (orgId, payload, job) => {
       const report = await store.forOrg(orgId).get(payload.report_id);
       if (!report || Number(report.enabled) !== 1 || !report.cron) return;
       const due = occurrenceOf(job.singletonKey) ?? clock();

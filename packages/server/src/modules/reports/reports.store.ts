@@ -2,11 +2,10 @@
  * SQL for reports and report runs; every query is scoped to one org by `forOrg`. The jobs that run
  * schedules get the org from the job payload the service wrote, never from the report id alone.
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
+import { type Exec, orgScope } from '../../db/org-scope.ts';
 import type { Database, ReportRunsTable, ReportsTable } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
-
-type Exec = Kysely<Database> | Transaction<Database>;
 
 /** A run without its HTML and PDF bodies: what lists need. */
 export type ReportRunHead = Omit<ReportRunsTable, 'html' | 'pdf'> & { pdf_bytes: number | null };
@@ -31,49 +30,40 @@ const HEAD_COLUMNS = [
 export function createReportStore(db: Kysely<Database>) {
   return {
     forOrg(orgId: OrgId, exec: Exec = db) {
-      const x = exec;
+      const x = orgScope(exec, orgId);
       return {
-        list: () =>
-          x.selectFrom('reports').selectAll().where('org_id', '=', orgId).orderBy('created_at').orderBy('id').execute(),
+        list: () => x.selectFrom('reports').selectAll().orderBy('created_at').orderBy('id').execute(),
 
-        get: (id: string) =>
-          x.selectFrom('reports').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst(),
+        get: (id: string) => x.selectFrom('reports').selectAll().where('id', '=', id).executeTakeFirst(),
 
         insert: async (row: Omit<ReportsTable, 'org_id'>) => {
-          await x
-            .insertInto('reports')
-            .values({ ...row, org_id: orgId })
-            .execute();
+          await x.insertInto('reports', row).execute();
         },
 
         update: async (id: string, set: Partial<Omit<ReportsTable, 'id' | 'org_id'>>) => {
-          await x.updateTable('reports').set(set).where('org_id', '=', orgId).where('id', '=', id).execute();
+          await x.updateTable('reports').set(set).where('id', '=', id).execute();
         },
 
         remove: async (id: string) => {
           // Runs go with their report (cascade), deleted explicitly so SQLite without FK enforcement agrees.
-          await x.deleteFrom('report_runs').where('org_id', '=', orgId).where('report_id', '=', id).execute();
-          await x.deleteFrom('reports').where('org_id', '=', orgId).where('id', '=', id).execute();
+          await x.deleteFrom('report_runs').where('report_id', '=', id).execute();
+          await x.deleteFrom('reports').where('id', '=', id).execute();
         },
 
         insertRun: async (row: Omit<ReportRunsTable, 'org_id'>) => {
-          await x
-            .insertInto('report_runs')
-            .values({ ...row, org_id: orgId })
-            .execute();
+          await x.insertInto('report_runs', row).execute();
         },
 
         runForOccurrence: (reportId: string, scheduledFor: number) =>
           x
             .selectFrom('report_runs')
             .select('id')
-            .where('org_id', '=', orgId)
             .where('report_id', '=', reportId)
             .where('scheduled_for', '=', scheduledFor)
             .executeTakeFirst(),
 
         updateRun: async (id: string, set: Partial<Pick<ReportRunsTable, 'status' | 'error' | 'deliveries'>>) => {
-          await x.updateTable('report_runs').set(set).where('org_id', '=', orgId).where('id', '=', id).execute();
+          await x.updateTable('report_runs').set(set).where('id', '=', id).execute();
         },
 
         /** Newest first, paged by id (ids are time-ordered). */
@@ -82,7 +72,6 @@ export function createReportStore(db: Kysely<Database>) {
             .selectFrom('report_runs')
             .select([...HEAD_COLUMNS])
             .select((eb) => eb.fn<number | null>('length', ['pdf']).as('pdf_len'))
-            .where('org_id', '=', orgId)
             .where('report_id', '=', reportId);
           if (beforeId) q = q.where('id', '<', beforeId);
           const rows = await q.orderBy('id', 'desc').limit(limit).execute();
@@ -94,7 +83,6 @@ export function createReportStore(db: Kysely<Database>) {
             .selectFrom('report_runs')
             .select([...HEAD_COLUMNS])
             .select((eb) => eb.fn<number | null>('length', ['pdf']).as('pdf_len'))
-            .where('org_id', '=', orgId)
             .where('id', '=', id)
             .executeTakeFirst();
           if (!r) return undefined;
@@ -103,12 +91,9 @@ export function createReportStore(db: Kysely<Database>) {
         },
 
         getRunBody: (id: string, part: 'html' | 'pdf') =>
-          x
-            .selectFrom('report_runs')
-            .select(['id', part])
-            .where('org_id', '=', orgId)
-            .where('id', '=', id)
-            .executeTakeFirst() as Promise<{ id: string; html?: string; pdf?: string | null } | undefined>,
+          x.selectFrom('report_runs').select(['id', part]).where('id', '=', id).executeTakeFirst() as Promise<
+            { id: string; html?: string; pdf?: string | null } | undefined
+          >,
       };
     },
   };
