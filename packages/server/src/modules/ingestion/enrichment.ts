@@ -10,6 +10,11 @@ import type { LlmCallPayload } from '@agentops-hub/contracts';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Dialect } from '../../db/database.ts';
 import type { Database } from '../../db/schema.ts';
+import { updateRow } from '../../db/writes/postgres.ts';
+import { prepareUpdate } from '../../db/writes/sqlite.ts';
+import type { OrgId } from '../../platform/caller.ts';
+import { type DirtyRun, lockDirtyRuns, pendingEvents, prepareDirtyRuns } from './enrichment.system.ts';
+import { ADD_RUN_COST, MARK_ENRICHED, MARK_RUN_COUNTED, PRICE_LLM_CALL } from './ingestion.writes.ts';
 import { createRollupDeltas } from './rollup-deltas.ts';
 
 /**
@@ -21,7 +26,7 @@ export interface SpendLedger {
   recordPg(trx: Transaction<Database>, calls: SpentCall[]): Promise<number>;
 }
 export interface SpentCall {
-  org: string;
+  org: OrgId;
   agent: string;
   ts: number;
   cost: number;
@@ -44,12 +49,21 @@ const BATCH = 2000;
 /** Per run: what this pass adds to its token and cost totals. */
 type RunTotals = Map<
   string,
-  { org: string; run: string; inTok: number; outTok: number; cost: number; unknown: boolean }
+  { org: OrgId; run: string; inTok: number; outTok: number; cost: number; unknown: boolean }
 >;
+
+/** A run's totals as the values of ADD_RUN_COST (an unpriced call flags the run: `max` keeps the 1). */
+const runCost = (r: RunTotals extends Map<string, infer V> ? V : never) => ({
+  id: r.run,
+  input_tokens: r.inTok,
+  output_tokens: r.outTok,
+  cost_nano: r.cost,
+  cost_unknown: r.unknown ? 1 : 0,
+});
 
 /** One newly priced LLM call: onto its run's totals, its rollups and the set of orgs that changed. */
 function countLlmCall(
-  e: { org_id: string; run_id: string; agent_id: string; ts: number },
+  e: { org_id: OrgId; run_id: string; agent_id: string; ts: number },
   l: { model: string; inTok: number; outTok: number; cost: number | null },
   perRun: RunTotals,
   rollups: ReturnType<typeof createRollupDeltas>,
@@ -70,14 +84,7 @@ function countLlmCall(
 
 /** Moves a run's contribution to the run-level rollup from what was counted to what it is now. */
 function countRun(
-  r: {
-    org_id: string;
-    agent_id: string;
-    status: string;
-    started_at: number;
-    ended_at: number | null;
-    counted: string | null;
-  },
+  r: Pick<DirtyRun, 'org_id' | 'agent_id' | 'status' | 'started_at' | 'ended_at' | 'counted'>,
   rollups: ReturnType<typeof createRollupDeltas>,
 ): Counted {
   const before = r.counted ? (JSON.parse(r.counted) as Counted) : null;
@@ -116,7 +123,7 @@ export function createEnrichment(deps: {
   }
 
   interface PricedEvent {
-    org_id: string;
+    org_id: OrgId;
     id: string;
     run_id: string;
     agent_id: string;
@@ -129,16 +136,10 @@ export function createEnrichment(deps: {
    * SQLite a query on the root handle inside an open transaction would wait for itself forever.
    */
   async function priceBatch(): Promise<PricedEvent[]> {
-    const events = await deps.db
-      .selectFrom('events')
-      .select(['org_id', 'id', 'run_id', 'agent_id', 'type', 'ts', 'payload'])
-      .where('enriched', '=', 0)
-      .orderBy('received_at')
-      .limit(BATCH)
-      .execute();
+    const events = await pendingEvents(deps.db, BATCH);
     const out: PricedEvent[] = [];
     for (const e of events) {
-      const base = { org_id: e.org_id, id: e.id, run_id: e.run_id, agent_id: e.agent_id, ts: Number(e.ts) };
+      const base = { org_id: e.org_id, id: e.id, run_id: e.run_id, agent_id: e.agent_id, ts: e.ts };
       // Rows written before non-LLM events were stored as already enriched.
       if (e.type !== 'llm_call') {
         out.push({ ...base, llm: null });
@@ -173,56 +174,28 @@ export function createEnrichment(deps: {
     const perRun: RunTotals = new Map();
     for (const e of priced) {
       const l = e.llm;
-      const res = await trx
-        .updateTable('events')
-        .set(
-          l
-            ? {
-                enriched: 1,
-                model: l.model,
-                input_tokens: l.inTok,
-                output_tokens: l.outTok,
-                cost_nano: l.cost,
-                cost_source: l.source,
-              }
-            : { enriched: 1 },
-        )
-        .where('org_id', '=', e.org_id)
-        .where('id', '=', e.id)
-        .where('enriched', '=', 0)
-        .executeTakeFirst();
+      const res = l
+        ? await updateRow(trx, e.org_id, PRICE_LLM_CALL, {
+            id: e.id,
+            model: l.model,
+            input_tokens: l.inTok,
+            output_tokens: l.outTok,
+            cost_nano: l.cost,
+            cost_source: l.source,
+          })
+        : await updateRow(trx, e.org_id, MARK_ENRICHED, { id: e.id });
       if (!l || Number(res.numUpdatedRows) === 0) continue;
       countLlmCall(e, l, perRun, rollups, orgs, spent);
     }
-    for (const r of perRun.values()) {
-      await trx
-        .updateTable('runs')
-        .set({
-          input_tokens: sql`input_tokens + ${r.inTok}`,
-          output_tokens: sql`output_tokens + ${r.outTok}`,
-          cost_nano: sql`cost_nano + ${r.cost}`,
-          ...(r.unknown ? { cost_unknown: 1 } : {}),
-        })
-        .where('org_id', '=', r.org)
-        .where('id', '=', r.run)
-        .execute();
-    }
+    for (const r of perRun.values()) await updateRow(trx, r.org, ADD_RUN_COST, runCost(r));
     return priced.length;
   }
 
   async function enrichRuns(trx: Transaction<Database>, rollups: ReturnType<typeof createRollupDeltas>) {
-    let q = trx.selectFrom('runs').selectAll().where('dirty', '=', 1).orderBy('updated_at').limit(BATCH);
-    if (deps.dialect === 'postgres') q = q.forUpdate().skipLocked();
-    const runs = await q.execute();
+    const runs = await lockDirtyRuns(trx, deps.dialect, BATCH);
     for (const r of runs) {
       const now = countRun(r, rollups);
-      await trx
-        .updateTable('runs')
-        .set({ dirty: 0, counted: JSON.stringify(now) })
-        .where('org_id', '=', r.org_id)
-        .where('id', '=', r.id)
-        .where('version', '=', Number(r.version))
-        .execute();
+      await updateRow(trx, r.org_id, MARK_RUN_COUNTED, { id: r.id, counted: JSON.stringify(now), version: r.version });
     }
     return runs.length;
   }
@@ -234,21 +207,11 @@ export function createEnrichment(deps: {
    */
   const sqlitePass = deps.sqlite ? createSqlitePass(deps.sqlite) : null;
   function createSqlitePass(sqlite: import('better-sqlite3').Database) {
-    const setLlm = sqlite.prepare(
-      `update events set enriched = 1, model = ?, input_tokens = ?, output_tokens = ?, cost_nano = ?, cost_source = ?
-       where org_id = ? and id = ? and enriched = 0`,
-    );
-    const setPlain = sqlite.prepare('update events set enriched = 1 where org_id = ? and id = ? and enriched = 0');
-    const addToRun = sqlite.prepare(
-      `update runs set input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, cost_nano = cost_nano + ?,
-       cost_unknown = max(cost_unknown, ?) where org_id = ? and id = ?`,
-    );
-    const dirtyRuns = sqlite.prepare(
-      'select org_id, id, agent_id, status, started_at, ended_at, counted, version from runs where dirty = 1 order by updated_at limit ?',
-    );
-    const markCounted = sqlite.prepare(
-      'update runs set dirty = 0, counted = ? where org_id = ? and id = ? and version = ?',
-    );
+    const setLlm = prepareUpdate(sqlite, PRICE_LLM_CALL);
+    const setPlain = prepareUpdate(sqlite, MARK_ENRICHED);
+    const addToRun = prepareUpdate(sqlite, ADD_RUN_COST);
+    const dirtyRuns = prepareDirtyRuns(sqlite);
+    const markCounted = prepareUpdate(sqlite, MARK_RUN_COUNTED);
     return sqlite.transaction((priced: PricedEvent[], orgs: Set<string>, crossings: { n: number }) => {
       const rollups = createRollupDeltas();
       const perRun: RunTotals = new Map();
@@ -256,27 +219,19 @@ export function createEnrichment(deps: {
       for (const e of priced) {
         const l = e.llm;
         if (!l) {
-          setPlain.run(e.org_id, e.id);
+          setPlain(e.org_id, { id: e.id });
           continue;
         }
-        if (setLlm.run(l.model, l.inTok, l.outTok, l.cost, l.source, e.org_id, e.id).changes === 0) continue;
+        const usage = { id: e.id, model: l.model, input_tokens: l.inTok, output_tokens: l.outTok };
+        if (setLlm(e.org_id, { ...usage, cost_nano: l.cost, cost_source: l.source }).changes === 0) continue;
         countLlmCall(e, l, perRun, rollups, orgs, spent);
       }
       if (deps.ledger && spent.length) crossings.n = deps.ledger.recordSqlite(sqlite, spent);
-      for (const r of perRun.values()) addToRun.run(r.inTok, r.outTok, r.cost, r.unknown ? 1 : 0, r.org, r.run);
-      const runs = dirtyRuns.all(BATCH) as {
-        org_id: string;
-        id: string;
-        agent_id: string;
-        status: string;
-        started_at: number;
-        ended_at: number | null;
-        counted: string | null;
-        version: number;
-      }[];
+      for (const r of perRun.values()) addToRun(r.org, runCost(r));
+      const runs = dirtyRuns(BATCH);
       for (const r of runs) {
         const now = countRun(r, rollups);
-        markCounted.run(JSON.stringify(now), r.org_id, r.id, r.version);
+        markCounted(r.org_id, { id: r.id, counted: JSON.stringify(now), version: r.version });
       }
       rollups.applySqlite(sqlite);
       return priced.length + runs.length;

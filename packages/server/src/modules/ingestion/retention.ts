@@ -17,14 +17,16 @@ import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
 import { type Kysely, PostgresAdapter, type Selectable, sql } from 'kysely';
 import type { Dialect } from '../../db/database.ts';
+import { orgScope } from '../../db/org-scope.ts';
 import {
   dropEmptyEventPartitionsBefore,
   EVENT_PARTITION_MONTHS_AHEAD,
   ensureEventPartitions,
 } from '../../db/partitions.ts';
 import type { Database, EventsTable } from '../../db/schema.ts';
-import { type OrgId, trustedOrgId } from '../../platform/caller.ts';
+import type { OrgId } from '../../platform/caller.ts';
 import { PLANS, type PlanService } from '../../platform/plans.ts';
+import { everyOrg } from './retention.system.ts';
 
 const DAY_MS = 86_400_000;
 const CHUNK = 5000;
@@ -68,16 +70,15 @@ export function createRetention(deps: {
     const dir = join(deps.dataDir, 'archives', orgId);
     const stamp = new Date(deps.clock()).toISOString().replace(/[:.]/g, '-');
 
-    const oldEvents = await db
+    const scope = orgScope(db, orgId);
+    const oldEvents = await scope
       .selectFrom('events')
       .select((eb) => eb.fn.countAll().as('n'))
-      .where('org_id', '=', orgId)
       .where('ts', '<', cutoff)
       .executeTakeFirst();
-    const oldRuns = await db
+    const oldRuns = await scope
       .selectFrom('runs')
       .select((eb) => eb.fn.countAll().as('n'))
-      .where('org_id', '=', orgId)
       .where('started_at', '<', cutoff)
       .executeTakeFirst();
     if (Number(oldEvents?.n ?? 0) === 0 && Number(oldRuns?.n ?? 0) === 0)
@@ -94,10 +95,9 @@ export function createRetention(deps: {
       let after: Key | null = null;
       for (;;) {
         const last: Key | null = after;
-        const rows: Selectable<EventsTable>[] = await db
+        const rows: Selectable<EventsTable>[] = await scope
           .selectFrom('events')
           .selectAll()
-          .where('org_id', '=', orgId)
           .where('ts', '<', cutoff)
           .$if(last !== null, (q) =>
             q.where((eb) =>
@@ -120,10 +120,9 @@ export function createRetention(deps: {
     const runs = await archive(runsFile, async function* () {
       let after = '';
       for (;;) {
-        const rows = await db
+        const rows = await scope
           .selectFrom('runs')
           .selectAll()
-          .where('org_id', '=', orgId)
           .where('started_at', '<', cutoff)
           .where('id', '>', after)
           .orderBy('id')
@@ -143,9 +142,8 @@ export function createRetention(deps: {
     // `ts < cutoff` as in the export: a same-id row with a newer timestamp (PostgreSQL) stays, and
     // partition pruning skips the months that are still hot.
     for (let i = 0; i < archivedEvents.length; i += 500)
-      await db
+      await scope
         .deleteFrom('events')
-        .where('org_id', '=', orgId)
         .where(
           'id',
           'in',
@@ -160,7 +158,7 @@ export function createRetention(deps: {
         .map((r) => r.search_rowid)
         .filter((x): x is number => x !== null && x !== undefined);
       if (ftsRows.length) await sql`delete from runs_fts where rowid in (${sql.join(ftsRows)})`.execute(db);
-      await db.deleteFrom('runs').where('org_id', '=', orgId).where('id', 'in', ids).execute();
+      await scope.deleteFrom('runs').where('id', 'in', ids).execute();
     }
     deps.log.info(
       { org_id: orgId, events, runs, cutoff: new Date(cutoff).toISOString() },
@@ -185,8 +183,7 @@ export function createRetention(deps: {
     /** The daily job: partitions ahead (PostgreSQL), every org's export-then-delete, old partitions out. */
     async runAll() {
       await ensureEventPartitions(pdb, deps.clock(), EVENT_PARTITION_MONTHS_AHEAD);
-      const orgs = await db.selectFrom('orgs').select('id').execute();
-      for (const o of orgs) await runForOrg(trustedOrgId(o.id));
+      for (const orgId of await everyOrg(db)) await runForOrg(orgId);
       await dropExpiredPartitions();
     },
   };

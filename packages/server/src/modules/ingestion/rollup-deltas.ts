@@ -2,9 +2,13 @@
  * Accumulates changes to the hourly rollups in memory, then applies them in one read-merge-write per
  * key (latency sketches cannot be merged in portable SQL). Callers hold the enrichment lock.
  */
-import type { Transaction } from 'kysely';
-import type { Database, RollupsHourlyTable } from '../../db/schema.ts';
+import { type Exec, orgScope } from '../../db/org-scope.ts';
+import type { RollupsHourlyTable } from '../../db/schema.ts';
+import { upsertRows } from '../../db/writes/postgres.ts';
+import { prepareSelect, prepareUpsert } from '../../db/writes/sqlite.ts';
+import type { OrgId } from '../../platform/caller.ts';
 import { addToSketch, mergeSketches, type Sketch } from '../stats/index.ts';
+import { WRITE_ROLLUP } from './ingestion.writes.ts';
 
 export const HOUR_MS = 3_600_000;
 export const hourOf = (ts: number) => Math.floor(ts / HOUR_MS) * HOUR_MS;
@@ -50,8 +54,8 @@ function merged(row: RollupsHourlyTable | undefined, c: Counters) {
 }
 
 export function createRollupDeltas() {
-  const deltas = new Map<string, { org: string; agent: string; hour: number; model: string; c: Counters }>();
-  function at(org: string, agent: string, ts: number, model: string) {
+  const deltas = new Map<string, { org: OrgId; agent: string; hour: number; model: string; c: Counters }>();
+  function at(org: OrgId, agent: string, ts: number, model: string) {
     const hour = hourOf(ts);
     const key = `${org}\u0000${agent}\u0000${hour}\u0000${model}`;
     let d = deltas.get(key);
@@ -63,7 +67,7 @@ export function createRollupDeltas() {
   }
   return {
     /** A run's contribution: +1 (sign 1) or −1 (sign −1) at its hour. */
-    run(org: string, agent: string, ts: number, status: string, latencyMs: number | null, sign: 1 | -1) {
+    run(org: OrgId, agent: string, ts: number, status: string, latencyMs: number | null, sign: 1 | -1) {
       const c = at(org, agent, ts, '');
       c.runs += sign;
       if (status === 'completed') c.completed += sign;
@@ -79,7 +83,7 @@ export function createRollupDeltas() {
      * dashboards read one row per agent-hour and the cost breakdown reads the model rows.
      */
     llmCall(
-      org: string,
+      org: OrgId,
       agent: string,
       ts: number,
       model: string,
@@ -98,65 +102,32 @@ export function createRollupDeltas() {
     get size() {
       return deltas.size;
     },
-    /** SQLite: the same read-merge-write with prepared statements, inside the caller's transaction. */
+    /** SQLite: the read-merge-write with prepared statements, inside the caller's transaction. */
     applySqlite(sqlite: import('better-sqlite3').Database) {
-      const read = sqlite.prepare(
-        'select * from rollups_hourly where org_id = ? and agent_id = ? and hour = ? and model = ?',
+      const read = prepareSelect<'rollups_hourly', 'agent_id' | 'hour' | 'model', RollupsHourlyTable>(
+        sqlite,
+        'rollups_hourly',
+        WRITE_ROLLUP.key,
+        '*',
       );
-      const write = sqlite.prepare(`insert into rollups_hourly (org_id, agent_id, hour, model, runs, completed, failed,
-          latency_sum_ms, latency_count, latency_hist, llm_calls, input_tokens, output_tokens, cost_nano, unpriced_calls)
-        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        on conflict (org_id, agent_id, hour, model) do update set runs = excluded.runs, completed = excluded.completed,
-          failed = excluded.failed, latency_sum_ms = excluded.latency_sum_ms, latency_count = excluded.latency_count,
-          latency_hist = excluded.latency_hist, llm_calls = excluded.llm_calls, input_tokens = excluded.input_tokens,
-          output_tokens = excluded.output_tokens, cost_nano = excluded.cost_nano, unpriced_calls = excluded.unpriced_calls`);
+      const write = prepareUpsert(sqlite, WRITE_ROLLUP);
       for (const d of deltas.values()) {
-        const row = read.get(d.org, d.agent, d.hour, d.model) as RollupsHourlyTable | undefined;
-        const v = merged(row, d.c);
-        write.run(
-          d.org,
-          d.agent,
-          d.hour,
-          d.model,
-          v.runs,
-          v.completed,
-          v.failed,
-          v.latency_sum_ms,
-          v.latency_count,
-          v.latency_hist,
-          v.llm_calls,
-          v.input_tokens,
-          v.output_tokens,
-          v.cost_nano,
-          v.unpriced_calls,
-        );
+        const key = { agent_id: d.agent, hour: d.hour, model: d.model };
+        write(d.org, { ...key, ...merged(read(d.org, key), d.c) });
       }
     },
-    async apply(trx: Transaction<Database>) {
+    /** PostgreSQL: the same, through the org's scope. */
+    async apply(trx: Exec) {
       for (const d of deltas.values()) {
-        const row = await trx
+        const row = await orgScope(trx, d.org)
           .selectFrom('rollups_hourly')
           .selectAll()
-          .where('org_id', '=', d.org)
           .where('agent_id', '=', d.agent)
           .where('hour', '=', d.hour)
           .where('model', '=', d.model)
           .executeTakeFirst();
-        const values = merged(row, d.c);
-        if (row)
-          await trx
-            .updateTable('rollups_hourly')
-            .set(values)
-            .where('org_id', '=', d.org)
-            .where('agent_id', '=', d.agent)
-            .where('hour', '=', d.hour)
-            .where('model', '=', d.model)
-            .execute();
-        else
-          await trx
-            .insertInto('rollups_hourly')
-            .values({ org_id: d.org, agent_id: d.agent, hour: d.hour, model: d.model, ...values })
-            .execute();
+        const key = { agent_id: d.agent, hour: d.hour, model: d.model };
+        await upsertRows(trx, d.org, WRITE_ROLLUP, [{ ...key, ...merged(row, d.c) }]);
       }
     },
   };

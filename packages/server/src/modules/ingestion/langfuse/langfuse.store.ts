@@ -4,8 +4,7 @@
  * the upsert would otherwise overwrite (a later `trace-create` is an update in Langfuse: it must not move the
  * run's start, agent or tags). Org-scoped like every store.
  */
-import type { Kysely } from 'kysely';
-import type { Database } from '../../../db/schema.ts';
+import { type Exec, orgScope } from '../../../db/org-scope.ts';
 import type { OrgId } from '../../../platform/caller.ts';
 
 export interface StoredRun {
@@ -17,12 +16,11 @@ export interface StoredRun {
   metadata: Record<string, unknown>;
 }
 
-export async function storedRuns(db: Kysely<Database>, orgId: OrgId, ids: string[]): Promise<Map<string, StoredRun>> {
+export async function storedRuns(db: Exec, orgId: OrgId, ids: string[]): Promise<Map<string, StoredRun>> {
   if (ids.length === 0) return new Map();
-  const rows = await db
+  const rows = await orgScope(db, orgId)
     .selectFrom('runs')
     .select(['id', 'agent_id', 'status', 'started_at', 'ended_at', 'tags', 'metadata'])
-    .where('org_id', '=', orgId)
     .where('id', 'in', ids)
     .execute();
   return new Map(

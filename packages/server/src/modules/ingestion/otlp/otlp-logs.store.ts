@@ -8,8 +8,7 @@
  * const store = createOtlpLogsStore(db).forOrg(caller.orgId);
  * const runs = await store.runs(['otel_4bf9…']);
  */
-import type { Kysely } from 'kysely';
-import type { Database } from '../../../db/schema.ts';
+import { type Exec, orgScope } from '../../../db/org-scope.ts';
 import type { OrgId } from '../../../platform/caller.ts';
 import { CONTENT_KIND, type StoredContent } from './genai-log-events.ts';
 
@@ -30,14 +29,15 @@ export interface RunState {
 /** Content events read per call: a run's prompt and choices are a few per model call. */
 const MAX_CONTENT_EVENTS = 2000;
 
-export function createOtlpLogsStore(db: Kysely<Database>) {
+export function createOtlpLogsStore(db: Exec) {
   return {
     forOrg(orgId: OrgId) {
+      const scope = orgScope(db, orgId);
       return {
         /** The runs among `ids` that exist. */
         async runs(ids: string[]): Promise<Map<string, RunState>> {
           if (ids.length === 0) return new Map();
-          const rows = await db
+          const rows = await scope
             .selectFrom('runs')
             .select((eb) => [
               'id',
@@ -52,7 +52,6 @@ export function createOtlpLogsStore(db: Kysely<Database>) {
               eb('input', 'is not', null).as('has_input'),
               eb('output', 'is not', null).as('has_output'),
             ])
-            .where('org_id', '=', orgId)
             .where('id', 'in', [...new Set(ids)])
             .execute();
           return new Map(
@@ -78,10 +77,9 @@ export function createOtlpLogsStore(db: Kysely<Database>) {
         async content(runIds: string[]): Promise<Map<string, StoredContent[]>> {
           const out = new Map<string, StoredContent[]>();
           if (runIds.length === 0) return out;
-          const rows = await db
+          const rows = await scope
             .selectFrom('events')
             .select(['run_id', 'ts', 'payload'])
-            .where('org_id', '=', orgId)
             .where('run_id', 'in', [...new Set(runIds)])
             .where('type', '=', 'log')
             .orderBy('ts')
