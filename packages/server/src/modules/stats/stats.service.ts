@@ -9,6 +9,7 @@ import type { OrgId } from '../../platform/caller.ts';
 import { notFound } from '../../platform/errors.ts';
 import { HOUR_MS } from '../ingestion/index.ts';
 import { toRun } from '../runs/index.ts';
+import { agentAdherence, runAdherence } from './adherence.ts';
 import { mergeSketches, quantile, type Sketch } from './latency-sketch.ts';
 
 const DAY_MS = 24 * HOUR_MS;
@@ -153,6 +154,14 @@ export function createStatsService(deps: { db: Kysely<Database>; clock: () => nu
         .limit(10)
         .execute();
       const terminal = completed + failed;
+      const now = deps.clock();
+      const adherence = await agentAdherence(db, orgId, agent.id, start, end, now);
+      const byRun = await runAdherence(
+        db,
+        orgId,
+        latest.map((r) => r.id),
+        now,
+      );
       return {
         agent: { id: agent.id, name: agent.name },
         from: new Date(start).toISOString(),
@@ -175,7 +184,9 @@ export function createStatsService(deps: { db: Kysely<Database>; clock: () => nu
           latency_p95_ms: quantile(s.hist, 0.95),
           cost_usd: s.cost / 1e9,
         })),
-        latest_runs: latest.map((r) => toRun(r, agent.name)),
+        // Share of policy-evaluated actions that went through without a block, rejection or override.
+        adherence,
+        latest_runs: latest.map((r) => ({ ...toRun(r, agent.name), adherence: byRun.get(r.id) ?? null })),
       };
     },
   };
