@@ -43,7 +43,6 @@ const NOT_YET_SCOPED = new Set<string>([
   'modules/policies/policies.service.ts',
   'modules/policies/policies.store.ts',
   'modules/policies/simulate.service.ts',
-  'modules/runs/runs.service.ts',
   'platform/api-keys/api-keys.store.ts',
   'platform/audit/audit.store.ts',
   'platform/notifications/mailer.ts',

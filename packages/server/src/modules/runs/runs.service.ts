@@ -6,6 +6,7 @@ import type { LlmCallPayload } from '@agentops-hub/contracts';
 import { type Kysely, sql } from 'kysely';
 import type { Dialect } from '../../db/database.ts';
 import { likePattern } from '../../db/like.ts';
+import { orgScope } from '../../db/org-scope.ts';
 import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
@@ -41,10 +42,9 @@ export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect;
 
   async function agentNames(orgId: OrgId, ids: string[]) {
     if (!ids.length) return new Map<string, string>();
-    const rows = await db
+    const rows = await orgScope(db, orgId)
       .selectFrom('agents')
       .select(['id', 'name'])
-      .where('org_id', '=', orgId)
       .where('id', 'in', [...new Set(ids)])
       .execute();
     return new Map(rows.map((r) => [r.id, r.name]));
@@ -52,12 +52,11 @@ export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect;
 
   return {
     async list(orgId: OrgId, f: RunFilter, limit: number, cursor?: string) {
-      let q = db.selectFrom('runs').selectAll().where('org_id', '=', orgId);
+      let q = orgScope(db, orgId).selectFrom('runs').selectAll();
       if (f.agent) {
-        const agent = await db
+        const agent = await orgScope(db, orgId)
           .selectFrom('agents')
           .select('id')
-          .where('org_id', '=', orgId)
           .where((eb) => eb.or([eb('id', '=', f.agent!), eb('name', '=', f.agent!)]))
           .executeTakeFirst();
         if (!agent) return { data: [], next_cursor: null };
@@ -71,10 +70,9 @@ export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect;
       if (f.q) {
         const ids = await searchRunIds(db, deps.dialect, orgId, f.q, 1000);
         // References are often typed whole (ticket-4711): match them exactly too.
-        const exact = await db
+        const exact = await orgScope(db, orgId)
           .selectFrom('runs')
           .select('id')
-          .where('org_id', '=', orgId)
           .where('external_ref', '=', f.q)
           .execute();
         const all = [...new Set([...ids, ...exact.map((r) => r.id)])];
@@ -108,17 +106,11 @@ export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect;
     },
 
     async get(orgId: OrgId, id: string) {
-      const run = await db
-        .selectFrom('runs')
-        .selectAll()
-        .where('org_id', '=', orgId)
-        .where('id', '=', id)
-        .executeTakeFirst();
+      const run = await orgScope(db, orgId).selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
       if (!run) throw notFound('Run');
-      const events = await db
+      const events = await orgScope(db, orgId)
         .selectFrom('events')
         .selectAll()
-        .where('org_id', '=', orgId)
         .where('run_id', '=', id)
         .orderBy('ts')
         .orderBy('received_at')
@@ -151,26 +143,23 @@ export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect;
         });
       }
       // The replay timeline shows policy decisions and approvals made for this run.
-      const decisions = await db
+      const decisions = await orgScope(db, orgId)
         .selectFrom('decisions')
         .selectAll()
-        .where('org_id', '=', orgId)
         .where('run_id', '=', id)
         .orderBy('created_at')
         .limit(1000)
         .execute();
-      const approvals = await db
+      const approvals = await orgScope(db, orgId)
         .selectFrom('approvals')
         .selectAll()
-        .where('org_id', '=', orgId)
         .where('run_id', '=', id)
         .orderBy('requested_at')
         .limit(1000)
         .execute();
-      const children = await db
+      const children = await orgScope(db, orgId)
         .selectFrom('runs')
         .select('id')
-        .where('org_id', '=', orgId)
         .where('parent_run_id', '=', id)
         .execute();
       return {
