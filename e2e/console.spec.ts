@@ -190,7 +190,7 @@ test('the console, end to end', async ({ page, browser, baseURL, request }) => {
     const blocked = await hub('/v1/policy/evaluate', { agent: 'support-bot', action: { type: 'refund', amount: 20 } });
     expect(blocked.decision).toBe('BLOCK');
     await page.getByRole('link', { name: 'Emergency', exact: true }).click();
-    await expect(page.getByText('Suspicious refunds, investigating')).toBeVisible();
+    await expect(page.getByText(/Engaged .*Suspicious refunds, investigating/)).toBeVisible();
     await shot(page, '11-emergency-engaged');
     await page.getByRole('button', { name: 'Release agents' }).first().click();
     await page.getByRole('dialog').getByLabel('Reason').fill('All clear');

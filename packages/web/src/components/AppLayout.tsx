@@ -3,7 +3,20 @@
  * navigation filtered by permissions with the pending-approvals count, and the page. Sends visitors who
  * are not signed in to the sign-in page (or the first-run page), and people without an org to create one.
  */
-import { AppShell, Badge, Burger, Center, Group, NavLink, ScrollArea, Stack, Text, Tooltip } from '@mantine/core';
+import {
+  Alert,
+  AppShell,
+  Badge,
+  Box,
+  Burger,
+  Center,
+  Group,
+  NavLink,
+  ScrollArea,
+  Stack,
+  Text,
+  Tooltip,
+} from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { Link, Navigate, Outlet, useRouterState } from '@tanstack/react-router';
 import { ApiError } from '../api/client';
@@ -53,18 +66,21 @@ export function AppLayout() {
     <AppShell
       header={{ height: 60 }}
       navbar={{ width: 230, breakpoint: 'sm', collapsed: { mobile: !opened } }}
-      padding="lg"
+      padding={{ base: 'sm', sm: 'lg' }}
     >
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
-            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle navigation" />
-            <Link to="/" style={{ color: 'inherit', textDecoration: 'none' }} aria-label="AgentOps Hub home">
-              <Logo />
-            </Link>
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Open navigation" />
+            <Box visibleFrom="sm">
+              <Link to="/" style={{ color: 'inherit', textDecoration: 'none' }} aria-label="AgentOps Hub home">
+                <Logo />
+              </Link>
+            </Box>
             <OrgSwitcher />
           </Group>
-          <Group gap="sm" wrap="nowrap">
+          {/* On a phone: the kill switch (as an icon) and the account menu stay in reach; the rest folds away. */}
+          <Group gap="xs" wrap="nowrap" style={{ flexShrink: 0 }}>
             {controls.data && (
               <Tooltip
                 label={engaged ? `Kill switch engaged: ${controls.data.kill_switch.reason ?? ''}` : 'No kill switch'}
@@ -81,7 +97,9 @@ export function AppLayout() {
               </Tooltip>
             )}
             {hasPermission(perms, 'controls:manage') && controls.data && <BigRedButton controls={controls.data} />}
-            <ColorSchemeToggle />
+            <Box visibleFrom="sm">
+              <ColorSchemeToggle />
+            </Box>
             <UserMenu />
           </Group>
         </Group>
@@ -104,6 +122,19 @@ export function AppLayout() {
         </ScrollArea>
       </AppShell.Navbar>
       <AppShell.Main>
+        {engaged && (
+          <Alert
+            color="red"
+            variant="filled"
+            hiddenFrom="md"
+            mb="md"
+            title="All agents stopped"
+            data-testid="kill-switch-banner"
+          >
+            The kill switch is engaged{controls.data?.kill_switch.reason ? `: ${controls.data.kill_switch.reason}` : ''}
+            .
+          </Alert>
+        )}
         <Outlet />
       </AppShell.Main>
     </AppShell>

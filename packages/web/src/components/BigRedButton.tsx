@@ -2,13 +2,14 @@
  * The Big Red Button: one click (and a confirmation with a reason) stops every agent of the org; the
  * hub answers BLOCK to every evaluation until someone releases it.
  */
-import { Button, Group, Modal, Stack, Text, Textarea } from '@mantine/core';
+
+import type { ControlsState as Controls } from '@agentops-hub/contracts';
+import { ActionIcon, Button, Group, Modal, Stack, Text, Textarea } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconPlayerPlay, IconPlayerStop } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api } from '../api/client';
-import type { Controls } from '../api/types';
 import { FormError } from './states';
 
 export function BigRedButton({ controls }: { controls: Controls }) {
@@ -32,14 +33,38 @@ export function BigRedButton({ controls }: { controls: Controls }) {
 
   return (
     <>
+      {/* Laptop: a labelled button. Phone: the same action as an icon, so it never leaves the top bar. */}
       {engaged ? (
-        <Button color="green" variant="light" leftSection={<IconPlayerPlay size={16} />} onClick={() => setOpen(true)}>
-          Release agents
-        </Button>
+        <>
+          <Button
+            color="green"
+            variant="light"
+            leftSection={<IconPlayerPlay size={16} />}
+            onClick={() => setOpen(true)}
+            visibleFrom="sm"
+          >
+            Release agents
+          </Button>
+          <ActionIcon
+            color="green"
+            variant="light"
+            size="lg"
+            aria-label="Release agents"
+            onClick={() => setOpen(true)}
+            hiddenFrom="sm"
+          >
+            <IconPlayerPlay size={18} />
+          </ActionIcon>
+        </>
       ) : (
-        <Button color="red" leftSection={<IconPlayerStop size={16} />} onClick={() => setOpen(true)}>
-          Stop all agents
-        </Button>
+        <>
+          <Button color="red" leftSection={<IconPlayerStop size={16} />} onClick={() => setOpen(true)} visibleFrom="sm">
+            Stop all agents
+          </Button>
+          <ActionIcon color="red" size="lg" aria-label="Stop all agents" onClick={() => setOpen(true)} hiddenFrom="sm">
+            <IconPlayerStop size={18} />
+          </ActionIcon>
+        </>
       )}
       <Modal
         opened={open}

@@ -26,7 +26,10 @@ export function OrgSwitcher() {
           variant="subtle"
           color="gray"
           rightSection={<IconChevronDown size={14} />}
-          aria-label="Switch organization"
+          aria-label={`Organization ${org.name}: switch organization`}
+          px={6}
+          maw={{ base: 150, sm: 280 }}
+          styles={{ inner: { minWidth: 0 }, label: { overflow: 'hidden', textOverflow: 'ellipsis', display: 'block' } }}
         >
           {org.name}
         </Button>

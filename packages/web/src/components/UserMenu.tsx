@@ -1,5 +1,5 @@
-import { Avatar, Menu, UnstyledButton } from '@mantine/core';
-import { IconLogout, IconShieldLock } from '@tabler/icons-react';
+import { Avatar, Menu, UnstyledButton, useComputedColorScheme, useMantineColorScheme } from '@mantine/core';
+import { IconLogout, IconMoon, IconShieldLock, IconSun } from '@tabler/icons-react';
 import { useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from '@tanstack/react-router';
 import { auth } from '../api/auth';
@@ -10,6 +10,8 @@ export function UserMenu() {
   const qc = useQueryClient();
   const navigate = useNavigate();
   const user = me.data?.user;
+  const { setColorScheme } = useMantineColorScheme();
+  const scheme = useComputedColorScheme('light');
   const initials = (user?.name || user?.email || '?')
     .split(/\s+/)
     .map((w) => w[0])
@@ -41,6 +43,12 @@ export function UserMenu() {
         </Menu.Label>
         <Menu.Item component={Link} to="/settings/security" leftSection={<IconShieldLock size={14} />}>
           Security and 2FA
+        </Menu.Item>
+        <Menu.Item
+          leftSection={scheme === 'dark' ? <IconSun size={14} /> : <IconMoon size={14} />}
+          onClick={() => setColorScheme(scheme === 'dark' ? 'light' : 'dark')}
+        >
+          {scheme === 'dark' ? 'Light mode' : 'Dark mode'}
         </Menu.Item>
         <Menu.Item color="red" leftSection={<IconLogout size={14} />} onClick={signOut}>
           Sign out
