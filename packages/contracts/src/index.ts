@@ -14,3 +14,4 @@ export * from './policies.ts';
 export * from './prices.ts';
 export * from './rbac.ts';
 export * from './reports.ts';
+export * from './responses.ts';

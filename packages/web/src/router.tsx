@@ -4,6 +4,8 @@
  * `<Name>Page`, add a `createRoute` below under `appLayout` (signed-in pages) or `accessLayout`
  * (sign-in and friends), list it in `routeTree`, and add a nav entry in `components/nav.ts`.
  */
+
+import type { Me } from '@agentops-hub/contracts';
 import {
   createRootRoute,
   createRoute,
@@ -14,7 +16,6 @@ import {
 } from '@tanstack/react-router';
 import { ApiError, api } from './api/client';
 import { queryClient } from './api/queries';
-import type { Me } from './api/types';
 import { NotFound, RouteError } from './components/states';
 import { safeNext } from './lib/safe-next';
 

@@ -7,11 +7,10 @@
  * const runs = await api<Page<Run>>('/v1/runs', { query: { status: 'failed', limit: 50 } });
  * await api('/v1/approvals/apr_1/approve', { method: 'POST', body: { comment: 'ok' } });
  */
+import type { Page, Problem } from '@agentops-hub/contracts';
 
-export interface FieldError {
-  path: string;
-  message: string;
-}
+/** One field's problem in a problem+json answer. */
+export type FieldError = NonNullable<Problem['errors']>[number];
 
 export class ApiError extends Error {
   constructor(
@@ -25,10 +24,8 @@ export class ApiError extends Error {
   }
 }
 
-export interface Page<T> {
-  data: T[];
-  next_cursor: string | null;
-}
+/** One page of a list: `{data, next_cursor}` (the contracts' `Page`). */
+export type { Page };
 
 export interface ApiOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';

@@ -3,10 +3,11 @@
  * like): members by their user id, API keys by their id. Uses the cached members and keys lists; an id
  * the viewer may not resolve (no `members:read`) reads as "a member" rather than as a raw id.
  */
+
+import type { ApiKey, Member } from '@agentops-hub/contracts';
 import { useQuery } from '@tanstack/react-query';
 import { usePermissions } from '../lib/permissions';
 import { api, type Page } from './client';
-import type { ApiKey, Member } from './types';
 
 export function usePeople(): (id: string | null | undefined) => string {
   const { can } = usePermissions();

@@ -3,10 +3,11 @@
  * queries next to them with `useQuery({ queryKey: [...], queryFn: () => api(...) })`; mutations call
  * `queryClient.invalidateQueries({ queryKey: [first segment] })` so every view of that resource refreshes.
  */
+
+import type { Approval, ControlsState as Controls, Me } from '@agentops-hub/contracts';
 import { QueryClient, useQuery } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { ApiError, api, type Page } from './client';
-import type { Approval, Controls, Me } from './types';
 
 export const queryClient = new QueryClient({
   defaultOptions: {

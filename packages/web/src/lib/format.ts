@@ -78,3 +78,19 @@ export function rangeFrom(value: string): string {
   const r = RANGES.find((x) => x.value === value) ?? RANGES[1];
   return new Date(Date.now() - r.ms).toISOString();
 }
+
+/** Day start (local) of a `YYYY-MM-DD` date as ISO, or its end when `end` is set: for `from`/`to` filters. */
+export function dayIso(day: string | null | undefined, end = false): string | undefined {
+  if (!day) return undefined;
+  const [y, m, d] = day.slice(0, 10).split('-').map(Number);
+  const at = end ? new Date(y!, m! - 1, d!, 23, 59, 59, 999) : new Date(y!, m! - 1, d!);
+  return at.toISOString();
+}
+
+/** A size in bytes, KB or MB. */
+export function bytes(n: number | null | undefined): string {
+  if (n === null || n === undefined) return '—';
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}

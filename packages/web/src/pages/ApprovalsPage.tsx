@@ -3,6 +3,8 @@
  * details, the policy that asked and the agent's context; approve or reject with a comment. People
  * without `approvals:decide` (viewers) see the queue but no buttons.
  */
+
+import type { Agent, Approval, Policy } from '@agentops-hub/contracts';
 import {
   Alert,
   Badge,
@@ -20,7 +22,6 @@ import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, type Page } from '../api/client';
-import type { Agent, Approval, Policy } from '../api/types';
 import { ActionDetails } from '../components/ActionDetails';
 import { AnchorLink } from '../components/links';
 import { Empty, FormError, PageHeader, QueryStatus } from '../components/states';

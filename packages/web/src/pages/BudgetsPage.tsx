@@ -1,4 +1,6 @@
 /** Budgets: spend against each budget in its period, with the alert thresholds and what happens past it. */
+
+import type { Agent, Budget } from '@agentops-hub/contracts';
 import {
   Badge,
   Button,
@@ -18,7 +20,6 @@ import { IconPlus } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, type Page } from '../api/client';
-import type { Agent, Budget } from '../api/types';
 import { Money } from '../components/Money';
 import { Empty, FormError, PageHeader, QueryStatus } from '../components/states';
 import { usePermissions } from '../lib/permissions';

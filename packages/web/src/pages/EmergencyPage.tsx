@@ -1,11 +1,12 @@
 /** Emergency controls: the kill switch, category pauses (an agent type or tag) and per-agent pause. */
+
+import type { Agent } from '@agentops-hub/contracts';
 import { Badge, Button, Card, Group, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, errorMessage, type Page } from '../api/client';
 import { useControls } from '../api/queries';
-import type { Agent } from '../api/types';
 import { BigRedButton } from '../components/BigRedButton';
 import { ErrorState, Loading, PageHeader } from '../components/states';
 import { ago } from '../lib/format';

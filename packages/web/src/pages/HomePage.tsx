@@ -1,5 +1,6 @@
 /** Home: what the agents did in the chosen range, what it cost against the budgets, and what needs a person. */
 import '@mantine/charts/styles.css';
+import type { Budget, Run, StatsOverview } from '@agentops-hub/contracts';
 import { BarChart, DonutChart } from '@mantine/charts';
 import {
   Anchor,
@@ -20,7 +21,6 @@ import { Link } from '@tanstack/react-router';
 import { type ReactNode, useState } from 'react';
 import { api, type Page } from '../api/client';
 import { useControls, usePendingApprovals } from '../api/queries';
-import type { Budget, Overview, Run } from '../api/types';
 import { ChartLegend, INTEGER_AXIS } from '../components/ChartLegend';
 import { Money } from '../components/Money';
 import { Empty, Loading, PageHeader, QueryStatus } from '../components/states';
@@ -37,7 +37,7 @@ export function HomePage() {
   const overview = useQuery({
     queryKey: ['stats', 'overview', range],
     queryFn: () =>
-      api<Overview>('/v1/stats/overview', { query: { from: rangeFrom(range), to: new Date().toISOString() } }),
+      api<StatsOverview>('/v1/stats/overview', { query: { from: rangeFrom(range), to: new Date().toISOString() } }),
     refetchInterval: 15_000,
   });
   const pending = usePendingApprovals(can('approvals:read'));
@@ -231,7 +231,7 @@ export function HomePage() {
 }
 
 /** Counts per status: the failed runs read (when they all fit) tell failed from blocked and paused. */
-function statusCounts(o: Overview | undefined, failed: Page<Run> | undefined): Record<RunDisplayStatus, number> {
+function statusCounts(o: StatsOverview | undefined, failed: Page<Run> | undefined): Record<RunDisplayStatus, number> {
   const c = { completed: o?.completed ?? 0, failed: o?.failed ?? 0, blocked: 0, paused: 0, running: o?.running ?? 0 };
   if (!failed || failed.next_cursor) return c;
   for (const r of failed.data) {

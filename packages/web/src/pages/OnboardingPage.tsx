@@ -3,13 +3,14 @@
  * OpenTelemetry), and a status that turns green as soon as the first run arrives (polled every 2 s).
  * Demo data: a few sample runs sent with the same key, for a look around before wiring a real agent.
  */
+
+import type { CreatedApiKey, Run } from '@agentops-hub/contracts';
 import { Alert, Badge, Button, Card, Group, Loader, Stack, Stepper, Tabs, Text, TextInput, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconCircleCheck } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, errorMessage, type Page } from '../api/client';
-import type { Run } from '../api/types';
 import { CopyField } from '../components/CopyField';
 import { AnchorLink, ButtonLink } from '../components/links';
 import { FormError, PageHeader } from '../components/states';
@@ -25,7 +26,7 @@ export function OnboardingPage() {
 
   const createKey = useMutation({
     mutationFn: () =>
-      api<{ key: string }>('/v1/api-keys', {
+      api<CreatedApiKey>('/v1/api-keys', {
         method: 'POST',
         body: { name: `Ingest key for ${agent}`, scopes: ['ingest'] },
       }),

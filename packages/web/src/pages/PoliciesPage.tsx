@@ -1,10 +1,14 @@
 /** Policies: what each rule does, whether it is on, and how often it matched. */
-import { Badge, Card, Stack, Table, Text } from '@mantine/core';
+
+import type { PolicyWithHits } from '@agentops-hub/contracts';
+import { Badge, Card, Stack, Text } from '@mantine/core';
 import { IconPackages, IconPlus } from '@tabler/icons-react';
 import { useQuery } from '@tanstack/react-query';
+import { useNavigate } from '@tanstack/react-router';
 import { api, type Page } from '../api/client';
-import type { Policy } from '../api/types';
+import { DataTable } from '../components/DataTable';
 import { AnchorLink, ButtonLink } from '../components/links';
+import { StatusBadge } from '../components/StatusBadge';
 import { Empty, PageHeader, QueryStatus } from '../components/states';
 import { ago, num } from '../lib/format';
 import { usePermissions } from '../lib/permissions';
@@ -12,9 +16,10 @@ import { effectColor, effectLabel } from './policies/policy-sentence';
 
 export function PoliciesPage() {
   const { can } = usePermissions();
+  const navigate = useNavigate();
   const list = useQuery({
     queryKey: ['policies'],
-    queryFn: () => api<Page<Policy>>('/v1/policies', { query: { limit: 200 } }),
+    queryFn: () => api<Page<PolicyWithHits>>('/v1/policies', { query: { limit: 200 } }),
   });
   const create = can('policies:create') && (
     <ButtonLink to="/policies/$policyId" params={{ policyId: 'new' }} leftSection={<IconPlus size={16} />}>
@@ -48,51 +53,45 @@ export function PoliciesPage() {
       )}
       {list.data && list.data.data.length > 0 && (
         <Card withBorder p={0}>
-          <Table.ScrollContainer minWidth={700}>
-            <Table highlightOnHover verticalSpacing="sm" aria-label="Policies">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Name</Table.Th>
-                  <Table.Th>Status</Table.Th>
-                  <Table.Th>Effect</Table.Th>
-                  <Table.Th>Priority</Table.Th>
-                  <Table.Th>Hits</Table.Th>
-                  <Table.Th>Last hit</Table.Th>
-                  <Table.Th>Version</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {list.data.data.map((p) => (
-                  <Table.Tr key={p.id}>
-                    <Table.Td>
-                      <AnchorLink to="/policies/$policyId" params={{ policyId: p.id }} fw={500}>
-                        {p.name}
-                      </AnchorLink>
-                      {p.description && (
-                        <Text size="xs" c="dimmed" lineClamp={1}>
-                          {p.description}
-                        </Text>
-                      )}
-                    </Table.Td>
-                    <Table.Td>
-                      <Badge color={p.status === 'active' ? 'teal' : 'gray'} variant="light">
-                        {p.status}
-                      </Badge>
-                    </Table.Td>
-                    <Table.Td>
-                      <Badge color={effectColor(p.rule.then)} variant="outline">
-                        {effectLabel(p.rule.then)}
-                      </Badge>
-                    </Table.Td>
-                    <Table.Td>{p.priority}</Table.Td>
-                    <Table.Td>{num(p.hit_count)}</Table.Td>
-                    <Table.Td>{p.last_hit_at ? ago(p.last_hit_at) : 'never'}</Table.Td>
-                    <Table.Td>v{p.version}</Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+          <DataTable
+            label="Policies"
+            rows={list.data.data}
+            rowKey={(p) => p.id}
+            onOpen={(p) => navigate({ to: '/policies/$policyId', params: { policyId: p.id } })}
+            rowLabel={(p) => `Policy ${p.name}`}
+            columns={[
+              {
+                header: 'Name',
+                card: 'title',
+                cell: (p) => (
+                  <>
+                    <AnchorLink to="/policies/$policyId" params={{ policyId: p.id }} fw={500}>
+                      {p.name}
+                    </AnchorLink>
+                    {p.description && (
+                      <Text size="xs" c="dimmed" lineClamp={1}>
+                        {p.description}
+                      </Text>
+                    )}
+                  </>
+                ),
+              },
+              { header: 'Status', card: 'badge', cell: (p) => <StatusBadge status={p.status} /> },
+              {
+                header: 'Effect',
+                card: true,
+                cell: (p) => (
+                  <Badge color={effectColor(p.rule.then)} variant="outline">
+                    {effectLabel(p.rule.then)}
+                  </Badge>
+                ),
+              },
+              { header: 'Priority', cell: (p) => p.priority },
+              { header: 'Hits', card: true, cell: (p) => num(p.hit_count) },
+              { header: 'Last hit', cell: (p) => (p.last_hit_at ? ago(p.last_hit_at) : 'never') },
+              { header: 'Version', cell: (p) => `v${p.version}` },
+            ]}
+          />
         </Card>
       )}
     </Stack>

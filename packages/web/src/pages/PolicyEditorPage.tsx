@@ -3,6 +3,8 @@
  * validated by the hub as you type, simulated over recorded actions before it is switched on, with its
  * version history (diff and rollback).
  */
+
+import type { Agent, Policy, PolicyRule, ValidateResult } from '@agentops-hub/contracts';
 import {
   Alert,
   Badge,
@@ -25,8 +27,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate, useParams } from '@tanstack/react-router';
 import { useMemo, useState } from 'react';
 import YAML from 'yaml';
-import { api, errorMessage, type FieldError, type Page } from '../api/client';
-import type { Agent, Policy, PolicyRule } from '../api/types';
+import { api, errorMessage, type Page } from '../api/client';
 import { ErrorState, Loading, PageHeader } from '../components/states';
 import { usePermissions } from '../lib/permissions';
 import { PolicyHistory } from './policies/PolicyHistory';
@@ -108,8 +109,7 @@ function Editor({ initial }: { initial?: Policy }) {
   const [debounced] = useDebouncedValue(body, 400);
   const validation = useQuery({
     queryKey: ['policy-validate', debounced],
-    queryFn: () =>
-      api<{ valid: boolean; errors: FieldError[] }>('/v1/policies/validate', { method: 'POST', body: debounced }),
+    queryFn: () => api<ValidateResult>('/v1/policies/validate', { method: 'POST', body: debounced }),
     enabled: !parseError,
     staleTime: Number.POSITIVE_INFINITY,
   });

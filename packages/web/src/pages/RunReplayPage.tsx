@@ -3,6 +3,8 @@
  * approvals) in time order, each expandable, drawn as a waterfall of durations. Keyboard: ↓/j next step,
  * ↑/k previous, Enter or Space opens/closes it. Export downloads the whole run as JSON.
  */
+
+import type { RunDetail } from '@agentops-hub/contracts';
 import {
   Badge,
   Box,
@@ -22,7 +24,6 @@ import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from '@tanstack/react-router';
 import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { api } from '../api/client';
-import type { RunDetail } from '../api/types';
 import { JsonBlock } from '../components/JsonBlock';
 import { Money } from '../components/Money';
 import { RunStatusBadge } from '../components/StatusBadge';

@@ -1,17 +1,21 @@
 /** Runs explorer: filter by agent, status, environment, tag and time range; search text; cursor paging. */
-import { Button, Card, Group, Select, Stack, Table, Text, TextInput } from '@mantine/core';
+
+import type { Agent, Run } from '@agentops-hub/contracts';
+import { Button, Card, Group, Select, Stack, Text, TextInput } from '@mantine/core';
 import { useDebouncedCallback } from '@mantine/hooks';
 import { IconSearch } from '@tabler/icons-react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useNavigate, useSearch } from '@tanstack/react-router';
 import { useState } from 'react';
 import { api, type Page } from '../api/client';
-import type { Agent, Run } from '../api/types';
+import { DataTable } from '../components/DataTable';
+import { FilterBar } from '../components/FilterBar';
 import { AnchorLink } from '../components/links';
 import { Money } from '../components/Money';
 import { RunStatusBadge } from '../components/StatusBadge';
 import { Empty, ErrorState, Loading, PageHeader } from '../components/states';
 import { dateTime, duration, num, RANGES, rangeFrom } from '../lib/format';
+import { runStatus } from '../lib/status';
 import type { RunsSearch } from '../router';
 
 export function RunsPage() {
@@ -53,65 +57,67 @@ export function RunsPage() {
   return (
     <Stack>
       <PageHeader title="Runs" description="Every run your agents reported. Open one to replay it step by step." />
-      <Card withBorder>
-        <Group align="flex-end" wrap="wrap">
-          <TextInput
-            label="Search"
-            placeholder="Run id, external reference or text"
-            leftSection={<IconSearch size={16} />}
-            value={text}
-            onChange={(e) => {
-              setText(e.currentTarget.value);
-              searchText(e.currentTarget.value);
-            }}
-            w={280}
-          />
-          <Select
-            label="Agent"
-            placeholder="All agents"
-            clearable
-            searchable
-            data={(agents.data?.data ?? []).map((a) => ({ value: a.id, label: a.name }))}
-            value={search.agent ?? null}
-            onChange={(v) => set({ agent: v ?? undefined })}
-            w={200}
-          />
-          <Select
-            label="Status"
-            placeholder="Any status"
-            clearable
-            data={['running', 'completed', 'failed']}
-            value={search.status ?? null}
-            onChange={(v) => set({ status: v ?? undefined })}
-            w={150}
-          />
-          <Select
-            label="Environment"
-            placeholder="Any"
-            clearable
-            data={['prod', 'staging', 'test']}
-            value={search.environment ?? null}
-            onChange={(v) => set({ environment: v ?? undefined })}
-            w={130}
-          />
-          <TextInput
-            label="Tag"
-            placeholder="e.g. billing"
-            defaultValue={search.tag}
-            onBlur={(e) => set({ tag: e.currentTarget.value || undefined })}
-            w={130}
-          />
-          <Select
-            label="Time range"
-            placeholder="All time"
-            clearable
-            data={RANGES.map((r) => ({ value: r.value, label: r.label }))}
-            value={search.range ?? null}
-            onChange={(v) => set({ range: v ?? undefined })}
-            w={170}
-          />
-        </Group>
-      </Card>
+      <FilterBar
+        active={
+          [search.q, search.agent, search.status, search.environment, search.tag, search.range].filter(Boolean).length
+        }
+      >
+        <TextInput
+          label="Search"
+          placeholder="Run id, external reference or text"
+          leftSection={<IconSearch size={16} />}
+          value={text}
+          onChange={(e) => {
+            setText(e.currentTarget.value);
+            searchText(e.currentTarget.value);
+          }}
+          w={280}
+        />
+        <Select
+          label="Agent"
+          placeholder="All agents"
+          clearable
+          searchable
+          data={(agents.data?.data ?? []).map((a) => ({ value: a.id, label: a.name }))}
+          value={search.agent ?? null}
+          onChange={(v) => set({ agent: v ?? undefined })}
+          w={200}
+        />
+        <Select
+          label="Status"
+          placeholder="Any status"
+          clearable
+          data={['running', 'completed', 'failed']}
+          value={search.status ?? null}
+          onChange={(v) => set({ status: v ?? undefined })}
+          w={150}
+        />
+        <Select
+          label="Environment"
+          placeholder="Any"
+          clearable
+          data={['prod', 'staging', 'test']}
+          value={search.environment ?? null}
+          onChange={(v) => set({ environment: v ?? undefined })}
+          w={130}
+        />
+        <TextInput
+          label="Tag"
+          placeholder="e.g. billing"
+          defaultValue={search.tag}
+          onBlur={(e) => set({ tag: e.currentTarget.value || undefined })}
+          w={130}
+        />
+        <Select
+          label="Time range"
+          placeholder="All time"
+          clearable
+          data={RANGES.map((r) => ({ value: r.value, label: r.label }))}
+          value={search.range ?? null}
+          onChange={(v) => set({ range: v ?? undefined })}
+          w={170}
+        />
+      </FilterBar>
       {runs.isPending && <Loading label="Loading runs…" />}
       {runs.error && <ErrorState error={runs.error} retry={() => runs.refetch()} />}
       {runs.data && runs.data.data.length === 0 && (
@@ -119,47 +125,38 @@ export function RunsPage() {
       )}
       {runs.data && runs.data.data.length > 0 && (
         <Card withBorder p={0}>
-          <Table.ScrollContainer minWidth={800}>
-            <Table highlightOnHover verticalSpacing="sm" aria-label="Runs">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Run</Table.Th>
-                  <Table.Th>Agent</Table.Th>
-                  <Table.Th>Status</Table.Th>
-                  <Table.Th>Started</Table.Th>
-                  <Table.Th>Duration</Table.Th>
-                  <Table.Th>Tokens</Table.Th>
-                  <Table.Th>Cost</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {runs.data.data.map((r) => (
-                  <Table.Tr key={r.id}>
-                    <Table.Td>
-                      <AnchorLink to="/runs/$runId" params={{ runId: r.id }} ff="monospace" size="sm">
-                        {r.id}
-                      </AnchorLink>
-                      {r.external_ref && (
-                        <Text size="xs" c="dimmed">
-                          ref {r.external_ref}
-                        </Text>
-                      )}
-                    </Table.Td>
-                    <Table.Td>{r.agent_name}</Table.Td>
-                    <Table.Td>
-                      <RunStatusBadge run={r} />
-                    </Table.Td>
-                    <Table.Td>{dateTime(r.started_at)}</Table.Td>
-                    <Table.Td>{duration(r.latency_ms)}</Table.Td>
-                    <Table.Td>{num(r.input_tokens + r.output_tokens)}</Table.Td>
-                    <Table.Td>
-                      <Money value={r.cost_usd} />
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+          <DataTable
+            label="Runs"
+            rows={runs.data.data}
+            rowKey={(r) => r.id}
+            onOpen={(r) => navigate({ to: '/runs/$runId', params: { runId: r.id } })}
+            rowLabel={(r) => `Run ${r.id} of ${r.agent_name}, ${runStatus(r)}`}
+            minWidth={800}
+            columns={[
+              {
+                header: 'Run',
+                card: 'title',
+                cell: (r) => (
+                  <>
+                    <AnchorLink to="/runs/$runId" params={{ runId: r.id }} ff="monospace" size="sm">
+                      {r.id}
+                    </AnchorLink>
+                    {r.external_ref && (
+                      <Text size="xs" c="dimmed">
+                        ref {r.external_ref}
+                      </Text>
+                    )}
+                  </>
+                ),
+              },
+              { header: 'Agent', card: true, cell: (r) => r.agent_name },
+              { header: 'Status', card: 'badge', cell: (r) => <RunStatusBadge run={r} /> },
+              { header: 'Started', card: true, cell: (r) => dateTime(r.started_at) },
+              { header: 'Duration', cell: (r) => duration(r.latency_ms) },
+              { header: 'Tokens', cell: (r) => num(r.input_tokens + r.output_tokens) },
+              { header: 'Cost', card: true, cell: (r) => <Money value={r.cost_usd} /> },
+            ]}
+          />
         </Card>
       )}
       <Group justify="space-between">

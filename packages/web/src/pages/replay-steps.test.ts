@@ -1,5 +1,5 @@
+import type { RunDetail } from '@agentops-hub/contracts';
 import { describe, expect, it } from 'vitest';
-import type { RunDetail } from '../api/types';
 import { buildSteps, timelineBounds } from './replay-steps';
 
 const T0 = Date.parse('2026-01-31T12:00:00Z');
@@ -113,12 +113,21 @@ describe('buildSteps: the replay timeline', () => {
             policy_id: 'p1',
             agent_id: 'agt_1',
             run_id: 'run_1',
+            decision_id: 'd1',
             action: { type: 'refund' },
+            approvers: {},
+            message: null,
             requested_at: at(200),
             expires_at: at(99_000),
             decided_at: at(2200),
             decided_by: 'Olivia Owner',
+            decided_by_actor: { type: 'user', id: 'usr_1', name: 'Olivia Owner' },
             comment: 'ok',
+            used: false,
+            escalate_to: null,
+            escalate_at: null,
+            escalated_at: null,
+            callback_url: null,
           },
         ],
       }),

@@ -2,7 +2,7 @@
  * Turns a run's events, policy decisions and approvals into one time-ordered list of steps for the
  * replay, each with its offset and duration on the run's timeline (the waterfall).
  */
-import type { RunDetail } from '../api/types';
+import type { RunDetail } from '@agentops-hub/contracts';
 import { actionParts } from '../lib/action-sentence';
 import { usdCall } from '../lib/format';
 

@@ -2,6 +2,8 @@
  * Create or edit an agent: name, description, type, team, tags, environment and its provider mapping
  * (kind, external id and secret connection fields, which the hub encrypts and never shows again).
  */
+
+import type { Agent, Team } from '@agentops-hub/contracts';
 import {
   ActionIcon,
   Button,
@@ -21,7 +23,6 @@ import { type FormEvent, useState } from 'react';
 import { api, type Page } from '../../api/client';
 import { FormError } from '../../components/states';
 import { usePermissions } from '../../lib/permissions';
-import type { AgentFull, Team } from '../hub-types';
 
 const PROVIDERS = [
   { value: '', label: 'None' },
@@ -31,7 +32,7 @@ const PROVIDERS = [
   { value: 'custom', label: 'Custom orchestrator' },
 ];
 
-export function AgentForm({ agent, onDone }: { agent?: AgentFull; onDone: (a: AgentFull) => void }) {
+export function AgentForm({ agent, onDone }: { agent?: Agent; onDone: (a: Agent) => void }) {
   const { can } = usePermissions();
   const teams = useQuery({
     queryKey: ['teams'],
@@ -68,14 +69,14 @@ export function AgentForm({ agent, onDone }: { agent?: AgentFull; onDone: (a: Ag
         environment,
       };
       if (!agent)
-        return api<AgentFull>('/v1/agents', { method: 'POST', body: { ...body, provider: provider ?? undefined } });
+        return api<Agent>('/v1/agents', { method: 'POST', body: { ...body, provider: provider ?? undefined } });
       // Send the provider only when it changed, so an edit of the name does not rewrite the mapping.
       const before = agent.provider;
       const changed =
         (before?.kind ?? '') !== kind ||
         (before?.external_id ?? '') !== externalId.trim() ||
         Object.keys(connection).length > 0;
-      return api<AgentFull>(`/v1/agents/${agent.id}`, {
+      return api<Agent>(`/v1/agents/${agent.id}`, {
         method: 'PATCH',
         body: { ...body, ...(changed ? { provider } : {}) },
       });

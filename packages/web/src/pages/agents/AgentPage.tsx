@@ -4,6 +4,7 @@
  * people whose role allows it.
  */
 import '@mantine/charts/styles.css';
+import type { Agent, AgentStats, Budget, Team } from '@agentops-hub/contracts';
 import { BarChart, LineChart } from '@mantine/charts';
 import {
   Alert,
@@ -30,6 +31,7 @@ import { type ReactNode, useState } from 'react';
 import { ApiError, api, errorMessage, type Page } from '../../api/client';
 import { useControls } from '../../api/queries';
 import { INTEGER_AXIS } from '../../components/ChartLegend';
+import { DataTable } from '../../components/DataTable';
 import { AnchorLink } from '../../components/links';
 import { Money } from '../../components/Money';
 import { AgentStatusBadge, RunStatusBadge } from '../../components/StatusBadge';
@@ -37,7 +39,6 @@ import { Empty, ErrorState, FormError, Loading, NotFound, PageHeader, QueryStatu
 import { dateTime, duration, num, RANGES, rangeFrom } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 import { STATUS_COLOR } from '../../lib/status';
-import type { AgentFull, AgentStats, BudgetFull, Team } from '../hub-types';
 import { AgentForm } from './AgentForm';
 
 export function AgentPage() {
@@ -52,7 +53,7 @@ export function AgentPage() {
 
   const agent = useQuery({
     queryKey: ['agents', 'one', agentId],
-    queryFn: () => api<AgentFull>(`/v1/agents/${agentId}`),
+    queryFn: () => api<Agent>(`/v1/agents/${agentId}`),
     refetchInterval: 15_000,
   });
   const stats = useQuery({
@@ -66,7 +67,7 @@ export function AgentPage() {
   });
   const budgets = useQuery({
     queryKey: ['budgets'],
-    queryFn: () => api<Page<BudgetFull>>('/v1/budgets'),
+    queryFn: () => api<Page<Budget>>('/v1/budgets'),
     enabled: can('budgets:read'),
   });
   const teams = useQuery({
@@ -285,38 +286,29 @@ export function AgentPage() {
           {stats.data.latest_runs.length === 0 ? (
             <Empty title="No run yet">Runs show up here as soon as the agent reports them.</Empty>
           ) : (
-            <Table.ScrollContainer minWidth={640}>
-              <Table verticalSpacing="sm" aria-label="Latest runs" highlightOnHover>
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>Run</Table.Th>
-                    <Table.Th>Status</Table.Th>
-                    <Table.Th>Started</Table.Th>
-                    <Table.Th>Duration</Table.Th>
-                    <Table.Th>Cost</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {stats.data.latest_runs.map((r) => (
-                    <Table.Tr key={r.id}>
-                      <Table.Td>
-                        <AnchorLink to="/runs/$runId" params={{ runId: r.id }} ff="monospace" size="sm">
-                          {r.id}
-                        </AnchorLink>
-                      </Table.Td>
-                      <Table.Td>
-                        <RunStatusBadge run={r} />
-                      </Table.Td>
-                      <Table.Td>{dateTime(r.started_at)}</Table.Td>
-                      <Table.Td>{duration(r.latency_ms)}</Table.Td>
-                      <Table.Td>
-                        <Money value={r.cost_usd} />
-                      </Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
+            <DataTable
+              label="Latest runs"
+              rows={stats.data.latest_runs}
+              rowKey={(r) => r.id}
+              onOpen={(r) => navigate({ to: '/runs/$runId', params: { runId: r.id } })}
+              rowLabel={(r) => `Run ${r.id}`}
+              minWidth={640}
+              columns={[
+                {
+                  header: 'Run',
+                  card: 'title',
+                  cell: (r) => (
+                    <AnchorLink to="/runs/$runId" params={{ runId: r.id }} ff="monospace" size="sm">
+                      {r.id}
+                    </AnchorLink>
+                  ),
+                },
+                { header: 'Status', card: 'badge', cell: (r) => <RunStatusBadge run={r} /> },
+                { header: 'Started', card: true, cell: (r) => dateTime(r.started_at) },
+                { header: 'Duration', cell: (r) => duration(r.latency_ms) },
+                { header: 'Cost', card: true, cell: (r) => <Money value={r.cost_usd} /> },
+              ]}
+            />
           )}
         </Card>
       )}
@@ -468,7 +460,7 @@ function PauseModal({
   onClose,
   onDone,
 }: {
-  agent: AgentFull;
+  agent: Agent;
   opened: boolean;
   onClose: () => void;
   onDone: () => void;
@@ -532,7 +524,7 @@ function DeleteModal({
   onClose,
   onDone,
 }: {
-  agent: AgentFull;
+  agent: Agent;
   opened: boolean;
   onClose: () => void;
   onDone: () => void;

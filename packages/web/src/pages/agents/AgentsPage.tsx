@@ -1,5 +1,7 @@
 /** Agents: the registry, filtered by tag, type, environment and status, searched by name; create one. */
-import { Badge, Button, Card, Group, Modal, Select, Stack, Table, Text, TextInput } from '@mantine/core';
+
+import type { Agent, CostsResponse as Costs, Team } from '@agentops-hub/contracts';
+import { Badge, Button, Card, Group, Modal, Select, Stack, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { IconPlus, IconSearch } from '@tabler/icons-react';
@@ -7,13 +9,13 @@ import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-quer
 import { useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
 import { api, type Page } from '../../api/client';
+import { DataTable } from '../../components/DataTable';
 import { AnchorLink } from '../../components/links';
 import { Money } from '../../components/Money';
 import { AgentStatusBadge } from '../../components/StatusBadge';
 import { Empty, ErrorState, Loading, PageHeader } from '../../components/states';
 import { ago, num } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
-import type { AgentFull, Costs, Team } from '../hub-types';
 import { AgentForm } from './AgentForm';
 
 export function AgentsPage() {
@@ -36,7 +38,7 @@ export function AgentsPage() {
   const agents = useQuery({
     queryKey: ['agents', 'list', filters, cursor],
     queryFn: () =>
-      api<Page<AgentFull>>('/v1/agents', {
+      api<Page<Agent>>('/v1/agents', {
         query: { q, tag, type, environment, status, limit: 50, cursor },
       }),
     placeholderData: keepPreviousData,
@@ -145,60 +147,58 @@ export function AgentsPage() {
       )}
       {agents.data && agents.data.data.length > 0 && (
         <Card withBorder p={0}>
-          <Table.ScrollContainer minWidth={860}>
-            <Table highlightOnHover verticalSpacing="sm" aria-label="Agents">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Agent</Table.Th>
-                  <Table.Th>Status</Table.Th>
-                  <Table.Th>Type</Table.Th>
-                  <Table.Th>Environment</Table.Th>
-                  <Table.Th>Team</Table.Th>
-                  <Table.Th>Tags</Table.Th>
-                  {can('costs:read') && <Table.Th>Runs (30 d)</Table.Th>}
-                  {can('costs:read') && <Table.Th>Cost (30 d)</Table.Th>}
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {agents.data.data.map((a) => {
-                  const c = byAgent.get(a.id);
-                  return (
-                    <Table.Tr key={a.id}>
-                      <Table.Td>
-                        <AnchorLink to="/agents/$agentId" params={{ agentId: a.id }} fw={600}>
-                          {a.name}
-                        </AnchorLink>
-                        <Text size="xs" c="dimmed" lineClamp={1}>
-                          {a.description || `added ${ago(a.created_at)}`}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td>
-                        <AgentStatusBadge status={a.status} />
-                      </Table.Td>
-                      <Table.Td>{a.type ?? '—'}</Table.Td>
-                      <Table.Td>{a.environment}</Table.Td>
-                      <Table.Td>{teamName(a.team_id)}</Table.Td>
-                      <Table.Td>
-                        <Group gap={4}>
-                          {a.tags.map((t) => (
-                            <Badge key={t} variant="outline" size="sm">
-                              {t}
-                            </Badge>
-                          ))}
-                        </Group>
-                      </Table.Td>
-                      {can('costs:read') && <Table.Td>{num(c?.runs ?? 0)}</Table.Td>}
-                      {can('costs:read') && (
-                        <Table.Td>
-                          <Money value={c?.cost_usd ?? 0} />
-                        </Table.Td>
-                      )}
-                    </Table.Tr>
-                  );
-                })}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+          <DataTable
+            label="Agents"
+            rows={agents.data.data}
+            rowKey={(a) => a.id}
+            onOpen={(a) => navigate({ to: '/agents/$agentId', params: { agentId: a.id } })}
+            rowLabel={(a) => `Agent ${a.name}`}
+            minWidth={860}
+            columns={[
+              {
+                header: 'Agent',
+                card: 'title',
+                cell: (a) => (
+                  <>
+                    <AnchorLink to="/agents/$agentId" params={{ agentId: a.id }} fw={600}>
+                      {a.name}
+                    </AnchorLink>
+                    <Text size="xs" c="dimmed" lineClamp={1}>
+                      {a.description || `added ${ago(a.created_at)}`}
+                    </Text>
+                  </>
+                ),
+              },
+              { header: 'Status', card: 'badge', cell: (a) => <AgentStatusBadge status={a.status} /> },
+              { header: 'Type', cell: (a) => a.type ?? '—' },
+              { header: 'Environment', card: true, cell: (a) => a.environment },
+              { header: 'Team', cell: (a) => teamName(a.team_id) },
+              {
+                header: 'Tags',
+                cell: (a) => (
+                  <Group gap={4}>
+                    {a.tags.map((t) => (
+                      <Badge key={t} variant="outline" size="sm">
+                        {t}
+                      </Badge>
+                    ))}
+                  </Group>
+                ),
+              },
+              {
+                header: 'Runs (30 d)',
+                card: true,
+                hidden: !can('costs:read'),
+                cell: (a) => num(byAgent.get(a.id)?.runs ?? 0),
+              },
+              {
+                header: 'Cost (30 d)',
+                card: true,
+                hidden: !can('costs:read'),
+                cell: (a) => <Money value={byAgent.get(a.id)?.cost_usd ?? 0} />,
+              },
+            ]}
+          />
         </Card>
       )}
       <Group justify="space-between">

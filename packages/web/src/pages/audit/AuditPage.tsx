@@ -3,6 +3,7 @@
  * exported as JSONL or CSV, with the hash chain verified by the hub (`GET /v1/audit/verify`).
  */
 import '@mantine/dates/styles.css';
+import type { ApiKey, AuditEntry, AuditVerify, Member } from '@agentops-hub/contracts';
 import {
   Alert,
   Badge,
@@ -22,12 +23,9 @@ import { IconChevronDown, IconChevronRight, IconDownload, IconShieldCheck, IconS
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Fragment, useState } from 'react';
 import { api, buildUrl, type Page } from '../../api/client';
-import type { ApiKey, Member } from '../../api/types';
 import { Empty, ErrorState, Loading, PageHeader } from '../../components/states';
-import { dateTime, json, num } from '../../lib/format';
+import { dateTime, dayIso, json, num } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
-import type { AuditEntry, AuditVerify } from '../hub-types';
-import { dayIso } from '../hub-types';
 
 const ENTITY_TYPES = [
   'org',

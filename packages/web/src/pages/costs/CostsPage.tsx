@@ -4,6 +4,7 @@
  */
 import '@mantine/charts/styles.css';
 import '@mantine/dates/styles.css';
+import type { CostGroupBy, CostRow, CostsResponse as Costs } from '@agentops-hub/contracts';
 import { BarChart, DonutChart } from '@mantine/charts';
 import {
   Alert,
@@ -28,9 +29,7 @@ import { ChartLegend } from '../../components/ChartLegend';
 import { AnchorLink } from '../../components/links';
 import { Money } from '../../components/Money';
 import { Empty, ErrorState, Loading, PageHeader, QueryStatus } from '../../components/states';
-import { num, usd } from '../../lib/format';
-import type { CostGroupBy, CostRow, Costs } from '../hub-types';
-import { dayIso } from '../hub-types';
+import { dayIso, num, usd } from '../../lib/format';
 
 const PRESETS = [
   { value: '7', label: 'Last 7 days' },

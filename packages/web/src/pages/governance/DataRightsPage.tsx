@@ -2,6 +2,8 @@
  * Data rights, for owners: export everything the organization owns (a durable job, then a .tar.gz of
  * JSONL files) and delete the organization with all its data, confirmed by typing its name.
  */
+
+import type { OrgExport } from '@agentops-hub/contracts';
 import { Alert, Badge, Button, Card, Group, Modal, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconDownload, IconPackageExport, IconTrash } from '@tabler/icons-react';
@@ -11,9 +13,8 @@ import { useState } from 'react';
 import { api, errorMessage, type Page } from '../../api/client';
 import { useMe } from '../../api/queries';
 import { Empty, FormError, PageHeader, QueryStatus } from '../../components/states';
-import { ago, num } from '../../lib/format';
+import { ago, bytes, num } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
-import { bytes, type OrgExport } from '../hub-types';
 
 const STATUS_COLOR: Record<OrgExport['status'], string> = {
   pending: 'gray',

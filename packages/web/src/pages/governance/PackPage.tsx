@@ -2,6 +2,8 @@
  * One policy pack: what its policies do in plain words, its settings, a preview of what applying would
  * change (nothing is written), apply (or update, or upgrade), and remove it again.
  */
+
+import type { ApplyPackResult, PackChange, PackParamView, PackPreview, PolicyPackView } from '@agentops-hub/contracts';
 import {
   Alert,
   Badge,
@@ -33,7 +35,6 @@ import { AnchorLink } from '../../components/links';
 import { ErrorState, FormError, Loading, NotFound, PageHeader } from '../../components/states';
 import { dateTime, json } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
-import type { ApplyPackResult, PackChange, PackParam, PackPreview, PolicyPack } from '../hub-types';
 import { PackBadges } from './PolicyPacksPage';
 
 type ParamValue = number | string | boolean | string[];
@@ -58,7 +59,7 @@ export function PackPage() {
   const { packId } = useParams({ from: '/app/governance/packs/$packId' });
   const pack = useQuery({
     queryKey: ['policy-packs', packId],
-    queryFn: () => api<PolicyPack>(`/v1/policy-packs/${packId}`),
+    queryFn: () => api<PolicyPackView>(`/v1/policy-packs/${packId}`),
   });
   if (pack.isPending) return <Loading />;
   if (pack.error instanceof ApiError && pack.error.status === 404) return <NotFound />;
@@ -66,7 +67,7 @@ export function PackPage() {
   return <PackView pack={pack.data} key={pack.data.id} />;
 }
 
-function PackView({ pack }: { pack: PolicyPack }) {
+function PackView({ pack }: { pack: PolicyPackView }) {
   const { can } = usePermissions();
   const qc = useQueryClient();
   const [values, setValues] = useState<Record<string, ParamValue>>(() =>
@@ -331,7 +332,7 @@ function ParamInput({
   disabled,
   onChange,
 }: {
-  param: PackParam;
+  param: PackParamView;
   value: ParamValue;
   disabled: boolean;
   onChange: (v: ParamValue) => void;

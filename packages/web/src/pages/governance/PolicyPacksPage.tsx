@@ -2,14 +2,15 @@
  * Policy packs: ready-made sets of policies, budgets and notification settings for a kind of business
  * or agent. Recommended ones first (with why), then every pack, each marked when applied.
  */
+
+import type { PackRecommendation, PolicyPackView } from '@agentops-hub/contracts';
 import { Badge, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { api, type Page } from '../../api/client';
 import { AnchorLink, ButtonLink } from '../../components/links';
 import { Empty, PageHeader, QueryStatus } from '../../components/states';
-import type { PackRecommendation, PolicyPack } from '../hub-types';
 
-export function PackBadges({ pack }: { pack: Pick<PolicyPack, 'starter' | 'baseline' | 'applied'> }) {
+export function PackBadges({ pack }: { pack: Pick<PolicyPackView, 'starter' | 'baseline' | 'applied'> }) {
   return (
     <Group gap={4}>
       {pack.applied && (
@@ -33,7 +34,7 @@ export function PackBadges({ pack }: { pack: Pick<PolicyPack, 'starter' | 'basel
 }
 
 export function PolicyPacksPage() {
-  const packs = useQuery({ queryKey: ['policy-packs'], queryFn: () => api<Page<PolicyPack>>('/v1/policy-packs') });
+  const packs = useQuery({ queryKey: ['policy-packs'], queryFn: () => api<Page<PolicyPackView>>('/v1/policy-packs') });
   const recs = useQuery({
     queryKey: ['policy-packs', 'recommendations'],
     queryFn: () => api<{ industry: string | null; data: PackRecommendation[] }>('/v1/policy-packs/recommendations'),

@@ -1,4 +1,6 @@
 /** Version history of a policy: pick a version to see its diff against the current one, and roll back to it. */
+
+import type { Policy, PolicyVersion } from '@agentops-hub/contracts';
 import { Box, Button, Card, Code, Group, Stack, Table, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -7,7 +9,6 @@ import { useState } from 'react';
 import YAML from 'yaml';
 import { api, errorMessage, type Page } from '../../api/client';
 import { usePeople } from '../../api/people';
-import type { Policy, PolicyVersion } from '../../api/types';
 import { Loading } from '../../components/states';
 import { dateTime } from '../../lib/format';
 

@@ -1,4 +1,6 @@
 /** Simulate a rule over the actions recorded in the last N days, before switching it on. */
+
+import type { PolicySimulation } from '@agentops-hub/contracts';
 import { Button, Card, Group, Select, SimpleGrid, Table, Text, Title } from '@mantine/core';
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -6,27 +8,11 @@ import { api } from '../../api/client';
 import { ErrorState } from '../../components/states';
 import { dateTime, num } from '../../lib/format';
 
-interface Simulation {
-  actions: number;
-  matched: number;
-  would_decide: Record<string, number>;
-  changed_from_recorded: number;
-  samples: {
-    id: string;
-    agent: string;
-    at: string;
-    action: Record<string, unknown>;
-    would_decide: string;
-    was: string;
-  }[];
-  truncated: boolean;
-}
-
 export function SimulatePanel({ policy }: { policy: unknown }) {
   const [days, setDays] = useState('7');
   const sim = useMutation({
     mutationFn: () =>
-      api<Simulation>('/v1/policies/simulate', {
+      api<PolicySimulation>('/v1/policies/simulate', {
         method: 'POST',
         body: {
           policy,

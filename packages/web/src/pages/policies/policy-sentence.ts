@@ -4,7 +4,7 @@
  * `{when: {all: [agent.name eq …, action.type eq …, {field, op, value}…]}, then}`. A rule with `any` or
  * `not` groups cannot be shown as one sentence: `fromRule` then answers null and the code editor rules.
  */
-import type { Condition, PolicyRule } from '../../api/types';
+import type { Condition, ConditionOp, FieldCondition, PolicyRule } from '@agentops-hub/contracts';
 
 export interface SentenceCondition {
   field: string;
@@ -66,7 +66,7 @@ export const emptySentence = (): Sentence => ({
 });
 
 /** A typed value from what the person typed: numbers and booleans as such, lists for in/not_in. */
-export function parseValue(op: string, raw: string): unknown {
+export function parseValue(op: string, raw: string): FieldCondition['value'] {
   if (op === 'exists') return true;
   if (op === 'in' || op === 'not_in')
     return raw
@@ -93,7 +93,8 @@ export function toRule(s: Sentence, base?: PolicyRule): PolicyRule {
   if (s.action.trim()) all.push({ field: 'action.type', op: 'eq', value: s.action.trim() });
   for (const c of s.conditions) {
     if (!c.field.trim()) continue;
-    all.push({ field: c.field.trim(), op: c.op, value: parseValue(c.op, c.value) });
+    // The builder offers only the contracts' operators; the hub validates the rule anyway.
+    all.push({ field: c.field.trim(), op: c.op as ConditionOp, value: parseValue(c.op, c.value) });
   }
   const when: Condition = all.length === 1 ? all[0] : { all };
   return { ...(base ?? {}), when, then: s.then };

@@ -2,6 +2,8 @@
  * Create or edit a report: template, schedule (weekly, monthly, a cron expression or on demand), time
  * zone, range, recipients, webhooks and formats, with a preview rendered by the hub (nothing is kept).
  */
+
+import type { Report, ReportTemplate, Webhook } from '@agentops-hub/contracts';
 import {
   Button,
   Checkbox,
@@ -20,9 +22,9 @@ import { IconEye } from '@tabler/icons-react';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useMemo, useState } from 'react';
 import { ApiError, api, errorMessage, type Page } from '../../api/client';
+import { REPORT_TEMPLATES } from '../../lib/labels';
 import { usePermissions } from '../../lib/permissions';
 import { timeZones } from '../../lib/time-zones';
-import { REPORT_TEMPLATES, type Report, type ReportTemplate, type Webhook } from '../hub-types';
 
 /** `POST /v1/reports/preview` answers HTML, not JSON. */
 export async function previewReport(body: {

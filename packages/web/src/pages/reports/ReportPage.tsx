@@ -2,6 +2,8 @@
  * One report: what it sends and when, run it now (optionally without sending) and open the result,
  * edit it, delete it, and its history with each run's HTML, PDF and delivery outcomes.
  */
+
+import type { Report, ReportRun } from '@agentops-hub/contracts';
 import {
   Alert,
   Badge,
@@ -27,7 +29,6 @@ import { Money } from '../../components/Money';
 import { Empty, ErrorState, FormError, Loading, NotFound, PageHeader, QueryStatus } from '../../components/states';
 import { dateTime, num, usd } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
-import type { Report, ReportRun } from '../hub-types';
 import { DeliveryBadge } from '../settings/DeliveryBadge';
 import { ReportForm } from './ReportForm';
 import { scheduleLabel, templateLabel } from './ReportsPage';

@@ -1,4 +1,6 @@
 /** Reports: scheduled and on-demand summaries, delivered by email and webhooks as HTML and PDF. */
+
+import type { Report } from '@agentops-hub/contracts';
 import { Badge, Button, Card, Modal, Stack, Table, Text } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconPlus } from '@tabler/icons-react';
@@ -9,8 +11,8 @@ import { api, type Page } from '../../api/client';
 import { AnchorLink } from '../../components/links';
 import { Empty, PageHeader, QueryStatus } from '../../components/states';
 import { dateTime } from '../../lib/format';
+import { REPORT_TEMPLATES } from '../../lib/labels';
 import { usePermissions } from '../../lib/permissions';
-import { REPORT_TEMPLATES, type Report } from '../hub-types';
 import { ReportForm } from './ReportForm';
 
 export function templateLabel(t: string) {

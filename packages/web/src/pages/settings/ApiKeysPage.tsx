@@ -2,6 +2,8 @@
  * API keys: create with scopes (the key is shown once) and, for an agent's key, the agents it may act
  * as; list, revoke.
  */
+
+import type { Agent, ApiKey } from '@agentops-hub/contracts';
 import {
   Alert,
   Badge,
@@ -20,7 +22,6 @@ import { IconPlus } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, errorMessage, type Page } from '../../api/client';
-import type { Agent, ApiKey } from '../../api/types';
 import { CopyField } from '../../components/CopyField';
 import { Empty, FormError, PageHeader, QueryStatus } from '../../components/states';
 import { ago, dateTime } from '../../lib/format';

@@ -3,13 +3,14 @@
  * `SMTP_FROM`) mail is kept here with status `kept`, so an admin can still read invitations, password
  * resets and reports and pass them on.
  */
+
+import type { OutboxEntry } from '@agentops-hub/contracts';
 import { Alert, Badge, Button, Card, Code, Drawer, Group, Stack, Table, Text } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, type Page } from '../../api/client';
 import { Empty, PageHeader, QueryStatus } from '../../components/states';
 import { ago, dateTime } from '../../lib/format';
-import type { OutboxEntry } from '../hub-types';
 
 const STATUS_COLOR: Record<string, string> = { sent: 'teal', kept: 'yellow', failed: 'red', queued: 'gray' };
 

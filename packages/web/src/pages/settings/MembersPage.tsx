@@ -1,10 +1,11 @@
 /** Members and invitations: who is in the organization with which role; invite by email with a role. */
+
+import type { Invitation, Member } from '@agentops-hub/contracts';
 import { Alert, Badge, Button, Card, Modal, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { IconMail } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, type Page } from '../../api/client';
-import type { Invitation, Member } from '../../api/types';
 import { CopyField } from '../../components/CopyField';
 import { ErrorState, FormError, PageHeader, QueryStatus } from '../../components/states';
 import { dateTime } from '../../lib/format';

@@ -1,4 +1,6 @@
 /** Notifications: your in-app feed (mark read) and which topics reach you in the app and by email. */
+
+import type { HubNotification, NotificationPreferences } from '@agentops-hub/contracts';
 import { Badge, Button, Card, Group, Stack, Switch, Table, Text, Title } from '@mantine/core';
 import { notifications as toast } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -6,12 +8,7 @@ import { useState } from 'react';
 import { api, errorMessage, type Page } from '../../api/client';
 import { Empty, PageHeader, QueryStatus } from '../../components/states';
 import { ago } from '../../lib/format';
-import {
-  type HubNotification,
-  NOTIFICATION_TOPICS,
-  type NotificationPreferences,
-  type NotificationTopic,
-} from '../hub-types';
+import { NOTIFICATION_TOPICS, type NotificationTopic } from '../../lib/labels';
 
 export function NotificationsPage() {
   const qc = useQueryClient();

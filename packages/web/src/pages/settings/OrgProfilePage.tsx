@@ -2,6 +2,8 @@
  * Organization profile: name, logo, time zone, locale, industry, billing contact and the org-wide
  * switches (`PATCH /v1/org`). People without `org:update` see it read-only.
  */
+
+import type { Org } from '@agentops-hub/contracts';
 import { Alert, Avatar, Button, Card, Group, Select, Stack, Switch, Text, TextInput } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -11,7 +13,6 @@ import { ErrorState, FormError, Loading, PageHeader } from '../../components/sta
 import { dateTime } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 import { timeZones } from '../../lib/time-zones';
-import type { Org } from '../hub-types';
 
 const LOCALES = [
   { value: 'en-US', label: 'English (United States)' },

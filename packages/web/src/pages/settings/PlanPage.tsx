@@ -2,6 +2,8 @@
  * Plan and feature flags: the org's plan with its limits, and each feature flag (on by rollout or by
  * an override that `org:update` can set or clear: `PUT /v1/org/features/{flag}`).
  */
+
+import type { OrgPlan } from '@agentops-hub/contracts';
 import { Badge, Button, Card, Group, List, SimpleGrid, Stack, Switch, Table, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconCheck } from '@tabler/icons-react';
@@ -10,7 +12,6 @@ import { api, errorMessage } from '../../api/client';
 import { ErrorState, Loading, PageHeader } from '../../components/states';
 import { num } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
-import type { OrgPlan } from '../hub-types';
 
 const FLAG_TEXT: Record<string, string> = {
   otlp_ingest: 'OpenTelemetry trace ingestion (POST /v1/traces)',

@@ -1,4 +1,6 @@
 /** Teams: group members (team leads act on their teams' agents and policies); create, delete, add, remove. */
+
+import type { Member, Team } from '@agentops-hub/contracts';
 import {
   ActionIcon,
   Badge,
@@ -18,10 +20,8 @@ import { IconPlus, IconX } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, errorMessage, type Page } from '../../api/client';
-import type { Member } from '../../api/types';
 import { Empty, FormError, PageHeader, QueryStatus } from '../../components/states';
 import { usePermissions } from '../../lib/permissions';
-import type { Team } from '../hub-types';
 
 export function TeamsPage() {
   const { can } = usePermissions();

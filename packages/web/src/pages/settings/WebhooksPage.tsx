@@ -2,6 +2,8 @@
  * Webhooks: signed HTTP callbacks for hub events (JSON or Slack), with their delivery log and a test
  * send. The secret is shown once, when the webhook is created.
  */
+
+import type { Webhook, WebhookDelivery } from '@agentops-hub/contracts';
 import {
   Alert,
   Badge,
@@ -26,8 +28,8 @@ import { api, errorMessage, type Page } from '../../api/client';
 import { CopyField } from '../../components/CopyField';
 import { Empty, ErrorState, FormError, Loading, PageHeader, QueryStatus } from '../../components/states';
 import { ago, dateTime } from '../../lib/format';
+import { WEBHOOK_EVENTS } from '../../lib/labels';
 import { usePermissions } from '../../lib/permissions';
-import { WEBHOOK_EVENTS, type Webhook, type WebhookDelivery } from '../hub-types';
 import { DeliveryBadge } from './DeliveryBadge';
 
 export function WebhooksPage() {
