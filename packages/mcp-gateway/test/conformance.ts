@@ -80,8 +80,15 @@ async function main() {
     const stdio = await startGateway(key, [...agent, '--upstream-command', inner.map((w) => `'${w}'`).join(' ')]);
     running.push(stdio);
 
-    const alone = await runSuite(reference.url);
-    const [viaHttp, viaStdio] = await Promise.all([runSuite(http.url), runSuite(stdio.url)]);
+    const timed = async (url: string) => {
+      const t0 = Date.now();
+      const r = await runSuite(url);
+      return { r, s: ((Date.now() - t0) / 1000).toFixed(1) };
+    };
+    const ready = ((Date.now() - started) / 1000).toFixed(1);
+    const a = await timed(reference.url);
+    const [h, s] = await Promise.all([timed(http.url), timed(stdio.url)]);
+    const [alone, viaHttp, viaStdio] = [a.r, h.r, s.r];
 
     const mark = (r: Results, k: string) => (r.get(k) === undefined ? '-' : r.get(k) ? 'pass' : 'FAIL');
     const rows = [...alone.keys()].sort();
@@ -105,7 +112,9 @@ async function main() {
     const runs = (await hub.api('GET', '/v1/runs?agent=ConformanceBot&limit=100')).body?.data ?? [];
     process.stdout.write(`hub: ${runs.length} runs of ConformanceBot recorded\n`);
     if (runs.length === 0) regressions.push('hub: no run recorded for the gateway sessions');
-    process.stdout.write(`(${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+    process.stdout.write(
+      `(${((Date.now() - started) / 1000).toFixed(1)} s: ready ${ready} s, alone ${a.s} s, http ${h.s} s, stdio ${s.s} s)\n`,
+    );
     if (regressions.length > 0) {
       process.stdout.write(`\nPassed alone but not through the gateway:\n  ${regressions.join('\n  ')}\n`);
       process.exitCode = 1;
