@@ -24,7 +24,7 @@ import { createPriceOverrideStore } from './modules/costs/price-overrides.store.
 import { createPricer, loadShippedPriceTable } from './modules/costs/pricing.ts';
 import { normalizeUsage } from './modules/costs/usage-normalizer.ts';
 import { budgetPort } from './modules/governance/budget-port.ts';
-import { createDataRightsService, EXPORT_QUEUE } from './modules/governance/data-rights.service.ts';
+import { createDataRightsService, EXPORT_QUEUE, type ExportJob } from './modules/governance/data-rights.service.ts';
 import { loadShippedPacks } from './modules/governance/pack-catalog.ts';
 import { createPolicyPackService } from './modules/governance/policy-packs.service.ts';
 import { createAgentResolver } from './modules/ingestion/agent-resolver.ts';
@@ -57,6 +57,7 @@ import { trustedOrgId } from './platform/caller.ts';
 import { createControlBus } from './platform/control-bus.ts';
 import { createEgressGuard } from './platform/egress/egress.ts';
 import { createJobRunner } from './platform/jobs/job-runner.ts';
+import { workForOrg } from './platform/jobs/org-jobs.system.ts';
 import { chain } from './platform/maybe-promise.ts';
 import { createMailer } from './platform/notifications/mailer.ts';
 import { createNotificationService } from './platform/notifications/notifications.service.ts';
@@ -332,7 +333,13 @@ export async function createHubContext(
       await bus.publish('agents.changed', { org_id: orgId }).catch(() => {});
     },
   });
-  jobs.work(EXPORT_QUEUE, (payload, job) => dataRights.runExport(payload, job), { leaseMs: 30 * 60_000 });
+  workForOrg<ExportJob>(
+    jobs,
+    EXPORT_QUEUE,
+    (p) => p.org_id,
+    (orgId, payload, job) => dataRights.runExport(orgId, payload, job),
+    { leaseMs: 30 * 60_000 },
+  );
   const authenticate = createAuthenticator({
     apiKeys,
     auth,

@@ -19,6 +19,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Dialect } from '../../db/database.ts';
 import { newId } from '../../db/ids.ts';
 import { likePattern } from '../../db/like.ts';
+import { orgScope } from '../../db/org-scope.ts';
 import type { Database, OrgExportsTable } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
@@ -37,6 +38,11 @@ import {
 import { deletionOrder, orgScopedTables } from './org-tables.ts';
 
 export const EXPORT_QUEUE = 'org.export';
+/** The export job's payload; its org is handed to the worker as an `OrgId` by `workForOrg`. */
+export interface ExportJob {
+  export_id: string;
+  org_id: string;
+}
 
 const iso = (t: number | null) => (t === null ? null : new Date(Number(t)).toISOString());
 
@@ -72,7 +78,7 @@ export function createDataRightsService(deps: {
   const { db, audit, clock } = deps;
 
   const row = (orgId: OrgId, id: string) =>
-    db.selectFrom('org_exports').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+    orgScope(db, orgId).selectFrom('org_exports').selectAll().where('id', '=', id).executeTakeFirst();
 
   return {
     async requestExport(caller: Caller) {
@@ -91,8 +97,10 @@ export function createDataRightsService(deps: {
         completed_at: null,
       };
       await db.transaction().execute(async (trx) => {
-        await trx.insertInto('org_exports').values(r).execute();
-        await deps.jobs.send(EXPORT_QUEUE, { export_id: r.id, org_id: caller.orgId }, { exec: trx });
+        await orgScope(trx, caller.orgId).insertInto('org_exports', r).execute();
+        await deps.jobs.send(EXPORT_QUEUE, { export_id: r.id, org_id: caller.orgId } satisfies ExportJob, {
+          exec: trx,
+        });
         await audit.append(
           trx,
           caller.orgId,
@@ -110,10 +118,9 @@ export function createDataRightsService(deps: {
     },
 
     async listExports(orgId: OrgId) {
-      const rows = await db
+      const rows = await orgScope(db, orgId)
         .selectFrom('org_exports')
         .selectAll()
-        .where('org_id', '=', orgId)
         .orderBy('created_at', 'desc')
         .execute();
       return rows.map(toOrgExport);
@@ -130,7 +137,7 @@ export function createDataRightsService(deps: {
       const r = await row(caller.orgId, id);
       if (!r) throw notFound('Export');
       await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('org_exports').where('org_id', '=', caller.orgId).where('id', '=', id).execute();
+        await orgScope(trx, caller.orgId).deleteFrom('org_exports').where('id', '=', id).execute();
         await audit.append(trx, caller.orgId, {
           actor: caller.actor,
           action: 'org.export_deleted',
@@ -165,11 +172,10 @@ export function createDataRightsService(deps: {
     },
 
     /** The job: writes the files, packs the archive, marks the export completed (or failed on the last try). */
-    async runExport(payload: { export_id: string; org_id: string }, job: JobContext) {
-      const orgId = payload.org_id as OrgId;
+    async runExport(orgId: OrgId, payload: ExportJob, job: JobContext) {
       const r = await row(orgId, payload.export_id);
       if (!r || r.status === 'completed') return; // the org was deleted meanwhile, or a retry after success
-      await db.updateTable('org_exports').set({ status: 'running' }).where('id', '=', r.id).execute();
+      await orgScope(db, orgId).updateTable('org_exports').set({ status: 'running' }).where('id', '=', r.id).execute();
       const work = join(exportDir(deps.dataDir, orgId), `${r.id}.work`);
       try {
         removeQuietly(work);
@@ -196,7 +202,7 @@ export function createDataRightsService(deps: {
         writeFileSync(join(work, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
         const file = exportFile(deps.dataDir, orgId, r.id);
         const packed = await packArchive(work, ['manifest.json', ...files.map((f) => f.name)], file);
-        const done = await db
+        const done = await orgScope(db, orgId)
           .updateTable('org_exports')
           .set({
             status: 'completed',
@@ -207,14 +213,13 @@ export function createDataRightsService(deps: {
             error: null,
             completed_at: clock(),
           })
-          .where('org_id', '=', orgId)
           .where('id', '=', r.id)
           .executeTakeFirst();
         // Deleted while we wrote: leave no archive behind.
         if (Number(done.numUpdatedRows) === 0) removeQuietly(exportDir(deps.dataDir, orgId));
       } catch (e) {
         if (job.isFinalAttempt)
-          await db
+          await orgScope(db, orgId)
             .updateTable('org_exports')
             .set({ status: 'failed', error: String((e as Error).message).slice(0, 1000), completed_at: clock() })
             .where('id', '=', r.id)
@@ -233,22 +238,19 @@ export function createDataRightsService(deps: {
         throw invalid('confirm', `type the organization's exact name ("${org.name}") to confirm its deletion`);
       const orgId = caller.orgId;
       const tables = await deletionOrder(db, deps.dialect, await orgScopedTables(db, deps.dialect));
-      const keyHashes = (await db.selectFrom('api_keys').select('key_hash').where('org_id', '=', orgId).execute()).map(
+      const keyHashes = (await orgScope(db, orgId).selectFrom('api_keys').select('key_hash').execute()).map(
         (k) => k.key_hash,
       );
       const t = clock();
       const deleted: Record<string, number> = {};
       await db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('audit_purges')
-          .values({ org_id: orgId, at: t })
+        const scope = orgScope(trx, orgId);
+        await scope
+          .insertInto('audit_purges', { at: t })
           .onConflict((oc) => oc.column('org_id').doNothing())
           .execute();
         for (const table of tables) {
-          const res = await trx
-            .deleteFrom(table as 'members')
-            .where('org_id', '=', orgId)
-            .executeTakeFirst();
+          const res = await scope.deleteFrom(table as 'members').executeTakeFirst();
           const n = Number(res.numDeletedRows);
           if (n > 0) deleted[table] = n;
         }
@@ -262,7 +264,7 @@ export function createDataRightsService(deps: {
         if (Number(jobs.numDeletedRows) > 0) deleted.jobs = Number(jobs.numDeletedRows);
         await trx.deleteFrom('schedules').where(sql<boolean>`payload like ${mention} escape '\\'`).execute();
         await trx.deleteFrom('orgs').where('id', '=', orgId).execute();
-        await trx.deleteFrom('audit_purges').where('org_id', '=', orgId).execute();
+        await scope.deleteFrom('audit_purges').execute();
         // The tombstone: the only row left that names the org.
         await audit.append(
           trx,

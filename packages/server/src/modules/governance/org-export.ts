@@ -27,9 +27,10 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { create as createTar } from 'tar';
 import type { Dialect } from '../../db/database.ts';
+import { type Exec, orgScope } from '../../db/org-scope.ts';
 import type { Database } from '../../db/schema.ts';
 import { toAuditEntry } from '../../platform/audit/audit-dto.ts';
 import type { OrgId } from '../../platform/caller.ts';
@@ -41,7 +42,6 @@ import { toPolicy } from '../policies/index.ts';
 import { toEvent, toRun } from '../runs/index.ts';
 import { orgScopedTables } from './org-tables.ts';
 
-type Exec = Kysely<Database> | Transaction<Database>;
 type Row = Record<string, unknown>;
 
 const PAGE = 1000;
@@ -91,15 +91,18 @@ export async function writeOrgExport(deps: {
     let after: string | null = null;
     let offset = 0;
     for (;;) {
-      let q = sql`SELECT * FROM ${sql.table(table)} WHERE org_id = ${orgId}`;
+      // Any org table, named at run time: typed as one of them, read as plain rows.
+      let q = orgScope(exec, orgId)
+        .selectFrom(table as 'agents')
+        .selectAll();
       if (hasId) {
-        if (after !== null) q = sql`${q} AND id > ${after}`;
-        q = sql`${q} ORDER BY id LIMIT ${PAGE}`;
+        if (after !== null) q = q.where('id', '>', after);
+        q = q.orderBy('id').limit(PAGE);
       } else {
         const order = deps.dialect === 'sqlite' ? sql`rowid` : sql`tableoid, ctid`;
-        q = sql`${q} ORDER BY ${order} LIMIT ${PAGE} OFFSET ${offset}`;
+        q = q.orderBy(order).limit(PAGE).offset(offset);
       }
-      const rows = (await q.execute(exec)).rows as Row[];
+      const rows = (await q.execute()) as unknown as Row[];
       if (rows.length === 0) return;
       yield rows.map(map);
       if (rows.length < PAGE) return;
@@ -166,10 +169,9 @@ export async function writeOrgExport(deps: {
   async function* auditPages(exec: Exec) {
     let after = 0;
     for (;;) {
-      const rows = await exec
+      const rows = await orgScope(exec, orgId)
         .selectFrom('audit_log')
         .selectAll()
-        .where('org_id', '=', orgId)
         .where('seq', '>', after)
         .orderBy('seq')
         .limit(PAGE)

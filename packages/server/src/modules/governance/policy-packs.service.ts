@@ -18,6 +18,7 @@
  */
 import type { CreateBudgetBody, PackChange, PolicyPackFile } from '@agentops-hub/contracts';
 import type { Kysely } from 'kysely';
+import { orgScope } from '../../db/org-scope.ts';
 import type { Database, PolicyPackItemsTable } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
@@ -73,14 +74,13 @@ export function createPolicyPackService(deps: {
   }
 
   const application = (orgId: OrgId, packId: string) =>
-    db
+    orgScope(db, orgId)
       .selectFrom('policy_pack_applications')
       .selectAll()
-      .where('org_id', '=', orgId)
       .where('pack_id', '=', packId)
       .executeTakeFirst();
   const itemsOf = (orgId: OrgId, packId: string) =>
-    db.selectFrom('policy_pack_items').selectAll().where('org_id', '=', orgId).where('pack_id', '=', packId).execute();
+    orgScope(db, orgId).selectFrom('policy_pack_items').selectAll().where('pack_id', '=', packId).execute();
 
   /** The hash of an item's content as it is now, or null when it no longer exists. */
   async function currentHash(orgId: OrgId, kind: string, entityId: string | null, key: string): Promise<string | null> {
@@ -143,7 +143,6 @@ export function createPolicyPackService(deps: {
 
   async function recordItem(caller: Caller, packId: string, d: Desired, entityId: string | null, previous?: unknown) {
     const row = {
-      org_id: caller.orgId,
       pack_id: packId,
       kind: d.kind,
       item_key: d.key,
@@ -152,9 +151,8 @@ export function createPolicyPackService(deps: {
       previous: previous === undefined ? null : JSON.stringify(previous),
       created_at: clock(),
     };
-    await db
-      .insertInto('policy_pack_items')
-      .values(row)
+    await orgScope(db, caller.orgId)
+      .insertInto('policy_pack_items', row)
       .onConflict((oc) =>
         oc
           .columns(['org_id', 'pack_id', 'kind', 'item_key'])
@@ -240,9 +238,8 @@ export function createPolicyPackService(deps: {
   }
 
   const deleteRecord = (orgId: OrgId, r: PolicyPackItemsTable) =>
-    db
+    orgScope(db, orgId)
       .deleteFrom('policy_pack_items')
-      .where('org_id', '=', orgId)
       .where('pack_id', '=', r.pack_id)
       .where('kind', '=', r.kind)
       .where('item_key', '=', r.item_key)
@@ -274,8 +271,8 @@ export function createPolicyPackService(deps: {
     render: (id: string, params?: ParamValues) => renderPack(packOr404(id), params),
 
     async applications(orgId: OrgId) {
-      const apps = await db.selectFrom('policy_pack_applications').selectAll().where('org_id', '=', orgId).execute();
-      const items = await db.selectFrom('policy_pack_items').selectAll().where('org_id', '=', orgId).execute();
+      const apps = await orgScope(db, orgId).selectFrom('policy_pack_applications').selectAll().execute();
+      const items = await orgScope(db, orgId).selectFrom('policy_pack_items').selectAll().execute();
       return apps.map((a) => ({
         pack_id: a.pack_id,
         version: Number(a.version),
@@ -335,10 +332,8 @@ export function createPolicyPackService(deps: {
         if (status !== 'unchanged') {
           const t = clock();
           await db.transaction().execute(async (trx) => {
-            await trx
-              .insertInto('policy_pack_applications')
-              .values({
-                org_id: caller.orgId,
+            await orgScope(trx, caller.orgId)
+              .insertInto('policy_pack_applications', {
                 pack_id: id,
                 version: pack.version,
                 params: JSON.stringify(rendered.params),
@@ -404,11 +399,7 @@ export function createPolicyPackService(deps: {
           await deleteRecord(caller.orgId, r);
         }
         await db.transaction().execute(async (trx) => {
-          await trx
-            .deleteFrom('policy_pack_applications')
-            .where('org_id', '=', caller.orgId)
-            .where('pack_id', '=', id)
-            .execute();
+          await orgScope(trx, caller.orgId).deleteFrom('policy_pack_applications').where('pack_id', '=', id).execute();
           await audit.append(trx, caller.orgId, {
             actor: caller.actor,
             action: 'policy_pack.unapplied',
