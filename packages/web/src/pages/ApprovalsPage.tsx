@@ -7,7 +7,6 @@
 import type { Agent, Approval, Policy } from '@agentops-hub/contracts';
 import {
   Alert,
-  Badge,
   Button,
   Card,
   Grid,
@@ -24,6 +23,7 @@ import { useState } from 'react';
 import { api, type Page } from '../api/client';
 import { ActionDetails } from '../components/ActionDetails';
 import { AnchorLink } from '../components/links';
+import { StatusBadge } from '../components/StatusBadge';
 import { Empty, FormError, PageHeader, QueryStatus } from '../components/states';
 import { actionSentence } from '../lib/action-sentence';
 import { ago, dateTime } from '../lib/format';
@@ -95,9 +95,7 @@ export function ApprovalsPage() {
                       <Text fw={600} lineClamp={2}>
                         {actionSentence(agentName(a.agent_id), a.action)}
                       </Text>
-                      <Badge color={statusColor(a.status)} variant="light">
-                        {a.status}
-                      </Badge>
+                      <StatusBadge status={a.status} />
                     </Group>
                     <Text size="xs" c="dimmed">
                       asked {ago(a.requested_at)}
@@ -154,7 +152,7 @@ function ApprovalDetail({ approval, agentName }: { approval: Approval; agentName
           <Text fw={700} fz="lg" component="h2" m={0} style={{ flex: 1 }}>
             {actionSentence(agentName, approval.action)}
           </Text>
-          <Badge color={statusColor(approval.status)}>{approval.status}</Badge>
+          <StatusBadge status={approval.status} variant="filled" />
         </Group>
         {approval.message && <Text>{approval.message}</Text>}
         <ActionDetails action={approval.action} />

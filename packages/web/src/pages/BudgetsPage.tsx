@@ -6,7 +6,6 @@ import {
   Button,
   Card,
   Group,
-  Modal,
   MultiSelect,
   NumberInput,
   Progress,
@@ -20,6 +19,7 @@ import { IconPlus } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, type Page } from '../api/client';
+import { CreateDialog } from '../components/CreateDialog';
 import { Money } from '../components/Money';
 import { Empty, FormError, PageHeader, QueryStatus } from '../components/states';
 import { usePermissions } from '../lib/permissions';
@@ -135,7 +135,7 @@ export function BudgetsPage() {
           </Table.ScrollContainer>
         </Card>
       )}
-      <Modal opened={open} onClose={() => setOpen(false)} title="New budget" centered>
+      <CreateDialog opened={open} onClose={() => setOpen(false)} title="New budget">
         <BudgetForm
           agents={agents.data?.data ?? []}
           teams={teams.data?.data ?? []}
@@ -144,7 +144,7 @@ export function BudgetsPage() {
             qc.invalidateQueries({ queryKey: ['budgets'] });
           }}
         />
-      </Modal>
+      </CreateDialog>
     </Stack>
   );
 }

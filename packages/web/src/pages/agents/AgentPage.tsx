@@ -31,6 +31,7 @@ import { type ReactNode, useState } from 'react';
 import { ApiError, api, errorMessage, type Page } from '../../api/client';
 import { useControls } from '../../api/queries';
 import { INTEGER_AXIS } from '../../components/ChartLegend';
+import { CreateDialog } from '../../components/CreateDialog';
 import { DataTable } from '../../components/DataTable';
 import { AnchorLink } from '../../components/links';
 import { Money } from '../../components/Money';
@@ -313,7 +314,7 @@ export function AgentPage() {
         </Card>
       )}
 
-      <Modal opened={editing} onClose={() => setEditing(false)} title={`Edit ${a.name}`} centered size="lg">
+      <CreateDialog opened={editing} onClose={() => setEditing(false)} title={`Edit ${a.name}`} size="lg">
         <AgentForm
           agent={a}
           onDone={() => {
@@ -322,7 +323,7 @@ export function AgentPage() {
             qc.invalidateQueries({ queryKey: ['agents'] });
           }}
         />
-      </Modal>
+      </CreateDialog>
       <PauseModal
         agent={a}
         opened={pausing}

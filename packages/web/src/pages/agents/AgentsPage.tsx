@@ -1,7 +1,7 @@
 /** Agents: the registry, filtered by tag, type, environment and status, searched by name; create one. */
 
 import type { Agent, CostsResponse as Costs, Team } from '@agentops-hub/contracts';
-import { Badge, Button, Card, Group, Modal, Select, Stack, Text, TextInput } from '@mantine/core';
+import { Badge, Button, Card, Group, Select, Stack, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { IconPlus, IconSearch } from '@tabler/icons-react';
@@ -9,6 +9,7 @@ import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-quer
 import { useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
 import { api, type Page } from '../../api/client';
+import { CreateDialog } from '../../components/CreateDialog';
 import { DataTable } from '../../components/DataTable';
 import { AnchorLink } from '../../components/links';
 import { Money } from '../../components/Money';
@@ -213,7 +214,7 @@ export function AgentsPage() {
           Next
         </Button>
       </Group>
-      <Modal opened={open} onClose={() => setOpen(false)} title="New agent" centered size="lg">
+      <CreateDialog opened={open} onClose={() => setOpen(false)} title="New agent" size="lg">
         <AgentForm
           onDone={(a) => {
             setOpen(false);
@@ -222,7 +223,7 @@ export function AgentsPage() {
             navigate({ to: '/agents/$agentId', params: { agentId: a.id } });
           }}
         />
-      </Modal>
+      </CreateDialog>
     </Stack>
   );
 }

@@ -23,6 +23,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, errorMessage, type Page } from '../../api/client';
 import { CopyField } from '../../components/CopyField';
+import { CreateDialog } from '../../components/CreateDialog';
 import { Empty, FormError, PageHeader, QueryStatus } from '../../components/states';
 import { ago, dateTime } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
@@ -136,14 +137,14 @@ export function ApiKeysPage() {
           </Table.ScrollContainer>
         </Card>
       )}
-      <Modal opened={open} onClose={() => setOpen(false)} title="New API key" centered size="lg">
+      <CreateDialog opened={open} onClose={() => setOpen(false)} title="New API key" size="lg">
         <CreateKey
           scopes={allowed}
           agents={agents.data?.data ?? []}
           onCreated={() => qc.invalidateQueries({ queryKey: ['api-keys'] })}
           onClose={() => setOpen(false)}
         />
-      </Modal>
+      </CreateDialog>
       <Modal opened={Boolean(revoking)} onClose={() => setRevoking(null)} title="Revoke this key?" centered>
         <Stack>
           <Text size="sm">

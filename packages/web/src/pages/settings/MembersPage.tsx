@@ -1,12 +1,13 @@
 /** Members and invitations: who is in the organization with which role; invite by email with a role. */
 
 import type { Invitation, Member } from '@agentops-hub/contracts';
-import { Alert, Badge, Button, Card, Modal, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Badge, Button, Card, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { IconMail } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, type Page } from '../../api/client';
 import { CopyField } from '../../components/CopyField';
+import { CreateDialog } from '../../components/CreateDialog';
 import { ErrorState, FormError, PageHeader, QueryStatus } from '../../components/states';
 import { dateTime } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
@@ -142,13 +143,13 @@ export function MembersPage() {
           </Table>
         </Card>
       )}
-      <Modal opened={open} onClose={() => setOpen(false)} title="Invite someone" centered size="lg">
+      <CreateDialog opened={open} onClose={() => setOpen(false)} title="Invite someone" size="lg">
         <InviteForm
           canInviteOwner={me?.org?.role === 'owner'}
           onDone={() => qc.invalidateQueries({ queryKey: ['invitations'] })}
           onClose={() => setOpen(false)}
         />
-      </Modal>
+      </CreateDialog>
     </Stack>
   );
 }

@@ -20,6 +20,7 @@ import { IconPlus, IconX } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, errorMessage, type Page } from '../../api/client';
+import { CreateDialog } from '../../components/CreateDialog';
 import { Empty, FormError, PageHeader, QueryStatus } from '../../components/states';
 import { usePermissions } from '../../lib/permissions';
 
@@ -144,14 +145,14 @@ export function TeamsPage() {
           </Card>
         );
       })}
-      <Modal opened={open} onClose={() => setOpen(false)} title="New team" centered>
+      <CreateDialog opened={open} onClose={() => setOpen(false)} title="New team">
         <TeamForm
           onDone={() => {
             setOpen(false);
             refresh();
           }}
         />
-      </Modal>
+      </CreateDialog>
       <Modal opened={Boolean(deleting)} onClose={() => setDeleting(null)} title="Delete this team?" centered>
         <Stack>
           <Text size="sm">
