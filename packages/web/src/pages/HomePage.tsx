@@ -1,7 +1,5 @@
 /** Home: what the agents did in the chosen range, what it cost against the budgets, and what needs a person. */
-import '@mantine/charts/styles.css';
 import type { Budget, Run, StatsOverview } from '@agentops-hub/contracts';
-import { BarChart, DonutChart } from '@mantine/charts';
 import {
   Anchor,
   Badge,
@@ -11,6 +9,7 @@ import {
   Progress,
   SegmentedControl,
   SimpleGrid,
+  Skeleton,
   Stack,
   Table,
   Text,
@@ -18,15 +17,19 @@ import {
 } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
-import { type ReactNode, useState } from 'react';
+import { lazy, type ReactNode, Suspense, useState } from 'react';
 import { api, type Page } from '../api/client';
 import { useControls, usePendingApprovals } from '../api/queries';
-import { ChartLegend, INTEGER_AXIS } from '../components/ChartLegend';
+import { ChartLegend } from '../components/ChartLegend';
 import { Money } from '../components/Money';
 import { Empty, Loading, PageHeader, QueryStatus } from '../components/states';
 import { num, percent, RANGES, rangeFrom } from '../lib/format';
 import { usePermissions } from '../lib/permissions';
 import { RUN_STATUSES, type RunDisplayStatus, runStatus, STATUS_COLOR, STATUS_LABEL, successRate } from '../lib/status';
+
+// The charts load after the numbers (their library is the console's largest chunk).
+const OutcomeDonut = lazy(() => import('./home/HomeCharts').then((m) => ({ default: m.OutcomeDonut })));
+const TopAgentsChart = lazy(() => import('./home/HomeCharts').then((m) => ({ default: m.TopAgentsChart })));
 
 /** How many failed runs the page reads to tell the blocked and paused ones from real failures. */
 const FAILED_SAMPLE = 200;
@@ -128,13 +131,9 @@ export function HomePage() {
               Runs by outcome
             </Title>
             <Group justify="center" gap="xl" wrap="wrap">
-              <DonutChart
-                size={160}
-                thickness={24}
-                chartLabel={`${num(o.runs)} runs`}
-                aria-label="Runs by outcome"
-                data={outcomes(counts).filter((d) => d.value > 0)}
-              />
+              <Suspense fallback={<Skeleton circle height={160} />}>
+                <OutcomeDonut runs={o.runs} items={outcomes(counts)} />
+              </Suspense>
               <ChartLegend label="Runs by outcome" items={outcomes(counts)} />
             </Group>
           </Card>
@@ -142,24 +141,9 @@ export function HomePage() {
             <Title order={2} size="h4" mb="sm">
               Top 5 agents by activity
             </Title>
-            <BarChart
-              h={220}
-              data={o.top_agents.slice(0, 5).map((a) => ({
-                agent: a.name,
-                'Completed or running': a.runs - a.failed,
-                'Failed or stopped': a.failed,
-              }))}
-              dataKey="agent"
-              type="stacked"
-              withLegend
-              legendProps={{ verticalAlign: 'bottom' }}
-              yAxisProps={INTEGER_AXIS}
-              aria-label="Top 5 agents by runs"
-              series={[
-                { name: 'Completed or running', color: `${STATUS_COLOR.completed}.6` },
-                { name: 'Failed or stopped', color: `${STATUS_COLOR.failed}.6` },
-              ]}
-            />
+            <Suspense fallback={<Skeleton height={220} />}>
+              <TopAgentsChart agents={o.top_agents} />
+            </Suspense>
           </Card>
         </SimpleGrid>
       )}

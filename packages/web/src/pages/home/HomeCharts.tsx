@@ -1,0 +1,45 @@
+/**
+ * The home page's charts. Loaded after the page's first paint (React.lazy in HomePage): the charting
+ * library is the largest piece of the console, and the numbers above the charts do not wait for it.
+ */
+import '@mantine/charts/styles.css';
+import type { StatsOverview } from '@agentops-hub/contracts';
+import { BarChart, DonutChart } from '@mantine/charts';
+import { INTEGER_AXIS, type LegendItem } from '../../components/ChartLegend';
+import { num } from '../../lib/format';
+import { STATUS_COLOR } from '../../lib/status';
+
+export function OutcomeDonut({ runs, items }: { runs: number; items: LegendItem[] }) {
+  return (
+    <DonutChart
+      size={160}
+      thickness={24}
+      chartLabel={`${num(runs)} runs`}
+      aria-label="Runs by outcome"
+      data={items.filter((d) => d.value > 0)}
+    />
+  );
+}
+
+export function TopAgentsChart({ agents }: { agents: StatsOverview['top_agents'] }) {
+  return (
+    <BarChart
+      h={220}
+      data={agents.slice(0, 5).map((a) => ({
+        agent: a.name,
+        'Completed or running': a.runs - a.failed,
+        'Failed or stopped': a.failed,
+      }))}
+      dataKey="agent"
+      type="stacked"
+      withLegend
+      legendProps={{ verticalAlign: 'bottom' }}
+      yAxisProps={INTEGER_AXIS}
+      aria-label="Top 5 agents by runs"
+      series={[
+        { name: 'Completed or running', color: `${STATUS_COLOR.completed}.6` },
+        { name: 'Failed or stopped', color: `${STATUS_COLOR.failed}.6` },
+      ]}
+    />
+  );
+}
