@@ -437,22 +437,40 @@ export const EvaluateBody = z.object({
 });
 export type EvaluateBody = z.infer<typeof EvaluateBody>;
 
+/** What evaluate decides: go ahead, stop, or wait for a person. */
 export const DecisionValues = ['ALLOW', 'BLOCK', 'REQUIRE_APPROVAL'] as const;
 export const DecisionValueSchema = z.enum(DecisionValues);
 export type DecisionValue = z.infer<typeof DecisionValueSchema>;
 
-export const DecisionReasonSchema = z.object({
+/**
+ * Why a decision was made: a rule that matched, an emergency control or budget that holds the agent, or
+ * the approval an agent brought back. The one definition the hub, its engine and the SDK share.
+ * @example
+ * { "policy_id": "pol_…", "name": "Discounts over 10% need a human", "effect": "require_approval" }
+ * { "policy_id": null, "name": "kill_switch", "effect": "block", "message": "Incident 42" }
+ */
+export const ReasonSchema = z.object({
   /** The policy that decided; null for emergency controls (kill switch, pauses) and budgets. */
   policy_id: z.string().nullable(),
   name: z.string(),
-  effect: z.string().describe('block | require_approval | allow, or a control such as kill_switch'),
+  effect: z
+    .string()
+    .describe(
+      'block | require_approval | allow | log_only, a control (block, failsafe), or approved | rejected | expired',
+    ),
   message: z.string().optional(),
+  /** The rule's priority (rules only). */
+  priority: z.number().optional(),
+  /** Present when a rule matched by failing closed: the fields it could not evaluate. */
+  unknown_fields: z.array(z.string()).optional(),
 });
-export type DecisionReason = z.infer<typeof DecisionReasonSchema>;
+export type Reason = z.infer<typeof ReasonSchema>;
 
 /**
- * The answer to evaluate. `reasons` lists every matching rule, most restrictive first; `monitors` lists
- * `log_only` rules that matched (they never change the decision).
+ * The answer to `POST /v1/policy/evaluate` (the route's response schema). `reasons` lists every matching
+ * rule, most restrictive first; `monitors` lists `log_only` rules that matched (they never change the
+ * decision); `replayed` marks the answer already given to the same `idempotency_key`; `callback_secret`
+ * signs the callback to the `callback_url` of a call that waits on an approval.
  * @example
  * { "decision": "REQUIRE_APPROVAL", "decision_id": "dec_…", "approval_id": "apr_…",
  *   "reasons": [{ "policy_id": "pol_…", "name": "Discounts over 10% need a human", "effect": "require_approval" }] }
@@ -460,10 +478,11 @@ export type DecisionReason = z.infer<typeof DecisionReasonSchema>;
 export const DecisionSchema = z.object({
   decision: DecisionValueSchema,
   decision_id: z.string(),
-  reasons: z.array(DecisionReasonSchema),
+  reasons: z.array(ReasonSchema),
   approval_id: z.string().optional(),
-  message: z.string().optional(),
-  monitors: z.array(z.object({ policy_id: z.string(), name: z.string(), message: z.string().optional() })).optional(),
+  monitors: z.array(ReasonSchema).optional(),
+  replayed: z.literal(true).optional(),
+  callback_secret: z.string().optional(),
 });
 export type Decision = z.infer<typeof DecisionSchema>;
 

@@ -6,10 +6,10 @@
 import type {
   ControlHold as ContractControlHold,
   Decision,
-  DecisionReason,
   IngestEvent,
   IngestRunBody,
   LlmCallPayload,
+  Reason,
 } from '@agentops-hub/contracts';
 
 export type { ControlsState, ErrorCode, EventType, Problem } from '@agentops-hub/contracts';
@@ -22,12 +22,11 @@ export type WireRun = IngestRunBody;
 /** Why the controls stop this agent: `kill_switch`, `agent_paused` or `category_paused`, and how. */
 export type ControlHold = ContractControlHold;
 
-/** A reason of a decision. Emergency controls have no policy, so their `policy_id` is null. */
-export type PolicyReason = Omit<DecisionReason, 'policy_id'> & { policy_id: string | null };
+/** A reason of a decision (the contract's `Reason`). Emergency controls have no policy: `policy_id` is null. */
+export type PolicyReason = Reason;
 
-/** The answer of `checkPolicy`, as `POST /v1/policy/evaluate` returns it. */
-export type PolicyDecision = Omit<Decision, 'reasons'> & {
-  reasons: PolicyReason[];
+/** The answer of `checkPolicy`: the contract's `Decision`, as `POST /v1/policy/evaluate` returns it. */
+export type PolicyDecision = Decision & {
   /** True when the hub gave no answer and the SDK decided by its `policyFailure` setting. */
   unavailable?: boolean;
 };

@@ -10,7 +10,6 @@ import { EVENT_PARTITION_MONTHS_AHEAD, ensureEventPartitions } from './db/partit
 import { createAgentService } from './modules/agents/agents.service.ts';
 import { createAgentStore } from './modules/agents/agents.store.ts';
 import { createAlertsModule } from './modules/alerts/alerts.module.ts';
-import { withApprovalCallbacks } from './modules/approvals/approval-callbacks.ts';
 import { deriveLinkSecret } from './modules/approvals/approval-links.ts';
 import { createApprovalService } from './modules/approvals/approvals.service.ts';
 import { createControlService } from './modules/controls/controls.service.ts';
@@ -254,22 +253,21 @@ export async function createHubContext(
       void bus.publish('policies.changed', { org_id: orgId }).catch(() => {});
     },
   });
-  const evaluator = withApprovalCallbacks(
-    createEvaluator({
-      db: db.db,
-      sqlite: db.sqlite,
-      engine,
-      loadActive: (orgId) => policies.active(orgId),
-      resolver,
-      controls,
-      budgets: budgetEnforcer,
-      approvals,
-      audit,
-      clock,
-    }),
+  const evaluator = createEvaluator({
+    db: db.db,
+    sqlite: db.sqlite,
+    engine,
+    loadActive: (orgId) => policies.active(orgId),
+    orgs,
+    policies: policyStore,
+    resolver,
+    controls,
+    budgets: budgetEnforcer,
     approvals,
-    egress,
-  );
+    audit,
+    callbackUrls: egress,
+    clock,
+  });
   onPoliciesChanged = (orgId) => evaluator.invalidate(orgId);
   bus.subscribe('policies.changed', (d) => evaluator.invalidate(String(d.org_id)));
   const simulatePolicy = createSimulator({ db: db.db, engine });

@@ -26,13 +26,6 @@ const HAND_WRITTEN = [
 ];
 
 const NOT_YET_SCOPED = new Set<string>([
-  'modules/approvals/approval-jobs.ts',
-  'modules/approvals/approvals.service.ts',
-  'modules/approvals/approvals.store.ts',
-  'modules/policies/evaluate.service.ts',
-  'modules/policies/policies.service.ts',
-  'modules/policies/policies.store.ts',
-  'modules/policies/simulate.service.ts',
   'platform/api-keys/api-keys.store.ts',
   'platform/audit/audit.store.ts',
   'platform/notifications/mailer.ts',

@@ -14,9 +14,10 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { ApprovalsTable, Database } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
-import { type OrgId, SYSTEM_ACTOR, trustedOrgId } from '../../platform/caller.ts';
+import { type OrgId, SYSTEM_ACTOR } from '../../platform/caller.ts';
 import { createEgressGuard, type EgressGuard } from '../../platform/egress/egress.ts';
 import { type Exec, type JobRunner, RetryAt } from '../../platform/jobs/job-runner.ts';
+import { workForOrg } from '../../platform/jobs/org-jobs.system.ts';
 import type { NotificationService } from '../../platform/notifications/notifications.service.ts';
 import { SIGNATURE_HEADER, signPayload } from '../../platform/webhooks/webhook-signature.ts';
 import { callbackSecret } from './approval-links.ts';
@@ -29,10 +30,12 @@ export const APPROVAL_QUEUES = {
   callback: 'approval.callback',
 } as const;
 
+/** What every approval job carries: the approval, and the org it belongs to (written by `settle`). */
 interface ApprovalJob {
   orgId: string;
   id: string;
 }
+const orgOf = (job: ApprovalJob) => job.orgId;
 
 export function registerApprovalJobs<A extends { id: string; action: unknown; expires_at: string }>(deps: {
   db: Kysely<Database>;
@@ -58,10 +61,10 @@ export function registerApprovalJobs<A extends { id: string; action: unknown; ex
   const egress = deps.egress ?? createEgressGuard();
   const actionType = (a: { action: unknown }) => (a.action as { type?: string }).type ?? 'an action';
 
-  deps.jobs.work<ApprovalJob>(APPROVAL_QUEUES.escalate, async (job) => {
-    // A system job: the org comes from the job written with the approval, not from a request.
-    const orgId = trustedOrgId(job.orgId);
-    const row = await deps.store.forOrg(orgId).get(job.id);
+  // System jobs: the org comes from the job written with the approval, made an OrgId by workForOrg
+  // (platform/jobs/org-jobs.system.ts), the one place a job's org is trusted.
+  workForOrg(deps.jobs, APPROVAL_QUEUES.escalate, orgOf, async (orgId, { id }) => {
+    const row = await deps.store.forOrg(orgId).get(id);
     if (row?.status !== 'pending' || row.escalated_at != null || !row.escalate_to) return;
     const t = clock();
     if (Number(row.expires_at) <= t) return; // expired first: the expiry job speaks for it
@@ -75,21 +78,13 @@ export function registerApprovalJobs<A extends { id: string; action: unknown; ex
     const planned = await deps.notifier.plan(orgId, added); // before the transaction (see the notifier)
     const approval = { ...before, escalated_at: new Date(t).toISOString() };
     await db.transaction().execute(async (trx) => {
-      const res = await trx
-        .updateTable('approvals')
-        .set({ escalated_at: t })
-        .where('org_id', '=', orgId)
-        .where('id', '=', job.id)
-        .where('status', '=', 'pending')
-        .where('escalated_at', 'is', null)
-        .where('expires_at', '>', t)
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 0) return; // decided meanwhile, or another process won
+      const widened = await deps.store.forOrg(orgId, trx).escalate(id, t);
+      if (!widened) return; // decided meanwhile, or another process won
       await audit.append(trx, orgId, {
         actor: SYSTEM_ACTOR,
         action: 'approval.escalated',
         entityType: 'approval',
-        entityId: job.id,
+        entityId: id,
         changes: { approvers: before.approvers, escalate_to: wider, notified: added.map((p) => p.user_id) },
         reason: null,
       });
@@ -101,36 +96,28 @@ export function registerApprovalJobs<A extends { id: string; action: unknown; ex
     });
   });
 
-  deps.jobs.work<ApprovalJob>(APPROVAL_QUEUES.expire, async (job) => {
-    const orgId = trustedOrgId(job.orgId);
+  workForOrg(deps.jobs, APPROVAL_QUEUES.expire, orgOf, async (orgId, { id }) => {
     const t = clock();
     const expired = await db.transaction().execute(async (trx) => {
-      const row = await deps.store.forOrg(orgId, trx).get(job.id);
+      const row = await deps.store.forOrg(orgId, trx).get(id);
       if (row?.status !== 'pending') return null; // decided (or deleted with its org)
       // Another process's clock may run early: come back when it is really due.
       if (Number(row.expires_at) > t) throw new RetryAt('not due yet', Number(row.expires_at));
-      const updated = await trx
-        .updateTable('approvals')
-        .set({ status: 'expired' })
-        .where('org_id', '=', orgId)
-        .where('id', '=', job.id)
-        .where('status', '=', 'pending')
-        .returning(['callback_url'])
-        .executeTakeFirst();
+      const updated = await deps.store.forOrg(orgId, trx).expire(id);
       if (!updated) return null;
       await audit.append(trx, orgId, {
         actor: SYSTEM_ACTOR,
         action: 'approval.expired',
         entityType: 'approval',
-        entityId: job.id,
+        entityId: id,
         changes: { action: JSON.parse(row.action), policy_id: row.policy_id, agent_id: row.agent_id },
         reason: 'nobody decided before it expired',
       });
-      if (updated.callback_url) await deps.enqueueCallback(trx, orgId, job.id);
+      if (updated.callback_url) await deps.enqueueCallback(trx, orgId, id);
       return deps.toApproval({ ...row, status: 'expired', callback_url: updated.callback_url }, t);
     });
     if (!expired) return;
-    await deps.wake(orgId, job.id);
+    await deps.wake(orgId, id);
     // Told to the people who were asked (in-app and email per their settings) and to the webhooks.
     const asked = await deps.store.forOrg(orgId).recipients(expired.approvers);
     await deps.notifications
@@ -138,9 +125,9 @@ export function registerApprovalJobs<A extends { id: string; action: unknown; ex
         topic: 'approvals',
         type: 'approval.decided',
         title: `Nobody decided in time: ${actionType(expired)} expired and is blocked`,
-        body: `Approval ${job.id} expired at ${expired.expires_at}; the agent's action is blocked.`,
+        body: `Approval ${id} expired at ${expired.expires_at}; the agent's action is blocked.`,
         entityType: 'approval',
-        entityId: job.id,
+        entityId: id,
         webhookEvent: 'approval.decided',
         data: { approval: expired },
         userIds: asked.map((p) => p.user_id),
@@ -148,11 +135,12 @@ export function registerApprovalJobs<A extends { id: string; action: unknown; ex
       .catch((e: unknown) => deps.log.warn({ err: e }, 'approval expiry notification failed'));
   });
 
-  deps.jobs.work<ApprovalJob>(
+  workForOrg(
+    deps.jobs,
     APPROVAL_QUEUES.callback,
-    async (job) => {
-      const orgId = trustedOrgId(job.orgId);
-      const row = await deps.store.forOrg(orgId).get(job.id);
+    orgOf,
+    async (orgId, { id }) => {
+      const row = await deps.store.forOrg(orgId).get(id);
       if (!row?.callback_url) return;
       const body = JSON.stringify({ event: 'approval.decided', approval: deps.toApproval(row, clock()) });
       const res = await egress.post(row.callback_url, {
@@ -160,7 +148,7 @@ export function registerApprovalJobs<A extends { id: string; action: unknown; ex
           'content-type': 'application/json',
           'user-agent': 'AgentOps-Hub-Callbacks/1',
           'X-Hub-Event': 'approval.decided',
-          [SIGNATURE_HEADER]: signPayload(callbackSecret(deps.linkSecret, job.id), body),
+          [SIGNATURE_HEADER]: signPayload(callbackSecret(deps.linkSecret, id), body),
         },
         body,
       });

@@ -5,23 +5,19 @@
  * callback to their `callback_url`; a decision wakes waiters in this process and, through the control
  * bus, in every other one. Approvers are told in-app, by email with signed one-click links, and by
  * webhook; a rule may escalate to more approvers before expiry. Expiry and escalation are durable jobs
- * written in the evaluation's transaction (see approval-jobs.ts).
+ * written in the evaluation's transaction (see approval-requests.ts and approval-jobs.ts).
  *
  * Who may decide (see `assertMayDecide`): a restricted approval (`approvers` names roles or a team) only
  * a person who matches; an unrestricted one also an admin/full key, but never the key that asked for
  * it. Keys that only ingest, and keys bound to agents, read only the approvals they asked for.
- *
- * It is longer than 400 lines because every step of an approval's life shares one set of state checks.
  */
 import { EventEmitter } from 'node:events';
 
-import type { Actor } from '@agentops-hub/contracts';
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import { newId } from '../../db/ids.ts';
 import type { ApprovalsTable, Database } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { MembershipResolver } from '../../platform/auth/authenticate.ts';
-import { type Caller, type OrgId, trustedOrgId } from '../../platform/caller.ts';
+import type { Caller, OrgId } from '../../platform/caller.ts';
 import type { ControlBus } from '../../platform/control-bus.ts';
 import type { EgressGuard } from '../../platform/egress/egress.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
@@ -29,54 +25,20 @@ import type { JobRunner } from '../../platform/jobs/job-runner.ts';
 import type { Mailer } from '../../platform/notifications/mailer.ts';
 import type { NotificationService } from '../../platform/notifications/notifications.service.ts';
 import type { WebhookService } from '../../platform/webhooks/webhooks.service.ts';
+import { type Approval, toApproval } from './approval-dto.ts';
 import { APPROVAL_QUEUES, registerApprovalJobs } from './approval-jobs.ts';
-import { callbackSecret, type LinkDecision, verifyLinkToken } from './approval-links.ts';
+import { linkOrgId } from './approval-links.system.ts';
+import { type LinkDecision, verifyLinkToken } from './approval-links.ts';
 import { createApprovalNotifier } from './approval-notifier.ts';
+import { createApprovalRequests, type EscalationRule } from './approval-requests.ts';
 import { type Approvers, createApprovalStore } from './approvals.store.ts';
 
+export type { Approval } from './approval-dto.ts';
+export type { ApprovalAsk, ApprovalRequest, ApprovalVerdict, EscalationRule } from './approval-requests.ts';
 export type { Approvers } from './approvals.store.ts';
+export { toApproval };
 
 type Exec = Kysely<Database> | Transaction<Database>;
-
-const iso = (t: number | null) => (t === null ? null : new Date(Number(t)).toISOString());
-
-export function toApproval(r: Selectable<ApprovalsTable>, now: number) {
-  const expired = r.status === 'pending' && Number(r.expires_at) <= now;
-  return {
-    id: r.id,
-    status: (expired ? 'expired' : r.status) as 'pending' | 'approved' | 'rejected' | 'expired',
-    policy_id: r.policy_id,
-    agent_id: r.agent_id,
-    run_id: r.run_id,
-    decision_id: r.decision_id,
-    action: JSON.parse(r.action),
-    approvers: JSON.parse(r.approvers) as Approvers,
-    message: r.message,
-    requested_at: iso(r.requested_at)!,
-    expires_at: iso(r.expires_at)!,
-    decided_at: iso(r.decided_at),
-    decided_by: r.decided_by,
-    /** Who decided, exactly (null for rows decided before 011-security, and while undecided). */
-    decided_by_actor:
-      r.decided_by_type && r.decided_by_id
-        ? ({ type: r.decided_by_type, id: r.decided_by_id, name: r.decided_by } as Actor)
-        : null,
-    comment: r.comment,
-    used: r.used_at !== null,
-    /** Added to the approvers when `escalated_at` is set. */
-    escalate_to: r.escalate_to ? (JSON.parse(r.escalate_to) as Approvers) : null,
-    escalate_at: iso(r.escalate_at ?? null),
-    escalated_at: iso(r.escalated_at ?? null),
-    callback_url: r.callback_url ?? null,
-  };
-}
-export type Approval = ReturnType<typeof toApproval>;
-
-/** Escalation settings of the rule that created an approval. */
-export interface EscalationRule {
-  escalate_after_s?: number;
-  escalate_to?: Approvers;
-}
 
 export interface ApprovalServiceDeps {
   db: Kysely<Database>;
@@ -154,75 +116,40 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
     );
   const linkError = () => new AppError('unauthenticated', 'This approval link is not valid.');
 
-  const service = {
-    /** Inside the evaluation's transaction; notifications go out after it commits (`announce`). */
-    async create(
-      exec: Exec,
-      orgId: OrgId,
-      a: {
-        policyId: string | null;
-        agentId: string;
-        runId: string | null;
-        decisionId: string;
-        action: unknown;
-        actionHash: string;
-        approvers: Approvers;
-        message: string | null;
-        timeoutS: number;
-        /** Who evaluated: a key is remembered (it reads its own approvals and may not decide them). */
-        requestedBy?: Actor;
-      },
-    ) {
-      const t = clock();
-      const rule = a.policyId && deps.ruleOf ? await deps.ruleOf(exec, orgId, a.policyId) : null;
-      // Validation keeps escalate_after_s below the timeout; re-checked because the default timeout
-      // (no approval_timeout_s) is the evaluator's, not the rule's.
-      const escalateAt =
-        rule?.escalate_after_s && rule.escalate_to && rule.escalate_after_s < a.timeoutS
-          ? t + rule.escalate_after_s * 1000
-          : null;
-      const row = {
-        id: newId('apr', t),
-        org_id: orgId,
-        policy_id: a.policyId,
-        agent_id: a.agentId,
-        run_id: a.runId,
-        decision_id: a.decisionId,
-        action: JSON.stringify(a.action),
-        action_hash: a.actionHash,
-        status: 'pending',
-        approvers: JSON.stringify(a.approvers),
-        message: a.message,
-        requested_at: t,
-        expires_at: t + a.timeoutS * 1000,
-        decided_at: null,
-        decided_by: null,
-        comment: null,
-        used_at: null,
-        escalate_to: escalateAt ? JSON.stringify(rule!.escalate_to) : null,
-        escalate_at: escalateAt,
-        escalated_at: null,
-        callback_url: null,
-        requested_by_key_id: a.requestedBy?.type === 'api_key' ? a.requestedBy.id : null,
-        decided_by_type: null,
-        decided_by_id: null,
-      };
-      await exec.insertInto('approvals').values(row).execute();
-      // Durable and in the same transaction: a crash cannot leave an approval that never expires.
-      const job = { orgId, id: row.id };
-      await deps.jobs.send(APPROVAL_QUEUES.expire, job, {
-        exec,
-        runAt: row.expires_at,
-        singletonKey: `${APPROVAL_QUEUES.expire}:${row.id}`,
+  /** Tells the approvers: in-app, email with their own one-click links, webhook `approval.requested`. */
+  async function announce(orgId: OrgId, approval: Approval, agentName: string, policyName: string | null) {
+    await deps.bus.publish('approval.created', { org_id: orgId, id: approval.id }).catch(() => {});
+    const action = approval.action as { type?: string };
+    const title = `${agentName} asks to ${action.type ?? 'act'}${policyName ? ` (${policyName})` : ''}`;
+    try {
+      await notifier.tell(orgId, approval, await store.forOrg(orgId).recipients(approval.approvers), {
+        type: 'approval.requested',
+        title,
+        body: `${approval.message ?? 'A policy requires a person to approve this action.'} Action: ${JSON.stringify(approval.action)}. Expires ${approval.expires_at}.`,
+        webhookEvent: 'approval.requested',
+        data: { approval },
       });
-      if (escalateAt)
-        await deps.jobs.send(APPROVAL_QUEUES.escalate, job, {
-          exec,
-          runAt: escalateAt,
-          singletonKey: `${APPROVAL_QUEUES.escalate}:${row.id}`,
-        });
-      return toApproval(row, t);
-    },
+    } catch (e) {
+      deps.log.warn({ err: e }, 'approval notification failed');
+    }
+  }
+  const settle = createApprovalRequests({
+    store,
+    jobs: deps.jobs,
+    ruleOf: deps.ruleOf,
+    toApproval,
+    announce,
+    enqueueCallback,
+    linkSecret: deps.linkSecret,
+    clock,
+  });
+
+  const service = {
+    /**
+     * The evaluator's one call: a REQUIRE_APPROVAL decision's approval (brought back, or new), in the
+     * decision's transaction (see approval-requests.ts).
+     */
+    settle,
 
     /**
      * Calls `listener` whenever an approval of the org is created or decided, in any hub process.
@@ -235,39 +162,11 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
       return () => void changes.off(orgId, listener);
     },
 
-    /** Tells the approvers: in-app, email with their own one-click links, webhook `approval.requested`. */
-    async announce(orgId: OrgId, approval: Approval, agentName: string, policyName: string | null) {
-      await deps.bus.publish('approval.created', { org_id: orgId, id: approval.id }).catch(() => {});
-      const action = approval.action as { type?: string };
-      const title = `${agentName} asks to ${action.type ?? 'act'}${policyName ? ` (${policyName})` : ''}`;
-      try {
-        await notifier.tell(orgId, approval, await store.forOrg(orgId).recipients(approval.approvers), {
-          type: 'approval.requested',
-          title,
-          body: `${approval.message ?? 'A policy requires a person to approve this action.'} Action: ${JSON.stringify(approval.action)}. Expires ${approval.expires_at}.`,
-          webhookEvent: 'approval.requested',
-          data: { approval },
-        });
-      } catch (e) {
-        deps.log.warn({ err: e }, 'approval notification failed');
-      }
-    },
-
     async list(orgId: OrgId, status: string | undefined, limit: number, cursor?: string, scope: ReadScope = {}) {
       const now = clock();
-      let q = db.selectFrom('approvals').selectAll().where('org_id', '=', orgId);
-      if (scope.requestedByKeyId) q = q.where('requested_by_key_id', '=', scope.requestedByKeyId);
-      if (status === 'pending') q = q.where('status', '=', 'pending').where('expires_at', '>', now);
-      else if (status === 'expired')
-        q = q.where((eb) =>
-          eb.or([eb('status', '=', 'expired'), eb.and([eb('status', '=', 'pending'), eb('expires_at', '<=', now)])]),
-        );
-      else if (status) q = q.where('status', '=', status);
-      if (cursor) q = q.where('id', '<', cursor);
-      const rows = await q
-        .orderBy('id', 'desc')
-        .limit(limit + 1)
-        .execute();
+      const rows = await store
+        .forOrg(orgId)
+        .list({ status, now, limit, cursor, requestedByKeyId: scope.requestedByKeyId });
       const page = rows.slice(0, limit);
       return {
         data: page.map((r) => toApproval(r, now)),
@@ -312,23 +211,18 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
         const approvers = JSON.parse(row.approvers) as Approvers;
         const widened = row.escalated_at != null && row.escalate_to ? (JSON.parse(row.escalate_to) as Approvers) : null;
         assertMayDecide(caller, approvers, widened, row.requested_by_key_id ?? null);
-        // `returning` reads the row as this update left it: a callback_url attached concurrently is seen.
-        const updated = await trx
-          .updateTable('approvals')
-          .set({
+        const updated = await store.forOrg(caller.orgId, trx).decide(
+          id,
+          {
             status: outcome,
             decided_at: t,
             decided_by: caller.actor.name ?? caller.actor.id,
             decided_by_type: caller.actor.type,
             decided_by_id: caller.actor.id,
             comment: comment ?? null,
-          })
-          .where('org_id', '=', caller.orgId)
-          .where('id', '=', id)
-          .where('status', '=', 'pending')
-          .where('expires_at', '>', t)
-          .returning(['callback_url'])
-          .executeTakeFirst();
+          },
+          t,
+        );
         if (!updated) {
           const now = toApproval(row, t);
           throw new AppError('conflict', `This approval is already ${now.status}.`);
@@ -373,37 +267,13 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
     },
 
     /**
-     * The agent's retry with `approval_id`: ALLOW once if it is approved, for this agent and exactly
-     * this action; the consumption is a compare-and-set, so two retries cannot both pass.
-     */
-    async consume(exec: Exec, orgId: OrgId, id: string, agentId: string, actionHash: string) {
-      const t = clock();
-      const row = await byId(exec, orgId, id);
-      if (!row) return { outcome: 'missing' as const };
-      if (row.agent_id !== agentId || row.action_hash !== actionHash) return { outcome: 'mismatch' as const, row };
-      const state = toApproval(row, t);
-      if (state.status !== 'approved') return { outcome: state.status, row };
-      if (row.used_at !== null) return { outcome: 'used' as const, row };
-      const res = await exec
-        .updateTable('approvals')
-        .set({ used_at: t })
-        .where('org_id', '=', orgId)
-        .where('id', '=', id)
-        .where('used_at', 'is', null)
-        .executeTakeFirst();
-      return Number(res.numUpdatedRows) === 1
-        ? { outcome: 'allowed' as const, row }
-        : { outcome: 'used' as const, row };
-    },
-
-    /**
      * What a one-click link points at, for its confirmation page (GET decides nothing: mail scanners
      * prefetch links). Throws `unauthenticated` for a forged, foreign or expired token.
      */
     async previewLink(approvalId: string, token: string | undefined, decision: LinkDecision) {
       const p = verifyLinkToken(deps.linkSecret, token, clock());
       if (p.approval_id !== approvalId || p.decision !== decision) throw linkError();
-      const row = await byId(db, trustedOrgId(p.org_id), approvalId);
+      const row = await byId(db, linkOrgId(p), approvalId);
       if (!row) throw linkError();
       return toApproval(row, clock());
     },
@@ -438,24 +308,6 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
       if (!caller || caller.orgId !== p.org_id)
         throw new AppError('forbidden', 'You are no longer a member of this organization.');
       return this.decide(caller, approvalId, decision === 'approve' ? 'approved' : 'rejected', 'via email');
-    },
-
-    /**
-     * Stores the agent's callback URL (the first one wins) and answers the secret that signs the callback.
-     * An approval decided before the URL arrived is called back at once.
-     */
-    async attachCallback(orgId: OrgId, approvalId: string, url: string) {
-      const row = await db
-        .updateTable('approvals')
-        .set({ callback_url: url })
-        .where('org_id', '=', orgId)
-        .where('id', '=', approvalId)
-        .where('callback_url', 'is', null)
-        .returning(['status'])
-        .executeTakeFirst();
-      // Still pending: the decision or the expiry job will see the URL (both read it in their update).
-      if (row && row.status !== 'pending') await enqueueCallback(db, orgId, approvalId);
-      return callbackSecret(deps.linkSecret, approvalId);
     },
   };
   registerApprovalJobs({ ...deps, store, notifier, wake, enqueueCallback, toApproval });

@@ -5,6 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import { newId } from '../../db/ids.ts';
+import { orgScope } from '../../db/org-scope.ts';
 import type { Database } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
@@ -72,10 +73,9 @@ export function createPolicyService(deps: {
     if (level === 'team') {
       const pinned = pinnedAgents(rule.when);
       if (pinned.length) {
-        const agents = await db
+        const agents = await orgScope(db, caller.orgId)
           .selectFrom('agents')
           .select(['id', 'name', 'team_id'])
-          .where('org_id', '=', caller.orgId)
           .where((eb) => eb.or([eb('id', 'in', pinned), eb('name', 'in', pinned)]))
           .execute();
         if (agents.length && agents.every((a) => a.team_id && caller.teamIds.includes(a.team_id))) return;

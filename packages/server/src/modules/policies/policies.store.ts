@@ -1,35 +1,30 @@
-/** SQL for policies and their versions; every query is scoped to one org by `forOrg`. */
-import type { Kysely, Selectable, Transaction } from 'kysely';
+/** SQL for policies and their versions; every query goes through `orgScope`, which adds the org. */
+import type { Kysely, Selectable } from 'kysely';
+import { type Exec, orgScope } from '../../db/org-scope.ts';
 import type { Database, PoliciesTable } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
 
-type Exec = Kysely<Database> | Transaction<Database>;
 export type PolicyRow = Selectable<PoliciesTable>;
 
 export function createPolicyStore(db: Kysely<Database>) {
   return {
     forOrg(orgId: OrgId, exec: Exec = db) {
+      const scope = orgScope(exec, orgId);
       return {
-        list: () =>
-          exec
-            .selectFrom('policies')
-            .selectAll()
-            .where('org_id', '=', orgId)
-            .orderBy('priority', 'desc')
-            .orderBy('id')
+        list: () => scope.selectFrom('policies').selectAll().orderBy('priority', 'desc').orderBy('id').execute(),
+        active: () => scope.selectFrom('policies').selectAll().where('status', '=', 'active').execute(),
+        get: (id: string) => scope.selectFrom('policies').selectAll().where('id', '=', id).executeTakeFirst(),
+        insert: (row: Omit<PoliciesTable, 'org_id' | 'hit_count'>) => scope.insertInto('policies', row).execute(),
+        update: (id: string, patch: Partial<Omit<PoliciesTable, 'org_id' | 'hit_count'>>) =>
+          scope.updateTable('policies').set(patch).where('id', '=', id).execute(),
+        remove: (id: string) => scope.deleteFrom('policies').where('id', '=', id).execute(),
+        /** Adds counted hits (advisory: written every few seconds by the evaluator, off the hot path). */
+        addHits: (id: string, n: number, at: number) =>
+          scope
+            .updateTable('policies')
+            .set((eb) => ({ hit_count: eb('hit_count', '+', n), last_hit_at: at }))
+            .where('id', '=', id)
             .execute(),
-        active: () =>
-          exec.selectFrom('policies').selectAll().where('org_id', '=', orgId).where('status', '=', 'active').execute(),
-        get: (id: string) =>
-          exec.selectFrom('policies').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst(),
-        insert: (row: Omit<PoliciesTable, 'org_id' | 'hit_count'>) =>
-          exec
-            .insertInto('policies')
-            .values({ ...row, org_id: orgId })
-            .execute(),
-        update: (id: string, patch: Partial<Omit<PoliciesTable, 'hit_count'>>) =>
-          exec.updateTable('policies').set(patch).where('org_id', '=', orgId).where('id', '=', id).execute(),
-        remove: (id: string) => exec.deleteFrom('policies').where('org_id', '=', orgId).where('id', '=', id).execute(),
         addVersion: (
           policyId: string,
           version: number,
@@ -38,10 +33,8 @@ export function createPolicyStore(db: Kysely<Database>) {
           by: string | null,
           at: number,
         ) =>
-          exec
-            .insertInto('policy_versions')
-            .values({
-              org_id: orgId,
+          scope
+            .insertInto('policy_versions', {
               policy_id: policyId,
               version,
               snapshot: JSON.stringify(snapshot),
@@ -51,18 +44,16 @@ export function createPolicyStore(db: Kysely<Database>) {
             })
             .execute(),
         versions: (policyId: string) =>
-          exec
+          scope
             .selectFrom('policy_versions')
             .selectAll()
-            .where('org_id', '=', orgId)
             .where('policy_id', '=', policyId)
             .orderBy('version', 'desc')
             .execute(),
         version: (policyId: string, version: number) =>
-          exec
+          scope
             .selectFrom('policy_versions')
             .selectAll()
-            .where('org_id', '=', orgId)
             .where('policy_id', '=', policyId)
             .where('version', '=', version)
             .executeTakeFirst(),

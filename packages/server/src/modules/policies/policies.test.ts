@@ -1,3 +1,4 @@
+import { DecisionSchema } from '@agentops-hub/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantIsolationSuite } from '../../testing/tenant-isolation.ts';
 import { createTestHub, type SeededOrg, type TestHub } from '../../testing/test-hub.ts';
@@ -128,6 +129,41 @@ describe('policies API', () => {
     const r = await evaluate(a, { agent: 'Outreach', action: { type: 'send_email', discount: 1 } });
     expect(r.body.decision).toBe('ALLOW');
     expect(r.body.monitors[0]).toMatchObject({ name: 'Watch big sends', effect: 'log_only' });
+  });
+
+  it("answers exactly the contract's Decision on every path (the route writes it without re-checking)", async () => {
+    const a = await setup();
+    await t.request('POST', '/v1/policies', {
+      auth: a.apiKey,
+      body: discountPolicy({ approvers: { roles: ['admin'] } }),
+    });
+    await t.request('POST', '/v1/policies', {
+      auth: a.apiKey,
+      body: {
+        name: 'Watch refunds',
+        status: 'active',
+        rule: { when: { field: 'action.type', op: 'eq', value: 'refund' }, then: 'log_only' },
+      },
+    });
+    const action = { type: 'send_email', discount: 20 };
+    const plain = await evaluate(a, { agent: 'Outreach', action: { type: 'lookup' } });
+    const monitored = await evaluate(a, { agent: 'Outreach', action: { type: 'refund' } });
+    const asked = await evaluate(a, { agent: 'Outreach', action, idempotency_key: 'shape-1' });
+    const replayed = await evaluate(a, { agent: 'Outreach', action, idempotency_key: 'shape-1' });
+    for (const r of [plain, monitored, asked, replayed]) {
+      expect(r.status).toBe(200);
+      // Parsing drops keys the schema does not know: equal means the answer had none.
+      expect(DecisionSchema.parse(r.body)).toStrictEqual(r.body);
+    }
+    expect(plain.body).toStrictEqual({ decision: 'ALLOW', decision_id: expect.any(String), reasons: [] });
+    expect(monitored.body.monitors).toStrictEqual([
+      { policy_id: expect.any(String), name: 'Watch refunds', effect: 'log_only', priority: 0 },
+    ]);
+    // The rule's approval settings (approvers, timeout) are not reasons: they stay off the wire.
+    expect(asked.body.reasons).toStrictEqual([
+      { policy_id: expect.any(String), name: discountPolicy().name, effect: 'require_approval', priority: 100 },
+    ]);
+    expect(replayed.body).toMatchObject({ replayed: true, approval_id: asked.body.approval_id });
   });
 
   it('defaults to deny when the org says so', async () => {

@@ -9,9 +9,10 @@
  * answered. An answer cut short says so (`truncated`, `truncated_reason`, `rows_examined`).
  */
 import type { Kysely } from 'kysely';
+import { orgScope } from '../../db/org-scope.ts';
 import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
-import type { PolicyEngine } from './evaluate.service.ts';
+import type { PolicyEngine } from './policy-engine.ts';
 
 export interface SimulationLimits {
   /** Recorded actions examined at most (evaluations first, then run events). */
@@ -49,10 +50,9 @@ export function createSimulator<Set>(deps: {
 
   /** One page of past evaluations after `cursor`, in (created_at, id) order. */
   async function decisionsPage(orgId: OrgId, from: number, to: number, cursor: Cursor, n: number) {
-    let q = db
+    let q = orgScope(db, orgId)
       .selectFrom('decisions')
       .select(['id', 'agent_id', 'action', 'context', 'decision', 'created_at'])
-      .where('org_id', '=', orgId)
       .where('created_at', '>=', from)
       .where('created_at', '<', to);
     if (cursor)
@@ -75,10 +75,9 @@ export function createSimulator<Set>(deps: {
 
   /** One page of tool calls and external actions from runs after `cursor`, in (ts, id) order. */
   async function eventsPage(orgId: OrgId, from: number, to: number, cursor: Cursor, n: number) {
-    let q = db
+    let q = orgScope(db, orgId)
       .selectFrom('events')
       .select(['id', 'agent_id', 'type', 'payload', 'ts'])
-      .where('org_id', '=', orgId)
       .where('type', 'in', ['external_action', 'tool_called'])
       .where('ts', '>=', from)
       .where('ts', '<', to);
@@ -125,10 +124,9 @@ export function createSimulator<Set>(deps: {
     ]);
     const agents = new Map(
       (
-        await db
+        await orgScope(db, orgId)
           .selectFrom('agents')
           .select(['id', 'name', 'type', 'tags', 'environment', 'team_id'])
-          .where('org_id', '=', orgId)
           .execute()
       ).map((a) => [a.id, { ...a, tags: JSON.parse(a.tags) as string[] }]),
     );

@@ -11,7 +11,7 @@
  * The set is immutable: when a policy changes the caller compiles a new set and swaps one reference, so an
  * evaluation in flight never sees half an update.
  */
-import type { Condition, PolicyEffect, PolicyRule } from '@agentops-hub/contracts';
+import type { Condition, DecisionValue, PolicyEffect, PolicyRule } from '@agentops-hub/contracts';
 import { compileCondition } from './compile.ts';
 import { type CompiledCondition, type EvalInput, FALSE, TRUE } from './condition-types.ts';
 import { unknownFields } from './interpreter.ts';
@@ -63,7 +63,7 @@ export interface CompiledPolicySet {
   readonly anyAgent: Bucket;
 }
 
-export type DecisionValue = 'ALLOW' | 'BLOCK' | 'REQUIRE_APPROVAL';
+export type { DecisionValue };
 
 export interface Evaluation {
   decision: DecisionValue;

@@ -1,0 +1,84 @@
+/**
+ * SQL for recorded decisions (the `decisions` table belongs to the policies module).
+ *
+ * Plain decisions are written by group commit, like ingestion: the caller still waits for its row to be
+ * durable, but concurrent evaluations share one transaction. A batch mixes orgs, so its rows carry their
+ * own `org_id` (each set from the caller's authenticated `OrgId` in `evaluate-record.ts`); every read,
+ * and every write inside one org's transaction, goes through `orgScope`.
+ */
+import type { Insertable, Kysely } from 'kysely';
+import { type Exec, type OrgInsert, orgScope } from '../../db/org-scope.ts';
+import type { Database, DecisionsTable } from '../../db/schema.ts';
+import type { OrgId } from '../../platform/caller.ts';
+import { createGroupCommit } from '../../platform/group-commit.ts';
+
+export type DecisionRow = Insertable<DecisionsTable>;
+
+const COLUMNS = [
+  'id',
+  'org_id',
+  'agent_id',
+  'run_id',
+  'action_type',
+  'action',
+  'context',
+  'decision',
+  'reasons',
+  'monitors',
+  'approval_id',
+  'idempotency_key',
+  'latency_us',
+  'created_at',
+] as const;
+
+export function createDecisionStore(db: Kysely<Database>, sqlite?: import('better-sqlite3').Database) {
+  // On SQLite a prepared statement in a synchronous transaction: the cheapest durable write there is.
+  const insert = sqlite?.prepare(
+    `insert into decisions (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`,
+  );
+  const writeSqlite = sqlite?.transaction((rows: DecisionRow[]) => {
+    // Positional arguments in COLUMNS order (no array per row on the hot path).
+    for (const r of rows)
+      insert!.run(
+        r.id,
+        r.org_id,
+        r.agent_id,
+        r.run_id ?? null,
+        r.action_type,
+        r.action,
+        r.context,
+        r.decision,
+        r.reasons,
+        r.monitors,
+        r.approval_id ?? null,
+        r.idempotency_key ?? null,
+        r.latency_us,
+        r.created_at,
+      );
+  });
+  const batches = createGroupCommit<DecisionRow>({
+    write: async (rows) => {
+      if (writeSqlite) await db.connection().execute(async () => writeSqlite(rows));
+      else await db.insertInto('decisions').values(rows).execute();
+    },
+  });
+
+  return {
+    /** Queues a plain decision; `done` once its batch committed (or failed). */
+    submit: (row: DecisionRow, done: (error?: unknown) => void) => batches.submitWith([row], done),
+    /** Waits for the queued decisions to be written (shutdown). */
+    drain: () => batches.drain(),
+
+    forOrg(orgId: OrgId, exec: Exec = db) {
+      const scope = orgScope(exec, orgId);
+      return {
+        /** A decision with its audit entry or approval, inside that transaction. */
+        insert: (row: OrgInsert<'decisions'>) => scope.insertInto('decisions', row).execute(),
+        /** The decision already made for an idempotency key. */
+        byIdempotencyKey: (key: string) =>
+          scope.selectFrom('decisions').selectAll().where('idempotency_key', '=', key).executeTakeFirst(),
+      };
+    },
+  };
+}
+export type DecisionStore = ReturnType<typeof createDecisionStore>;

@@ -1,0 +1,193 @@
+/**
+ * Record, the last step of an evaluation: every decision is kept (inputs, reasons, latency), linked to
+ * its run, and answered only once it is durable.
+ * - A plain decision (ALLOW, no monitor, no approval brought back, no idempotency key: the usual case)
+ *   joins its neighbours' in one group commit, and nothing else is written.
+ * - Any other decision is written in its own transaction with its audit entry; a REQUIRE_APPROVAL one
+ *   first enters the approvals module once (`approvals.settle`), which uses the approval brought back or
+ *   asks for a new one. Its approvers are told after the commit.
+ * - A call with an idempotency key that was answered before gets that answer again (`replay`).
+ */
+import type { Decision, DecisionValue, Reason } from '@agentops-hub/contracts';
+import type { Kysely } from 'kysely';
+import { newId } from '../../db/ids.ts';
+import type { Exec } from '../../db/org-scope.ts';
+import type { Database } from '../../db/schema.ts';
+import type { AuditStore } from '../../platform/audit/audit.store.ts';
+import type { OrgId } from '../../platform/caller.ts';
+import type { ApprovalService, ApprovalVerdict } from '../approvals/index.ts';
+import type { DecisionRow, DecisionStore } from './decisions.store.ts';
+import { answerOf, type Decided, withApproval } from './evaluate-decide.ts';
+import type { Evaluation } from './evaluate-gather.ts';
+import type { PolicyEngine } from './policy-engine.ts';
+import { storedJson, storedValue } from './stored-action.ts';
+
+/** A policy that sets no `approval_timeout_s`: its approvals expire after 24 hours. */
+const DEFAULT_APPROVAL_TIMEOUT_S = 24 * 3600;
+
+export interface RecordDeps {
+  db: Kysely<Database>;
+  decisions: DecisionStore;
+  approvals: Pick<ApprovalService, 'settle'>;
+  audit: AuditStore;
+  engine: Pick<PolicyEngine<unknown>, 'actionHash'>;
+  /** Counts the rules that matched (advisory hit counts, written later). */
+  countHits: (orgId: OrgId, matched: readonly Reason[], now: number) => void;
+}
+
+export function createRecord(deps: RecordDeps) {
+  const { db, decisions } = deps;
+
+  /** Records `d` and answers `ev.done`. */
+  function record<Set>(ev: Evaluation<Set>, d: Decided, now: number): void {
+    const decisionId = newId('dec', now);
+    const { input } = ev;
+    if (d.decision === 'ALLOW' && !d.monitors.length && !input.approval_id && !input.idempotency_key) {
+      // Plain: nothing to audit, no approval. Grouped with its neighbours' in one commit.
+      decisions.submit(decisionRow(ev, d, decisionId, null, now), (error) => {
+        if (error !== undefined) return ev.done(error);
+        deps.countHits(ev.caller.orgId, d.reasons, now);
+        ev.done(null, answerOf(decisionId, d.decision, d.reasons));
+      });
+      return;
+    }
+    recordGuarded(ev, d, decisionId, now).then((answer) => ev.done(null, answer), ev.done);
+  }
+
+  /** A decision that involves an approval, a block or a monitor: recorded with its audit entry in one transaction. */
+  async function recordGuarded<Set>(ev: Evaluation<Set>, decided: Decided, decisionId: string, now: number) {
+    const orgId = ev.caller.orgId;
+    let written: { d: Decided; verdict: ApprovalVerdict | null };
+    try {
+      written = await db.transaction().execute((trx) => writeGuarded(trx, ev, decided, decisionId, now));
+    } catch (e) {
+      // The same idempotency key evaluated twice at once: the loser answers what the winner decided.
+      const key = ev.input.idempotency_key;
+      if (key && /unique|duplicate key/i.test(String((e as Error).message))) {
+        const prior = await priorAnswer(orgId, key);
+        if (prior) return prior;
+      }
+      throw e;
+    }
+    const { d, verdict } = written;
+    deps.countHits(orgId, d.reasons, now);
+    deps.countHits(orgId, d.monitors, now);
+    verdict?.announce?.(); // committed: the approvers may be told
+    return answerOf(decisionId, d.decision, d.reasons, {
+      approvalId: verdict?.approvalId,
+      monitors: d.monitors,
+      callbackSecret: d.decision === 'REQUIRE_APPROVAL' ? verdict?.callbackSecret : undefined,
+    });
+  }
+
+  /** Inside the transaction: the approval (one call into approvals), the decision row, the audit entry. */
+  async function writeGuarded<Set>(trx: Exec, ev: Evaluation<Set>, decided: Decided, decisionId: string, now: number) {
+    const { caller, input, agent } = ev;
+    const orgId = caller.orgId;
+    let d = decided;
+    let verdict: ApprovalVerdict | null = null;
+    if (d.decision === 'REQUIRE_APPROVAL' && !d.held) {
+      const { primary } = d;
+      verdict = await deps.approvals.settle(trx, orgId, {
+        broughtBack: input.approval_id ?? null,
+        callbackUrl: input.callback_url ?? null,
+        request: {
+          policyId: primary?.policy_id ?? null,
+          policyName: primary?.name ?? null,
+          agentId: agent.id,
+          agentName: agent.name,
+          runId: input.run_id ?? null,
+          decisionId,
+          action: storedValue(input.action), // what approvers see; the hash binds the full action
+          actionHash: deps.engine.actionHash(agent.id, input.action),
+          approvers: primary?.approvers ?? {},
+          message: primary?.message ?? null,
+          timeoutS: primary?.approval_timeout_s ?? DEFAULT_APPROVAL_TIMEOUT_S,
+          requestedBy: caller.actor,
+        },
+      });
+      d = withApproval(d, verdict);
+    }
+    const approvalId = verdict?.approvalId ?? null;
+    const { org_id: _org, ...row } = decisionRow(ev, d, decisionId, approvalId, now);
+    await decisions.forOrg(orgId, trx).insert(row);
+    // Blocks and approvals are what an auditor looks for; allows stay in the decisions table.
+    if (d.decision !== 'ALLOW' || d.monitors.length)
+      await deps.audit.append(trx, orgId, {
+        actor: caller.actor,
+        action: `policy.decision.${d.decision.toLowerCase()}`,
+        entityType: 'decision',
+        entityId: decisionId,
+        changes: {
+          agent: agent.name,
+          action: storedValue(input.action),
+          reasons: d.reasons,
+          monitors: d.monitors,
+          approval_id: approvalId,
+          run_id: input.run_id ?? null,
+        },
+      });
+    return { d, verdict };
+  }
+
+  /** The answer already given for an idempotency key, replayed; null when there is none. */
+  async function priorAnswer(orgId: OrgId, key: string): Promise<Decision | null> {
+    const prior = await decisions.forOrg(orgId).byIdempotencyKey(key);
+    if (!prior) return null;
+    const reasons = JSON.parse(prior.reasons) as Reason[];
+    return answerOf(prior.id, prior.decision as DecisionValue, reasons, {
+      approvalId: prior.approval_id,
+      replayed: true,
+    });
+  }
+
+  return {
+    record,
+    /**
+     * For a call with an idempotency key: answers `ev.done` with the decision already made for it (a
+     * `callback_url` is stored on its approval if it still waits), or calls `orElse` to decide anew.
+     */
+    replay<Set>(ev: Evaluation<Set>, orElse: () => void) {
+      const orgId = ev.caller.orgId;
+      priorAnswer(orgId, ev.input.idempotency_key!)
+        .then(async (prior) => {
+          if (!prior) return orElse();
+          const url = ev.input.callback_url;
+          if (url && prior.decision === 'REQUIRE_APPROVAL' && prior.approval_id) {
+            const v = await deps.approvals.settle(db, orgId, { waitOn: prior.approval_id, callbackUrl: url });
+            prior.callback_secret = v.callbackSecret;
+          }
+          ev.done(null, prior);
+        })
+        .catch(ev.done);
+    },
+  };
+}
+
+/** The decisions row (a module function, not a closure per request). */
+function decisionRow<Set>(
+  ev: Evaluation<Set>,
+  d: Decided,
+  decisionId: string,
+  approvalId: string | null,
+  now: number,
+): DecisionRow {
+  const { input } = ev;
+  return {
+    id: decisionId,
+    org_id: ev.caller.orgId,
+    agent_id: ev.agent.id,
+    run_id: input.run_id ?? null,
+    action_type: input.action.type,
+    // Bounded (stored-action.ts): the decision was made on the full action.
+    action: storedJson(input.action),
+    context: storedJson(d.context),
+    decision: d.decision,
+    reasons: d.reasons.length ? JSON.stringify(d.reasons) : '[]',
+    monitors: d.monitors.length ? JSON.stringify(d.monitors) : '[]',
+    approval_id: approvalId,
+    idempotency_key: input.idempotency_key ?? null,
+    latency_us: Number((process.hrtime.bigint() - ev.started) / 1000n),
+    created_at: now,
+  };
+}
