@@ -5,7 +5,20 @@
  */
 
 import type { CreatedApiKey, Run } from '@agentops-hub/contracts';
-import { Alert, Badge, Button, Card, Group, Loader, Stack, Stepper, Tabs, Text, TextInput, Title } from '@mantine/core';
+import {
+  Alert,
+  Button,
+  Card,
+  Checkbox,
+  Group,
+  Loader,
+  Stack,
+  Stepper,
+  Tabs,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconCircleCheck } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -13,6 +26,7 @@ import { useState } from 'react';
 import { api, errorMessage, type Page } from '../api/client';
 import { CopyField } from '../components/CopyField';
 import { AnchorLink, ButtonLink } from '../components/links';
+import { RunStatusBadge } from '../components/StatusBadge';
 import { FormError, PageHeader } from '../components/states';
 import { usePermissions } from '../lib/permissions';
 import { demoRuns } from './onboarding-demo';
@@ -22,16 +36,21 @@ export function OnboardingPage() {
   const qc = useQueryClient();
   const [agent, setAgent] = useState('my-first-agent');
   const [key, setKey] = useState<string | null>(null);
+  // An agent needs only `ingest` (report, ask the policies, learn its controls, wait for its approvals);
+  // reading runs back (a script, the README's curl check) takes `read` too, so it is a choice.
+  const [canRead, setCanRead] = useState(false);
+  const [scopes, setScopes] = useState<string[]>([]);
   const origin = window.location.origin;
 
   const createKey = useMutation({
     mutationFn: () =>
       api<CreatedApiKey>('/v1/api-keys', {
         method: 'POST',
-        body: { name: `Ingest key for ${agent}`, scopes: ['ingest'] },
+        body: { name: `Ingest key for ${agent}`, scopes: canRead ? ['ingest', 'read'] : ['ingest'] },
       }),
     onSuccess: (r) => {
       setKey(r.key);
+      setScopes(r.scopes);
       qc.invalidateQueries({ queryKey: ['api-keys'] });
     },
   });
@@ -96,6 +115,13 @@ OTEL_SERVICE_NAME=${agent}`;
           <Stack gap="xs">
             <Text size="sm">Your ingest key. Copy it now: it is shown only once (the hub keeps only a hash).</Text>
             <CopyField value={key} label="Copy key" testId="ingest-key" />
+            <Text size="sm" c="dimmed" data-testid="key-scopes">
+              Scopes: {scopes.join(' + ')}. It reports runs and events, asks the policies before an action (guard),
+              reads its controls and waits for its approvals
+              {scopes.includes('read')
+                ? ', and reads runs and the rest of the organization back.'
+                : '. It cannot read runs back: see them here, or make a key with the read scope in Settings → API keys.'}
+            </Text>
           </Stack>
         ) : (
           <Group align="flex-end">
@@ -108,6 +134,12 @@ OTEL_SERVICE_NAME=${agent}`;
             <Button onClick={() => createKey.mutate()} loading={createKey.isPending} disabled={!can('api_keys:manage')}>
               Create ingest key
             </Button>
+            <Checkbox
+              label="Also let it read runs (read scope: for scripts and curl checks)"
+              checked={canRead}
+              onChange={(e) => setCanRead(e.currentTarget.checked)}
+              w="100%"
+            />
           </Group>
         )}
         <FormError error={createKey.error} />
@@ -149,7 +181,7 @@ OTEL_SERVICE_NAME=${agent}`;
               <div>
                 <Text fw={700}>Your first run arrived</Text>
                 <Text size="sm">
-                  {first.agent_name} · <Badge size="sm">{first.status}</Badge>
+                  {first.agent_name} · <RunStatusBadge run={first} size="sm" />
                 </Text>
               </div>
             </Group>
