@@ -6,10 +6,10 @@
  */
 import { parseArgs } from 'node:util';
 import { createAgentOps } from '@agentops-hub/sdk';
-import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createGateway } from './gateway.ts';
 import { serveHttp } from './http.ts';
+import type { HttpClientTransport } from './http-client.ts';
 import { connectUpstream, type UpstreamSpec, upstreamConnector } from './upstream.ts';
 
 const USAGE = `Usage: agentops-mcp-gateway --agent NAME (--upstream-command "CMD" | --upstream-url URL) [options]
@@ -87,7 +87,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     // capabilities), so this probe's session is ended right away. A command is not started twice: a command
     // that fails is reported to the client's initialize and on stderr.
     const probe = await connectUpstream(spec).catch((e) => fail(`cannot reach the upstream MCP server: ${e.message}`));
-    await (probe.transport as StreamableHTTPClientTransport).terminateSession().catch(() => {});
+    await (probe.transport as HttpClientTransport).terminateSession().catch(() => {});
     await probe.close().catch(() => {});
   }
 

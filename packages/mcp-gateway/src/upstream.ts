@@ -5,8 +5,8 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { UpstreamConnector, UpstreamInit } from './gateway.ts';
+import { HttpClientTransport } from './http-client.ts';
 
 export type UpstreamSpec =
   | { command: string; cwd?: string; env?: Record<string, string> }
@@ -70,9 +70,7 @@ export async function connectUpstream(spec: UpstreamSpec, init: Partial<Upstream
       new StdioClientTransport({ command, args, cwd: spec.cwd, env: spec.env ?? upstreamEnv(), stderr: 'inherit' }),
     );
   } else {
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL(spec.url), { requestInit: { headers: spec.headers ?? {} } }),
-    );
+    await client.connect(new HttpClientTransport(new URL(spec.url), spec.headers ?? {}));
   }
   return client;
 }
