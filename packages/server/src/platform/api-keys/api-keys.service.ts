@@ -77,7 +77,10 @@ export function createApiKeyService(deps: {
   function touch(hit: CachedKey, t: number) {
     if (t - hit.lastTouch <= TOUCH_EVERY_MS) return;
     hit.lastTouch = t;
-    deps.store.touch(hit.caller.keyId!, t).catch(() => {});
+    deps.store
+      .forOrg(hit.caller.orgId)
+      .touch(hit.caller.keyId!, t)
+      .catch(() => {});
   }
 
   /** A binding needs the ingest scope, no admin/full, and agents of the caller's org. */

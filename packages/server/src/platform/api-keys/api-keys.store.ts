@@ -1,43 +1,37 @@
 /**
- * SQL for API keys. Org-scoped except `findByHash`, which is how a key finds its org, and `agentIdsOf`,
- * which reads a key's binding by its id (the id comes from an authenticated caller).
+ * SQL for API keys. Org-scoped except two reads that are cross-org on purpose: `findByHash`, which is
+ * how a key finds its org (authentication, before there is an org), and `agentIdsOf`, which reads a
+ * key's binding by its id (the id comes from an authenticated caller; ids are unique hub-wide).
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
+import { type Exec, orgScope } from '../../db/org-scope.ts';
 import type { ApiKeysTable, Database } from '../../db/schema.ts';
 import type { OrgId } from '../caller.ts';
-
-type Exec = Kysely<Database> | Transaction<Database>;
 
 export function createApiKeyStore(db: Kysely<Database>) {
   return {
     forOrg(orgId: OrgId, exec: Exec = db) {
+      const scope = orgScope(exec, orgId);
       return {
-        insert: (row: Omit<ApiKeysTable, 'org_id'>) =>
-          exec
-            .insertInto('api_keys')
-            .values({ ...row, org_id: orgId })
-            .execute(),
-        list: () => exec.selectFrom('api_keys').selectAll().where('org_id', '=', orgId).orderBy('id', 'desc').execute(),
-        get: (id: string) =>
-          exec.selectFrom('api_keys').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst(),
+        insert: (row: Omit<ApiKeysTable, 'org_id'>) => scope.insertInto('api_keys', row).execute(),
+        list: () => scope.selectFrom('api_keys').selectAll().orderBy('id', 'desc').execute(),
+        get: (id: string) => scope.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst(),
         /**
          * Which of `ids` are agents of this org. Read here rather than through the agent service: the
          * platform layer does not depend on modules, and this is one existence check at key creation.
          */
         existingAgents: async (ids: string[]) =>
-          new Set(
-            (
-              await exec.selectFrom('agents').select('id').where('org_id', '=', orgId).where('id', 'in', ids).execute()
-            ).map((r) => r.id),
-          ),
+          new Set((await scope.selectFrom('agents').select('id').where('id', 'in', ids).execute()).map((r) => r.id)),
         revoke: (id: string, at: number) =>
-          exec
+          scope
             .updateTable('api_keys')
             .set({ revoked_at: at })
-            .where('org_id', '=', orgId)
             .where('id', '=', id)
             .where('revoked_at', 'is', null)
             .execute(),
+        /** Records when the key was last used (the key authenticated as this org). */
+        touch: (id: string, at: number) =>
+          scope.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute(),
       };
     },
     /** The authentication path: a key names its own org. */
@@ -63,8 +57,6 @@ export function createApiKeyStore(db: Kysely<Database>) {
       const row = await db.selectFrom('api_keys').select('agent_ids').where('id', '=', id).executeTakeFirst();
       return row ? (row.agent_ids ?? null) : undefined;
     },
-    touch: (id: string, at: number) =>
-      db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute(),
   };
 }
 export type ApiKeyStore = ReturnType<typeof createApiKeyStore>;
