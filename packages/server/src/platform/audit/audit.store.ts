@@ -6,6 +6,7 @@ import type { Actor } from '@agentops-hub/contracts';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Dialect } from '../../db/database.ts';
 import { newId } from '../../db/ids.ts';
+import { orgScope } from '../../db/org-scope.ts';
 import type { AuditLogTable, Database } from '../../db/schema.ts';
 import type { OrgId } from '../caller.ts';
 import { entryHash, GENESIS_HASH } from './audit-chain.ts';
@@ -49,10 +50,9 @@ export function createAuditStore(db: Kysely<Database>, dialect: Dialect) {
         // Serialize appends per org so two transactions cannot fork the chain.
         await sql`select pg_advisory_xact_lock(hashtext(${`audit:${orgId}`}))`.execute(trx);
       }
-      const last = await trx
+      const last = await orgScope(trx, orgId)
         .selectFrom('audit_log')
         .select(['seq', 'hash'])
-        .where('org_id', '=', orgId)
         .orderBy('seq', 'desc')
         .limit(1)
         .executeTakeFirst();
@@ -72,12 +72,12 @@ export function createAuditStore(db: Kysely<Database>, dialect: Dialect) {
         prev_hash: last?.hash ?? GENESIS_HASH,
       };
       const full = { ...row, hash: entryHash(row) };
-      await trx.insertInto('audit_log').values(full).execute();
+      await orgScope(trx, orgId).insertInto('audit_log', full).execute();
       return full;
     },
 
     async list(orgId: OrgId, f: AuditFilter, limit: number) {
-      let q = db.selectFrom('audit_log').selectAll().where('org_id', '=', orgId);
+      let q = orgScope(db, orgId).selectFrom('audit_log').selectAll();
       if (f.from !== undefined) q = q.where('at', '>=', f.from);
       if (f.to !== undefined) q = q.where('at', '<', f.to);
       if (f.actor) q = q.where((eb) => eb.or([eb('actor_id', '=', f.actor!), eb('actor_type', '=', f.actor!)]));
@@ -94,10 +94,9 @@ export function createAuditStore(db: Kysely<Database>, dialect: Dialect) {
       let expectedSeq = 1;
       let entries = 0;
       for (;;) {
-        const rows = await db
+        const rows = await orgScope(db, orgId)
           .selectFrom('audit_log')
           .selectAll()
-          .where('org_id', '=', orgId)
           .where('seq', '>=', expectedSeq)
           .orderBy('seq', 'asc')
           .limit(1000)
