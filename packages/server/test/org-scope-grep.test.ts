@@ -26,8 +26,6 @@ const HAND_WRITTEN = [
 ];
 
 const NOT_YET_SCOPED = new Set<string>([
-  'platform/notifications/mailer.ts',
-  'platform/notifications/notifications.store.ts',
   'platform/orgs/orgs.store.ts',
   'platform/plans.ts',
   'platform/webhooks/webhooks.store.ts',

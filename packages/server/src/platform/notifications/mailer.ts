@@ -15,10 +15,12 @@
  * const mailer = createMailer({ db, config, jobs, log, clock });
  * await mailer.send({ to: 'ana@acme.test', subject: 'Budget reached', text: '…', orgId });
  */
+import { sql } from 'kysely';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/database.ts';
 import { newId } from '../../db/ids.ts';
+import { orgScope } from '../../db/org-scope.ts';
 import type { EmailOutboxTable } from '../../db/schema.ts';
 import type { OrgId } from '../caller.ts';
 import type { Exec, JobRunner, Log } from '../jobs/job-runner.ts';
@@ -208,10 +210,9 @@ export function createMailer(deps: {
     /** Delivery state of an org's messages by outbox id (reports show it per recipient). */
     async statuses(orgId: OrgId, ids: string[]) {
       if (!ids.length) return new Map<string, { status: string; last_error: string | null }>();
-      const rows = await db
+      const rows = await orgScope(db, orgId)
         .selectFrom('email_outbox')
         .select(['id', 'status', 'last_error'])
-        .where('org_id', '=', orgId)
         .where('id', 'in', ids)
         .execute();
       return new Map(rows.map((r) => [r.id, { status: r.status, last_error: r.last_error }]));
@@ -222,8 +223,11 @@ export function createMailer(deps: {
      * never for an org route, since those mails carry reset links.
      */
     async listOutbox(orgId: OrgId | null, limit: number, cursor?: string) {
-      let q = db.selectFrom('email_outbox').selectAll();
-      q = orgId === null ? q.where('org_id', 'is', null) : q.where('org_id', '=', orgId);
+      // Mail of no org is no tenant's rows: it is read without a scope, and only where org_id is null.
+      let q =
+        orgId === null
+          ? db.selectFrom('email_outbox').selectAll().where(sql<boolean>`org_id is null`)
+          : orgScope(db, orgId).selectFrom('email_outbox').selectAll();
       if (cursor) q = q.where('id', '<', cursor);
       const rows = await q
         .orderBy('id', 'desc')

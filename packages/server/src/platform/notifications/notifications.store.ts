@@ -4,11 +4,10 @@
  * notifications need people's roles and addresses, and going through the orgs service would make the
  * two modules depend on each other (orgs sends notifications too).
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
+import { type Exec, orgScope } from '../../db/org-scope.ts';
 import type { Database, NotificationsTable } from '../../db/schema.ts';
 import type { OrgId } from '../caller.ts';
-
-type Exec = Kysely<Database> | Transaction<Database>;
 
 export interface Recipient {
   user_id: string;
@@ -20,12 +19,12 @@ export interface Recipient {
 export function createNotificationStore(db: Kysely<Database>) {
   return {
     forOrg(orgId: OrgId, exec: Exec = db) {
+      const scope = orgScope(exec, orgId);
       const recipients = () =>
-        exec
+        scope
           .selectFrom('members')
           .leftJoin('auth_user', 'auth_user.id', 'members.user_id')
-          .select(['members.user_id', 'members.role', 'auth_user.email', 'auth_user.name'])
-          .where('members.org_id', '=', orgId);
+          .select(['members.user_id', 'members.role', 'auth_user.email', 'auth_user.name']);
 
       return {
         /** Members holding one of `roles`. */
@@ -38,20 +37,12 @@ export function createNotificationStore(db: Kysely<Database>) {
             : Promise.resolve([]),
 
         insertMany: async (rows: Omit<NotificationsTable, 'org_id'>[]) => {
-          if (rows.length)
-            await exec
-              .insertInto('notifications')
-              .values(rows.map((r) => ({ ...r, org_id: orgId })))
-              .execute();
+          if (rows.length) await scope.insertInto('notifications', rows).execute();
         },
 
         /** One person's notifications, newest first (ids sort by creation time). */
         listForUser: (userId: string, f: { unread: boolean; limit: number; cursor?: string }) => {
-          let q = exec
-            .selectFrom('notifications')
-            .selectAll()
-            .where('org_id', '=', orgId)
-            .where('user_id', '=', userId);
+          let q = scope.selectFrom('notifications').selectAll().where('user_id', '=', userId);
           if (f.unread) q = q.where('read_at', 'is', null);
           if (f.cursor) q = q.where('id', '<', f.cursor);
           return q.orderBy('id', 'desc').limit(f.limit).execute();
@@ -62,7 +53,7 @@ export function createNotificationStore(db: Kysely<Database>) {
          * type, title, body, entity and created_at). `read_at` is when anyone first read it.
          */
         listOrgWide: async (f: { unread: boolean; limit: number; cursor?: string }) => {
-          let q = exec
+          let q = scope
             .selectFrom('notifications')
             .select((eb) => [
               eb.fn.min('id').as('first_id'),
@@ -74,7 +65,6 @@ export function createNotificationStore(db: Kysely<Database>) {
               'entity_id',
               'created_at',
             ])
-            .where('org_id', '=', orgId)
             .groupBy(['type', 'title', 'body', 'entity_type', 'entity_id', 'created_at']);
           if (f.unread) q = q.having((eb) => eb.fn.count('read_at'), '=', 0);
           if (f.cursor) q = q.having((eb) => eb.fn.min('id'), '<', f.cursor!);
@@ -96,29 +86,26 @@ export function createNotificationStore(db: Kysely<Database>) {
         },
 
         getForUser: (userId: string, id: string) =>
-          exec
+          scope
             .selectFrom('notifications')
             .selectAll()
-            .where('org_id', '=', orgId)
             .where('user_id', '=', userId)
             .where('id', '=', id)
             .executeTakeFirst(),
 
         markRead: (userId: string, id: string, at: number) =>
-          exec
+          scope
             .updateTable('notifications')
             .set({ read_at: at })
-            .where('org_id', '=', orgId)
             .where('user_id', '=', userId)
             .where('id', '=', id)
             .where('read_at', 'is', null)
             .execute(),
 
         markAllRead: async (userId: string, at: number) => {
-          const res = await exec
+          const res = await scope
             .updateTable('notifications')
             .set({ read_at: at })
-            .where('org_id', '=', orgId)
             .where('user_id', '=', userId)
             .where('read_at', 'is', null)
             .executeTakeFirst();
@@ -127,17 +114,15 @@ export function createNotificationStore(db: Kysely<Database>) {
 
         /** Preference rows of these users plus the org default (user_id ''). */
         prefsRows: (userIds: string[]) =>
-          exec
+          scope
             .selectFrom('notification_prefs')
             .select(['user_id', 'prefs'])
-            .where('org_id', '=', orgId)
             .where('user_id', 'in', ['', ...userIds])
             .execute(),
 
         upsertPrefs: (userId: string, prefs: string, at: number) =>
-          exec
-            .insertInto('notification_prefs')
-            .values({ org_id: orgId, user_id: userId, prefs, updated_at: at })
+          scope
+            .insertInto('notification_prefs', { user_id: userId, prefs, updated_at: at })
             .onConflict((oc) => oc.columns(['org_id', 'user_id']).doUpdateSet({ prefs, updated_at: at }))
             .execute(),
       };
