@@ -21,10 +21,11 @@ import type { Db } from '../../db/database.ts';
 import { newId } from '../../db/ids.ts';
 import type { WebhookDeliveriesTable, WebhooksTable } from '../../db/schema.ts';
 import type { AuditStore } from '../audit/audit.store.ts';
-import { type Caller, type OrgId, trustedOrgId } from '../caller.ts';
+import type { Caller, OrgId } from '../caller.ts';
 import type { EgressGuard } from '../egress/egress.ts';
 import { invalid, notFound } from '../errors.ts';
 import { type Exec, type JobRunner, type Log, RetryAt } from '../jobs/job-runner.ts';
+import { workForOrg } from '../jobs/org-jobs.system.ts';
 import type { SecretBox } from '../secret-box.ts';
 import { SIGNATURE_HEADER, signPayload } from './webhook-signature.ts';
 import { createWebhookStore } from './webhooks.store.ts';
@@ -136,11 +137,13 @@ export function createWebhookService(deps: {
     return r;
   }
 
-  deps.jobs.work<DeliverJob>(
+  // A system job: the org comes from the job that emit() wrote, not from a request.
+  workForOrg<DeliverJob>(
+    deps.jobs,
     'webhook.deliver',
-    async (payload, job) => {
-      // A system job: the org comes from the job that emit() wrote, not from a request.
-      const hooks = store.forOrg(trustedOrgId(payload.orgId));
+    (payload) => payload.orgId,
+    async (orgId, payload, job) => {
+      const hooks = store.forOrg(orgId);
       const delivery = await hooks.getDelivery(payload.deliveryId);
       if (delivery?.status !== 'pending') return; // webhook deleted, or already done
       const hook = await hooks.get(delivery.webhook_id);
