@@ -5,7 +5,7 @@
  */
 import type { HubContext } from './context.ts';
 import { hashApiKey } from './platform/api-keys/api-key-format.ts';
-import { type Caller, trustedOrgId } from './platform/caller.ts';
+import type { Caller } from './platform/caller.ts';
 import { permissionsForRole } from './platform/rbac.ts';
 
 export async function headlessInit(ctx: HubContext): Promise<{ created: string[] } | null> {
@@ -46,7 +46,7 @@ export async function headlessInit(ctx: HubContext): Promise<{ created: string[]
       .executeTakeFirst();
     if (!exists) {
       const caller: Caller = {
-        orgId: trustedOrgId(membership.org_id),
+        orgId: membership.org_id,
         orgName,
         actor: { type: 'system', id: null, name: 'headless init' },
         userId: user.id,

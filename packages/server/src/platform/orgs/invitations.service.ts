@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Role } from '@agentops-hub/contracts';
 import { newId } from '../../db/ids.ts';
-import { type Caller, type OrgId, trustedOrgId, type UserWithoutOrg } from '../caller.ts';
+import type { Caller, OrgId, UserWithoutOrg } from '../caller.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { MemberService } from './members.service.ts';
 import { toInvitation } from './org-dto.ts';
@@ -98,7 +98,7 @@ export function createInvitationService(deps: OrgServiceDeps & { members: Member
 
     async accept(user: UserWithoutOrg, token: string) {
       const inv = await pendingByToken(token, user);
-      const orgId = trustedOrgId(inv.org_id);
+      const orgId = inv.org_id;
       const memberId = await db.transaction().execute(async (trx) => {
         const id = await deps.members.add(trx, orgId, user.userId, inv.role as Role, inv.team_id);
         await store.forOrg(orgId, trx).setInvitationStatus(inv.id, 'accepted', clock());
@@ -125,7 +125,7 @@ export function createInvitationService(deps: OrgServiceDeps & { members: Member
 
     async decline(user: UserWithoutOrg, token: string) {
       const inv = await pendingByToken(token, user);
-      const orgId = trustedOrgId(inv.org_id);
+      const orgId = inv.org_id;
       await db.transaction().execute(async (trx) => {
         await store.forOrg(orgId, trx).setInvitationStatus(inv.id, 'declined', clock());
         await audit.append(trx, orgId, {

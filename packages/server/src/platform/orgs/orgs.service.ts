@@ -5,27 +5,27 @@
 import type { Role } from '@agentops-hub/contracts';
 import { newId } from '../../db/ids.ts';
 import type { OrgsTable } from '../../db/schema.ts';
-import { type Caller, type OrgId, trustedOrgId, type UserWithoutOrg } from '../caller.ts';
+import type { Caller, OrgId, UserWithoutOrg } from '../caller.ts';
 import { AppError, notFound } from '../errors.ts';
 import { permissionsForRole } from '../rbac.ts';
 import { createInvitationService } from './invitations.service.ts';
 import { createMemberService } from './members.service.ts';
 import { DEFAULT_ORG_SETTINGS, toOrg } from './org-dto.ts';
+import { newOrgId } from './org-lookups.system.ts';
 import type { OrgServiceDeps } from './orgs-deps.ts';
 
 export function createOrgService(deps: OrgServiceDeps) {
   const { db, store, audit, clock } = deps;
 
-  async function buildCaller(user: UserWithoutOrg, orgId: string, orgName: string, memberId: string, role: Role) {
-    const oid = trustedOrgId(orgId);
+  async function buildCaller(user: UserWithoutOrg, orgId: OrgId, orgName: string, memberId: string, role: Role) {
     return {
-      orgId: oid,
+      orgId,
       orgName,
       actor: { type: 'user' as const, id: user.userId, name: user.email || user.name },
       userId: user.userId,
       memberId,
       role,
-      teamIds: await store.forOrg(oid).teamIdsOfMember(memberId),
+      teamIds: await store.forOrg(orgId).teamIdsOfMember(memberId),
       permissions: permissionsForRole(role),
     } satisfies Caller;
   }
@@ -43,8 +43,9 @@ export function createOrgService(deps: OrgServiceDeps) {
           `You already own ${owned} organizations, the most one account may create on this hub (HUB_ORGS_PER_USER=${deps.config.orgsPerUser}). Ask its operator to raise it, or delete one you no longer use.`,
         );
       const t = clock();
+      const orgId = newOrgId(t);
       const row: OrgsTable = {
-        id: newId('org', t),
+        id: orgId,
         name: body.name,
         logo_url: null,
         billing_email: user.email || null,
@@ -57,7 +58,6 @@ export function createOrgService(deps: OrgServiceDeps) {
         created_at: t,
         updated_at: t,
       };
-      const orgId = trustedOrgId(row.id);
       const memberId = newId('mem', t);
       await db.transaction().execute(async (trx) => {
         await store.insertOrg(trx, row);

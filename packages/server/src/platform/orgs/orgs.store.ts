@@ -3,21 +3,23 @@
  * the few lookups that start from a user (which orgs am I in?) or a token (an invitation link) are
  * named as such.
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
+import { type Exec, orgScope } from '../../db/org-scope.ts';
 import type { Database, InvitationsTable, MembersTable, OrgsTable, TeamsTable } from '../../db/schema.ts';
 import type { OrgId } from '../caller.ts';
-
-type Exec = Kysely<Database> | Transaction<Database>;
+import { orgLookups } from './org-lookups.system.ts';
 
 export function createOrgStore(db: Kysely<Database>) {
   return {
     forOrg(orgId: OrgId, exec: Exec = db) {
+      const scope = orgScope(exec, orgId);
       return {
+        // The org itself is keyed by `id` (it has no org_id): read and written by that key.
         getOrg: () => exec.selectFrom('orgs').selectAll().where('id', '=', orgId).executeTakeFirst(),
         updateOrg: (patch: Partial<OrgsTable>) => exec.updateTable('orgs').set(patch).where('id', '=', orgId).execute(),
 
         listMembers: () =>
-          exec
+          scope
             .selectFrom('members')
             .leftJoin('auth_user', 'auth_user.id', 'members.user_id')
             .select([
@@ -28,11 +30,10 @@ export function createOrgStore(db: Kysely<Database>) {
               'auth_user.email',
               'auth_user.name',
             ])
-            .where('members.org_id', '=', orgId)
             .orderBy('members.created_at', 'asc')
             .execute(),
         getMember: (id: string) =>
-          exec
+          scope
             .selectFrom('members')
             .leftJoin('auth_user', 'auth_user.id', 'members.user_id')
             .select([
@@ -43,105 +44,54 @@ export function createOrgStore(db: Kysely<Database>) {
               'auth_user.email',
               'auth_user.name',
             ])
-            .where('members.org_id', '=', orgId)
             .where('members.id', '=', id)
             .executeTakeFirst(),
         memberByUser: (userId: string) =>
-          exec
-            .selectFrom('members')
-            .selectAll()
-            .where('org_id', '=', orgId)
-            .where('user_id', '=', userId)
-            .executeTakeFirst(),
-        insertMember: (row: Omit<MembersTable, 'org_id'>) =>
-          exec
-            .insertInto('members')
-            .values({ ...row, org_id: orgId })
-            .execute(),
+          scope.selectFrom('members').selectAll().where('user_id', '=', userId).executeTakeFirst(),
+        insertMember: (row: Omit<MembersTable, 'org_id'>) => scope.insertInto('members', row).execute(),
         setRole: (id: string, role: string) =>
-          exec.updateTable('members').set({ role }).where('org_id', '=', orgId).where('id', '=', id).execute(),
-        deleteMember: (id: string) =>
-          exec.deleteFrom('members').where('org_id', '=', orgId).where('id', '=', id).execute(),
+          scope.updateTable('members').set({ role }).where('id', '=', id).execute(),
+        deleteMember: (id: string) => scope.deleteFrom('members').where('id', '=', id).execute(),
         countOwners: async () =>
           Number(
             (
-              await exec
+              await scope
                 .selectFrom('members')
                 .select((eb) => eb.fn.countAll().as('n'))
-                .where('org_id', '=', orgId)
                 .where('role', '=', 'owner')
                 .executeTakeFirstOrThrow()
             ).n,
           ),
 
-        listTeams: () => exec.selectFrom('teams').selectAll().where('org_id', '=', orgId).orderBy('name').execute(),
-        getTeam: (id: string) =>
-          exec.selectFrom('teams').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst(),
-        insertTeam: (row: Omit<TeamsTable, 'org_id'>) =>
-          exec
-            .insertInto('teams')
-            .values({ ...row, org_id: orgId })
-            .execute(),
-        deleteTeam: (id: string) => exec.deleteFrom('teams').where('org_id', '=', orgId).where('id', '=', id).execute(),
-        teamMemberships: () =>
-          exec.selectFrom('team_members').select(['team_id', 'member_id']).where('org_id', '=', orgId).execute(),
+        listTeams: () => scope.selectFrom('teams').selectAll().orderBy('name').execute(),
+        getTeam: (id: string) => scope.selectFrom('teams').selectAll().where('id', '=', id).executeTakeFirst(),
+        insertTeam: (row: Omit<TeamsTable, 'org_id'>) => scope.insertInto('teams', row).execute(),
+        deleteTeam: (id: string) => scope.deleteFrom('teams').where('id', '=', id).execute(),
+        teamMemberships: () => scope.selectFrom('team_members').select(['team_id', 'member_id']).execute(),
         teamIdsOfMember: async (memberId: string) =>
-          (
-            await exec
-              .selectFrom('team_members')
-              .select('team_id')
-              .where('org_id', '=', orgId)
-              .where('member_id', '=', memberId)
-              .execute()
-          ).map((r) => r.team_id),
+          (await scope.selectFrom('team_members').select('team_id').where('member_id', '=', memberId).execute()).map(
+            (r) => r.team_id,
+          ),
         addTeamMember: (teamId: string, memberId: string) =>
-          exec
-            .insertInto('team_members')
-            .values({ org_id: orgId, team_id: teamId, member_id: memberId })
+          scope
+            .insertInto('team_members', { team_id: teamId, member_id: memberId })
             .onConflict((oc) => oc.doNothing())
             .execute(),
         removeTeamMember: (teamId: string, memberId: string) =>
-          exec
-            .deleteFrom('team_members')
-            .where('org_id', '=', orgId)
-            .where('team_id', '=', teamId)
-            .where('member_id', '=', memberId)
-            .execute(),
+          scope.deleteFrom('team_members').where('team_id', '=', teamId).where('member_id', '=', memberId).execute(),
 
-        listInvitations: () =>
-          exec.selectFrom('invitations').selectAll().where('org_id', '=', orgId).orderBy('id', 'desc').execute(),
+        listInvitations: () => scope.selectFrom('invitations').selectAll().orderBy('id', 'desc').execute(),
         getInvitation: (id: string) =>
-          exec
-            .selectFrom('invitations')
-            .selectAll()
-            .where('org_id', '=', orgId)
-            .where('id', '=', id)
-            .executeTakeFirst(),
-        insertInvitation: (row: Omit<InvitationsTable, 'org_id'>) =>
-          exec
-            .insertInto('invitations')
-            .values({ ...row, org_id: orgId })
-            .execute(),
+          scope.selectFrom('invitations').selectAll().where('id', '=', id).executeTakeFirst(),
+        insertInvitation: (row: Omit<InvitationsTable, 'org_id'>) => scope.insertInto('invitations', row).execute(),
         setInvitationStatus: (id: string, status: string, at: number) =>
-          exec
-            .updateTable('invitations')
-            .set({ status, decided_at: at })
-            .where('org_id', '=', orgId)
-            .where('id', '=', id)
-            .execute(),
+          scope.updateTable('invitations').set({ status, decided_at: at }).where('id', '=', id).execute(),
       };
     },
 
     insertOrg: (exec: Exec, row: OrgsTable) => exec.insertInto('orgs').values(row).execute(),
-    /** Orgs a user belongs to, with their role: the org switcher and the session's default org. */
-    membershipsOfUser: (userId: string) =>
-      db
-        .selectFrom('members')
-        .innerJoin('orgs', 'orgs.id', 'members.org_id')
-        .select(['orgs.id as org_id', 'orgs.name as org_name', 'members.id as member_id', 'members.role'])
-        .where('members.user_id', '=', userId)
-        .orderBy('members.created_at', 'asc')
-        .execute(),
+    /** Cross-org on purpose, with the org ids they find as `OrgId`: see org-lookups.system.ts. */
+    ...orgLookups(db),
     activeOrgOf: async (userId: string) =>
       (await db.selectFrom('user_prefs').select('active_org_id').where('user_id', '=', userId).executeTakeFirst())
         ?.active_org_id ?? null,
@@ -151,9 +101,6 @@ export function createOrgStore(db: Kysely<Database>) {
         .values({ user_id: userId, active_org_id: orgId })
         .onConflict((oc) => oc.column('user_id').doUpdateSet({ active_org_id: orgId }))
         .execute(),
-    /** An invitation link carries only its token; the token's hash finds it. */
-    invitationByTokenHash: (hash: string) =>
-      db.selectFrom('invitations').selectAll().where('token_hash', '=', hash).executeTakeFirst(),
     userByEmail: (email: string) =>
       db
         .selectFrom('auth_user')
