@@ -15,6 +15,7 @@ import { createApprovalService } from './modules/approvals/approvals.service.ts'
 import { createControlService } from './modules/controls/controls.service.ts';
 import { createBudgetEnforcer } from './modules/costs/budget-enforcer.ts';
 import { createBudgetLedger } from './modules/costs/budget-ledger.system.ts';
+import { createCostQuoter } from './modules/costs/cost-quoter.system.ts';
 import { createBudgetService } from './modules/costs/budgets.service.ts';
 import { createBudgetStore } from './modules/costs/budgets.store.ts';
 import { createCostService } from './modules/costs/costs.service.ts';
@@ -27,7 +28,7 @@ import { createDataRightsService, EXPORT_QUEUE, type ExportJob } from './modules
 import { loadShippedPacks } from './modules/governance/pack-catalog.ts';
 import { createPolicyPackService } from './modules/governance/policy-packs.service.ts';
 import { createAgentResolver } from './modules/ingestion/agent-resolver.ts';
-import { type CostQuoter, createEnrichment } from './modules/ingestion/enrichment.ts';
+import { createEnrichment } from './modules/ingestion/enrichment.ts';
 import { createIngestionService } from './modules/ingestion/ingestion.service.ts';
 import { createRetention } from './modules/ingestion/retention.ts';
 import { actionHash } from './modules/policies/engine/action-hash.ts';
@@ -52,7 +53,6 @@ import { createAuditStore } from './platform/audit/audit.store.ts';
 import { createAuthenticator } from './platform/auth/authenticate.ts';
 import { authOptions, createAuth, migrateAuth } from './platform/auth/better-auth.ts';
 import { createSignupGate } from './platform/auth/signup-gate.ts';
-import { trustedOrgId } from './platform/caller.ts';
 import { createControlBus } from './platform/control-bus.ts';
 import { createEgressGuard } from './platform/egress/egress.ts';
 import { createJobRunner } from './platform/jobs/job-runner.ts';
@@ -133,10 +133,7 @@ export async function createHubContext(
     onChange: (orgId) => void bus.publish('price_overrides.changed', { org_id: orgId }).catch(() => {}),
   });
   bus.subscribe('price_overrides.changed', (d) => priceOverrides.invalidate(String(d.org_id)));
-  const quoter: CostQuoter = {
-    quote: async (orgId, usage, at) =>
-      pricer.quote(usage, at, await priceOverrides.overridesFor(trustedOrgId(orgId))).cost_nano,
-  };
+  const quoter = createCostQuoter(pricer, priceOverrides);
   // Budgets count spend inside enrichment (exact); the enforcer, made below, acts on what it reached.
   let afterEnrichment = (_orgs: Set<string>, _crossings: number) => {};
   const enrichment = createEnrichment({
