@@ -15,6 +15,7 @@ export const ErrorCodes = [
   'rate_limited',
   'agent_paused',
   'plan_limit_reached',
+  'plan_feature_unavailable',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];

@@ -40,6 +40,7 @@ import { registerJsonBodyParser } from './platform/json-body.ts';
 import { registerNotificationRoutes } from './platform/notifications/notifications.routes.ts';
 import { registerObservability } from './platform/observability.ts';
 import { registerOrgRoutes } from './platform/orgs/orgs.routes.ts';
+import { routeFeatureOf } from './platform/plans.ts';
 import { registerRateLimits } from './platform/rate-limit.ts';
 import { lazyChildLogger } from './platform/request-logger.ts';
 import type { HubRouteConfig } from './platform/route-config.ts';
@@ -160,6 +161,19 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
       }
       ctx.authenticate(request, cfg).then(() => done(), done);
     });
+    // Routes of a plan feature (platform/plans.ts ROUTE_FEATURES) check the org's plan and flag after auth.
+    const planned = routeFeatureOf(route.method, route.url);
+    if (planned)
+      addRouteHook(route, 'onRequest', (request, _reply, done) => {
+        if (!request.caller) return done();
+        try {
+          const pending = ctx.plans.guard(request.caller.orgId, planned);
+          if (!pending) return done();
+          pending.then(() => done(), done);
+        } catch (e) {
+          done(e as Error);
+        }
+      });
   });
 
   registerAuthRoutes(app, ctx);
@@ -198,6 +212,8 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
       void ctx.budgetEnforcer.reconcile();
       // Every minute: alert rules are evaluated (one pass across processes: a schedule fires once).
       await ctx.jobs.schedule('alerts.evaluate', '* * * * *', { queue: 'alerts.evaluate' });
+      // Hourly: events this month against the plan, with notices at 80% and 100%.
+      await ctx.jobs.schedule('plans.usage', '7 * * * *', { queue: 'plans.usage' });
       await ctx.jobs.start();
       ctx.enrichment.start();
     },

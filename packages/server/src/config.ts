@@ -35,6 +35,35 @@ const EnvSchema = z.object({
     .regex(/^ahk_[A-Za-z0-9_-]{32,}$/, 'must look like ahk_ followed by at least 32 letters or digits')
     .optional(),
   HUB_DEFAULT_PLAN: z.enum(['starter', 'growth', 'scale']).default('scale'),
+  // A hosted deployment's own numbers per plan, JSON: {"starter": {"events_per_month": 50000}} (platform/plans.ts).
+  HUB_PLAN_LIMITS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (!v) return {};
+      const limit = z.number().int().positive();
+      const parts = z
+        .object({ agents: limit, events_per_month: limit, retention_days: limit, members: limit })
+        .partial();
+      const parsed = z
+        .object({ starter: parts, growth: parts, scale: parts })
+        .partial()
+        .strict()
+        .safeParse(
+          (() => {
+            try {
+              return JSON.parse(v);
+            } catch {
+              return null;
+            }
+          })(),
+        );
+      if (!parsed.success) {
+        ctx.addIssue({ code: 'custom', message: 'JSON like {"starter": {"events_per_month": 50000}}' });
+        return z.NEVER;
+      }
+      return parsed.data;
+    }),
   HUB_BODY_LIMIT_MB: z.coerce.number().positive().max(100).default(8),
   HUB_CORS_ORIGINS: z.string().optional(),
   HUB_TRUST_PROXY: bool.default(false),
@@ -91,6 +120,13 @@ export interface Config {
   authSecret: string | undefined;
   init: { orgName?: string; userEmail?: string; userPassword?: string; apiKey?: string };
   defaultPlan: 'starter' | 'growth' | 'scale';
+  /** Per-plan limits that replace the built-in ones (HUB_PLAN_LIMITS). */
+  planLimits: Partial<
+    Record<
+      'starter' | 'growth' | 'scale',
+      Partial<Record<'agents' | 'events_per_month' | 'retention_days' | 'members', number>>
+    >
+  >;
   bodyLimitBytes: number;
   corsOrigins: string[];
   trustProxy: boolean;
@@ -146,6 +182,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiKey: e.HUB_INIT_API_KEY,
     },
     defaultPlan: e.HUB_DEFAULT_PLAN,
+    planLimits: e.HUB_PLAN_LIMITS,
     bodyLimitBytes: Math.round(e.HUB_BODY_LIMIT_MB * 1024 * 1024),
     corsOrigins: e.HUB_CORS_ORIGINS ? e.HUB_CORS_ORIGINS.split(',').map((s) => s.trim()) : [],
     trustProxy: e.HUB_TRUST_PROXY,

@@ -95,7 +95,7 @@ export async function createHubContext(
 
   const bus = await createControlBus({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, log });
   const audit = createAuditStore(db.db, db.dialect);
-  const plans = createPlanService({ db: db.db, config });
+  const plans = createPlanService({ db: db.db, config, clock });
   const apiKeys = createApiKeyService({
     db: db.db,
     store: createApiKeyStore(db.db),
@@ -272,7 +272,7 @@ export async function createHubContext(
   jobs.work('retention', async () => retention.runAll());
   const runs = createRunService({ db: db.db, dialect: db.dialect, quoter });
   const stats = createStatsService({ db: db.db, clock });
-  const { alerts, alertEvaluator } = createAlertsModule({ db, audit, notifications, webhooks, orgs, jobs, clock, log });
+  const alertsModule = createAlertsModule({ db, audit, notifications, webhooks, orgs, plans, jobs, clock, log });
   const reports = createReportService({
     db: db.db,
     audit,
@@ -368,8 +368,7 @@ export async function createHubContext(
     retention,
     runs,
     stats,
-    alerts,
-    alertEvaluator,
+    ...alertsModule,
     reports,
     policyPacks,
     dataRights,

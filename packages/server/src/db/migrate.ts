@@ -17,6 +17,7 @@ import * as governance from './migrations/009-governance.ts';
 import * as runTimelineIndexes from './migrations/010-run-timeline-indexes.ts';
 import * as security from './migrations/011-security.ts';
 import * as alerts from './migrations/012-alerts.ts';
+import * as planUsage from './migrations/013-plan-usage.ts';
 
 type HubMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, HubMigration> = {
   '010-run-timeline-indexes': runTimelineIndexes,
   '011-security': security,
   '012-alerts': alerts,
+  '013-plan-usage': planUsage,
 };
 
 class HubMigrationProvider implements MigrationProvider {

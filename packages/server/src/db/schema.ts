@@ -372,6 +372,15 @@ export interface AlertEventsTable {
   created_at: number;
 }
 
+export interface PlanUsageNoticesTable {
+  org_id: string;
+  /** Calendar month in UTC, `2026-12`. */
+  month: string;
+  threshold: number;
+  events: number;
+  notified_at: number;
+}
+
 export interface DecisionsTable {
   id: string;
   org_id: string;
@@ -581,6 +590,7 @@ export interface Database {
   decisions: DecisionsTable;
   alert_rules: AlertRulesTable;
   alert_events: AlertEventsTable;
+  plan_usage_notices: PlanUsageNoticesTable;
   approvals: ApprovalsTable;
   price_overrides: PriceOverridesTable;
   runs: RunsTable;

@@ -14,6 +14,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   rate_limited: 429,
   agent_paused: 423,
   plan_limit_reached: 402,
+  plan_feature_unavailable: 402,
   internal: 500,
 };
 
@@ -27,6 +28,7 @@ const TITLE_BY_CODE: Record<ErrorCode, string> = {
   rate_limited: 'Too many requests',
   agent_paused: 'The agent is paused',
   plan_limit_reached: 'Plan limit reached',
+  plan_feature_unavailable: 'Not included in your plan',
   internal: 'Internal error',
 };
 

@@ -1,24 +1,57 @@
 /**
- * Plans and feature flags. Self-hosters get HUB_DEFAULT_PLAN (default `scale`, generous limits) so they
- * never meet a limit by surprise; a hosted deployment can sell `starter`/`growth`. A flag is on for an
- * org when the org has an explicit override, else when the org falls inside the flag's rollout
- * percentage (a stable hash of org and flag, so an org does not flicker in and out).
+ * Plans and feature flags: one table of what each plan includes (`PLANS`), one table of which routes
+ * need which feature (`ROUTE_FEATURES`), and one guard that reads both (`guard`, bound to those routes
+ * by app.ts when they are declared). Self-hosters get HUB_DEFAULT_PLAN (default `scale`, the top plan)
+ * so they never meet a limit by surprise; a hosted deployment can sell `starter`/`growth`.
+ *
+ * A flag is on for an org when the org has an explicit override, else when the org falls inside the
+ * flag's rollout percentage (a stable hash of org and flag, so an org does not flicker in and out).
+ * Code that runs a flagged feature asks `featureEnabled(orgId, flag)`.
+ *
+ * Plans and overrides are cached per process for `CACHE_MS` so a guarded hot route (OTLP ingestion) pays
+ * no query per request; a change made through this service drops its org's entry at once, other
+ * processes see it within the TTL.
  */
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Config } from '../config.ts';
+import { orgScope } from '../db/org-scope.ts';
 import type { Database } from '../db/schema.ts';
 import type { OrgId } from './caller.ts';
 import { AppError } from './errors.ts';
 
 export type PlanName = 'starter' | 'growth' | 'scale';
+const PLAN_ORDER: readonly PlanName[] = ['starter', 'growth', 'scale'];
+
+/** Features a plan may include; each one is checked where it runs (see ROUTE_FEATURES and docs/plans.md). */
+export type PlanFeature =
+  | 'policies'
+  | 'approvals'
+  | 'budgets'
+  | 'reports'
+  | 'otlp'
+  | 'policy_simulation'
+  | 'insights'
+  | 'sso';
+
+/** Words for a feature in the 402 sentence. */
+export const FEATURE_LABELS: Record<PlanFeature, string> = {
+  policies: 'Policies',
+  approvals: 'Human approvals',
+  budgets: 'Budgets',
+  reports: 'Scheduled reports',
+  otlp: 'OpenTelemetry (OTLP) ingestion',
+  policy_simulation: 'Policy simulation',
+  insights: 'Report insights',
+  sso: 'Single sign-on',
+};
 
 export interface PlanLimits {
   agents: number;
   events_per_month: number;
   retention_days: number;
   members: number;
-  features: string[];
+  features: PlanFeature[];
 }
 
 export const PLANS: Record<PlanName, PlanLimits> = {
@@ -28,14 +61,14 @@ export const PLANS: Record<PlanName, PlanLimits> = {
     events_per_month: 5_000_000,
     retention_days: 90,
     members: 25,
-    features: ['policies', 'approvals', 'budgets', 'reports'],
+    features: ['policies', 'approvals', 'budgets', 'reports', 'otlp', 'policy_simulation'],
   },
   scale: {
     agents: 100_000,
     events_per_month: 1_000_000_000,
     retention_days: 365,
     members: 10_000,
-    features: ['policies', 'approvals', 'budgets', 'reports', 'sso', 'audit_export', 'mcp_gateway'],
+    features: ['policies', 'approvals', 'budgets', 'reports', 'otlp', 'policy_simulation', 'insights', 'sso'],
   },
 };
 
@@ -45,6 +78,39 @@ export const FEATURE_FLAGS: Record<string, { rollout: number; description: strin
   policy_simulation: { rollout: 100, description: 'Simulate a policy over recorded actions' },
   insights: { rollout: 0, description: 'Computed "what changed" insights in reports' },
 };
+export type FeatureFlag = keyof typeof FEATURE_FLAGS;
+
+/**
+ * Which /v1 routes need which plan feature (and which flag). A route matches an entry when its method is
+ * listed (or none is) and its URL is `path` or starts with `path/`. Routes reached by a link token (no
+ * caller, e.g. approval email links) are not guarded: the feature was checked when the link was made.
+ */
+export const ROUTE_FEATURES: readonly { path: string; methods?: string[]; feature: PlanFeature; flag?: FeatureFlag }[] =
+  [
+    { path: '/v1/approvals', feature: 'approvals' },
+    { path: '/v1/budgets', feature: 'budgets' },
+    { path: '/v1/reports', feature: 'reports' },
+    { path: '/v1/report-runs', feature: 'reports' },
+    { path: '/v1/traces', methods: ['POST'], feature: 'otlp', flag: 'otlp_ingest' },
+    { path: '/v1/logs', methods: ['POST'], feature: 'otlp', flag: 'otlp_ingest' },
+    { path: '/v1/policies/simulate', methods: ['POST'], feature: 'policy_simulation', flag: 'policy_simulation' },
+  ];
+
+export type RouteFeature = (typeof ROUTE_FEATURES)[number];
+
+/** The entry guarding a declared route, or undefined (most routes: no hook at all). */
+export function routeFeatureOf(method: string | string[], url: string): RouteFeature | undefined {
+  const methods = Array.isArray(method) ? method : [method];
+  return ROUTE_FEATURES.find(
+    (r) =>
+      (url === r.path || url.startsWith(`${r.path}/`)) &&
+      (!r.methods || methods.some((m) => r.methods!.includes(m.toUpperCase()))),
+  );
+}
+
+/** The cheapest plan that includes `feature`. */
+export const planWith = (feature: PlanFeature): PlanName =>
+  PLAN_ORDER.find((p) => PLANS[p].features.includes(feature))!;
 
 export function inRollout(orgId: string, flag: string, percent: number): boolean {
   if (percent >= 100) return true;
@@ -53,16 +119,56 @@ export function inRollout(orgId: string, flag: string, percent: number): boolean
   return h.readUInt32BE(0) % 100 < percent;
 }
 
-export function createPlanService(deps: { db: Kysely<Database>; config: Config }) {
+const CACHE_MS = 30_000;
+
+export function createPlanService(deps: { db: Kysely<Database>; config: Config; clock?: () => number }) {
+  const now = deps.clock ?? Date.now;
+  // The built-in table with the deployment's own numbers (HUB_PLAN_LIMITS) laid over it; features stay.
+  const table = Object.fromEntries(
+    PLAN_ORDER.map((p) => [p, { ...PLANS[p], ...deps.config.planLimits?.[p] }]),
+  ) as Record<PlanName, PlanLimits>;
+  const cache = new Map<string, { at: number; plan: PlanName; overrides: Map<string, boolean> }>();
+
   // `exec` must be the caller's transaction when there is one: on SQLite the single connection is held
   // by the open transaction, and a query on the root handle would wait for it forever.
   async function planOf(orgId: OrgId, exec: Kysely<Database> | Transaction<Database> = deps.db): Promise<PlanName> {
     const org = await exec.selectFrom('orgs').select('plan').where('id', '=', orgId).executeTakeFirst();
     return (org?.plan as PlanName) ?? deps.config.defaultPlan;
   }
+
+  /** The org's plan and flag overrides, from the per-process cache. */
+  async function orgState(orgId: OrgId) {
+    const hit = cache.get(orgId);
+    if (hit && now() - hit.at < CACHE_MS) return hit;
+    const rows = await orgScope(deps.db, orgId).selectFrom('org_feature_flags').select(['flag', 'enabled']).execute();
+    const state = {
+      at: now(),
+      plan: await planOf(orgId),
+      overrides: new Map(rows.map((o) => [o.flag, Number(o.enabled) === 1])),
+    };
+    cache.set(orgId, state);
+    return state;
+  }
+
+  const flagOn = (orgId: string, flag: string, overrides: Map<string, boolean>) =>
+    overrides.get(flag) ?? inRollout(orgId, flag, FEATURE_FLAGS[flag]?.rollout ?? 0);
+
+  /** Throws 402 plan_feature_unavailable naming the feature and the plan that has it. */
+  function assertFeature(plan: PlanName, feature: PlanFeature) {
+    if (PLANS[plan].features.includes(feature)) return;
+    const needed = planWith(feature);
+    throw new AppError(
+      'plan_feature_unavailable',
+      `${FEATURE_LABELS[feature]} is not included in your ${plan} plan; it comes with the ${needed} plan. Upgrade to use it.`,
+      { feature, plan, required_plan: needed },
+    );
+  }
+
   return {
     defaultPlan: () => deps.config.defaultPlan,
-    limits: async (orgId: OrgId) => PLANS[await planOf(orgId)],
+    limits: async (orgId: OrgId) => table[await planOf(orgId)],
+    /** Drops the cached plan and flags of an org (after a plan change). */
+    invalidate: (orgId: string) => void cache.delete(orgId),
     /** Throws plan_limit_reached with words a person understands. */
     async assertWithin(
       orgId: OrgId,
@@ -71,7 +177,7 @@ export function createPlanService(deps: { db: Kysely<Database>; config: Config }
       exec?: Kysely<Database> | Transaction<Database>,
     ) {
       const plan = await planOf(orgId, exec);
-      const max = PLANS[plan][limit];
+      const max = table[plan][limit];
       if (current >= max)
         throw new AppError(
           'plan_limit_reached',
@@ -79,31 +185,50 @@ export function createPlanService(deps: { db: Kysely<Database>; config: Config }
           { limit, max, plan },
         );
     },
-    async flags(orgId: OrgId): Promise<Record<string, boolean>> {
-      const overrides = await deps.db
-        .selectFrom('org_feature_flags')
-        .select(['flag', 'enabled'])
-        .where('org_id', '=', orgId)
-        .execute();
-      const byFlag = new Map(overrides.map((o) => [o.flag, Number(o.enabled) === 1]));
-      return Object.fromEntries(
-        Object.entries(FEATURE_FLAGS).map(([flag, f]) => [flag, byFlag.get(flag) ?? inRollout(orgId, flag, f.rollout)]),
-      );
+    /** The one plan check: 402 when the org's plan does not include `feature`. */
+    async requireFeature(orgId: OrgId, feature: PlanFeature) {
+      assertFeature((await orgState(orgId)).plan, feature);
     },
-    async setFlag(orgId: OrgId, flag: string, enabled: boolean | null, now = Date.now()) {
+    /**
+     * The route guard: the plan must include the route's feature (402), and its flag must be on for the
+     * org (403 naming the flag). app.ts binds it only to the routes in ROUTE_FEATURES. With the org's
+     * state cached it answers synchronously (undefined, or a throw): no promise on the OTLP hot path.
+     */
+    guard(orgId: OrgId, entry: RouteFeature): Promise<void> | undefined {
+      const check = (state: { plan: PlanName; overrides: Map<string, boolean> }) => {
+        assertFeature(state.plan, entry.feature);
+        if (entry.flag && !flagOn(orgId, entry.flag, state.overrides))
+          throw new AppError(
+            'forbidden',
+            `${FEATURE_LABELS[entry.feature]} is switched off for this org (feature flag ${entry.flag}). An admin can turn it on with PUT /v1/org/features/${entry.flag}.`,
+            { flag: entry.flag },
+          );
+      };
+      const hit = cache.get(orgId);
+      if (hit && now() - hit.at < CACHE_MS) return void check(hit);
+      return orgState(orgId).then(check);
+    },
+    /** Whether `flag` is on for the org (override, else rollout): ask it where the flagged feature runs. */
+    async featureEnabled(orgId: OrgId, flag: FeatureFlag) {
+      return flagOn(orgId, flag, (await orgState(orgId)).overrides);
+    },
+    async flags(orgId: OrgId): Promise<Record<string, boolean>> {
+      const { overrides } = await orgState(orgId);
+      return Object.fromEntries(Object.keys(FEATURE_FLAGS).map((flag) => [flag, flagOn(orgId, flag, overrides)]));
+    },
+    async setFlag(orgId: OrgId, flag: string, enabled: boolean | null, at = now()) {
       if (!FEATURE_FLAGS[flag])
         throw new AppError('validation_failed', `Unknown feature flag ${flag}`, {
           errors: [{ path: 'flag', message: `one of ${Object.keys(FEATURE_FLAGS).join(', ')}` }],
         });
-      if (enabled === null) {
-        await deps.db.deleteFrom('org_feature_flags').where('org_id', '=', orgId).where('flag', '=', flag).execute();
-        return;
-      }
-      await deps.db
-        .insertInto('org_feature_flags')
-        .values({ org_id: orgId, flag, enabled: enabled ? 1 : 0, updated_at: now })
-        .onConflict((oc) => oc.columns(['org_id', 'flag']).doUpdateSet({ enabled: enabled ? 1 : 0, updated_at: now }))
-        .execute();
+      const scope = orgScope(deps.db, orgId);
+      if (enabled === null) await scope.deleteFrom('org_feature_flags').where('flag', '=', flag).execute();
+      else
+        await scope
+          .insertInto('org_feature_flags', { flag, enabled: enabled ? 1 : 0, updated_at: at })
+          .onConflict((oc) => oc.columns(['org_id', 'flag']).doUpdateSet({ enabled: enabled ? 1 : 0, updated_at: at }))
+          .execute();
+      cache.delete(orgId);
     },
   };
 }

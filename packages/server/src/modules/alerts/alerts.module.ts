@@ -1,13 +1,17 @@
 /**
  * Wires the alerts module for the composition root: the rule service, the evaluator and the
- * `alerts.evaluate` job handler, from the narrow platform services they use.
+ * `alerts.evaluate` job handler, from the narrow platform services they use. The plan-usage notices
+ * (events per month at 80% and 100%, modules/stats/plan-usage.ts) are wired here too: like alerts, a job
+ * that watches the rollups and tells people.
  */
 import type { Db } from '../../db/database.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { JobRunner, Log } from '../../platform/jobs/job-runner.ts';
 import type { NotificationService } from '../../platform/notifications/notifications.service.ts';
 import type { OrgService } from '../../platform/orgs/orgs.service.ts';
+import type { PlanService } from '../../platform/plans.ts';
 import type { WebhookService } from '../../platform/webhooks/webhooks.service.ts';
+import { createPlanUsage } from '../stats/index.ts';
 import { type AlertDeps, createAlertService } from './alerts.service.ts';
 import { createAlertStore } from './alerts.store.ts';
 import { ALERTS_QUEUE, createAlertEvaluator } from './alerts-evaluator.ts';
@@ -18,6 +22,7 @@ export function createAlertsModule(d: {
   notifications: NotificationService;
   webhooks: WebhookService;
   orgs: Pick<OrgService, 'members'>;
+  plans: Pick<PlanService, 'limits'>;
   jobs: Pick<JobRunner, 'work'>;
   clock: () => number;
   log: Log;
@@ -37,5 +42,13 @@ export function createAlertsModule(d: {
   };
   const evaluator = createAlertEvaluator({ ...deps, log: d.log });
   d.jobs.work(ALERTS_QUEUE, async () => void (await evaluator.runPass()));
-  return { alerts: createAlertService(deps), alertEvaluator: evaluator };
+  const planUsage = createPlanUsage({
+    db: d.db.db,
+    plans: d.plans,
+    notifications: d.notifications,
+    jobs: d.jobs,
+    clock: d.clock,
+    log: d.log,
+  });
+  return { alerts: createAlertService(deps), alertEvaluator: evaluator, planUsage };
 }

@@ -4,4 +4,5 @@
  */
 export type { Sketch } from './latency-sketch.ts';
 export { addToSketch, mergeSketches, quantile } from './latency-sketch.ts';
+export { createPlanUsage, type PlanUsage } from './plan-usage.ts';
 export { hourFloor, type WindowTotals, windowTotals } from './window-totals.ts';

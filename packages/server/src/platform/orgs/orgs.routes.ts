@@ -11,7 +11,6 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HubContext } from '../../context.ts';
-import { PLANS } from '../plans.ts';
 import { callerOf, sessionUserOf } from '../route-config.ts';
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
@@ -84,7 +83,14 @@ export function registerOrgRoutes(appIn: FastifyInstance, ctx: HubContext) {
   );
   app.get('/v1/org/plan', { config: { permission: 'org:read' }, schema: { tags: ['orgs'] } }, async (req) => {
     const org = await orgs.get(callerOf(req).orgId);
-    return { plan: org.plan, limits: PLANS[org.plan], features: await ctx.plans.flags(callerOf(req).orgId) };
+    const orgId = callerOf(req).orgId;
+    // `usage`: events this month from the rollups (modules/stats/plan-usage.ts); over the limit nothing is dropped.
+    return {
+      plan: org.plan,
+      limits: await ctx.plans.limits(orgId),
+      features: await ctx.plans.flags(orgId),
+      usage: await ctx.planUsage.usage(orgId),
+    };
   });
   app.put(
     '/v1/org/features/:flag',
