@@ -13,7 +13,7 @@ import type { Kysely } from 'kysely';
 import { newId } from '../../db/ids.ts';
 import type { ApiKeysTable, Database } from '../../db/schema.ts';
 import type { AuditStore } from '../audit/audit.store.ts';
-import { type Caller, type OrgId, trustedOrgId } from '../caller.ts';
+import type { Caller, OrgId } from '../caller.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { MaybePromise } from '../maybe-promise.ts';
 import { permissionsForScopes, scopesAllowedForRole } from '../rbac.ts';
@@ -133,7 +133,7 @@ export function createApiKeyService(deps: {
         remember(row.id, agentIds);
         hit = {
           caller: {
-            orgId: trustedOrgId(row.org_id),
+            orgId: row.org_id,
             orgName: row.org_name,
             actor: { type: 'api_key', id: row.id, name: row.name },
             keyId: row.id,

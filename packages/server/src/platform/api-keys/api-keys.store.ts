@@ -1,12 +1,14 @@
 /**
  * SQL for API keys. Org-scoped except two reads that are cross-org on purpose: `findByHash`, which is
- * how a key finds its org (authentication, before there is an org), and `agentIdsOf`, which reads a
- * key's binding by its id (the id comes from an authenticated caller; ids are unique hub-wide).
+ * how a key finds its org (authentication, before there is an org: key-lookup.system.ts), and
+ * `agentIdsOf`, which reads a key's binding by its id (the id comes from an authenticated caller; ids
+ * are unique hub-wide).
  */
 import type { Kysely } from 'kysely';
 import { type Exec, orgScope } from '../../db/org-scope.ts';
 import type { ApiKeysTable, Database } from '../../db/schema.ts';
 import type { OrgId } from '../caller.ts';
+import { keyByHash } from './key-lookup.system.ts';
 
 export function createApiKeyStore(db: Kysely<Database>) {
   return {
@@ -35,23 +37,7 @@ export function createApiKeyStore(db: Kysely<Database>) {
       };
     },
     /** The authentication path: a key names its own org. */
-    findByHash: (hash: string) =>
-      db
-        .selectFrom('api_keys')
-        .innerJoin('orgs', 'orgs.id', 'api_keys.org_id')
-        .select([
-          'api_keys.id',
-          'api_keys.org_id',
-          'api_keys.name',
-          'api_keys.scopes',
-          'api_keys.expires_at',
-          'api_keys.revoked_at',
-          'api_keys.last_used_at',
-          'api_keys.agent_ids',
-          'orgs.name as org_name',
-        ])
-        .where('api_keys.key_hash', '=', hash)
-        .executeTakeFirst(),
+    findByHash: (hash: string) => keyByHash(db, hash),
     /** The key's `agent_ids` JSON (null: unbound); undefined when there is no such key. */
     agentIdsOf: async (id: string) => {
       const row = await db.selectFrom('api_keys').select('agent_ids').where('id', '=', id).executeTakeFirst();
