@@ -49,7 +49,9 @@ export class HttpClientTransport implements Transport {
     if (typeof sid === 'string') this.sessionId = sid;
     if (res.statusCode === 202) {
       res.resume();
-      if ((message as { method?: string }).method === 'notifications/initialized') this.openStandalone();
+      // The session is ready: open the standalone stream, and wait until it is open, so that what the upstream
+      // sends outside a request right after `initialize` (a server that asks the client at once) is not missed.
+      if ((message as { method?: string }).method === 'notifications/initialized') await this.openStandalone();
       return;
     }
     if (res.statusCode !== 200) {
@@ -150,27 +152,25 @@ export class HttpClientTransport implements Transport {
   private delivered: Promise<void> = Promise.resolve();
 
   /** The standalone stream: what the upstream sends outside any request. Reopened while the session lives. */
-  private openStandalone(): void {
+  private async openStandalone(): Promise<void> {
     if (this.standalone || this.closed) return;
     this.standalone = true;
-    this.request('GET').then(
-      (res) => {
-        if (res.statusCode !== 200) {
-          // 405: the upstream offers no standalone stream.
-          res.resume();
-          this.standalone = false;
-          return;
-        }
-        this.readEvents(res, () => {
-          this.standalone = false;
-          if (!this.closed && this.sessionId) setTimeout(() => this.openStandalone(), REOPEN_MS).unref();
-        });
-      },
-      (e: Error) => {
+    try {
+      const res = await this.request('GET');
+      if (res.statusCode !== 200) {
+        // 405: the upstream offers no standalone stream.
+        res.resume();
         this.standalone = false;
-        this.onerror?.(e);
-      },
-    );
+        return;
+      }
+      this.readEvents(res, () => {
+        this.standalone = false;
+        if (!this.closed && this.sessionId) setTimeout(() => void this.openStandalone(), REOPEN_MS).unref();
+      });
+    } catch (e) {
+      this.standalone = false;
+      this.onerror?.(e as Error);
+    }
   }
 }
 

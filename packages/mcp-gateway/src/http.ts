@@ -8,11 +8,11 @@
  * gateway through a hostname that resolves to 127.0.0.1. And with `authToken`, every request must carry
  * `Authorization: Bearer <token>` (401 otherwise); that token is the gateway's own and is never sent upstream.
  */
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Gateway } from './gateway.ts';
+import { HttpSessionTransport, rpcError } from './http-session.ts';
 
 const MAX_BODY = 4 * 1024 * 1024;
 
@@ -91,11 +91,11 @@ export async function serveHttp(
     }
     return undefined;
   };
-  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; end: () => Promise<void> }>();
+  const sessions = new Map<string, HttpSessionTransport>();
 
-  const rpcError = (res: import('node:http').ServerResponse, status: number, message: string) => {
+  const fail = (res: ServerResponse, status: number, message: string) => {
     res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+    res.end(rpcError(message));
   };
 
   const server = createServer(async (req, res) => {
@@ -104,32 +104,27 @@ export async function serveHttp(
       const refused = refuse(req);
       if (refused) {
         if (refused[0] === 401) res.setHeader('www-authenticate', 'Bearer');
-        return rpcError(res, refused[0], refused[1]);
+        return fail(res, refused[0], refused[1]);
       }
-      if (url.pathname !== path) return rpcError(res, 404, `not found: the MCP endpoint is ${path}`);
+      if (url.pathname !== path) return fail(res, 404, `not found: the MCP endpoint is ${path}`);
       const sid = req.headers['mcp-session-id'];
       const body = req.method === 'POST' ? await readJson(req) : undefined;
       const known = typeof sid === 'string' ? sessions.get(sid) : undefined;
-      if (known) return await known.transport.handleRequest(req, res, body);
-      if (sid !== undefined) return rpcError(res, 404, 'unknown or ended session');
+      if (known) return await known.handle(req, res, body);
+      if (sid !== undefined) return fail(res, 404, 'unknown or ended session');
       if (req.method !== 'POST' || !isInitializeRequest(body))
-        return rpcError(res, 400, 'no session: start one with an initialize request');
-      let session: ReturnType<Gateway['createSession']> | undefined;
-      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (id) => {
-          if (session) sessions.set(id, { transport, end: session.end });
-        },
-      });
-      session = gateway.createSession({ transport: 'http' });
+        return fail(res, 400, 'no session: start one with an initialize request');
+      const transport = new HttpSessionTransport();
+      const session = gateway.createSession({ transport: 'http', sessionId: transport.sessionId });
+      sessions.set(transport.sessionId, transport);
       transport.onclose = () => {
-        if (transport.sessionId) sessions.delete(transport.sessionId);
-        void session?.end();
+        sessions.delete(transport.sessionId);
+        void session.end();
       };
       await session.server.connect(transport);
-      await transport.handleRequest(req, res, body);
+      await transport.handle(req, res, body);
     } catch (e) {
-      if (!res.headersSent) rpcError(res, (e as { status?: number }).status ?? 400, (e as Error).message);
+      if (!res.headersSent) fail(res, (e as { status?: number }).status ?? 400, (e as Error).message);
     }
   });
   await new Promise<void>((resolve, reject) => {
@@ -142,7 +137,7 @@ export async function serveHttp(
     server,
     url: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}${path}`,
     async close() {
-      await Promise.all([...sessions.values()].map((s) => s.transport.close().catch(() => {})));
+      await Promise.all([...sessions.values()].map((s) => s.close().catch(() => {})));
       await new Promise<void>((r) => server.close(() => r()));
     },
   };

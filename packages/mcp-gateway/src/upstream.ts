@@ -5,6 +5,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { UpstreamConnector, UpstreamInit } from './gateway.ts';
 import { HttpClientTransport } from './http-client.ts';
 
@@ -66,13 +67,40 @@ export async function connectUpstream(spec: UpstreamSpec, init: Partial<Upstream
   if ('command' in spec) {
     const [command, ...args] = splitCommand(spec.command);
     if (!command) throw new Error('--upstream-command is empty');
-    await client.connect(
-      new StdioClientTransport({ command, args, cwd: spec.cwd, env: spec.env ?? upstreamEnv(), stderr: 'inherit' }),
-    );
+    const stdio = new StdioClientTransport({
+      command,
+      args,
+      cwd: spec.cwd,
+      env: spec.env ?? upstreamEnv(),
+      stderr: 'inherit',
+    });
+    await client.connect(oneAtATime(stdio));
   } else {
     await client.connect(new HttpClientTransport(new URL(spec.url), spec.headers ?? {}));
   }
   return client;
+}
+
+/**
+ * The transport with its incoming messages handed on one microtask apart. The stdio transport hands on every
+ * message of a chunk at once, and the SDK's `Protocol` settles a response at once but runs notification
+ * handlers a microtask later: the last progress notification of a tool call, read in the same chunk as the
+ * call's response, would find the request already answered and be lost (the conformance suite's
+ * `tools-call-with-progress` caught it). The HTTP transport (http-client.ts) does the same itself.
+ */
+function oneAtATime(inner: StdioClientTransport): Transport {
+  let delivered: Promise<void> = Promise.resolve();
+  const outer: Transport = {
+    start: () => inner.start(),
+    send: (message) => inner.send(message),
+    close: () => inner.close(),
+  };
+  inner.onmessage = (message) => {
+    delivered = delivered.then(() => outer.onmessage?.(message));
+  };
+  inner.onerror = (e) => outer.onerror?.(e);
+  inner.onclose = () => outer.onclose?.();
+  return outer;
 }
 
 /** A connector that opens one upstream connection per client session (`createGateway({ upstream })`). */
