@@ -25,8 +25,7 @@ const HAND_WRITTEN = [
   /\borg_id\s*(?:=|<>|!=|\bin\b|\bIN\b)\s*[?$:(@'"${]/,
 ];
 
-const NOT_YET_SCOPED = new Set<string>([
-]);
+const NOT_YET_SCOPED = new Set<string>([]);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

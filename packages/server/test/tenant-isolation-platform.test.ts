@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trustedOrgId } from '../src/platform/caller.ts';
 import { tenantIsolationSuite } from '../src/testing/tenant-isolation.ts';
-import { createTestHub, type SeededOrg, type TestHub, uniqueEmail } from '../src/testing/test-hub.ts';
+import { type Auth, createTestHub, type SeededOrg, type TestHub, uniqueEmail } from '../src/testing/test-hub.ts';
 
 let t: TestHub;
 beforeAll(async () => {
@@ -17,7 +17,7 @@ afterAll(async () => t?.close());
 
 const rand = () => Math.random().toString(36).slice(2, 8);
 
-async function ok(method: string, url: string, auth: Parameters<TestHub['request']>[2]['auth'], body?: unknown) {
+async function ok(method: string, url: string, auth: Auth, body?: unknown) {
   const r = await t.request(method, url, { auth, body });
   if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${r.text}`);
   return r.body;
