@@ -178,6 +178,7 @@ export function HomePage() {
                         <Progress
                           value={Math.min(pct, 100)}
                           color={pct >= 100 ? 'red' : pct >= 80 ? 'orange' : 'blue'}
+                          aria-label={`${Math.round(pct)}% of the budget spent`}
                         />
                       </Table.Td>
                       <Table.Td>

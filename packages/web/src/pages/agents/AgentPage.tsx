@@ -409,6 +409,7 @@ function AgentStatsView({ s }: { s: AgentStats }) {
               type="stacked"
               withLegend
               yAxisProps={INTEGER_AXIS}
+              role="img"
               aria-label="Runs over time"
               series={[
                 { name: 'Completed', color: `${STATUS_COLOR.completed}.6` },
@@ -427,6 +428,7 @@ function AgentStatsView({ s }: { s: AgentStats }) {
               unit="%"
               connectNulls
               withLegend
+              role="img"
               aria-label="Error rate over time"
               series={[{ name: 'Error rate %', color: 'red.6' }]}
             />
@@ -442,6 +444,7 @@ function AgentStatsView({ s }: { s: AgentStats }) {
               valueFormatter={(v) => duration(v)}
               connectNulls
               withLegend
+              role="img"
               aria-label="Latency over time"
               series={[
                 { name: 'Average ms', color: 'blue.6' },

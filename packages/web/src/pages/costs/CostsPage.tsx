@@ -179,6 +179,7 @@ export function CostsPage() {
             ) : (
               <BarChart
                 h={260}
+                role="img"
                 aria-label="Spend over time"
                 data={series.data.data.map((r) => ({ period: r.name, Spend: r.cost_usd }))}
                 dataKey="period"
@@ -208,6 +209,7 @@ export function CostsPage() {
                   <DonutChart
                     size={150}
                     thickness={24}
+                    role="img"
                     aria-label="Spend by model"
                     valueFormatter={(v) => usd(v)}
                     data={modelSlices(models.data.data)}

@@ -15,6 +15,7 @@ export function OutcomeDonut({ runs, items }: { runs: number; items: LegendItem[
       size={160}
       thickness={24}
       chartLabel={`${num(runs)} runs`}
+      role="img"
       aria-label="Runs by outcome"
       data={items.filter((d) => d.value > 0)}
     />
@@ -35,6 +36,7 @@ export function TopAgentsChart({ agents }: { agents: StatsOverview['top_agents']
       withLegend
       legendProps={{ verticalAlign: 'bottom' }}
       yAxisProps={INTEGER_AXIS}
+      role="img"
       aria-label="Top 5 agents by runs"
       series={[
         { name: 'Completed or running', color: `${STATUS_COLOR.completed}.6` },
