@@ -17,6 +17,7 @@ import {
   createSqliteBatchWriter,
   type EventRow,
   existingRunAgents,
+  needsEnrichment,
   type RunRow,
   type WriteOp,
   writeBatch,
@@ -115,6 +116,7 @@ export function createIngestionService(deps: IngestionDeps) {
       duration_ms: ev.duration_ms === undefined ? null : Math.round(ev.duration_ms),
       payload: limitedJson(payload, limits) ?? '{}',
       received_at: now,
+      enriched: needsEnrichment(ev.type) ? 0 : 1,
     };
   }
 

@@ -26,9 +26,10 @@ export type RunRow = Omit<
   | 'usage_cost_nano'
   | 'search_rowid'
 > & { org_id: OrgId };
+/** An event as ingestion writes it; `enriched` is 0 only for what enrichment must price (`needsEnrichment`). */
 export type EventRow = Omit<
   EventsTable,
-  'org_id' | 'model' | 'input_tokens' | 'output_tokens' | 'cost_nano' | 'cost_source' | 'enriched'
+  'org_id' | 'model' | 'input_tokens' | 'output_tokens' | 'cost_nano' | 'cost_source'
 > & { org_id: OrgId };
 
 export type WriteOp =
@@ -86,7 +87,7 @@ export function createSqliteBatchWriter(sqlite: import('better-sqlite3').Databas
     for (const r of g.placeholders) insertPlaceholder(r.org_id, r);
     for (const t of g.terminals)
       endRun(t.orgId, { id: t.runId, status: t.status, ended_at: t.endedAt, updated_at: t.at });
-    for (const e of g.events) insertEvent(e.org_id, { ...e, enriched: needsEnrichment(e.type) ? 0 : 1 });
+    for (const e of g.events) insertEvent(e.org_id, e);
   });
 }
 
@@ -110,13 +111,7 @@ export async function writeBatch(trx: Exec, ops: WriteOp[]) {
   for (const [orgId, rows] of byOrg(placeholders)) await upsertRows(trx, orgId, INSERT_PLACEHOLDER_RUN, rows);
   for (const t of terminals)
     await updateRow(trx, t.orgId, END_RUN, { id: t.runId, status: t.status, ended_at: t.endedAt, updated_at: t.at });
-  for (const [orgId, rows] of byOrg(events))
-    await upsertRows(
-      trx,
-      orgId,
-      INSERT_EVENT,
-      rows.map((e) => ({ ...e, enriched: needsEnrichment(e.type) ? 0 : 1 })),
-    );
+  for (const [orgId, rows] of byOrg(events)) await upsertRows(trx, orgId, INSERT_EVENT, rows);
 }
 
 /** Which of these runs exist, and whose agent they belong to (events that name no agent). */
