@@ -8,7 +8,8 @@
  * HTTP) call `test_simple_text`: one directly, one through the gateway; calls alternate one by one, so both see
  * the same machine load. Each call is timed alone (one at a time, as an agent calls a tool).
  *
- * Every fourth round the bench also asks the hub for the same decision itself (`checkPolicy`, the SDK's call):
+ * Every fourth round the bench also asks the hub for the same decision itself (`checkPolicy`, the SDK's call,
+ * with the gateway's `hubFetch`):
  * `hub_decision_p50_ms` is the hub's share of what the gateway adds, the rest is the extra MCP hop.
  *
  * Prints one JSON line: {"bench":"mcp-gateway", direct_p50_ms, gateway_p50_ms, added_p50_ms (= gateway − direct),
@@ -21,6 +22,7 @@ import { rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { hubFetch } from '../packages/mcp-gateway/src/hub-fetch.ts';
 import { annotationsOf } from '../packages/mcp-gateway/src/policy.ts';
 import { bundleGateway, startGateway, startReferenceServer } from '../packages/mcp-gateway/test/processes.ts';
 import { createAgentOps } from '../packages/sdk/src/index.ts';
@@ -59,7 +61,13 @@ try {
   const direct = await connect(reference.url);
   const via = await connect(gateway.url);
   // The hub's share: the same decision the gateway asks for, from this process with the same SDK.
-  const ops = createAgentOps({ hubUrl: hub.url, apiKey: hub.ingestKey, agent: 'BenchBot', logger: false });
+  const ops = createAgentOps({
+    hubUrl: hub.url,
+    apiKey: hub.ingestKey,
+    agent: 'BenchBot',
+    logger: false,
+    fetch: hubFetch,
+  });
   const decision = async () => {
     const t0 = process.hrtime.bigint();
     const r = await ops.checkPolicy({ type: 'test_simple_text', annotations: annotationsOf(undefined) });

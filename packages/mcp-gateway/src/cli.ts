@@ -10,6 +10,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { createGateway } from './gateway.ts';
 import { serveHttp } from './http.ts';
 import type { HttpClientTransport } from './http-client.ts';
+import { hubFetch } from './hub-fetch.ts';
 import { connectUpstream, type UpstreamSpec, upstreamConnector } from './upstream.ts';
 
 const USAGE = `Usage: agentops-mcp-gateway --agent NAME (--upstream-command "CMD" | --upstream-url URL) [options]
@@ -98,6 +99,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     // Sessions are watched live in the console: send events within a fraction of a second.
     flushIntervalMs: 200,
     policyFailure: values['fail-open'] ? 'open' : 'closed',
+    fetch: hubFetch,
     logger: { warn: log },
   });
   const approvalTimeoutMs = values['approval-timeout'] ? Number(values['approval-timeout']) * 1000 : undefined;

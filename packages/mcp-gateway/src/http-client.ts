@@ -33,7 +33,10 @@ export class HttpClientTransport implements Transport {
     private readonly url: URL,
     private readonly headers: Record<string, string> = {},
   ) {
-    this.agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new Agent({ keepAlive: true });
+    this.agent =
+      url.protocol === 'https:'
+        ? new HttpsAgent({ keepAlive: true, noDelay: true })
+        : new Agent({ keepAlive: true, noDelay: true });
   }
 
   async start(): Promise<void> {}

@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { eventually, type RunningHub, startHub } from '../../sdk/test/hub.ts';
 import { createGateway, type Gateway } from '../src/gateway.ts';
 import { serveHttp } from '../src/http.ts';
+import { hubFetch } from '../src/hub-fetch.ts';
 import { splitCommand } from '../src/upstream.ts';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '../../..');
@@ -68,6 +69,8 @@ async function setup() {
     agent,
     logger: false,
     flushIntervalMs: 50,
+    // What the bin gives its SDK client: approvals, decisions and telemetry below all go through it.
+    fetch: hubFetch,
   });
   const gateway = createGateway({ agentops, upstream: await upstreamClient(), agent });
   return { agent, agentops, gateway };
