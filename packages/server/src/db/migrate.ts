@@ -18,6 +18,7 @@ import * as runTimelineIndexes from './migrations/010-run-timeline-indexes.ts';
 import * as security from './migrations/011-security.ts';
 import * as alerts from './migrations/012-alerts.ts';
 import * as planUsage from './migrations/013-plan-usage.ts';
+import * as alertCursors from './migrations/014-alert-cursors.ts';
 
 type HubMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -36,6 +37,7 @@ const MIGRATIONS: Record<string, HubMigration> = {
   '011-security': security,
   '012-alerts': alerts,
   '013-plan-usage': planUsage,
+  '014-alert-cursors': alertCursors,
 };
 
 class HubMigrationProvider implements MigrationProvider {

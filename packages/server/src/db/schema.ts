@@ -372,6 +372,13 @@ export interface AlertEventsTable {
   created_at: number;
 }
 
+export interface AlertCursorsTable {
+  org_id: string;
+  name: string;
+  at: number;
+  last_id: string;
+}
+
 export interface PlanUsageNoticesTable {
   org_id: string;
   /** Calendar month in UTC, `2026-12`. */
@@ -591,6 +598,7 @@ export interface Database {
   alert_rules: AlertRulesTable;
   alert_events: AlertEventsTable;
   plan_usage_notices: PlanUsageNoticesTable;
+  alert_cursors: AlertCursorsTable;
   approvals: ApprovalsTable;
   price_overrides: PriceOverridesTable;
   runs: RunsTable;

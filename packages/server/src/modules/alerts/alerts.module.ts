@@ -15,6 +15,8 @@ import { createPlanUsage } from '../stats/index.ts';
 import { type AlertDeps, createAlertService } from './alerts.service.ts';
 import { createAlertStore } from './alerts.store.ts';
 import { ALERTS_QUEUE, createAlertEvaluator } from './alerts-evaluator.ts';
+import { createIngestionErrorNotifier } from './ingestion-errors.ts';
+import { createViolationNotifier } from './policy-violations.ts';
 
 export function createAlertsModule(d: {
   db: Db;
@@ -41,7 +43,18 @@ export function createAlertsModule(d: {
     },
   };
   const evaluator = createAlertEvaluator({ ...deps, log: d.log });
-  d.jobs.work(ALERTS_QUEUE, async () => void (await evaluator.runPass()));
+  const violations = createViolationNotifier({
+    db: d.db.db,
+    notifications: d.notifications,
+    clock: d.clock,
+    log: d.log,
+  });
+  const ingestionErrors = createIngestionErrorNotifier({ notifications: d.notifications, log: d.log });
+  // One job a minute: rule transitions, then the policy.violation notices of new decisions.
+  d.jobs.work(ALERTS_QUEUE, async () => {
+    await evaluator.runPass();
+    await violations.runPass();
+  });
   const planUsage = createPlanUsage({
     db: d.db.db,
     plans: d.plans,
@@ -50,5 +63,5 @@ export function createAlertsModule(d: {
     clock: d.clock,
     log: d.log,
   });
-  return { alerts: createAlertService(deps), alertEvaluator: evaluator, planUsage };
+  return { alerts: createAlertService(deps), alertEvaluator: evaluator, planUsage, violations, ingestionErrors };
 }
