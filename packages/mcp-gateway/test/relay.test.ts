@@ -294,7 +294,7 @@ describe('mcp gateway over HTTP', () => {
         params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'c', version: '1' } },
       };
       // node:http, not fetch: fetch does not let a caller set Host.
-      const post = (headers: Record<string, string>) =>
+      const post = (headers: Record<string, string>, message: unknown = init) =>
         new Promise<{ status: number; headers: IncomingMessage['headers'] }>((resolve, reject) => {
           const req = request(http.url, {
             method: 'POST',
@@ -305,7 +305,7 @@ describe('mcp gateway over HTTP', () => {
             resolve({ status: res.statusCode!, headers: res.headers });
           });
           req.on('error', reject);
-          req.end(JSON.stringify(init));
+          req.end(JSON.stringify(message));
         });
       const auth = { authorization: 'Bearer gw-token' };
       expect((await post({ ...auth, host: 'evil.example.com' })).status).toBe(403);
@@ -317,6 +317,15 @@ describe('mcp gateway over HTTP', () => {
       const ok = await post({ ...auth, origin: `http://localhost:${new URL(http.url).port}` });
       expect(ok.status).toBe(200);
       expect((await post({ ...auth, host: `[::1]:${new URL(http.url).port}` })).status).toBe(200);
+      // The Streamable HTTP rules: both media types accepted, a session for anything but initialize.
+      expect((await post({ ...auth, accept: 'application/json' })).status).toBe(406);
+      const sid = ok.headers['mcp-session-id'] as string;
+      expect(sid).toMatch(/^[0-9a-f-]{36}$/);
+      expect((await post({ ...auth, 'mcp-session-id': 'nope' })).status).toBe(404);
+      const ping = { jsonrpc: '2.0', id: 2, method: 'ping' };
+      const session = { ...auth, 'mcp-session-id': sid };
+      expect((await post({ ...session, 'mcp-protocol-version': '1999-01-01' }, ping)).status).toBe(400);
+      expect((await post({ ...session, 'mcp-protocol-version': '2025-06-18' }, ping)).status).toBe(200);
     } finally {
       await http.close();
     }
@@ -370,6 +379,14 @@ describe('mcp gateway over HTTP', () => {
       // The gateway's own token never reaches the upstream; the upstream's never reaches the client.
       expect(requests.every((h) => h.authorization === 'Bearer upstream-secret')).toBe(true);
       expect(seenByClient.join('\n')).not.toContain('upstream-secret');
+      // A notification outside any request reaches the client on its standalone stream (GET /mcp).
+      const updated: string[] = [];
+      clients[1]!.setNotificationHandler(
+        ResourceUpdatedNotificationSchema,
+        async (x) => void updated.push(x.params.uri),
+      );
+      await clients[1]!.subscribeResource({ uri: 'note://today' });
+      await eventually(async () => updated.includes('note://today'));
       // Ending a client session (DELETE /mcp) ends its upstream session.
       await (clients[0]!.transport as StreamableHTTPClientTransport).terminateSession();
       await eventually(async () => deleted === 1);
