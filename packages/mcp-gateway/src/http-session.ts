@@ -67,15 +67,17 @@ export class HttpSessionTransport implements Transport {
     const stream = id === undefined ? undefined : this.streamOf.get(id);
     if (!stream) {
       // Unrelated (or related to a request already answered): the standalone stream, if the client opened one.
-      if (!response && this.standalone && !this.standalone.writableEnded) writeEvent(this.standalone, message);
+      if (!response && this.standalone && !this.standalone.writableEnded) this.standalone.write(event(message));
       return;
     }
-    writeEvent(stream.res, message);
     if (response) {
       this.streamOf.delete(id!);
       stream.pending.delete(id!);
-      if (stream.pending.size === 0) stream.res.end();
+      // The last answer of a stream ends it in the same write: headers, event and end in one packet when that
+      // answer is all there is (the usual tools/call), instead of a second write for the end.
+      if (stream.pending.size === 0) return void stream.res.end(event(message));
     }
+    stream.res.write(event(message));
   }
 
   async close(): Promise<void> {
@@ -134,6 +136,7 @@ export class HttpSessionTransport implements Transport {
       res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': this.sessionId });
       const stream = { res, pending: new Set(requests.map((r) => r.id)) };
       for (const r of requests) this.streamOf.set(r.id, stream);
+      keepOpen(res);
       res.on('close', () => {
         // The client went away: later messages for these requests have nowhere to go.
         for (const id of stream.pending) if (this.streamOf.get(id) === stream) this.streamOf.delete(id);
@@ -154,6 +157,7 @@ export class HttpSessionTransport implements Transport {
     }
     res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': this.sessionId });
     res.flushHeaders();
+    keepOpen(res);
     this.standalone = res;
     res.on('close', () => {
       if (this.standalone === res) this.standalone = undefined;
@@ -161,9 +165,25 @@ export class HttpSessionTransport implements Transport {
   }
 }
 
-function writeEvent(res: ServerResponse, message: JSONRPCMessage): void {
-  res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+/**
+ * Headers are not written before the first event: a quick answer then leaves in one write (headers, event,
+ * end). A slower one (a call waiting for a person's approval) gets its headers after half a second and an SSE
+ * comment every 25 s after that, so HTTP clients' header and idle timeouts (undici's are 300 s) do not cut it.
+ */
+function keepOpen(res: ServerResponse): void {
+  let timer: ReturnType<typeof setTimeout>;
+  const beat = () => {
+    if (res.writableEnded || res.destroyed) return;
+    if (!res.headersSent) res.flushHeaders();
+    else res.write(': keep-alive\n\n');
+    timer = setTimeout(beat, 25_000);
+  };
+  timer = setTimeout(beat, 500);
+  res.on('close', () => clearTimeout(timer));
+  res.on('finish', () => clearTimeout(timer));
 }
+
+const event = (message: JSONRPCMessage) => `event: message\ndata: ${JSON.stringify(message)}\n\n`;
 
 export function rpcError(message: string, code = -32000): string {
   return JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null });

@@ -112,7 +112,11 @@ export async function startGateway(
 ): Promise<Running> {
   const port = await freePort();
   return start(
-    gatewayArgs(['--transport', 'http', '--port', String(port), ...flags]),
+    // GATEWAY_NODE_ARGS adds node flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it in the bench.
+    [
+      ...(process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      ...gatewayArgs(['--transport', 'http', '--port', String(port), ...flags]),
+    ],
     { ...process.env, AGENTOPS_HUB_URL: hub.url, AGENTOPS_API_KEY: hub.key, ...env },
     /serving MCP over Streamable HTTP/,
     `http://localhost:${port}/mcp`,
