@@ -129,6 +129,7 @@ const policies = app('/policies', () => import('./pages/PoliciesPage'), 'Policie
 export const policyRoute = app('/policies/$policyId', () => import('./pages/PolicyEditorPage'), 'PolicyEditorPage');
 const emergency = app('/emergency', () => import('./pages/EmergencyPage'), 'EmergencyPage');
 const budgets = app('/budgets', () => import('./pages/BudgetsPage'), 'BudgetsPage');
+const alerts = app('/alerts', () => import('./pages/alerts/AlertsPage'), 'AlertsPage');
 const apiKeys = app('/settings/api-keys', () => import('./pages/settings/ApiKeysPage'), 'ApiKeysPage');
 const members = app('/settings/members', () => import('./pages/settings/MembersPage'), 'MembersPage');
 const security = app('/settings/security', () => import('./pages/settings/SecurityPage'), 'SecurityPage');
@@ -165,6 +166,7 @@ const routeTree = rootRoute.addChildren([
     policyRoute,
     emergency,
     budgets,
+    alerts,
     apiKeys,
     members,
     security,

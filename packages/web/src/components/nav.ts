@@ -5,6 +5,7 @@
 import {
   IconAlertOctagon,
   IconBell,
+  IconBellRinging,
   IconBuilding,
   IconChecklist,
   IconCoin,
@@ -47,6 +48,7 @@ export const NAV: NavEntry[] = [
   { to: '/emergency', label: 'Emergency', icon: IconAlertOctagon, perm: 'controls:read' },
   { to: '/budgets', label: 'Budgets', icon: IconWallet, perm: 'budgets:read' },
   { to: '/costs', label: 'Costs', icon: IconCoin, perm: 'costs:read' },
+  { to: '/alerts', label: 'Alerts', icon: IconBellRinging, perm: 'runs:read' },
   { to: '/reports', label: 'Reports', icon: IconFileAnalytics, perm: 'reports:read' },
   { to: '/governance/packs', label: 'Policy packs', icon: IconPackages, perm: 'policies:read' },
   { to: '/audit', label: 'Audit log', icon: IconFingerprint, perm: 'audit:read' },

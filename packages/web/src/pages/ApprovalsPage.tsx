@@ -95,7 +95,7 @@ export function ApprovalsPage() {
                       <Text fw={600} lineClamp={2}>
                         {actionSentence(agentName(a.agent_id), a.action)}
                       </Text>
-                      <StatusBadge status={a.status} />
+                      <StatusBadge status={a.status} style={{ flexShrink: 0 }} />
                     </Group>
                     <Text size="xs" c="dimmed">
                       asked {ago(a.requested_at)}

@@ -172,7 +172,8 @@ export function HomePage() {
                   return (
                     <Table.Tr key={b.id}>
                       <Table.Td>
-                        {b.scope === 'org' ? 'Whole organization' : (b.name ?? b.scope_id)} · per {b.period}
+                        {b.name || (b.scope === 'org' ? 'Whole organization' : (b.scope_name ?? b.scope_id))} · per{' '}
+                        {b.period}
                       </Table.Td>
                       <Table.Td w="40%">
                         <Progress

@@ -202,15 +202,16 @@ function StepRow({
         p="xs"
       >
         <Group wrap="nowrap" gap="md">
-          <Box w={{ base: 180, md: 320 }} style={{ flexShrink: 0 }}>
-            <Text size="sm" fw={600} truncate>
+          {/* On a phone the title takes the row (two lines) and the waterfall bar is left out. */}
+          <Box w={{ base: 'auto', sm: 320 }} style={{ flex: '0 1 auto', minWidth: 0 }}>
+            <Text size="sm" fw={600} lineClamp={2}>
               {step.title}
             </Text>
             <Text size="xs" c="dimmed" truncate>
               {step.subtitle || '\u00a0'}
             </Text>
           </Box>
-          <Box style={{ flex: 1, position: 'relative', height: 14 }} aria-hidden>
+          <Box visibleFrom="sm" style={{ flex: 1, position: 'relative', height: 14 }} aria-hidden>
             <Box
               style={{
                 position: 'absolute',
@@ -224,11 +225,11 @@ function StepRow({
             />
           </Box>
           <Tooltip label={new Date(step.at).toISOString()}>
-            <Text size="xs" c="dimmed" w={90} ta="right">
+            <Text size="xs" c="dimmed" ta="right" style={{ flexShrink: 0, marginLeft: 'auto', minWidth: 56 }}>
               +{duration(step.at - bounds.start)}
             </Text>
           </Tooltip>
-          <Badge size="xs" variant="light" color={step.color} w={70}>
+          <Badge size="xs" variant="light" color={step.color} miw={70} style={{ flexShrink: 0 }}>
             {step.durationMs !== null ? duration(step.durationMs) : 'instant'}
           </Badge>
         </Group>

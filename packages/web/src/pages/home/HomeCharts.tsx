@@ -14,7 +14,7 @@ export function OutcomeDonut({ runs, items }: { runs: number; items: LegendItem[
     <DonutChart
       size={160}
       thickness={24}
-      chartLabel={`${num(runs)} runs`}
+      chartLabel={`${num(runs)} run${runs === 1 ? '' : 's'}`}
       role="img"
       aria-label="Runs by outcome"
       data={items.filter((d) => d.value > 0)}
