@@ -42,7 +42,8 @@ for (const page of pages) {
   rows.sort((a, b) => b.gz - a.gz);
   const sum = (k) => rows.reduce((n, r) => n + r[k], 0);
   console.log(`\n${page.name}, initial JavaScript (gzip · brotli · raw):`);
-  for (const r of rows.slice(0, 8)) console.log(`  ${kb(r.gz).padStart(9)} ${kb(r.br).padStart(9)} ${kb(r.raw).padStart(9)}  ${r.f}`);
+  for (const r of rows.slice(0, 8))
+    console.log(`  ${kb(r.gz).padStart(9)} ${kb(r.br).padStart(9)} ${kb(r.raw).padStart(9)}  ${r.f}`);
   if (rows.length > 8) console.log(`  … and ${rows.length - 8} smaller chunks`);
   console.log(
     `  ${kb(sum('gz')).padStart(9)} ${kb(sum('br')).padStart(9)} ${kb(sum('raw')).padStart(9)}  total, ${rows.length} files (budget ${BUDGET_KB} KB compressed)`,
