@@ -27,5 +27,6 @@ export interface PolicyEngine<Set> {
     monitors: readonly RuleMatch[];
   };
   actionHash(agentId: string, action: unknown): string;
+  /** The hub's context keys (hour, weekday, date, environment): a new object per call, the caller's to keep. */
   context(now: Date, timezone: string, environment: string): Record<string, unknown>;
 }
