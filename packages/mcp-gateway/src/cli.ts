@@ -125,8 +125,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     const session = gateway.createSession({ transport: 'stdio' });
     const transport = new StdioServerTransport();
     transport.onclose = () => void shutdown(0);
-    // The session closes by itself only when its upstream connection is gone.
-    session.server.onclose = () => {
+    session.onupstreamclose = () => {
       log('the upstream MCP server closed the connection');
       void shutdown(1);
     };

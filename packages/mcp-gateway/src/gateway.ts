@@ -64,6 +64,8 @@ export interface GatewayOptions {
 /** One client session: its MCP endpoint and, from its first governed request, its run. */
 export interface GatewaySession {
   server: RelayEndpoint;
+  /** Called when the upstream ends the session's connection (the session is then closed). */
+  onupstreamclose?: () => void;
   /** Ends the session's run (completed), closes its upstream connection and sends the telemetry. */
   end(): Promise<void>;
 }
@@ -174,7 +176,9 @@ export function createGateway(o: GatewayOptions) {
         }
       };
       client.onclose = () => {
-        if (!ended) void server.close();
+        if (ended) return;
+        session.onupstreamclose?.();
+        void server.close();
       };
     }
 
