@@ -48,7 +48,7 @@ export function createAlertEvaluator(deps: AlertDeps & { log: Log }) {
       case 'failed_runs':
         return (await windowTotals(db, orgId, agentIds, from, now)).failed;
       case 'latency_p95_ms':
-        return quantile((await windowTotals(db, orgId, agentIds, from, now)).latency, 0.95);
+        return quantile((await windowTotals(db, orgId, agentIds, from, now, { latency: true })).latency, 0.95);
       case 'cost_usd':
         return (await windowTotals(db, orgId, agentIds, from, now)).costNano / 1e9;
       case 'cost_spike': {

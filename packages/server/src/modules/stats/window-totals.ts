@@ -25,7 +25,9 @@ export const hourFloor = (t: number) => Math.floor(t / HOUR_MS) * HOUR_MS;
 
 /**
  * Sums the rollups of `agentIds` (all the org's agents when null) for the hours that overlap `[from, to]`.
- * An empty `agentIds` list is an empty scope (a team with no agents), not the whole org.
+ * An empty `agentIds` list is an empty scope (a team with no agents), not the whole org. The sums are
+ * one aggregate in the database; the latency sketches (JSON, merged here) are read only when asked for,
+ * and only from rows that have latencies.
  */
 export async function windowTotals(
   db: Kysely<Database>,
@@ -33,22 +35,30 @@ export async function windowTotals(
   agentIds: readonly string[] | null,
   from: number,
   to: number,
+  opts: { latency?: boolean } = {},
 ): Promise<WindowTotals> {
   const out: WindowTotals = { runs: 0, completed: 0, failed: 0, costNano: 0, latency: {} };
   if (agentIds && agentIds.length === 0) return out;
   let q = orgScope(db, orgId)
     .selectFrom('rollups_hourly')
-    .select(['runs', 'completed', 'failed', 'cost_nano', 'latency_hist'])
     .where('model', '=', '')
     .where('hour', '>=', hourFloor(from))
     .where('hour', '<=', to);
   if (agentIds) q = q.where('agent_id', 'in', agentIds);
-  for (const r of await q.execute()) {
-    out.runs += Number(r.runs);
-    out.completed += Number(r.completed);
-    out.failed += Number(r.failed);
-    out.costNano += Number(r.cost_nano);
-    if (r.latency_hist && r.latency_hist !== '{}') mergeSketches(out.latency, JSON.parse(r.latency_hist) as Sketch);
-  }
+  const sums = await q
+    .select((eb) => [
+      eb.fn.sum<number>('runs').as('runs'),
+      eb.fn.sum<number>('completed').as('completed'),
+      eb.fn.sum<number>('failed').as('failed'),
+      eb.fn.sum<number>('cost_nano').as('cost_nano'),
+    ])
+    .executeTakeFirst();
+  out.runs = Number(sums?.runs ?? 0);
+  out.completed = Number(sums?.completed ?? 0);
+  out.failed = Number(sums?.failed ?? 0);
+  out.costNano = Number(sums?.cost_nano ?? 0);
+  if (opts.latency)
+    for (const r of await q.select('latency_hist').where('latency_count', '>', 0).execute())
+      mergeSketches(out.latency, JSON.parse(r.latency_hist) as Sketch);
   return out;
 }
