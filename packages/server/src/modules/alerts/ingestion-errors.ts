@@ -43,14 +43,18 @@ export function createIngestionErrorNotifier(deps: { notifications: Pick<Notific
       // Unref'd: a pending flush never keeps a stopping process alive.
       timer ??= setTimeout(() => void api.flush(), FLUSH_AFTER_MS).unref();
       let subjects = buffer.get(orgId);
-      if (!subjects) buffer.set(orgId, (subjects = new Map()));
+      if (!subjects) {
+        subjects = new Map();
+        buffer.set(orgId, subjects);
+      }
       for (const item of rejected) {
         const field = item.errors[0]?.path || '(item)';
         const key = `${source}|${field}`;
         let p = subjects.get(key);
         if (!p) {
           if (subjects.size >= MAX_SUBJECTS_PER_ORG) continue;
-          subjects.set(key, (p = { source, field, items: 0, samples: [] }));
+          p = { source, field, items: 0, samples: [] };
+          subjects.set(key, p);
         }
         p.items++;
         if (p.samples.length < SAMPLES) p.samples.push(item);
