@@ -92,21 +92,36 @@ export function createGather<Set>(deps: GatherDeps<Set>) {
   const agentViews = new WeakMap<ResolvedAgent, Record<string, unknown>>();
 
   // The steps, in order. Each fills its part of the evaluation; a promise means "wait for me".
-  const STEPS: readonly ((ev: Evaluation<Set>) => Promise<unknown> | undefined)[] = [
-    (ev) => put(ev, 'agent', deps.resolver.resolve(ev.caller.orgId, ev.caller.actor, ev.input.agent)),
-    (ev) => {
-      ev.agentView = agentView(ev.agent);
-      return put(ev, 'settings', orgSettings(ev.caller.orgId));
-    },
-    (ev) => put(ev, 'hold', deps.controls.check(ev.caller.orgId, ev.agent)),
-    (ev) => (ev.hold ? undefined : put(ev, 'hold', budgetHold(ev))),
-    (ev) => (ev.hold ? undefined : put(ev, 'set', compiledSet(ev.caller.orgId))),
+  type Step = (ev: Evaluation<Set>) => Promise<void> | undefined;
+  /** The agent named by id or name (cached; auto-registered when the org allows it). */
+  const resolveAgent: Step = (ev) =>
+    put(ev, 'agent', deps.resolver.resolve(ev.caller.orgId, ev.caller.actor, ev.input.agent));
+  /** What policies may read of it (`agent.*`), made once per cached agent. */
+  const describeAgent: Step = (ev) => {
+    ev.agentView = agentView(ev.agent);
+    return undefined;
+  };
+  /** The org's time zone and default-deny setting (cached a few seconds). */
+  const readSettings: Step = (ev) => put(ev, 'settings', orgSettings(ev.caller.orgId));
+  /** Emergency controls: the kill switch, a paused agent or category (an in-memory snapshot). */
+  const checkControls: Step = (ev) => put(ev, 'hold', deps.controls.check(ev.caller.orgId, ev.agent));
+  /** Pause budgets, unless a control already holds the agent. */
+  const checkBudgets: Step = (ev) => (ev.hold ? undefined : put(ev, 'hold', budgetHold(ev)));
+  /** The org's compiled policy set, unless something holds the agent (then no rule runs). */
+  const loadPolicySet: Step = (ev) => (ev.hold ? undefined : put(ev, 'set', compiledSet(ev.caller.orgId)));
+  const STEPS: readonly Step[] = [
+    resolveAgent,
+    describeAgent,
+    readSettings,
+    checkControls,
+    checkBudgets,
+    loadPolicySet,
   ];
 
   /** Runs the steps from `from` on; then `next(ev)`, or `ev.done(error)`. */
   function run(ev: Evaluation<Set>, next: (ev: Evaluation<Set>) => void, from = 0): void {
     for (let i = from; i < STEPS.length; i++) {
-      let pending: Promise<unknown> | undefined;
+      let pending: Promise<void> | undefined;
       try {
         pending = STEPS[i]!(ev);
       } catch (e) {
