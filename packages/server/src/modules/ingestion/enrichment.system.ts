@@ -7,6 +7,10 @@
 import type { Dialect } from '../../db/database.ts';
 import type { Exec } from '../../db/org-scope.ts';
 import { type OrgId, trustedOrgId } from '../../platform/caller.ts';
+import { partitionOf } from '../../platform/jobs/partition-leases.ts';
+
+/** Which orgs a pass reads: every org, or those of the partitions this process leases (PostgreSQL). */
+export type PartitionFilter = 'all' | readonly number[];
 
 export interface PendingEvent {
   org_id: OrgId;
@@ -16,6 +20,7 @@ export interface PendingEvent {
   type: string;
   ts: number;
   payload: string;
+  received_at: number;
 }
 
 export interface DirtyRun {
@@ -27,40 +32,97 @@ export interface DirtyRun {
   ended_at: number | null;
   counted: string | null;
   version: number;
+  updated_at: number;
 }
 
-/** Events of any org not yet enriched, oldest received first. */
-export async function pendingEvents(db: Exec, limit: number): Promise<PendingEvent[]> {
-  const rows = await db
+/** Events not yet enriched (of every org, or of the given partitions), oldest received first. */
+export async function pendingEvents(db: Exec, limit: number, parts: PartitionFilter = 'all'): Promise<PendingEvent[]> {
+  if (parts !== 'all' && parts.length === 0) return [];
+  let q = db
     .selectFrom('events')
-    .select(['org_id', 'id', 'run_id', 'agent_id', 'type', 'ts', 'payload'])
-    .where('enriched', '=', 0)
-    .orderBy('received_at')
-    .limit(limit)
-    .execute();
-  return rows.map((r) => ({ ...r, org_id: trustedOrgId(r.org_id), ts: Number(r.ts) }));
+    .select(['org_id', 'id', 'run_id', 'agent_id', 'type', 'ts', 'payload', 'received_at'])
+    .where('enriched', '=', 0);
+  if (parts !== 'all') q = q.where(partitionOf('org_id'), 'in', [...parts]);
+  const rows = await q.orderBy('received_at').limit(limit).execute();
+  return rows.map((r) => ({
+    ...r,
+    org_id: trustedOrgId(r.org_id),
+    ts: Number(r.ts),
+    received_at: Number(r.received_at),
+  }));
 }
 
-const DIRTY_COLUMNS = ['org_id', 'id', 'agent_id', 'status', 'started_at', 'ended_at', 'counted', 'version'] as const;
+/** The newest `received_at` among events not yet enriched (any org), or null when caught up. */
+export async function newestPending(db: Exec): Promise<number | null> {
+  const r = await db
+    .selectFrom('events')
+    .select((eb) => eb.fn.max('received_at').as('m'))
+    .where('enriched', '=', 0)
+    .executeTakeFirst();
+  return r?.m == null ? null : Number(r.m);
+}
+
+/** Whether any event received at or before `at` is still not enriched (any org). */
+export async function pendingUpTo(db: Exec, at: number): Promise<boolean> {
+  const r = await db
+    .selectFrom('events')
+    .select('id')
+    .where('enriched', '=', 0)
+    .where('received_at', '<=', at)
+    .limit(1)
+    .executeTakeFirst();
+  return r !== undefined;
+}
+
+/** Age in ms of the oldest event not yet enriched in the given partitions (0 when caught up). */
+export async function oldestPendingAge(db: Exec, parts: PartitionFilter, now: number): Promise<number> {
+  if (parts !== 'all' && parts.length === 0) return 0;
+  let q = db
+    .selectFrom('events')
+    .select((eb) => eb.fn.min('received_at').as('m'))
+    .where('enriched', '=', 0);
+  if (parts !== 'all') q = q.where(partitionOf('org_id'), 'in', [...parts]);
+  const r = await q.executeTakeFirst();
+  return r?.m == null ? 0 : Math.max(0, now - Number(r.m));
+}
+
+const DIRTY_COLUMNS = [
+  'org_id',
+  'id',
+  'agent_id',
+  'status',
+  'started_at',
+  'ended_at',
+  'counted',
+  'version',
+  'updated_at',
+] as const;
 const asDirtyRun = (r: Omit<DirtyRun, 'org_id'> & { org_id: string }): DirtyRun => ({
   ...r,
   org_id: trustedOrgId(r.org_id),
   started_at: Number(r.started_at),
   ended_at: r.ended_at === null ? null : Number(r.ended_at),
   version: Number(r.version),
+  updated_at: Number(r.updated_at),
 });
 
 /**
  * Runs of any org whose rollup contribution is stale; on PostgreSQL locked for this pass (a run another
  * enricher holds is skipped, not waited for).
  */
-export async function lockDirtyRuns(trx: Exec, dialect: Dialect, limit: number): Promise<DirtyRun[]> {
+export async function lockDirtyRuns(
+  trx: Exec,
+  dialect: Dialect,
+  limit: number,
+  parts: PartitionFilter = 'all',
+): Promise<DirtyRun[]> {
+  if (parts !== 'all' && parts.length === 0) return [];
   let q = trx
     .selectFrom('runs')
     .select([...DIRTY_COLUMNS])
-    .where('dirty', '=', 1)
-    .orderBy('updated_at')
-    .limit(limit);
+    .where('dirty', '=', 1);
+  if (parts !== 'all') q = q.where(partitionOf('org_id'), 'in', [...parts]);
+  q = q.orderBy('updated_at').limit(limit);
   if (dialect === 'postgres') q = q.forUpdate().skipLocked();
   return (await q.execute()).map(asDirtyRun);
 }

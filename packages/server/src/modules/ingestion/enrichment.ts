@@ -3,8 +3,18 @@
  * otherwise the price table with the org's overrides; an unknown model is flagged, never $0), adds
  * tokens and cost to the run, keeps the hourly rollups (runs, outcomes, latency sketch, tokens, cost)
  * Its state is in the rows (`events.enriched`, `runs.dirty`), so it can stop,
- * fail or lag and catch up later; ingestion never waits for it. One enricher at a time across processes
- * (an advisory lock on PostgreSQL; SQLite has one process).
+ * fail or lag and catch up later; ingestion never waits for it.
+ *
+ * Three modes. SQLite, and a PostgreSQL hub whose enrichment was not started (tests, `migrate`), enrich
+ * every org (on PostgreSQL behind one advisory lock). A started PostgreSQL hub joins the cluster: orgs
+ * are split into partitions by hash, each leased by one process (platform/jobs/partition-leases.ts),
+ * and a pass only reads the partitions this process holds, checked again inside its transaction, so
+ * per-org order is kept and N processes enrich N shares at once. A `passive` hub (HUB_ROLE=api) never
+ * enriches; its `settle` waits for the processes that do. Whatever the mode, an event is priced and
+ * counted only by the update that flips its `enriched` flag, so a handover cannot count a call twice.
+ *
+ * It is longer than 400 lines because the SQLite and PostgreSQL passes and the three modes share one
+ * pricing and counting path, kept in one place so both databases count the same way.
  */
 import type { LlmCallPayload } from '@agentops-hub/contracts';
 import { type Kysely, sql, type Transaction } from 'kysely';
@@ -13,7 +23,17 @@ import type { Database } from '../../db/schema.ts';
 import { updateRow } from '../../db/writes/postgres.ts';
 import { prepareUpdate } from '../../db/writes/sqlite.ts';
 import type { OrgId } from '../../platform/caller.ts';
-import { type DirtyRun, lockDirtyRuns, pendingEvents, prepareDirtyRuns } from './enrichment.system.ts';
+import { createPartitionLeases, type PartitionLeases } from '../../platform/jobs/partition-leases.ts';
+import {
+  type DirtyRun,
+  lockDirtyRuns,
+  newestPending,
+  oldestPendingAge,
+  type PartitionFilter,
+  pendingEvents,
+  pendingUpTo,
+  prepareDirtyRuns,
+} from './enrichment.system.ts';
 import { ADD_RUN_COST, MARK_ENRICHED, MARK_RUN_COUNTED, PRICE_LLM_CALL } from './ingestion.writes.ts';
 import { createRollupDeltas } from './rollup-deltas.ts';
 
@@ -45,6 +65,10 @@ interface Counted {
 }
 
 const BATCH = 2000;
+
+/** The stages whose lag is measured: received → priced (and its rollups), run written → rolled up. */
+export type LagStage = 'priced' | 'rolled_up';
+export type LagListener = (stage: LagStage, seconds: number[]) => void;
 
 /** Per run: what this pass adds to its token and cost totals. */
 type RunTotals = Map<
@@ -107,8 +131,17 @@ export function createEnrichment(deps: {
   ledger?: SpendLedger;
   /** Called after a pass committed new costs; `crossings` = budget thresholds it reached. */
   onEnriched?: (orgIds: Set<string>, crossings: number) => void;
+  /** Cluster leases (PostgreSQL); tests shorten them. */
+  leaseTtlMs?: number;
 }) {
   let timer: NodeJS.Timeout | null = null;
+  let mode: 'standalone' | 'cluster' | 'passive' = 'standalone';
+  let leases: PartitionLeases | null = null;
+  const lagListeners = new Set<LagListener>();
+  const observe = (stage: LagStage, seconds: number[]) => {
+    if (seconds.length) for (const l of lagListeners) l(stage, seconds);
+  };
+  const partitions = (): PartitionFilter => (mode === 'cluster' ? (leases?.held() ?? []) : 'all');
   let running: Promise<number> | null = null;
   let stopped = true;
   let again = false;
@@ -128,6 +161,7 @@ export function createEnrichment(deps: {
     run_id: string;
     agent_id: string;
     ts: number;
+    received_at: number;
     llm: { model: string; inTok: number; outTok: number; cost: number | null; source: string } | null;
   }
 
@@ -135,11 +169,18 @@ export function createEnrichment(deps: {
    * Reads and prices a batch outside any transaction: pricing may read the org's overrides, and on
    * SQLite a query on the root handle inside an open transaction would wait for itself forever.
    */
-  async function priceBatch(): Promise<PricedEvent[]> {
-    const events = await pendingEvents(deps.db, BATCH);
+  async function priceBatch(parts: PartitionFilter): Promise<PricedEvent[]> {
+    const events = await pendingEvents(deps.db, BATCH, parts);
     const out: PricedEvent[] = [];
     for (const e of events) {
-      const base = { org_id: e.org_id, id: e.id, run_id: e.run_id, agent_id: e.agent_id, ts: e.ts };
+      const base = {
+        org_id: e.org_id,
+        id: e.id,
+        run_id: e.run_id,
+        agent_id: e.agent_id,
+        ts: e.ts,
+        received_at: e.received_at,
+      };
       // Rows written before non-LLM events were stored as already enriched.
       if (e.type !== 'llm_call') {
         out.push({ ...base, llm: null });
@@ -170,8 +211,10 @@ export function createEnrichment(deps: {
     rollups: ReturnType<typeof createRollupDeltas>,
     orgs: Set<string>,
     spent: SpentCall[],
+    lags: number[],
   ) {
     const perRun: RunTotals = new Map();
+    const at = Date.now();
     for (const e of priced) {
       const l = e.llm;
       const res = l
@@ -185,15 +228,23 @@ export function createEnrichment(deps: {
           })
         : await updateRow(trx, e.org_id, MARK_ENRICHED, { id: e.id });
       if (!l || Number(res.numUpdatedRows) === 0) continue;
+      lags.push((at - e.received_at) / 1000);
       countLlmCall(e, l, perRun, rollups, orgs, spent);
     }
     for (const r of perRun.values()) await updateRow(trx, r.org, ADD_RUN_COST, runCost(r));
     return priced.length;
   }
 
-  async function enrichRuns(trx: Transaction<Database>, rollups: ReturnType<typeof createRollupDeltas>) {
-    const runs = await lockDirtyRuns(trx, deps.dialect, BATCH);
+  async function enrichRuns(
+    trx: Transaction<Database>,
+    rollups: ReturnType<typeof createRollupDeltas>,
+    parts: PartitionFilter,
+    lags: number[],
+  ) {
+    const runs = await lockDirtyRuns(trx, deps.dialect, BATCH, parts);
+    const at = Date.now();
     for (const r of runs) {
+      lags.push((at - r.updated_at) / 1000);
       const now = countRun(r, rollups);
       await updateRow(trx, r.org_id, MARK_RUN_COUNTED, { id: r.id, counted: JSON.stringify(now), version: r.version });
     }
@@ -239,26 +290,55 @@ export function createEnrichment(deps: {
   }
 
   async function runOnce(): Promise<number> {
+    if (mode === 'passive') return 0;
+    const parts = partitions();
+    if (parts !== 'all' && parts.length === 0) return 0;
     const orgs = new Set<string>();
     const crossings = { n: 0 };
-    const priced = await priceBatch();
+    const priced = await priceBatch(parts);
     if (sqlitePass) {
       const n = await deps.db.connection().execute(async () => sqlitePass(priced, orgs, crossings));
       if (orgs.size) deps.onEnriched?.(orgs, crossings.n);
       return n;
     }
+    const pricedLags: number[] = [];
+    const runLags: number[] = [];
     const n = await deps.db.transaction().execute(async (trx) => {
-      if (!(await lock(trx))) return 0;
+      let held = parts;
+      if (held === 'all') {
+        if (!(await lock(trx))) return 0;
+      } else {
+        // The leases still held, locked FOR SHARE until commit: none can move to another process mid-pass.
+        const fenced = new Set(await leases!.fence(trx));
+        held = held.filter((p) => fenced.has(p));
+        // A lease ran out since the read: price nothing now (its new holder reads those orgs itself).
+        if (held.length < parts.length) return 0;
+      }
       const rollups = createRollupDeltas();
       const spent: SpentCall[] = [];
-      const e = await applyEvents(trx, priced, rollups, orgs, spent);
+      const e = await applyEvents(trx, priced, rollups, orgs, spent, pricedLags);
       if (deps.ledger && spent.length) crossings.n = await deps.ledger.recordPg(trx, spent);
-      const r = await enrichRuns(trx, rollups);
+      const r = await enrichRuns(trx, rollups, held, runLags);
       await rollups.apply(trx);
       return e + r;
     });
+    observe('priced', pricedLags);
+    observe('rolled_up', pricedLags.concat(runLags));
     if (orgs.size) deps.onEnriched?.(orgs, crossings.n);
     return n;
+  }
+
+  /**
+   * Cluster and passive modes: waits (at most until `until`) for the processes that hold the other
+   * partitions to enrich what was pending when it was called.
+   */
+  async function waitForOthers(until: number) {
+    const newest = await newestPending(deps.db);
+    if (newest === null) return;
+    while (Date.now() < until && (await pendingUpTo(deps.db, newest))) {
+      await new Promise((r) => setTimeout(r, 25));
+      if (mode === 'cluster') await runOnce();
+    }
   }
 
   async function loop() {
@@ -307,14 +387,44 @@ export function createEnrichment(deps: {
       const until = Date.now() + maxMs;
       if (running) await running;
       while (Date.now() < until && (await runOnce()) > 0) {}
+      if (mode !== 'standalone') await waitForOthers(until);
     },
     /** Enrich until caught up (tests, and the benchmark's enrichment lag figure). */
     async catchUp() {
       while ((await runOnce()) > 0) {}
+      if (mode !== 'standalone') await waitForOthers(Date.now() + 60_000);
     },
     kick,
+    /** HUB_ROLE=api: this process never enriches; reads that settle wait for the processes that do. */
+    passive() {
+      mode = 'passive';
+    },
+    /** Partitions this process leases (cluster mode), `all` otherwise. */
+    partitions,
+    /** Seconds, per stage, of the rows each committed pass handled (Prometheus, observability.ts). */
+    onLag(listener: LagListener) {
+      lagListeners.add(listener);
+    },
+    /** Age in seconds of the oldest event this process has to enrich and has not yet (0 when caught up). */
+    async backlogSeconds() {
+      if (mode === 'passive') return 0;
+      return (await oldestPendingAge(deps.db, partitions(), Date.now())) / 1000;
+    },
     start() {
+      if (mode === 'passive') return;
       stopped = false;
+      if (deps.dialect === 'postgres' && !leases) {
+        mode = 'cluster';
+        leases = createPartitionLeases({
+          db: deps.db,
+          log: deps.log,
+          ttlMs: deps.leaseTtlMs,
+          // New partitions may hold a backlog: look at once.
+          onChange: () => kick(),
+        });
+        leases.start();
+        void leases.beat().catch((err: unknown) => deps.log.warn({ err }, 'partition lease heartbeat failed'));
+      }
       // A safety net: new rows also kick it directly after each ingestion commit.
       timer = setInterval(kick, 500);
       timer.unref();
@@ -326,6 +436,9 @@ export function createEnrichment(deps: {
       if (pendingKick) clearTimeout(pendingKick);
       timer = null;
       await running;
+      await leases?.stop();
+      leases = null;
+      if (mode === 'cluster') mode = 'standalone';
     },
   };
 }
