@@ -28,6 +28,7 @@ import { registerIngestionRoutes } from './modules/ingestion/ingestion.routes.ts
 import { registerLangfuseRoutes } from './modules/ingestion/langfuse/langfuse.routes.ts';
 import { registerOtlpRoutes } from './modules/ingestion/otlp/otlp.routes.ts';
 import { registerPolicyRoutes } from './modules/policies/policies.routes.ts';
+import { registerPrivacyRoutes } from './modules/privacy/privacy.routes.ts';
 import { registerReportRoutes } from './modules/reports/reports.routes.ts';
 import { registerRunRoutes } from './modules/runs/runs.routes.ts';
 import { registerStatsRoutes } from './modules/stats/stats.routes.ts';
@@ -115,7 +116,7 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
 
   registerSecurityHeaders(app, { hsts: config.publicUrl.startsWith('https://') });
   // First, so that its per-route hook reaches every route declared after it (the docs included).
-  registerObservability(app, ctx.db);
+  registerObservability(app, ctx.db, ctx.enrichment);
   // Without configured origins the console is same-origin and no CORS header is ever sent, so the
   // plugin (a hook on every request) is left out entirely.
   if (config.corsOrigins.length)
@@ -188,6 +189,7 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
   registerOtlpRoutes(app, ctx);
   registerLangfuseRoutes(app, ctx);
   registerRunRoutes(app, ctx);
+  registerPrivacyRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
   registerAlertRoutes(app, ctx);
   registerCostRoutes(app, ctx);

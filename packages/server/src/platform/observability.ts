@@ -1,16 +1,68 @@
 /**
  * /healthz (the process is up), /readyz (the database answers), /metrics (Prometheus). The registry is
  * per app, not prom-client's global one, so tests can build many apps in one process.
+ *
+ * Enrichment lag, per process (each process exposes its own /metrics; Prometheus adds `instance`):
+ * `hub_enrichment_lag_seconds{stage}` is how long each row waited, from ingestion to priced (`priced`)
+ * and to counted in the rollups (`rolled_up`); `hub_enrichment_backlog_seconds` is the age of the oldest
+ * event this process still has to enrich; `hub_enrichment_partitions` how many org partitions it leases.
  */
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '../db/database.ts';
 import { addRouteHook } from './route-hooks.ts';
 
-export function registerObservability(app: FastifyInstance, db: Db) {
+/** What observability needs of enrichment (modules/ingestion/enrichment.ts). */
+export interface EnrichmentProbe {
+  onLag(listener: (stage: 'priced' | 'rolled_up', seconds: number[]) => void): void;
+  backlogSeconds(): Promise<number>;
+  partitions(): 'all' | readonly number[];
+}
+
+function registerEnrichmentMetrics(registry: Registry, enrichment: EnrichmentProbe) {
+  const lag = new Histogram({
+    name: 'hub_enrichment_lag_seconds',
+    help: 'Time from ingestion to each enrichment stage (priced; rolled_up), for the rows this process enriched',
+    labelNames: ['stage'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900],
+    registers: [registry],
+  });
+  const rows = new Counter({
+    name: 'hub_enrichment_rows_total',
+    help: 'Rows this process enriched, by stage (priced: LLM calls; rolled_up: calls and runs)',
+    labelNames: ['stage'],
+    registers: [registry],
+  });
+  const children = { priced: lag.labels('priced'), rolled_up: lag.labels('rolled_up') };
+  enrichment.onLag((stage, seconds) => {
+    const h = children[stage];
+    for (const s of seconds) h.observe(s);
+    rows.inc({ stage }, seconds.length);
+  });
+  new Gauge({
+    name: 'hub_enrichment_backlog_seconds',
+    help: 'Age of the oldest event this process has to enrich and has not yet (0 when caught up)',
+    registers: [registry],
+    async collect() {
+      this.set(await enrichment.backlogSeconds().catch(() => Number.NaN));
+    },
+  });
+  new Gauge({
+    name: 'hub_enrichment_partitions',
+    help: 'Org partitions this process enriches (all 16 when it runs alone, 0 when it does not enrich)',
+    registers: [registry],
+    collect() {
+      const p = enrichment.partitions();
+      this.set(p === 'all' ? 16 : p.length);
+    },
+  });
+}
+
+export function registerObservability(app: FastifyInstance, db: Db, enrichment?: EnrichmentProbe) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'hub_' });
+  if (enrichment) registerEnrichmentMetrics(registry, enrichment);
   const duration = new Histogram({
     name: 'hub_http_request_duration_seconds',
     help: 'HTTP request duration by route and status',

@@ -141,7 +141,8 @@ export function createEnrichment(deps: {
   const observe = (stage: LagStage, seconds: number[]) => {
     if (seconds.length) for (const l of lagListeners) l(stage, seconds);
   };
-  const partitions = (): PartitionFilter => (mode === 'cluster' ? (leases?.held() ?? []) : 'all');
+  const partitions = (): PartitionFilter =>
+    mode === 'standalone' ? 'all' : mode === 'cluster' ? (leases?.held() ?? []) : [];
   let running: Promise<number> | null = null;
   let stopped = true;
   let again = false;
