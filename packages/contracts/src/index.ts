@@ -12,6 +12,7 @@ export * from './orgs.ts';
 export * from './platform.ts';
 export * from './policies.ts';
 export * from './prices.ts';
+export * from './privacy.ts';
 export * from './rbac.ts';
 export * from './reports.ts';
 export * from './responses.ts';

@@ -55,6 +55,8 @@ export const Permissions = [
   'integrations:manage',
   'audit:read',
   'runs:read',
+  /** See prompts, completions and payloads of runs (owners and admins); others see them hidden. */
+  'view_content',
   'ingest:write',
   'policy:evaluate',
   'controls:read',

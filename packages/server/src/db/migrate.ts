@@ -20,7 +20,7 @@ import * as alerts from './migrations/012-alerts.ts';
 import * as planUsage from './migrations/013-plan-usage.ts';
 import * as alertCursors from './migrations/014-alert-cursors.ts';
 import * as enrichmentPartitions from './migrations/015-enrichment-partitions.ts';
-import * as privacy from './migrations/015-privacy.ts';
+import * as privacy from './migrations/016-privacy.ts';
 
 type HubMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -40,8 +40,8 @@ const MIGRATIONS: Record<string, HubMigration> = {
   '012-alerts': alerts,
   '013-plan-usage': planUsage,
   '014-alert-cursors': alertCursors,
-  '015-privacy': privacy,
   '015-enrichment-partitions': enrichmentPartitions,
+  '016-privacy': privacy,
 };
 
 class HubMigrationProvider implements MigrationProvider {

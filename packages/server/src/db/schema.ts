@@ -372,6 +372,25 @@ export interface AlertEventsTable {
   created_at: number;
 }
 
+/** One row per org that changed its privacy settings (absent: full capture, no rules). */
+export interface PrivacySettingsTable {
+  org_id: string;
+  capture: string;
+  /** JSON: DetectorSettings. */
+  detectors: string;
+  /** JSON: RedactionRule[]. */
+  rules: string;
+  updated_at: number;
+}
+
+/** An agent's own capture level (absent: the org's). */
+export interface AgentPrivacyTable {
+  org_id: string;
+  agent_id: string;
+  capture: string;
+  updated_at: number;
+}
+
 export interface AlertCursorsTable {
   org_id: string;
   name: string;
@@ -599,6 +618,8 @@ export interface Database {
   alert_events: AlertEventsTable;
   plan_usage_notices: PlanUsageNoticesTable;
   alert_cursors: AlertCursorsTable;
+  privacy_settings: PrivacySettingsTable;
+  agent_privacy: AgentPrivacyTable;
   approvals: ApprovalsTable;
   price_overrides: PriceOverridesTable;
   runs: RunsTable;

@@ -12,6 +12,7 @@ import type { Caller, OrgId } from '../../platform/caller.ts';
 import { AppError, type FieldError } from '../../platform/errors.ts';
 import { createGroupCommit } from '../../platform/group-commit.ts';
 import { chain, type MaybePromise } from '../../platform/maybe-promise.ts';
+import type { Redactor } from '../privacy/index.ts';
 import type { AgentResolver, ResolvedAgent } from './agent-resolver.ts';
 import {
   createSqliteBatchWriter,
@@ -50,6 +51,11 @@ export interface IngestionDeps {
   limits?: PayloadLimits;
   /** Normalizes provider-specific usage shapes in llm_call payloads before validation. */
   normalizeLlmPayload?: (payload: Record<string, unknown>) => Record<string, unknown>;
+  /**
+   * The org's privacy settings (modules/privacy): content is redacted here, before any op is built, so
+   * every path (REST, OTLP traces and logs, Langfuse) writes only what the org keeps. Null: keep as sent.
+   */
+  privacy?: { redactorFor(orgId: OrgId): MaybePromise<Redactor | null> };
   /** Called after each commit: enrichment picks the new rows up. */
   onCommitted?: () => void;
   /**
@@ -96,14 +102,23 @@ export function createIngestionService(deps: IngestionDeps) {
     return r.success ? { payload: r.data } : { errors: zodErrors(r.error, 'payload') };
   }
 
+  /** The org's redactor (null: nothing to do); from memory after the first request of an org. */
+  async function redactorOf(orgId: OrgId): Promise<Redactor | null> {
+    if (!deps.privacy) return null;
+    const r = deps.privacy.redactorFor(orgId);
+    return r instanceof Promise ? await r : r;
+  }
+
   function eventRow(
     orgId: OrgId,
     agentId: string,
     runId: string,
     ev: ParsedEvent,
-    payload: Record<string, unknown>,
+    raw: Record<string, unknown>,
     now: number,
+    red: Redactor | null,
   ): EventRow {
+    const payload = red ? red.payload(agentId, raw) : raw;
     return {
       org_id: orgId,
       id: ev.event_id ?? newId('evt', now),
@@ -138,6 +153,8 @@ export function createIngestionService(deps: IngestionDeps) {
       const now = deps.clock();
       const agent = await deps.resolver.resolve(caller.orgId, caller.actor, body.agent, body.environment);
       const runId = body.run_id ?? newId('run', now);
+      const red = await redactorOf(caller.orgId);
+      const content = (v: unknown) => (red ? red.content(agent.id, v) : v);
       if (caller.agentIds && body.run_id) {
         const owner = (await existingRunAgents(deps.db, caller.orgId, [runId])).get(runId);
         if (owner && !caller.agentIds.has(owner)) throw new AppError('forbidden', notYourRun(runId));
@@ -152,10 +169,16 @@ export function createIngestionService(deps: IngestionDeps) {
         ended_at: body.ended_at ? Date.parse(body.ended_at) : null,
         environment: body.environment ?? agent.environment,
         external_ref: body.external_ref ?? null,
-        input: limitedJson(body.input, limits),
-        output: limitedJson(body.output, limits),
-        error: limitedJson(body.error, limits),
-        metadata: JSON.stringify(await withHold(caller.orgId, agent, body.metadata ?? {})),
+        input: limitedJson(content(body.input), limits),
+        output: limitedJson(content(body.output), limits),
+        error: limitedJson(content(body.error), limits),
+        metadata: JSON.stringify(
+          await withHold(
+            caller.orgId,
+            agent,
+            red ? red.attributes(agent.id, body.metadata ?? {}) : (body.metadata ?? {}),
+          ),
+        ),
         tags: JSON.stringify([...new Set([...agent.tags, ...(body.tags ?? [])])]),
         created_at: now,
         updated_at: now,
@@ -169,7 +192,7 @@ export function createIngestionService(deps: IngestionDeps) {
           errors.push(...checked.errors.map((e) => ({ ...e, path: `events.${i}.${e.path}` })));
           return;
         }
-        ops.push({ kind: 'event', row: eventRow(caller.orgId, agent.id, runId, ev, checked.payload, now) });
+        ops.push({ kind: 'event', row: eventRow(caller.orgId, agent.id, runId, ev, checked.payload, now, red) });
       });
       if (errors.length) return { errors };
       if (body.usage) {
@@ -189,6 +212,7 @@ export function createIngestionService(deps: IngestionDeps) {
             },
             body.usage,
             now,
+            red,
           ),
         });
       }
@@ -264,6 +288,7 @@ export function createIngestionService(deps: IngestionDeps) {
       const owners = bound
         ? await existingRunAgents(deps.db, caller.orgId, [...new Set(valid.map((v) => v.ev.run_id))])
         : undefined;
+      const red = valid.length ? await redactorOf(caller.orgId) : null;
       const ops: WriteOp[] = [...placeholders.values()].map((row) => ({ kind: 'placeholder' as const, row }));
       let accepted = 0;
       for (const v of valid) {
@@ -285,7 +310,7 @@ export function createIngestionService(deps: IngestionDeps) {
           agentOfRun.delete(v.ev.run_id); // not remembered as this agent's run either
           continue;
         }
-        ops.push({ kind: 'event', row: eventRow(caller.orgId, agentId, v.ev.run_id, v.ev, v.payload, now) });
+        ops.push({ kind: 'event', row: eventRow(caller.orgId, agentId, v.ev.run_id, v.ev, v.payload, now, red) });
         const t = terminalOp(caller.orgId, v.ev.run_id, v.ev, now);
         if (t) ops.push(t);
         accepted++;

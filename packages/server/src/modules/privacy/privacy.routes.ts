@@ -1,0 +1,61 @@
+/**
+ * HTTP routes of the privacy settings: `/v1/privacy` (the org's capture level, detectors and rules),
+ * `/v1/privacy/agents/{id}` (an agent's own capture level) and `POST /v1/privacy/test` (what a pasted
+ * payload would become; nothing is stored).
+ */
+import { PrivacySettingsSchema, PrivacyTestBody, PutAgentPrivacyBody, PutPrivacyBody } from '@agentops-hub/contracts';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../platform/errors.ts';
+import { callerOf } from '../../platform/route-config.ts';
+import type { PrivacyService } from './privacy.service.ts';
+
+const IdParams = z.object({ id: z.string().min(1).max(200) });
+
+export function registerPrivacyRoutes(appIn: FastifyInstance, ctx: { privacy: PrivacyService }) {
+  const app = appIn.withTypeProvider<ZodTypeProvider>();
+  const { privacy } = ctx;
+  const tags = ['privacy'];
+
+  app.get(
+    '/v1/privacy',
+    { config: { permission: 'org:read' }, schema: { response: { 200: PrivacySettingsSchema }, tags } },
+    async (req) => privacy.get(callerOf(req).orgId),
+  );
+
+  app.put(
+    '/v1/privacy',
+    {
+      config: { permission: 'org:update' },
+      schema: { body: PutPrivacyBody, response: { 200: PrivacySettingsSchema }, tags },
+    },
+    async (req) => privacy.put(callerOf(req), req.body),
+  );
+
+  app.get(
+    '/v1/privacy/agents/:id',
+    { config: { permission: 'agents:read' }, schema: { params: IdParams, tags } },
+    async (req) => privacy.getAgent(callerOf(req).orgId, req.params.id),
+  );
+
+  app.put(
+    '/v1/privacy/agents/:id',
+    { config: { permission: 'agents:edit' }, schema: { params: IdParams, body: PutAgentPrivacyBody, tags } },
+    async (req) => {
+      const caller = callerOf(req);
+      // The route lets `agents:edit:team` through; a capture level is an org-wide promise, so not yet.
+      if (!caller.permissions.has('agents:edit'))
+        throw new AppError('forbidden', "Changing an agent's capture level needs agents:edit on every agent.");
+      return privacy.putAgent(caller, req.params.id, req.body.capture);
+    },
+  );
+
+  app.post(
+    '/v1/privacy/test',
+    // The answer shows content (what is kept): the same permission as reading content.
+    { config: { permission: 'view_content' }, schema: { body: PrivacyTestBody, tags } },
+    async (req) =>
+      privacy.test(callerOf(req).orgId, req.body.payload, { capture: req.body.capture, agentId: req.body.agent_id }),
+  );
+}
