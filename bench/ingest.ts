@@ -8,6 +8,9 @@
  * - rss_mb: the hub process's peak RSS under load
  * Ratios: single_ratio = single_eps / bare_http_rps, batch_ratio = batch_eps / raw_insert_rps.
  * Targets (issue 3): single_ratio ≥ 0.4, batch_ratio ≥ 0.5, rss_mb ≤ 500.
+ * A second line measures the batch again with redaction on (capture `redacted`: the built-in detectors
+ * and 5 org rules, issue 20): batch_eps and batch_ratio with it on, and redaction_ratio = on / off
+ * (target ≥ 0.8). Off and on alternate in rounds, so drift of the machine hits both alike.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -130,6 +133,36 @@ bare.kill();
 const { result: batch, peak: peak2 } = await withPeakRss(hub, () =>
   load({ url, body: batchBody, headers, seconds: SECONDS }),
 );
+
+// Redaction on and off, alternating: the same batch body, the org's settings switched between rounds.
+const RULES = [
+  { name: 'customer ids', pattern: 'CUST-[0-9]{6}', action: 'hash' },
+  { name: 'address', key: 'customer.address', action: 'remove' },
+  { name: 'loyalty', key: 'loyalty_number', action: 'label', label: '[LOYALTY]' },
+  { name: 'vat', pattern: 'VAT[A-Z]{2}[0-9]{9}', action: 'label', label: '[VAT]' },
+  { name: 'notes', key: 'internal_notes', action: 'remove' },
+];
+const privacyUrl = `http://127.0.0.1:${port}/v1/privacy`;
+async function setRedaction(on: boolean) {
+  const res = await fetch(privacyUrl, {
+    method: 'PUT',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify(on ? { capture: 'redacted', rules: RULES } : { capture: 'full', rules: [] }),
+  });
+  if (!res.ok) throw new Error(`PUT /v1/privacy: ${res.status} ${await res.text()}`);
+}
+const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
+const perRound = Math.max(1, SECONDS / rounds);
+const sums = { off: { n: 0, s: 0 }, on: { n: 0, s: 0 } };
+for (let r = 0; r < rounds; r++) {
+  for (const on of r % 2 === 0 ? [false, true] : [true, false]) {
+    await setRedaction(on);
+    const x = await load({ url, body: batchBody, headers, seconds: perRound });
+    const k = on ? 'on' : 'off';
+    sums[k].n += x.rps * 100 * perRound;
+    sums[k].s += perRound;
+  }
+}
 hub.kill('SIGTERM');
 if (single.non2xx || batch.non2xx)
   console.error(`warning: non-2xx answers: single ${single.non2xx}, batch ${batch.non2xx}`);
@@ -149,6 +182,19 @@ console.log(
     single_p99_ms: single.p99,
     batch_p99_ms: batch.p99,
     rss_mb: Math.max(peak1, peak2),
+  }),
+);
+const offEps = sums.off.n / sums.off.s;
+const onEps = sums.on.n / sums.on.s;
+console.log(
+  JSON.stringify({
+    bench: 'ingest_redaction',
+    rules: RULES.length,
+    batch_eps_off: Math.round(offEps),
+    batch_eps_on: Math.round(onEps),
+    batch_ratio_off: r2(offEps / raw),
+    batch_ratio_on: r2(onEps / raw),
+    redaction_ratio: r2(onEps / offEps),
   }),
 );
 process.exit(0);

@@ -65,6 +65,15 @@ const MATRIX: Row[] = [
     undefined,
     ['owner', 'admin', 'team_lead', 'member', 'viewer'],
   ],
+  ['read privacy settings', 'GET', () => '/v1/privacy', undefined, ['owner', 'admin', 'team_lead', 'member', 'viewer']],
+  ['change privacy settings', 'PUT', () => '/v1/privacy', () => ({ capture: 'full' }), ['owner', 'admin']],
+  [
+    'test a privacy sample (shows content)',
+    'POST',
+    () => '/v1/privacy/test',
+    () => ({ payload: 'x' }),
+    ['owner', 'admin'],
+  ],
 ];
 
 describe('permission matrix', () => {
@@ -96,6 +105,9 @@ describe('permission matrix', () => {
     expect(perms.member).toContain('approvals:decide');
     expect(perms.viewer).not.toContain('approvals:decide'); // viewers never approve
     expect(perms.viewer.every((p) => p.endsWith(':read'))).toBe(true);
+    // Content of runs: owners and admins only (docs/privacy.md).
+    for (const role of ROLES)
+      expect(perms[role].includes('view_content'), role).toBe(role === 'owner' || role === 'admin');
   });
 
   it('API key scopes map to permissions: ingest, read, admin, full', async () => {

@@ -87,6 +87,7 @@ const agentFactory: Factory = async (o) => {
 const PREFIXES: Record<string, Factory> = {
   '/v1/agents/:id': agentFactory,
   '/v1/stats/agents/:id': agentFactory,
+  '/v1/privacy/agents/:id': agentFactory,
   '/v1/runs/:id': async (o) => {
     const marker = `iso-run-${rand()}`;
     const r = await ok('POST', '/v1/ingest/run', o, {
@@ -265,6 +266,7 @@ const BODIES: Record<string, (p: Record<string, string>) => unknown> = {
   'POST /v1/teams/:id/members': (p) => ({ member_id: p.memberId }),
   'PATCH /v1/reports/:id': () => ({ name: 'taken over' }),
   'POST /v1/reports/:id/run': () => ({ deliver: false }),
+  'PUT /v1/privacy/agents/:id': () => ({ capture: 'metadata_only' }),
 };
 /** Extra forms of a parameter's value that the route also answers. */
 const SUFFIXES: Record<string, string[]> = { '/v1/report-runs/:file': ['', '.html', '.pdf'] };
