@@ -43,7 +43,7 @@ import { createEvaluator, type PolicyEngine } from './modules/policies/evaluate.
 import { createPolicyService } from './modules/policies/policies.service.ts';
 import { createPolicyStore } from './modules/policies/policies.store.ts';
 import { createSimulator } from './modules/policies/simulate.service.ts';
-import { createPrivacyService } from './modules/privacy/privacy.service.ts';
+import { createPrivacyModule } from './modules/privacy/privacy.module.ts';
 import { createReportSources } from './modules/reports/report-sources.ts';
 import { createReportService } from './modules/reports/reports.service.ts';
 import { createRunService } from './modules/runs/runs.service.ts';
@@ -201,16 +201,7 @@ export async function createHubContext(
       );
     },
   };
-  // Redaction at ingestion: the org's rules and capture levels, compiled per org and kept in memory.
-  const privacy = createPrivacyService({
-    db: db.db,
-    audit,
-    clock,
-    hashSecret: encryptionKey,
-    agents,
-    onChange: (orgId) => void bus.publish('privacy.changed', { org_id: orgId }).catch(() => {}),
-  });
-  bus.subscribe('privacy.changed', (d) => privacy.invalidate(String(d.org_id)));
+  const privacy = createPrivacyModule({ db: db.db, audit, clock, hashSecret: encryptionKey, agents, bus });
   const ingestion = createIngestionService({
     db: db.db,
     sqlite: db.sqlite,
