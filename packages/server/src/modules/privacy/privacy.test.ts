@@ -1,6 +1,6 @@
 /**
  * Privacy through the app, on a real database: settings (validation, audit, isolation), the sample box,
- * redaction on every ingestion path (REST, OTLP traces, Langfuse) under `redacted` and `metadata_only`,
+ * redaction on every ingestion path (REST, OTLP traces and logs, Langfuse) under `redacted` and `metadata_only`,
  * proven by searching the stored bytes (SQLite files, PostgreSQL tables as text) for the original values,
  * and content hidden from callers without `view_content`.
  */
@@ -145,6 +145,34 @@ async function ingestEverywhere(org: SeededOrg, agent: string) {
     },
   });
   expect(otlp.status, otlp.text).toBe(200);
+  // OTLP logs: GenAI message events and a plain log line in that span (OTLP/JSON, as the SDKs send it).
+  const kv = (key: string, stringValue: string) => ({ key, value: { stringValue } });
+  const record = (name: string | null, body: object) => ({
+    timeUnixNano: String(BigInt(t0 + 500) * 1_000_000n),
+    traceId,
+    spanId: 'c1'.repeat(8),
+    attributes: name ? [kv('event.name', name), kv('gen_ai.system', 'openai')] : [],
+    body,
+  });
+  const logs = await t.request('POST', '/v1/logs', {
+    auth: org.apiKey,
+    body: {
+      resourceLogs: [
+        {
+          scopeLogs: [
+            {
+              logRecords: [
+                record('gen_ai.user.message', { kvlistValue: { values: [kv('content', sentence)] } }),
+                record(null, { stringValue: sentence }),
+              ],
+            },
+          ],
+        },
+      ],
+    },
+  });
+  expect(logs.status, logs.text).toBe(200);
+  expect(logs.body.partialSuccess?.rejectedLogRecords ?? '0').toBe('0');
 
   const trace = randomUUID();
   const at = (s: number) => iso(t0 + s * 1000);
@@ -296,6 +324,17 @@ describe('redaction at ingestion', () => {
     // The OTLP and Langfuse runs were kept too, with their tokens.
     const runs = await t.request('GET', '/v1/runs?limit=20', { auth: a.apiKey });
     expect(runs.body.data).toHaveLength(6);
+    // The OTLP log lines were stored (redacted), not dropped.
+    const timelines = await Promise.all(
+      runs.body.data.map(
+        async (x: { id: string }) => (await t.request('GET', `/v1/runs/${x.id}`, { auth: a.apiKey })).body,
+      ),
+    );
+    const logText = JSON.stringify(
+      timelines.flatMap((x) => x.events.filter((e: { type: string }) => e.type === 'log')),
+    );
+    expect(logText).toContain('[EMAIL]');
+    expect(logText).toContain('[omitted]');
   });
 });
 
