@@ -21,6 +21,8 @@ export interface PendingEvent {
   ts: number;
   payload: string;
   received_at: number;
+  /** The org's partition, when read for some partitions (cluster mode, PostgreSQL). */
+  part?: number;
 }
 
 export interface DirtyRun {
@@ -38,14 +40,28 @@ export interface DirtyRun {
 /** Events not yet enriched (of every org, or of the given partitions), oldest received first. */
 export async function pendingEvents(db: Exec, limit: number, parts: PartitionFilter = 'all'): Promise<PendingEvent[]> {
   if (parts !== 'all' && parts.length === 0) return [];
-  let q = db
+  const q = db
     .selectFrom('events')
     .select(['org_id', 'id', 'run_id', 'agent_id', 'type', 'ts', 'payload', 'received_at'])
     .where('enriched', '=', 0);
-  if (parts !== 'all') q = q.where(partitionOf('org_id'), 'in', [...parts]);
-  const rows = await q.orderBy('received_at').limit(limit).execute();
+  if (parts === 'all') {
+    const rows = await q.orderBy('received_at').limit(limit).execute();
+    return rows.map((r) => ({
+      ...r,
+      org_id: trustedOrgId(r.org_id),
+      ts: Number(r.ts),
+      received_at: Number(r.received_at),
+    }));
+  }
+  const rows = await q
+    .select(partitionOf('org_id').as('part'))
+    .where(partitionOf('org_id'), 'in', [...parts])
+    .orderBy('received_at')
+    .limit(limit)
+    .execute();
   return rows.map((r) => ({
     ...r,
+    part: Number(r.part),
     org_id: trustedOrgId(r.org_id),
     ts: Number(r.ts),
     received_at: Number(r.received_at),

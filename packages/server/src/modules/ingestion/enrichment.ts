@@ -163,6 +163,8 @@ export function createEnrichment(deps: {
     agent_id: string;
     ts: number;
     received_at: number;
+    /** Its org's partition (cluster mode). */
+    part?: number;
     llm: { model: string; inTok: number; outTok: number; cost: number | null; source: string } | null;
   }
 
@@ -181,6 +183,7 @@ export function createEnrichment(deps: {
         agent_id: e.agent_id,
         ts: e.ts,
         received_at: e.received_at,
+        part: e.part,
       };
       // Rows written before non-LLM events were stored as already enriched.
       if (e.type !== 'llm_call') {
@@ -264,7 +267,8 @@ export function createEnrichment(deps: {
     const addToRun = prepareUpdate(sqlite, ADD_RUN_COST);
     const dirtyRuns = prepareDirtyRuns(sqlite);
     const markCounted = prepareUpdate(sqlite, MARK_RUN_COUNTED);
-    return sqlite.transaction((priced: PricedEvent[], orgs: Set<string>, crossings: { n: number }) => {
+    return sqlite.transaction((priced: PricedEvent[], orgs: Set<string>, crossings: { n: number }, lags: number[]) => {
+      const at = Date.now();
       const rollups = createRollupDeltas();
       const perRun: RunTotals = new Map();
       const spent: SpentCall[] = [];
@@ -276,6 +280,7 @@ export function createEnrichment(deps: {
         }
         const usage = { id: e.id, model: l.model, input_tokens: l.inTok, output_tokens: l.outTok };
         if (setLlm(e.org_id, { ...usage, cost_nano: l.cost, cost_source: l.source }).changes === 0) continue;
+        lags.push((at - e.received_at) / 1000);
         countLlmCall(e, l, perRun, rollups, orgs, spent);
       }
       if (deps.ledger && spent.length) crossings.n = deps.ledger.recordSqlite(sqlite, spent);
@@ -297,13 +302,15 @@ export function createEnrichment(deps: {
     const orgs = new Set<string>();
     const crossings = { n: 0 };
     const priced = await priceBatch(parts);
+    const pricedLags: number[] = [];
+    const runLags: number[] = [];
     if (sqlitePass) {
-      const n = await deps.db.connection().execute(async () => sqlitePass(priced, orgs, crossings));
+      const n = await deps.db.connection().execute(async () => sqlitePass(priced, orgs, crossings, pricedLags));
+      observe('priced', pricedLags);
+      observe('rolled_up', pricedLags);
       if (orgs.size) deps.onEnriched?.(orgs, crossings.n);
       return n;
     }
-    const pricedLags: number[] = [];
-    const runLags: number[] = [];
     const n = await deps.db.transaction().execute(async (trx) => {
       let held = parts;
       if (held === 'all') {
@@ -312,12 +319,13 @@ export function createEnrichment(deps: {
         // The leases still held, locked FOR SHARE until commit: none can move to another process mid-pass.
         const fenced = new Set(await leases!.fence(trx));
         held = held.filter((p) => fenced.has(p));
-        // A lease ran out since the read: price nothing now (its new holder reads those orgs itself).
-        if (held.length < parts.length) return 0;
+        if (held.length === 0) return 0;
       }
+      // A lease that ran out since the read: its orgs are left to their new holder.
+      const mine = held === 'all' ? priced : priced.filter((e) => (held as number[]).includes(e.part ?? -1));
       const rollups = createRollupDeltas();
       const spent: SpentCall[] = [];
-      const e = await applyEvents(trx, priced, rollups, orgs, spent, pricedLags);
+      const e = await applyEvents(trx, mine, rollups, orgs, spent, pricedLags);
       if (deps.ledger && spent.length) crossings.n = await deps.ledger.recordPg(trx, spent);
       const r = await enrichRuns(trx, rollups, held, runLags);
       await rollups.apply(trx);
