@@ -7,8 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { trustedOrgId } from '../../platform/caller.ts';
 import { createTestHub, type SeededOrg, type TestHub } from '../../testing/test-hub.ts';
 
 let t: TestHub;
@@ -335,6 +337,37 @@ describe('redaction at ingestion', () => {
     );
     expect(logText).toContain('[EMAIL]');
     expect(logText).toContain('[omitted]');
+  });
+});
+
+describe('cold archives', () => {
+  it('hold only what was stored: a redacted run past retention is archived without the original values', async () => {
+    const a = await t.seedOrg();
+    await setPrivacy(a, { capture: 'redacted', rules: RULES });
+    await t.hub.ctx.db.db.updateTable('orgs').set({ plan: 'starter' }).where('id', '=', a.org.id).execute(); // 14 days
+    const old = Date.now() - 20 * 86_400_000;
+    const r = await t.request('POST', '/v1/ingest/run', {
+      auth: a.apiKey,
+      body: {
+        run_id: 'archived-run',
+        agent: 'Archivist',
+        status: 'completed',
+        started_at: iso(old),
+        ended_at: iso(old + 100),
+        input: content(),
+        events: [{ type: 'tool_called', timestamp: iso(old + 10), payload: { tool: 'crm', args: content() } }],
+      },
+    });
+    expect(r.status).toBe(202);
+    await t.hub.ctx.enrichment.catchUp();
+    expect(await t.hub.ctx.retention.runForOrg(trustedOrgId(a.org.id))).toMatchObject({ runs: 1, events: 1 });
+    const dir = join(t.database.dataDir, 'archives', a.org.id);
+    const archived = readdirSync(dir)
+      .map((f) => gunzipSync(readFileSync(join(dir, f))).toString())
+      .join('\n');
+    expect(archived).toContain('archived-run');
+    expect(archived).toContain('[EMAIL]');
+    for (const v of ORIGINALS) expect(archived.includes(v), v).toBe(false);
   });
 });
 
