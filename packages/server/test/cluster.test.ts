@@ -172,6 +172,38 @@ if (testDialect() !== 'postgres') {
       }
     }, 300_000);
 
+    it('HUB_ROLE: a worker answers only probes and metrics, an api process never enriches', async () => {
+      const [apiPort, workerPort] = [ports[2]! + 1500, ports[2]! + 1501];
+      const api = await startHub(env, apiPort, 'api');
+      const worker = await startHub(env, workerPort, 'worker');
+      try {
+        const org = orgs[2]!;
+        const auth = { authorization: `Bearer ${org.apiKey}` };
+        expect((await fetch(`${worker.url}/v1/agents`, { headers: auth })).status).toBe(404);
+        expect((await fetch(`${worker.url}/healthz`)).status).toBe(200);
+        expect((await fetch(`${worker.url}/readyz`)).status).toBe(200);
+        expect(await (await fetch(`${worker.url}/metrics`)).text()).toContain('hub_enrichment_lag_seconds');
+        expect((await fetch(`${api.url}/v1/agents`, { headers: auth })).status).toBe(200);
+        // The worker joins the enrichers; the api process leases nothing and prices nothing.
+        await eventually(async () => ((await metric(worker, 'hub_enrichment_partitions')) ?? 0) > 0, 'worker lease');
+        for (let i = 0; i < 6; i++) expect((await call(api, org, i)).status).toBe(202);
+        await eventually(async () => {
+          const r = await sql.query('select count(*)::int as n from events where enriched = 0');
+          return r.rows[0].n === 0;
+        }, 'the enrichers to price what the api process ingested');
+        expect(await metric(api, 'hub_enrichment_partitions')).toBe(0);
+        expect(await metric(api, 'hub_enrichment_rows_total')).toBeNull();
+        // Each process reports its own lag: the enrichers have observations.
+        const counts = await Promise.all(
+          [...hubs, worker].map((h) => metric(h, 'hub_enrichment_lag_seconds_count{stage="priced"}')),
+        );
+        expect(counts.some((c) => (c ?? 0) > 0)).toBe(true);
+      } finally {
+        await api.stop();
+        await worker.stop();
+      }
+    }, 240_000);
+
     it('a kill switch engaged through one process blocks evaluate on another within a second', async () => {
       const org = orgs[1]!;
       const evaluate = () =>
