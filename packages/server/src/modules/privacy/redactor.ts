@@ -216,14 +216,16 @@ export function compileRedactor(p: OrgPrivacy, hashKey: Buffer): Redactor | null
     for (const k of Object.keys(v)) {
       const value = (v as Record<string, unknown>)[k];
       if (top && HUB_FIELDS.has(k) && typeof value !== 'object') {
-        out[k] = value;
+        // Kept under every level (names, counts); a string still goes through the detectors, so a tool
+        // or status that carries a card number does not slip through.
+        out[k] = typeof value === 'string' && level !== 'full' ? text(value, true) : value;
         continue;
       }
       path.push(k);
       const rule = keyRules.length ? keyRuleFor(path, k) : undefined;
       let w: unknown;
       if (rule) w = ruled(rule, value);
-      else if (level !== 'full' && SECRET_KEYS.test(k) && value !== null && typeof value !== 'object')
+      else if (level !== 'full' && typeof value === 'string' && SECRET_KEYS.test(k))
         w = level === 'metadata_only' ? OMITTED : '[SECRET]';
       else w = walk(value, level, path, false);
       path.pop();
