@@ -57,6 +57,8 @@ export const Permissions = [
   'runs:read',
   /** See prompts, completions and payloads of runs (owners and admins); others see them hidden. */
   'view_content',
+  /** The same, for the runs of the caller's teams' agents (team leads). */
+  'view_content:team',
   'ingest:write',
   'policy:evaluate',
   'controls:read',

@@ -28,6 +28,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'budgets:manage:team',
     'approvals:decide',
     'reports:manage',
+    'view_content:team',
   ],
   member: [
     ...READ.filter((p) => !['api_keys:read', 'integrations:read', 'audit:read'].includes(p)),

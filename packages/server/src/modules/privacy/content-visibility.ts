@@ -24,7 +24,17 @@ const KEPT = new Set([
   'status',
 ]);
 
-export const mayViewContent = (c: { permissions: ReadonlySet<Permission> }) => c.permissions.has('view_content');
+/**
+ * Whether a caller sees the content of runs of an agent owned by `agentTeam`: everywhere with
+ * `view_content`, or on their teams' agents with `view_content:team` (team leads).
+ */
+export function mayViewContent(
+  c: { permissions: ReadonlySet<Permission>; teamIds: readonly string[] },
+  agentTeam?: string | null,
+): boolean {
+  if (c.permissions.has('view_content')) return true;
+  return Boolean(agentTeam) && c.permissions.has('view_content:team') && c.teamIds.includes(agentTeam!);
+}
 
 const hideValue = (v: unknown) => (v === null || v === undefined ? v : HIDDEN);
 

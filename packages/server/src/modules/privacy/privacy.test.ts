@@ -372,6 +372,31 @@ describe('cold archives', () => {
 });
 
 describe('view_content', () => {
+  it("team leads see the content of their teams' agents' runs, and not of others", async () => {
+    const a = await t.seedOrg();
+    const team = await t.request('POST', '/v1/teams', { auth: a.apiKey, body: { name: 'Support' } });
+    await t.request('POST', '/v1/agents', {
+      auth: a.apiKey,
+      body: { name: 'TeamBot', environment: 'prod', team_id: team.body.id },
+    });
+    const lead = await t.addMember(a, 'team_lead', team.body.id);
+    const runOf = async (agent: string) =>
+      (
+        await t.request('POST', '/v1/ingest/run', {
+          auth: a.apiKey,
+          body: { agent, status: 'completed', started_at: iso(Date.now() - 1000), input: { q: `${agent} text` } },
+        })
+      ).body.run_id as string;
+    const ours = await runOf('TeamBot');
+    const theirs = await runOf('OtherBot');
+    expect((await t.request('GET', `/v1/runs/${ours}`, { auth: lead.auth })).body.input).toEqual({ q: 'TeamBot text' });
+    expect((await t.request('GET', `/v1/runs/${theirs}`, { auth: lead.auth })).body.input).toBe('[hidden]');
+    const list = await t.request('GET', '/v1/runs', { auth: lead.auth });
+    const byId = new Map(list.body.data.map((r: { id: string; input: unknown }) => [r.id, r.input]));
+    expect(byId.get(ours)).toEqual({ q: 'TeamBot text' });
+    expect(byId.get(theirs)).toBe('[hidden]');
+  });
+
   it('members see runs with their content hidden; owners and admins see it; search needs it', async () => {
     const a = await t.seedOrg();
     const r = await t.request('POST', '/v1/ingest/run', {
