@@ -53,9 +53,15 @@ export function registerPrivacyRoutes(appIn: FastifyInstance, ctx: { privacy: Pr
 
   app.post(
     '/v1/privacy/test',
-    // The answer shows content (what is kept): the same permission as reading content.
+    // The answer shows what is kept, hashes included: the same permission as reading content.
     { config: { permission: 'view_content' }, schema: { body: PrivacyTestBody, tags } },
-    async (req) =>
-      privacy.test(callerOf(req).orgId, req.body.payload, { capture: req.body.capture, agentId: req.body.agent_id }),
+    async (req) => {
+      const caller = callerOf(req);
+      // Not the team variant: the keyed hashes are org-wide, so the box would confirm a guessed value
+      // of any team's hashed content.
+      if (!caller.permissions.has('view_content'))
+        throw new AppError('forbidden', 'Testing a sample needs the view_content permission on every agent.');
+      return privacy.test(caller.orgId, req.body.payload, { capture: req.body.capture, agentId: req.body.agent_id });
+    },
   );
 }
