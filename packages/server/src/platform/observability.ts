@@ -18,6 +18,7 @@ export interface EnrichmentProbe {
   onLag(listener: (stage: 'priced' | 'rolled_up', seconds: number[]) => void): void;
   backlogSeconds(): Promise<number>;
   partitions(): 'all' | readonly number[];
+  busySeconds(): number;
 }
 
 function registerEnrichmentMetrics(registry: Registry, enrichment: EnrichmentProbe) {
@@ -46,6 +47,15 @@ function registerEnrichmentMetrics(registry: Registry, enrichment: EnrichmentPro
     registers: [registry],
     async collect() {
       this.set(await enrichment.backlogSeconds().catch(() => Number.NaN));
+    },
+  });
+  new Counter({
+    name: 'hub_enrichment_busy_seconds_total',
+    help: 'Wall time this process spent in enrichment passes that handled rows',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(enrichment.busySeconds());
     },
   });
   new Gauge({

@@ -295,7 +295,16 @@ export function createEnrichment(deps: {
     });
   }
 
+  /** Wall time spent in passes that handled rows: across processes, more than elapsed time means overlap. */
+  let busyMs = 0;
   async function runOnce(): Promise<number> {
+    const t0 = performance.now();
+    const n = await pass();
+    if (n > 0) busyMs += performance.now() - t0;
+    return n;
+  }
+
+  async function pass(): Promise<number> {
     if (mode === 'passive') return 0;
     const parts = partitions();
     if (parts !== 'all' && parts.length === 0) return 0;
@@ -410,6 +419,8 @@ export function createEnrichment(deps: {
     },
     /** Partitions this process leases (cluster mode), `all` otherwise. */
     partitions,
+    /** Seconds this process spent in enrichment passes that handled rows. */
+    busySeconds: () => busyMs / 1000,
     /** Seconds, per stage, of the rows each committed pass handled (Prometheus, observability.ts). */
     onLag(listener: LagListener) {
       lagListeners.add(listener);
