@@ -303,6 +303,9 @@ describe('caps per export (413 naming the cap, nothing stored)', () => {
 function heldRequest(org: SeededOrg, path: string, contentType: string, declaredBytes: number) {
   const req = http.request(`${base}${path}`, {
     method: 'POST',
+    // A connection of its own: a kept-alive socket from an earlier held request may have been closed by
+    // the hub after its 400, and a request written on it would fail instead of holding a slot.
+    agent: false,
     headers: {
       authorization: `Bearer ${org.apiKey}`,
       'content-type': contentType,
