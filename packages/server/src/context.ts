@@ -15,9 +15,9 @@ import { createApprovalService } from './modules/approvals/approvals.service.ts'
 import { createControlService } from './modules/controls/controls.service.ts';
 import { createBudgetEnforcer } from './modules/costs/budget-enforcer.ts';
 import { createBudgetLedger } from './modules/costs/budget-ledger.system.ts';
-import { createCostQuoter } from './modules/costs/cost-quoter.system.ts';
 import { createBudgetService } from './modules/costs/budgets.service.ts';
 import { createBudgetStore } from './modules/costs/budgets.store.ts';
+import { createCostQuoter } from './modules/costs/cost-quoter.system.ts';
 import { createCostService } from './modules/costs/costs.service.ts';
 import { createPriceOverrideService } from './modules/costs/price-overrides.service.ts';
 import { createPriceOverrideStore } from './modules/costs/price-overrides.store.ts';
