@@ -8,7 +8,7 @@
  * up: above 1 means passes of different processes ran at the same time); then the ratios to N = 1. On a 2-CPU machine throughput cannot triple; what it
  * shows is that every process enriches its share of the orgs (enrichment is no longer serialized) and
  * that ingestion does not lose throughput from N = 1 to N = 3.
- * BENCH_SECONDS (default 10), BENCH_ROUNDS (2), BENCH_ORGS (12), BENCH_CONCURRENCY (12),
+ * BENCH_SECONDS (default 10), BENCH_ROUNDS (2), BENCH_N (1,2,3), BENCH_ORGS (12), BENCH_CONCURRENCY (12),
  * BENCH_EVENTS_PER_REQUEST (5).
  */
 import { readFileSync } from 'node:fs';
@@ -142,9 +142,10 @@ async function runFor(n: number) {
 // Rounds alternate the order (1, 2, 3, then 3, 2, 1, …) so a slow spell of a shared machine does not
 // land on one N only; the ratios use each N's mean over the rounds.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const NS = (process.env.BENCH_N ?? '1,2,3').split(',').map(Number);
 const results: Awaited<ReturnType<typeof runFor>>[] = [];
 for (let round = 0; round < ROUNDS; round++) {
-  for (const n of round % 2 ? [3, 2, 1] : [1, 2, 3]) {
+  for (const n of round % 2 ? [...NS].reverse() : NS) {
     const r = await runFor(n);
     results.push(r);
     console.log(JSON.stringify({ bench: 'scaleout', round: round + 1, ...r }));
@@ -155,7 +156,7 @@ const mean = (n: number, f: (r: (typeof results)[number]) => number) => {
   return of.reduce((a, r) => a + f(r), 0) / of.length;
 };
 const round2 = (x: number) => Math.round(x * 100) / 100;
-for (const n of [1, 2, 3])
+for (const n of NS)
   console.log(
     JSON.stringify({
       bench: 'scaleout',
