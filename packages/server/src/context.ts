@@ -177,18 +177,15 @@ export async function createHubContext(
     clock,
     settle: () => enrichment.settle(),
     events: {
-      changed: (orgId) => {
-        budgetEnforcer.invalidate(orgId);
-        void budgetEnforcer.reconcile(new Set([orgId]));
-        void bus.publish('budgets.changed', { org_id: orgId }).catch(() => {});
-      },
-      removed: (orgId) => {
-        budgetEnforcer.invalidate(orgId);
-        void budgetEnforcer.reconcile(new Set([orgId]));
-        void bus.publish('budgets.changed', { org_id: orgId }).catch(() => {});
-      },
+      changed: (orgId) => budgetsChanged(orgId),
+      removed: (orgId) => budgetsChanged(orgId),
     },
   });
+  function budgetsChanged(orgId: string) {
+    budgetEnforcer.invalidate(orgId);
+    void budgetEnforcer.reconcile(new Set([orgId]));
+    void bus.publish('budgets.changed', { org_id: orgId }).catch(() => {});
+  }
   bus.subscribe('budgets.changed', (d) => budgetEnforcer.invalidate(String(d.org_id)));
   jobs.work('budgets.reconcile', async () => budgetEnforcer.reconcile());
   const costs = createCostService({ db: db.db, clock, settle: () => enrichment.settle() });
@@ -214,6 +211,8 @@ export async function createHubContext(
       return usage ? { ...payload, ...usage, model: usage.model ?? payload.model } : payload;
     },
     onCommitted: () => enrichment.kick(),
+    // The alerts module is made below; by the first request it exists.
+    onRejected: (orgId, source, rejected) => alertsModule.ingestionErrors.record(orgId, source, rejected),
   });
   const policyStore = createPolicyStore(db.db);
   const approvals = createApprovalService({

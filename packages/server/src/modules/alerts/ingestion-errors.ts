@@ -71,12 +71,13 @@ export function createIngestionErrorNotifier(deps: { notifications: Pick<Notific
       for (const [org, subjects] of pending) {
         const orgId: OrgId = trustedOrgId(org);
         for (const p of subjects.values()) {
-          const what = p.source === 'otlp' ? 'spans' : p.source === 'run' ? 'runs' : 'events';
+          const noun = p.source === 'otlp' ? 'span' : p.source === 'run' ? 'run' : 'event';
+          const what = p.items === 1 ? `${noun} was` : `${noun}s were`;
           try {
             await deps.notifications.notify(orgId, {
               topic: 'ingestion_errors',
               type: 'ingestion.error',
-              title: `${p.items} ${what} were rejected at ingestion (${p.field})`,
+              title: `${p.items} ${what} rejected at ingestion (${p.field})`,
               body: p.samples
                 .slice(0, 3)
                 .map((s) => `#${s.index}: ${s.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`)

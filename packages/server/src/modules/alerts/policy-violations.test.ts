@@ -144,8 +144,13 @@ describe('ingestion.error', () => {
     });
     expect(r.status, r.text).toBe(202);
     expect(r.body.rejected).toHaveLength(2);
+    // The route handed them on; a clean batch hands on nothing.
+    const clean = await t.request('POST', '/v1/ingest/events', {
+      auth: a.apiKey,
+      body: { events: [{ run_id: 'ie-1', type: 'log', timestamp: new Date().toISOString(), payload: {} }] },
+    });
+    expect(clean.body.rejected).toEqual([]);
     const notifier = t.hub.ctx.ingestionErrors;
-    notifier.record(a.org.id, 'events', r.body.rejected);
     expect(await notifier.flush()).toBe(1);
     expect(await notifier.flush()).toBe(0);
     await t.hub.ctx.jobs.drain();
@@ -153,5 +158,21 @@ describe('ingestion.error', () => {
     expect(got).toHaveLength(1);
     expect(got[0]!.body.data).toMatchObject({ source: 'events', field: 'type', rejected: 2 });
     expect(got[0]!.body.data.title).toBe('2 events were rejected at ingestion (type)');
+
+    // An OTLP export with a span that cannot be read: its partial success and one notice of spans.
+    const now = `${Date.now()}000000`;
+    const span = { spanId: '0102030405060708', name: 'broken', startTimeUnixNano: now, endTimeUnixNano: now };
+    const otlp = await t.request('POST', '/v1/traces', {
+      auth: a.apiKey,
+      body: { resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] },
+    });
+    expect(otlp.status, otlp.text).toBe(200);
+    expect(otlp.body.partialSuccess.rejectedSpans).toBe('1');
+    expect(await notifier.flush()).toBe(1);
+    await t.hub.ctx.jobs.drain();
+    const spans = hits.filter((h) => h.path === path && h.event === 'ingestion.error' && h.body.data.source === 'otlp');
+    expect(spans).toHaveLength(1);
+    expect(spans[0]!.body.data).toMatchObject({ field: 'span', rejected: 1 });
+    expect(spans[0]!.body.data.title).toBe('1 span was rejected at ingestion (span)');
   });
 });

@@ -51,6 +51,11 @@ export function registerIngestionRoutes(appIn: FastifyInstance, ctx: HubContext)
       config: { permission: 'ingest:write', rateBucket: 'ingest' },
       schema: { body: IngestEventsBody, tags: ['ingestion'] },
     },
-    async (req, reply) => reply.status(202).send(await ctx.ingestion.ingestEvents(callerOf(req), req.body.events)),
+    async (req, reply) => {
+      const caller = callerOf(req);
+      const r = await ctx.ingestion.ingestEvents(caller, req.body.events);
+      ctx.ingestion.reportRejected(caller.orgId, 'events', r.rejected);
+      return reply.status(202).send(r);
+    },
   );
 }

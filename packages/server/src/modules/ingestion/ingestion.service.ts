@@ -59,6 +59,11 @@ export interface IngestionDeps {
   /** Called after each commit: enrichment picks the new rows up. */
   onCommitted?: () => void;
   /**
+   * Told about items a batch rejected (the `ingestion.error` notice, modules/alerts). Synchronous and
+   * bounded on the other side: it only buffers, so nothing waits on the request's path.
+   */
+  onRejected?: (orgId: OrgId, source: RejectedSource, rejected: readonly RejectedItem[]) => void;
+  /**
    * Emergency controls: runs of a paused agent (or under the kill switch) are still ingested — nothing
    * is lost — and flagged in their metadata (`control_hold`) so the console and audits can see them.
    */
@@ -68,6 +73,13 @@ export interface IngestionDeps {
       agent: { id: string; type: string | null; tags: string[] },
     ): MaybePromise<{ reason: string; mode: string } | null>;
   };
+}
+
+/** Where rejected items came from: a REST batch of events, or an OTLP export's spans. */
+export type RejectedSource = 'events' | 'otlp';
+export interface RejectedItem {
+  index: number;
+  errors: FieldError[];
 }
 
 export function createIngestionService(deps: IngestionDeps) {
@@ -319,6 +331,14 @@ export function createIngestionService(deps: IngestionDeps) {
       for (const [runId, agentId] of agentOfRun) rememberRun(caller.orgId, runId, agentId);
       rejected.sort((a, b) => a.index - b.index);
       return { accepted, rejected };
+    },
+
+    /**
+     * A route hands on what its batch rejected (the REST events route, the OTLP traces export), once per
+     * request: the items the client was told about, not each internal chunk.
+     */
+    reportRejected(orgId: OrgId, source: RejectedSource, rejected: readonly RejectedItem[]) {
+      if (rejected.length) deps.onRejected?.(orgId, source, rejected);
     },
 
     drain: () => committer.drain(),

@@ -13,4 +13,10 @@ export interface OtlpIngestion {
     caller: Caller,
     events: unknown[],
   ): Promise<{ accepted: number; rejected: { index: number; errors: unknown }[] }>;
+  /** What an export rejected, for the `ingestion.error` notice (absent: nobody is told). */
+  reportRejected?(
+    orgId: Caller['orgId'],
+    source: 'otlp',
+    rejected: readonly { index: number; errors: { path: string; message: string }[] }[],
+  ): void;
 }

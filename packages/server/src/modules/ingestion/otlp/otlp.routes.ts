@@ -111,11 +111,19 @@ export function createOtlpTracesHandler(
     const { encoding, body } = await readOtlpRequest(req, deps.config.bodyLimitBytes);
     const decoded: DecodedTraces = encoding === 'protobuf' ? decodeProtobufTraces(body) : decodeJsonTraces(body);
     const spans = adapt ? adapt(decoded, req) : decoded;
-    const result = await ingestSpans(deps.ingestion, callerOf(req), spans);
+    const caller = callerOf(req);
+    const result = await ingestSpans(deps.ingestion, caller, spans);
+    // Spans that could not be mapped or stored: the `ingestion.error` notice (one per export's reasons).
+    if (result.rejectedSpans > 0)
+      deps.ingestion.reportRejected?.(
+        caller.orgId,
+        'otlp',
+        result.reasons.map((message, index) => ({ index, errors: [{ path: 'span', message }] })),
+      );
     // GenAI content that /v1/logs stored before these spans: onto their trace runs (`otel_<traceId>`).
     if (logsStore) {
       const traceRuns = new Set(spans.spans.filter((s) => !s.parentSpanId).map((s) => `otel_${s.traceId}`));
-      await fillRunContent({ ingestion: deps.ingestion, store: logsStore }, callerOf(req), [...traceRuns]);
+      await fillRunContent({ ingestion: deps.ingestion, store: logsStore }, caller, [...traceRuns]);
     }
     return sendExportResponse(reply, encoding, result);
   };
