@@ -8,21 +8,9 @@
  * mayViewContent(caller) ? run : hideRunContent(run);
  */
 import type { Permission } from '@agentops-hub/contracts';
+import { HUB_FIELDS } from './redactor.ts';
 
 export const HIDDEN = '[hidden]';
-const KEPT = new Set([
-  'model',
-  'provider',
-  'input_tokens',
-  'output_tokens',
-  'cached_input_tokens',
-  'cache_write_tokens',
-  'reasoning_tokens',
-  'cost_usd',
-  'duration_ms',
-  'tool',
-  'status',
-]);
 
 /**
  * Whether a caller sees the content of runs of an agent owned by `agentTeam`: everywhere with
@@ -43,7 +31,7 @@ function hidePayload(p: unknown): unknown {
   const out: Record<string, unknown> = {};
   // control_hold is the hub's own flag (a paused agent's run), not content.
   for (const [k, v] of Object.entries(p))
-    out[k] = (KEPT.has(k) && typeof v !== 'object') || k === 'control_hold' ? v : hideValue(v);
+    out[k] = (HUB_FIELDS.has(k) && typeof v !== 'object') || k === 'control_hold' ? v : hideValue(v);
   return out;
 }
 

@@ -50,8 +50,8 @@ const LABELS: Record<DetectorKind, string> = {
 };
 export const OMITTED = '[omitted]';
 
-/** Payload keys the hub reads (pricing, rollups, timeline): never redacted. */
-const HUB_FIELDS = new Set([
+/** Payload keys the hub reads (pricing, rollups, timeline): never redacted, never hidden. */
+export const HUB_FIELDS: ReadonlySet<string> = new Set([
   'model',
   'provider',
   'input_tokens',

@@ -15,6 +15,7 @@
  * const mailer = createMailer({ db, config, jobs, log, clock });
  * await mailer.send({ to: 'ana@acme.test', subject: 'Budget reached', text: '…', orgId });
  */
+import type { OutboxEntry } from '@agentops-hub/contracts';
 import { sql } from 'kysely';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../../config.ts';
@@ -51,19 +52,6 @@ interface EmailJob {
   attachments?: { filename: string; base64: string; contentType?: string }[];
   /** The delivered body when the outbox holds a redacted copy (`Mail.outboxCopy`). */
   body?: { text: string; html: string | null };
-}
-
-export interface OutboxEntry {
-  id: string;
-  to: string;
-  subject: string;
-  text: string;
-  html: string | null;
-  status: string;
-  attempts: number;
-  last_error: string | null;
-  created_at: string;
-  sent_at: string | null;
 }
 
 const iso = (t: number | null) => (t === null ? null : new Date(Number(t)).toISOString());
