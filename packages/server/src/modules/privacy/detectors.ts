@@ -184,16 +184,20 @@ function emailAround(s: string, at: number, floor: number): { start: number; end
   return { start: a, end: b };
 }
 
+/** First characters of the prefixes: most words start with none of them and skip the loop. */
+const SECRET_FIRST = new Set(SECRET_PREFIXES.map((p) => p.charCodeAt(0)));
+
 function secretAt(s: string, i: number): number {
-  const c = s[i];
-  for (const p of SECRET_PREFIXES) {
-    if (p[0] !== c || !s.startsWith(p, i)) continue;
-    let j = i + p.length;
-    while (j < s.length && isToken(s.charCodeAt(j))) j++;
-    if (j - i - p.length >= MIN_SECRET_BODY) return j;
-  }
+  const code = s.charCodeAt(i);
+  if (SECRET_FIRST.has(code))
+    for (const p of SECRET_PREFIXES) {
+      if (p.charCodeAt(0) !== code || !s.startsWith(p, i)) continue;
+      let j = i + p.length;
+      while (j < s.length && isToken(s.charCodeAt(j))) j++;
+      if (j - i - p.length >= MIN_SECRET_BODY) return j;
+    }
   // `Bearer <token>` / `Basic <token>`: the token is the secret, the word stays.
-  const head = c === 'B' || c === 'b' ? s.slice(i, i + 7).toLowerCase() : '';
+  const head = code === 66 || code === 98 /* B b */ ? s.slice(i, i + 7).toLowerCase() : '';
   const from = head === 'bearer ' ? i + 7 : head.startsWith('basic ') ? i + 6 : -1;
   if (from > 0) {
     let j = from;
@@ -215,11 +219,16 @@ export function scanText(s: string, enabled: ReadonlySet<DetectorKind>): Span[] 
     out.push({ kind, start, end });
     floor = end;
   };
+  // Looked up once per string, not once per character.
+  const email = enabled.has('email');
+  const numbers = enabled.has('card') || enabled.has('phone');
+  const iban = enabled.has('iban');
+  const secret = enabled.has('secret');
   while (i < n) {
     const c = s.charCodeAt(i);
     const prev = i > 0 ? s.charCodeAt(i - 1) : 32;
     if (c === 64 /* @ */) {
-      const m = enabled.has('email') ? emailAround(s, i, floor) : null;
+      const m = email ? emailAround(s, i, floor) : null;
       if (m) {
         // An email starting inside an earlier non-match is fine: spans only need to follow `floor`.
         push('email', m.start, m.end);
@@ -228,7 +237,7 @@ export function scanText(s: string, enabled: ReadonlySet<DetectorKind>): Span[] 
       continue;
     }
     const wordStart = !isAlnum(prev) && prev !== 95 && prev !== 45;
-    if ((isDigit(c) || c === 43 || c === 40) && !gluesId(prev) && (enabled.has('card') || enabled.has('phone'))) {
+    if (numbers && (isDigit(c) || c === 43 || c === 40) && !gluesId(prev)) {
       if (c === 43 || c === 40 ? isDigit(s.charCodeAt(i + 1)) : true) {
         const m = numberAt(s, i);
         if (m.kind && enabled.has(m.kind)) push(m.kind, i, m.end);
@@ -236,7 +245,7 @@ export function scanText(s: string, enabled: ReadonlySet<DetectorKind>): Span[] 
         continue;
       }
     }
-    if (wordStart && isUpper(c) && i + 3 < n && enabled.has('iban')) {
+    if (iban && wordStart && isUpper(c) && i + 3 < n) {
       const c1 = s.charCodeAt(i + 1);
       if (isUpper(c1) && isDigit(s.charCodeAt(i + 2)) && isDigit(s.charCodeAt(i + 3))) {
         const m = ibanAt(s, i);
@@ -246,7 +255,7 @@ export function scanText(s: string, enabled: ReadonlySet<DetectorKind>): Span[] 
         continue;
       }
     }
-    if (wordStart && (isUpper(c) || isLower(c)) && enabled.has('secret')) {
+    if (secret && wordStart && (isUpper(c) || isLower(c))) {
       const e = secretAt(s, i);
       if (e > 0) {
         push('secret', i, e);

@@ -5,7 +5,7 @@
  */
 import type { RedactionRule } from '@agentops-hub/contracts';
 import { describe, expect, it } from 'vitest';
-import { compileRedactor, DEFAULT_DETECTORS, type OrgPrivacy } from './redactor.ts';
+import { compileRedactor, DEFAULT_DETECTORS, type OrgPrivacy, requiredPrefix } from './redactor.ts';
 
 const KEY = Buffer.alloc(32, 7);
 const org = (p: Partial<OrgPrivacy>): OrgPrivacy => ({
@@ -64,5 +64,30 @@ describe('compileRedactor', () => {
     const m = compileRedactor(org({ capture: 'metadata_only' }), KEY)!;
     const q = m.content('a', { t: 'x' });
     expect(m.content('a', q)).toEqual(q);
+  });
+});
+
+describe('requiredPrefix (the cheap test before a pattern rule runs)', () => {
+  it('is the leading literal only when every match must start with it', () => {
+    expect(requiredPrefix('CUST-[0-9]{6}')).toBe('CUST-');
+    expect(requiredPrefix('VAT[A-Z]{2}[0-9]{9}')).toBe('VAT');
+    expect(requiredPrefix('abc?d')).toBe('ab'); // the c is optional
+    expect(requiredPrefix('abc*')).toBe('ab');
+    expect(requiredPrefix('ab{0,3}')).toBeNull(); // one required character is too short to bother
+    expect(requiredPrefix('CUST-1|ORD-2')).toBeNull(); // alternation: no common start
+    expect(requiredPrefix('(?i)cust')).toBeNull(); // flags change what matches
+    expect(requiredPrefix('[A-Z]{3}-\\d+')).toBeNull();
+    expect(requiredPrefix('\\bid-')).toBeNull();
+  });
+
+  it('skips strings without the prefix and still redacts those with it', () => {
+    const r = compileRedactor(
+      org({ capture: 'full', rules: [{ name: 'c', pattern: 'CUST-[0-9]{6}', action: 'label', label: '[CUST]' }] }),
+      KEY,
+    )!;
+    expect(r.payload('a', { note: 'order for CUST-123456 and CUST-654321', other: 'cust-123456' })).toEqual({
+      note: 'order for [CUST] and [CUST]',
+      other: 'cust-123456',
+    });
   });
 });
