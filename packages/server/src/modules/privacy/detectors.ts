@@ -215,10 +215,8 @@ export function scanText(s: string, enabled: ReadonlySet<DetectorKind>): Span[] 
   const n = s.length;
   let floor = 0; // nothing before this may start a new span (end of the last one)
   let i = 0;
-  const push = (kind: DetectorKind, start: number, end: number) => {
-    out.push({ kind, start, end });
-    floor = end;
-  };
+  // No closure here: under tsx every function made per call is also named per call (esbuild's keepNames),
+  // which cost more than the scan itself.
   // Looked up once per string, not once per character.
   const email = enabled.has('email');
   const numbers = enabled.has('card') || enabled.has('phone');
@@ -231,7 +229,8 @@ export function scanText(s: string, enabled: ReadonlySet<DetectorKind>): Span[] 
       const m = email ? emailAround(s, i, floor) : null;
       if (m) {
         // An email starting inside an earlier non-match is fine: spans only need to follow `floor`.
-        push('email', m.start, m.end);
+        out.push({ kind: 'email', start: m.start, end: m.end });
+        floor = m.end;
         i = m.end;
       } else i++;
       continue;
@@ -240,7 +239,10 @@ export function scanText(s: string, enabled: ReadonlySet<DetectorKind>): Span[] 
     if (numbers && (isDigit(c) || c === 43 || c === 40) && !gluesId(prev)) {
       if (c === 43 || c === 40 ? isDigit(s.charCodeAt(i + 1)) : true) {
         const m = numberAt(s, i);
-        if (m.kind && enabled.has(m.kind)) push(m.kind, i, m.end);
+        if (m.kind && enabled.has(m.kind)) {
+          out.push({ kind: m.kind, start: i, end: m.end });
+          floor = m.end;
+        }
         i = Math.max(m.end, i + 1);
         continue;
       }
@@ -249,7 +251,10 @@ export function scanText(s: string, enabled: ReadonlySet<DetectorKind>): Span[] 
       const c1 = s.charCodeAt(i + 1);
       if (isUpper(c1) && isDigit(s.charCodeAt(i + 2)) && isDigit(s.charCodeAt(i + 3))) {
         const m = ibanAt(s, i);
-        if (m.ok) push('iban', i, m.end);
+        if (m.ok) {
+          out.push({ kind: 'iban', start: i, end: m.end });
+          floor = m.end;
+        }
         // An IBAN-shaped run that fails mod 97 is skipped whole: its digit groups are not cards or phones.
         i = m.end;
         continue;
@@ -258,14 +263,16 @@ export function scanText(s: string, enabled: ReadonlySet<DetectorKind>): Span[] 
     if (secret && wordStart && (isUpper(c) || isLower(c))) {
       const e = secretAt(s, i);
       if (e > 0) {
-        push('secret', i, e);
+        out.push({ kind: 'secret', start: i, end: e });
+        floor = e;
         i = e;
         continue;
       }
       if (e < 0) {
         let j = -e;
         while (j < n && isToken(s.charCodeAt(j))) j++;
-        push('secret', -e, j);
+        out.push({ kind: 'secret', start: -e, end: j });
+        floor = j;
         i = j;
         continue;
       }
