@@ -4,12 +4,12 @@
  * real HTTP receiver. Each signal is driven over its threshold and back, and each transition must give
  * exactly one notice per channel, however many passes run (and with two hub processes evaluating).
  */
-import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpCapture } from '../../testing/smtp-capture.ts';
 import { tenantIsolationSuite } from '../../testing/tenant-isolation.ts';
 import { testDialect } from '../../testing/test-db.ts';
 import { createTestHub, type SeededOrg, type TestHub } from '../../testing/test-hub.ts';
+import { startWebhookReceiver, type WebhookHit } from '../../testing/webhook-receiver.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -17,29 +17,15 @@ const HOUR = 60 * MIN;
 let now = Date.parse('2026-11-24T18:00:00Z');
 const clock = () => now;
 
-interface Hit {
-  path: string;
-  event: string;
-  body: any;
-}
-const hits: Hit[] = [];
-const receiver: Server = createServer((req, res) => {
-  let data = '';
-  req.on('data', (c) => {
-    data += c;
-  });
-  req.on('end', () => {
-    hits.push({ path: req.url ?? '', event: String(req.headers['x-hub-event'] ?? ''), body: JSON.parse(data) });
-    res.end('ok');
-  });
-});
+let hits: WebhookHit[] = [];
+let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 let base = '';
 let smtp: Awaited<ReturnType<typeof startSmtpCapture>>;
 let t: TestHub;
 
 beforeAll(async () => {
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+  receiver = await startWebhookReceiver();
+  ({ hits, base } = receiver);
   smtp = await startSmtpCapture();
   // The receiver is on loopback, which the egress guard refuses unless the operator allows it.
   t = await createTestHub({ SMTP_URL: smtp.url, HUB_EGRESS_ALLOW: '127.0.0.1' }, { clock });
@@ -47,7 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
   await smtp?.close();
-  await new Promise<void>((r) => receiver.close(() => r()));
+  await receiver?.close();
 });
 
 const rand = () => Math.random().toString(36).slice(2, 8);

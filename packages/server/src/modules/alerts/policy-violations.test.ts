@@ -4,33 +4,24 @@
  * many decisions of one subject in a minute give one event that counts them; passes run twice, or by two
  * hub processes, announce nothing twice.
  */
-import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trustedOrgId } from '../../platform/caller.ts';
 import { testDialect } from '../../testing/test-db.ts';
 import { createTestHub, type SeededOrg, type TestHub } from '../../testing/test-hub.ts';
+import { startWebhookReceiver, type WebhookHit } from '../../testing/webhook-receiver.ts';
 
-const hits: { path: string; event: string; body: any }[] = [];
-const receiver: Server = createServer((req, res) => {
-  let data = '';
-  req.on('data', (c) => {
-    data += c;
-  });
-  req.on('end', () => {
-    hits.push({ path: req.url ?? '', event: String(req.headers['x-hub-event'] ?? ''), body: JSON.parse(data) });
-    res.end('ok');
-  });
-});
+let hits: WebhookHit[] = [];
+let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 let base = '';
 let t: TestHub;
 beforeAll(async () => {
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+  receiver = await startWebhookReceiver();
+  ({ hits, base } = receiver);
   t = await createTestHub({ HUB_EGRESS_ALLOW: '127.0.0.1' });
 });
 afterAll(async () => {
   await t?.close();
-  await new Promise<void>((r) => receiver.close(() => r()));
+  await receiver?.close();
 });
 
 async function org() {
