@@ -42,6 +42,18 @@ function holdOpen(key: string, id: string, signal: AbortSignal) {
   );
 }
 
+/**
+ * Opens one more long-poll than the cap allows and returns the first to answer: the refused one, since
+ * the others hold. Probing with a separate request instead raced the held ones: a probe that arrived
+ * before them took a slot, pushed the last held poll out with a 429, and every later probe was the 20th.
+ */
+async function overTheCap(key: string, id: string, signal: AbortSignal) {
+  const polls = Array.from({ length: PER_KEY + 1 }, () => holdOpen(key, id, signal));
+  const first = await Promise.race(polls);
+  if (!(first instanceof Response)) throw first;
+  return { polls, refused: first };
+}
+
 /** Asks with a 1 s long-poll until the answer is `status` (the held ones register asynchronously). */
 async function until(key: string, id: string, status: number, path = `/v1/approvals/${id}?wait=1`) {
   const end = Date.now() + 10_000;
@@ -57,9 +69,9 @@ describe('stream caps', () => {
   it('the long-poll after the 20th is 429 with Retry-After; hanging up frees the slots at once', async () => {
     const { key, id } = await pendingApproval();
     const held = new AbortController();
-    const polls = Array.from({ length: PER_KEY }, () => holdOpen(key, id, held.signal));
+    const { polls, refused } = await overTheCap(key, id, held.signal);
 
-    const refused = await until(key, id, 429);
+    expect(refused.status).toBe(429);
     expect(refused.headers.get('content-type')).toContain('application/problem+json');
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(((await refused.json()) as { code: string }).code).toBe('rate_limited');
@@ -100,14 +112,19 @@ describe('stream caps', () => {
   it('another key of the same org is not held back by the first key’s cap', async () => {
     const { a, key, id } = await pendingApproval();
     const held = new AbortController();
-    const polls = Array.from({ length: PER_KEY }, () => holdOpen(key, id, held.signal));
-    await until(key, id, 429).then((r) => r.body?.cancel());
-    const other = await fetch(`${base}/v1/approvals/${id}?wait=1`, {
-      headers: { authorization: `Bearer ${a.apiKey}` },
-    });
-    expect(other.status).toBe(200);
-    held.abort();
-    await Promise.all(polls);
+    const { polls, refused } = await overTheCap(key, id, held.signal);
+    try {
+      expect(refused.status).toBe(429);
+      await refused.body?.cancel();
+      const other = await fetch(`${base}/v1/approvals/${id}?wait=1`, {
+        headers: { authorization: `Bearer ${a.apiKey}` },
+      });
+      expect(other.status).toBe(200);
+    } finally {
+      // Held polls would otherwise keep the hub from closing for their whole 60 s.
+      held.abort();
+      await Promise.all(polls);
+    }
   });
 });
 
