@@ -9,6 +9,7 @@ export * from './costs.ts';
 export * from './governance.ts';
 export * from './ingestion.ts';
 export * from './orgs.ts';
+export * from './plans.ts';
 export * from './platform.ts';
 export * from './policies.ts';
 export * from './prices.ts';

@@ -113,6 +113,21 @@ export interface AgentStatsPoint {
   cost_usd: number;
 }
 
+/**
+ * Adherence: of the actions an agent asked the policy engine about, the share that went through without
+ * a block, a rejection or an override (docs/policies.md, section Adherence). `score` is
+ * `adherent / evaluated` (0..1), null when nothing was evaluated; a pending approval counts neither way.
+ */
+export interface Adherence {
+  score: number | null;
+  evaluated: number;
+  adherent: number;
+  blocked: number;
+  rejected: number;
+  overridden: number;
+  pending: number;
+}
+
 /** `GET /v1/stats/agents/{id}`: one agent's activity in a range, per bucket, with its latest runs. */
 export interface AgentStats {
   agent: { id: string; name: string };
@@ -127,7 +142,10 @@ export interface AgentStats {
   latency_p95_ms: number | null;
   cost_usd: number;
   series: AgentStatsPoint[];
-  latest_runs: Run[];
+  /** Over the range; the counts come with the score, so 1 of 1 and 900 of 900 do not look alike. */
+  adherence: Adherence;
+  /** Each with its own adherence, null for a run that asked nothing. */
+  latest_runs: (Run & { adherence: Adherence | null })[];
 }
 
 /** `GET /v1/policies` and `GET /v1/policies/{id}`: the policy and when it last matched an action. */
@@ -170,13 +188,6 @@ export interface AuditVerify {
   /** Present when the chain is broken. */
   broken_at?: unknown;
   [k: string]: unknown;
-}
-
-/** `GET /v1/orgs/current/plan`: the plan's limits and which features it turns on. */
-export interface OrgPlan {
-  plan: string;
-  limits: { agents: number; events_per_month: number; retention_days: number; members: number; features: string[] };
-  features: Record<string, boolean>;
 }
 
 /** `GET /v1/email-outbox`: mail the hub sent or is retrying. */

@@ -41,6 +41,7 @@ import { registerJsonBodyParser } from './platform/json-body.ts';
 import { registerNotificationRoutes } from './platform/notifications/notifications.routes.ts';
 import { registerObservability } from './platform/observability.ts';
 import { registerOrgRoutes } from './platform/orgs/orgs.routes.ts';
+import { registerPlanStateRoutes } from './platform/plan-state.routes.ts';
 import { routeFeatureOf } from './platform/plans.ts';
 import { registerRateLimits } from './platform/rate-limit.ts';
 import { lazyChildLogger } from './platform/request-logger.ts';
@@ -179,6 +180,7 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
 
   registerAuthRoutes(app, ctx);
   registerOrgRoutes(app, ctx);
+  registerPlanStateRoutes(app, ctx);
   registerApiKeyRoutes(app, ctx);
   registerAgentRoutes(app, ctx);
   registerControlRoutes(app, ctx);

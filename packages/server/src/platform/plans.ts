@@ -166,6 +166,19 @@ export function createPlanService(deps: { db: Kysely<Database>; config: Config; 
 
   return {
     defaultPlan: () => deps.config.defaultPlan,
+    /**
+     * What each plan includes, cheapest first, with this deployment's numbers (HUB_PLAN_LIMITS), and each
+     * feature with its words and the cheapest plan that has it: what `GET /v1/plans` answers, so the
+     * console can say what the org's plan lacks and which plan brings it without a copy of this table.
+     */
+    catalog: () => ({
+      plans: PLAN_ORDER.map((name) => ({ name, ...table[name] })),
+      features: (Object.keys(FEATURE_LABELS) as PlanFeature[]).map((feature) => ({
+        feature,
+        label: FEATURE_LABELS[feature],
+        plan: planWith(feature),
+      })),
+    }),
     limits: async (orgId: OrgId) => table[await planOf(orgId)],
     /** Drops the cached plan and flags of an org (after a plan change). */
     invalidate: (orgId: string) => void cache.delete(orgId),
