@@ -12,22 +12,21 @@
  */
 import type { Alert } from '@agentops-hub/contracts';
 import { newId } from '../../db/ids.ts';
-import { trustedOrgId } from '../../platform/caller.ts';
+import type { OrgId } from '../../platform/caller.ts';
 import type { Log } from '../../platform/jobs/job-runner.ts';
 import { HOUR_MS } from '../ingestion/index.ts';
 import { hourFloor, quantile, windowTotals } from '../stats/index.ts';
 import { agentsInScope, approvalsWaiting, blockedActions, silentAgents } from './alert-facts.ts';
 import { noticeText, sendNotice } from './alert-notice.ts';
 import { type AlertDeps, noticeRule, recipientIds, toAlert } from './alerts.service.ts';
-import type { RuleRow } from './alerts.store.ts';
+import { enabledRulesOfEveryOrg, type OrgRule } from './alerts.system.ts';
 
 export const ALERTS_QUEUE = 'alerts.evaluate';
 const MINUTE_MS = 60_000;
 const BASELINE_HOURS = 7 * 24;
 
 /** What one rule's evaluation found: the value, and the move it calls for (null: stay). */
-export interface Verdict {
-  row: RuleRow;
+export interface Verdict extends OrgRule {
   value: number | null;
   next: 'firing' | 'resolved' | null;
 }
@@ -36,7 +35,7 @@ export function createAlertEvaluator(deps: AlertDeps & { log: Log }) {
   const { db, store } = deps;
 
   /** The signal's value now; null when there is nothing to measure (no finished runs, no baseline). */
-  async function measure(a: Alert, orgId: ReturnType<typeof trustedOrgId>, now: number): Promise<number | null> {
+  async function measure(a: Alert, orgId: OrgId, now: number): Promise<number | null> {
     const agentIds = await agentsInScope(db, orgId, a.scope);
     const from = now - a.window_minutes * MINUTE_MS;
     switch (a.signal) {
@@ -70,9 +69,9 @@ export function createAlertEvaluator(deps: AlertDeps & { log: Log }) {
   }
 
   /** Reads only: what the rule's value is and whether it should move. */
-  async function judge(row: RuleRow, now: number): Promise<Verdict> {
+  async function judge({ orgId, row }: OrgRule, now: number): Promise<Verdict> {
     const a = toAlert(row);
-    const value = await measure(a, trustedOrgId(row.org_id), now);
+    const value = await measure(a, orgId, now);
     const over = value !== null && value >= a.threshold;
     const state = row.state;
     let next: Verdict['next'] = null;
@@ -81,7 +80,7 @@ export function createAlertEvaluator(deps: AlertDeps & { log: Log }) {
       const cooling = state === 'resolved' && now - Number(row.state_since ?? 0) < a.cooldown_minutes * MINUTE_MS;
       if (!cooling) next = 'firing';
     }
-    return { row, value, next };
+    return { orgId, row, value, next };
   }
 
   /**
@@ -89,7 +88,7 @@ export function createAlertEvaluator(deps: AlertDeps & { log: Log }) {
    * transition) and the notices commit together or not at all. Returns whether this call made it.
    */
   async function apply(v: Verdict, now: number): Promise<boolean> {
-    const orgId = trustedOrgId(v.row.org_id);
+    const { orgId } = v;
     if (!v.next) {
       await store.forOrg(orgId).recordValue(v.row.id, v.value, now);
       return false;
@@ -124,12 +123,12 @@ export function createAlertEvaluator(deps: AlertDeps & { log: Log }) {
     async runPass() {
       const now = deps.clock();
       let transitions = 0;
-      const rules = await store.enabledRules();
-      for (const row of rules) {
+      const rules = await enabledRulesOfEveryOrg(db);
+      for (const rule of rules) {
         try {
-          if (await apply(await judge(row, now), now)) transitions++;
+          if (await apply(await judge(rule, now), now)) transitions++;
         } catch (e) {
-          deps.log.error({ err: e, alert: row.id }, 'alert evaluation failed');
+          deps.log.error({ err: e, alert: rule.row.id }, 'alert evaluation failed');
         }
       }
       return { evaluated: rules.length, transitions };

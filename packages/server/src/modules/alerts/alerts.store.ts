@@ -1,6 +1,6 @@
 /**
- * Alert rules and their events: SQL only, always through `orgScope`. The one cross-org read,
- * `enabledRules`, is for the evaluation job, which then works org by org.
+ * Alert rules and their events: SQL only, always through `orgScope`. The one cross-org read (the enabled
+ * rules of every org, for the evaluation job) is a system path: alerts.system.ts.
  */
 import type { Kysely } from 'kysely';
 import { type Exec, type OrgInsert, orgScope } from '../../db/org-scope.ts';
@@ -50,8 +50,6 @@ export function createAlertStore(db: Kysely<Database>) {
         },
       };
     },
-    /** Enabled rules of every org, for the evaluation job (a system path: no request, no caller). */
-    enabledRules: () => db.selectFrom('alert_rules').selectAll().where('enabled', '=', 1).orderBy('id').execute(),
   };
 }
 export type AlertStore = ReturnType<typeof createAlertStore>;

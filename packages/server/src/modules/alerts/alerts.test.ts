@@ -10,6 +10,7 @@ import { tenantIsolationSuite } from '../../testing/tenant-isolation.ts';
 import { testDialect } from '../../testing/test-db.ts';
 import { createTestHub, type SeededOrg, type TestHub } from '../../testing/test-hub.ts';
 import { startWebhookReceiver, type WebhookHit } from '../../testing/webhook-receiver.ts';
+import { enabledRulesOfEveryOrg } from './alerts.system.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -430,7 +431,7 @@ describe('cooldown and several hub processes', () => {
       await evaluate(0);
       // Both processes read the rule in the same state and both decide it must fire…
       const rows = async (hub: TestHub) =>
-        (await hub.hub.ctx.db.db.selectFrom('alert_rules').selectAll().where('id', '=', r.id).execute())[0]!;
+        (await enabledRulesOfEveryOrg(hub.hub.ctx.db.db)).find((x) => x.row.id === r.id)!;
       const v1 = await t.hub.ctx.alertEvaluator.judge(await rows(t), now);
       const v2 = await second.hub.ctx.alertEvaluator.judge(await rows(second), now);
       expect([v1.next, v2.next]).toEqual(['firing', 'firing']);

@@ -11,7 +11,7 @@
  * `ingestion.error` with the counts and up to 10 sample errors.
  */
 
-import { type OrgId, trustedOrgId } from '../../platform/caller.ts';
+import type { OrgId } from '../../platform/caller.ts';
 import type { FieldError } from '../../platform/errors.ts';
 import type { Log } from '../../platform/jobs/job-runner.ts';
 import type { NotificationService } from '../../platform/notifications/notifications.service.ts';
@@ -33,12 +33,12 @@ const FLUSH_AFTER_MS = 60_000;
 
 export function createIngestionErrorNotifier(deps: { notifications: Pick<NotificationService, 'notify'>; log: Log }) {
   /** org → subject → what is waiting to be told. */
-  let buffer = new Map<string, Map<string, Pending>>();
+  let buffer = new Map<OrgId, Map<string, Pending>>();
   let timer: NodeJS.Timeout | null = null;
 
   const api = {
     /** Notes rejected items. Synchronous and bounded: safe to call from the ingestion path. */
-    record(orgId: string, source: IngestionSource, rejected: readonly { index: number; errors: FieldError[] }[]) {
+    record(orgId: OrgId, source: IngestionSource, rejected: readonly { index: number; errors: FieldError[] }[]) {
       if (!rejected.length) return;
       // Unref'd: a pending flush never keeps a stopping process alive.
       timer ??= setTimeout(() => void api.flush(), FLUSH_AFTER_MS).unref();
@@ -68,8 +68,8 @@ export function createIngestionErrorNotifier(deps: { notifications: Pick<Notific
       const pending = buffer;
       buffer = new Map();
       let sent = 0;
-      for (const [org, subjects] of pending) {
-        const orgId: OrgId = trustedOrgId(org);
+      // The org came with the rejected items from an authenticated ingestion request: no minting here.
+      for (const [orgId, subjects] of pending) {
         for (const p of subjects.values()) {
           const noun = p.source === 'otlp' ? 'span' : p.source === 'run' ? 'run' : 'event';
           const what = p.items === 1 ? `${noun} was` : `${noun}s were`;
@@ -88,7 +88,7 @@ export function createIngestionErrorNotifier(deps: { notifications: Pick<Notific
             });
             sent++;
           } catch (e) {
-            deps.log.error({ err: e, org }, 'ingestion error notice failed');
+            deps.log.error({ err: e, org: orgId }, 'ingestion error notice failed');
           }
         }
       }

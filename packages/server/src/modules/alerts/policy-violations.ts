@@ -13,9 +13,10 @@
 import type { Kysely } from 'kysely';
 import { orgScope } from '../../db/org-scope.ts';
 import type { Database } from '../../db/schema.ts';
-import { type OrgId, trustedOrgId } from '../../platform/caller.ts';
+import type { OrgId } from '../../platform/caller.ts';
 import type { Log } from '../../platform/jobs/job-runner.ts';
 import type { NotificationService } from '../../platform/notifications/notifications.service.ts';
+import { everyOrg } from './alerts.system.ts';
 
 const CURSOR = 'policy.violation';
 /** A new org's first pass looks back this far, not over its whole history. */
@@ -145,14 +146,14 @@ export function createViolationNotifier(deps: {
 
   return {
     runOrg,
-    /** Every org, one after another (a system job: org ids come from the table). */
+    /** Every org, one after another (a system job: the orgs come from alerts.system.ts). */
     async runPass() {
       let sent = 0;
-      for (const o of await db.selectFrom('orgs').select('id').execute()) {
+      for (const orgId of await everyOrg(db)) {
         try {
-          sent += await runOrg(trustedOrgId(o.id));
+          sent += await runOrg(orgId);
         } catch (e) {
-          deps.log.error({ err: e, org: o.id }, 'policy violation notices failed');
+          deps.log.error({ err: e, org: orgId }, 'policy violation notices failed');
         }
       }
       return sent;

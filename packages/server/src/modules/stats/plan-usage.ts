@@ -11,10 +11,11 @@
 import type { Kysely } from 'kysely';
 import { orgScope } from '../../db/org-scope.ts';
 import type { Database } from '../../db/schema.ts';
-import { type OrgId, trustedOrgId } from '../../platform/caller.ts';
+import type { OrgId } from '../../platform/caller.ts';
 import type { JobRunner, Log } from '../../platform/jobs/job-runner.ts';
 import type { NotificationService } from '../../platform/notifications/notifications.service.ts';
 import type { PlanService } from '../../platform/plans.ts';
+import { everyOrg } from './plan-usage.system.ts';
 
 export const PLAN_USAGE_QUEUE = 'plans.usage';
 const THRESHOLDS = [80, 100] as const;
@@ -79,14 +80,13 @@ export function createPlanUsage(deps: {
     }
   }
 
-  /** One pass over every org (a system job: the org ids come from the table, not from a request). */
+  /** One pass over every org (a system job: the orgs come from plan-usage.system.ts, not from a request). */
   async function notifyAll() {
-    const orgs = await db.selectFrom('orgs').select('id').execute();
-    for (const o of orgs) {
+    for (const orgId of await everyOrg(db)) {
       try {
-        await notifyOrg(trustedOrgId(o.id));
+        await notifyOrg(orgId);
       } catch (e) {
-        deps.log.error({ err: e, org: o.id }, 'plan usage count failed');
+        deps.log.error({ err: e, org: orgId }, 'plan usage count failed');
       }
     }
   }
