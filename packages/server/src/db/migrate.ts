@@ -21,6 +21,7 @@ import * as planUsage from './migrations/013-plan-usage.ts';
 import * as alertCursors from './migrations/014-alert-cursors.ts';
 import * as enrichmentPartitions from './migrations/015-enrichment-partitions.ts';
 import * as privacy from './migrations/016-privacy.ts';
+import * as orgCompositeKeys from './migrations/019-org-composite-keys.ts';
 
 type HubMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -42,7 +43,11 @@ const MIGRATIONS: Record<string, HubMigration> = {
   '014-alert-cursors': alertCursors,
   '015-enrichment-partitions': enrichmentPartitions,
   '016-privacy': privacy,
+  '019-org-composite-keys': orgCompositeKeys,
 };
+
+/** The migrations' names, in order. */
+export const hubMigrationNames = (): string[] => Object.keys(MIGRATIONS);
 
 class HubMigrationProvider implements MigrationProvider {
   constructor(private readonly dialect: Dialect) {}
@@ -53,14 +58,15 @@ class HubMigrationProvider implements MigrationProvider {
   }
 }
 
-export async function migrateHub(db: Db): Promise<string[]> {
+/** Migrates to the latest, or with `to` up to and including that migration (tests of a migration over old data). */
+export async function migrateHub(db: Db, opts: { to?: string } = {}): Promise<string[]> {
   const migrator = new Migrator({
     db: db.db,
     provider: new HubMigrationProvider(db.dialect),
     migrationTableName: 'hub_migrations',
     migrationLockTableName: 'hub_migrations_lock',
   });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = opts.to ? await migrator.migrateTo(opts.to) : await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
