@@ -17,9 +17,10 @@
  * Exits non-zero when any pass fails, or when PostgreSQL or Python is required but missing.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -101,7 +102,10 @@ function runVitest(env) {
     // The suite picks its database from HUB_TEST_DB; a DATABASE_URL meant for the app must not leak in.
     delete childEnv.DATABASE_URL;
     if (env.HUB_TEST_DB === 'sqlite') delete childEnv.TEST_DATABASE_URL;
-    child = spawn('npx', ['vitest', 'run', ...vitestArgs], { cwd: root, env: childEnv, stdio: 'inherit' });
+    // A JSON report beside the console one, so the summary can name the failed tests: the end of a
+    // long log is often all a CI page keeps.
+    const report = ['--reporter=default', '--reporter=json', `--outputFile.json=${env.reportFile}`];
+    child = spawn('npx', ['vitest', 'run', ...report, ...vitestArgs], { cwd: root, env: childEnv, stdio: 'inherit' });
     child.on('error', (e) => {
       console.error(`could not start vitest: ${e.message}`);
       resolve(1);
@@ -115,9 +119,24 @@ const results = []; // {name, status: 'passed'|'failed'|'skipped'|'not run', sec
 async function pass(name, env) {
   header(`Tests on ${name}${vitestArgs.length ? `  (vitest run ${vitestArgs.join(' ')})` : ''}`);
   const started = Date.now();
-  const code = await runVitest(env);
+  const reportFile = join(mkdtempSync(join(tmpdir(), 'hub-vitest-')), 'report.json');
+  const code = await runVitest({ ...env, reportFile });
   const seconds = Math.round((Date.now() - started) / 1000);
-  results.push({ name, status: code === 0 ? 'passed' : 'failed', seconds });
+  results.push({ name, status: code === 0 ? 'passed' : 'failed', seconds, failedTests: failedTests(reportFile) });
+}
+
+/** The full names of the failed tests (and failed files) in a Vitest JSON report; [] when it is missing. */
+function failedTests(reportFile) {
+  try {
+    const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+    return report.testResults.flatMap((file) => {
+      const path = relative(root, file.name);
+      const tests = file.assertionResults.filter((t) => t.status === 'failed').map((t) => `${path} › ${t.fullName}`);
+      return tests.length || file.status !== 'failed' ? tests : [`${path}: ${file.message || 'failed'}`];
+    });
+  } catch {
+    return [];
+  }
 }
 
 /** Runs a command in the repository root with stdio inherited; resolves to the exit code. */
@@ -198,6 +217,7 @@ for (const r of results) {
   const time = r.seconds === undefined ? '' : `  ${r.seconds}s`;
   const note = r.status === 'passed' ? '' : r.note ? `  (${r.note})` : '';
   console.log(`  ${r.status.toUpperCase().padEnd(8)} ${r.name}${time}${note}`);
+  for (const test of r.failedTests ?? []) console.log(`             ✗ ${test}`);
 }
 if (interrupted) console.log('  interrupted');
 const failed = interrupted || results.length === 0 || results.some((r) => r.status === 'failed');
