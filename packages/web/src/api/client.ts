@@ -91,6 +91,20 @@ export async function api<T = unknown>(path: string, opts: ApiOptions = {}): Pro
   return json as T;
 }
 
+/**
+ * The hub's sentence when `e` is a request for a feature outside the org's plan (402
+ * `plan_feature_unavailable`: "Budgets is not included in your starter plan; it comes with the growth
+ * plan. …"), else undefined. The one place the console recognises that answer: pages show it in a
+ * `LockedFeature` panel, not as an error, and the feature stays visible.
+ *
+ * @example
+ * const locked = planLockOf(budgets.error);
+ * return locked ? <LockedFeature sentence={locked} /> : <QueryStatus query={budgets} />;
+ */
+export function planLockOf(e: unknown): string | undefined {
+  return e instanceof ApiError && e.status === 402 && e.code === 'plan_feature_unavailable' ? e.message : undefined;
+}
+
 /** A readable message for any error a query or mutation throws. */
 export function errorMessage(e: unknown): string {
   if (e instanceof ApiError) {

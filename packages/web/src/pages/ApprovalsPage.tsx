@@ -1,7 +1,8 @@
 /**
  * Approvals inbox: the pending queue (polled every 3 s, like the count in the navigation), the action's
  * details, the policy that asked and the agent's context; approve or reject with a comment. People
- * without `approvals:decide` (viewers) see the queue but no buttons.
+ * without `approvals:decide` (viewers) see the queue but no buttons. On a plan without approvals the
+ * page stays, with the hub's sentence in a locked panel (LockedFeature), and stops polling.
  */
 
 import type { Agent, Approval, Policy } from '@agentops-hub/contracts';
@@ -20,8 +21,9 @@ import {
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api, type Page } from '../api/client';
+import { api, type Page, planLockOf } from '../api/client';
 import { ActionDetails } from '../components/ActionDetails';
+import { LockedFeature } from '../components/LockedFeature';
 import { AnchorLink } from '../components/links';
 import { StatusBadge } from '../components/StatusBadge';
 import { Empty, FormError, PageHeader, QueryStatus } from '../components/states';
@@ -37,8 +39,10 @@ export function ApprovalsPage() {
   const list = useQuery({
     queryKey: ['approvals', status === 'pending' ? 'pending' : `list-${status}`],
     queryFn: () => api<Page<Approval>>('/v1/approvals', { query: { status, limit: 200 } }),
-    refetchInterval: status === 'pending' ? 3_000 : 15_000,
+    // A plan without approvals answers the same 402 on every poll: ask once.
+    refetchInterval: (q) => (planLockOf(q.state.error) ? false : status === 'pending' ? 3_000 : 15_000),
   });
+  const locked = planLockOf(list.error);
   const agents = useQuery({
     queryKey: ['agents', 'all'],
     queryFn: () => api<Page<Agent>>('/v1/agents', { query: { limit: 200 } }),
@@ -53,18 +57,20 @@ export function ApprovalsPage() {
         title="Approvals"
         description="Sensitive actions your policies hold for a person. The queue updates by itself."
         actions={
-          <SegmentedControl
-            aria-label="Approval status"
-            value={status}
-            onChange={(v) => {
-              setStatus(v as Status);
-              setSelectedId(null);
-            }}
-            data={['pending', 'approved', 'rejected', 'expired']}
-          />
+          !locked && (
+            <SegmentedControl
+              aria-label="Approval status"
+              value={status}
+              onChange={(v) => {
+                setStatus(v as Status);
+                setSelectedId(null);
+              }}
+              data={['pending', 'approved', 'rejected', 'expired']}
+            />
+          )
         }
       />
-      <QueryStatus query={list} />
+      {locked ? <LockedFeature feature="Approvals" sentence={locked} /> : <QueryStatus query={list} />}
       {list.data && items.length === 0 && (
         <Card withBorder>
           <Empty title={status === 'pending' ? 'Nothing waits for you' : `No ${status} approvals`}>

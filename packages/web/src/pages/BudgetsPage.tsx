@@ -1,4 +1,7 @@
-/** Budgets: spend against each budget in its period, with the alert thresholds and what happens past it. */
+/**
+ * Budgets: spend against each budget in its period, with the alert thresholds and what happens past it.
+ * On a plan without budgets the page stays, with the hub's sentence in a locked panel (LockedFeature).
+ */
 
 import type { Agent, Budget } from '@agentops-hub/contracts';
 import {
@@ -18,8 +21,9 @@ import { notifications } from '@mantine/notifications';
 import { IconPlus } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { api, type Page } from '../api/client';
+import { api, type Page, planLockOf } from '../api/client';
 import { CreateDialog } from '../components/CreateDialog';
+import { LockedFeature } from '../components/LockedFeature';
 import { Money } from '../components/Money';
 import { Empty, FormError, PageHeader, QueryStatus } from '../components/states';
 import { usePermissions } from '../lib/permissions';
@@ -46,7 +50,8 @@ export function BudgetsPage() {
     mutationFn: (id: string) => api(`/v1/budgets/${id}`, { method: 'DELETE' }),
     onSuccess: () => qc.invalidateQueries({ queryKey: ['budgets'] }),
   });
-  const manage = can('budgets:manage');
+  const locked = planLockOf(budgets.error);
+  const manage = can('budgets:manage') && !locked;
   const scopeName = (b: Budget) =>
     b.scope === 'org'
       ? 'Whole organization'
@@ -66,7 +71,7 @@ export function BudgetsPage() {
         description="Spending limits per agent, team or organization, with alerts."
         actions={newButton}
       />
-      <QueryStatus query={budgets} />
+      {locked ? <LockedFeature feature="Budgets" sentence={locked} /> : <QueryStatus query={budgets} />}
       {budgets.data && budgets.data.data.length === 0 && (
         <Card withBorder>
           <Empty title="No budget yet" action={newButton}>

@@ -1,7 +1,8 @@
 /**
  * One agent: its configuration and provider mapping, quick stats over a range (runs over time, error
- * trend, latency avg and p95, cost), latest runs, budgets, and pause/resume, edit and delete for
- * people whose role allows it.
+ * trend, latency avg and p95, cost), its policy adherence with the counts behind it, latest runs (each
+ * with its adherence), budgets (locked with the hub's sentence on a plan without them), and
+ * pause/resume, edit and delete for people whose role allows it.
  */
 import '@mantine/charts/styles.css';
 import type { Agent, AgentStats, Budget, Team } from '@agentops-hub/contracts';
@@ -28,11 +29,12 @@ import { IconPencil, IconPlayerPause, IconPlayerPlay, IconTrash } from '@tabler/
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate, useParams } from '@tanstack/react-router';
 import { type ReactNode, useState } from 'react';
-import { ApiError, api, errorMessage, type Page } from '../../api/client';
+import { ApiError, api, errorMessage, type Page, planLockOf } from '../../api/client';
 import { useControls } from '../../api/queries';
 import { INTEGER_AXIS } from '../../components/ChartLegend';
 import { CreateDialog } from '../../components/CreateDialog';
 import { DataTable } from '../../components/DataTable';
+import { LockedFeature } from '../../components/LockedFeature';
 import { AnchorLink } from '../../components/links';
 import { Money } from '../../components/Money';
 import { AgentStatusBadge, RunStatusBadge } from '../../components/StatusBadge';
@@ -41,6 +43,7 @@ import { dateTime, duration, num, RANGES, rangeFrom } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 import { STATUS_COLOR } from '../../lib/status';
 import { AgentForm } from './AgentForm';
+import { ADHERENCE_EXPLAINED, adherenceCounts, adherenceScore } from './adherence-words';
 
 export function AgentPage() {
   const { agentId } = useParams({ from: '/app/agents/$agentId' });
@@ -93,6 +96,7 @@ export function AgentPage() {
   const a = agent.data;
   const pause = controls.data?.paused_agents.find((p) => p.agent_id === a.id);
   const team = a.team_id ? (teams.data?.data.find((t) => t.id === a.team_id)?.name ?? a.team_id) : null;
+  const budgetsLocked = planLockOf(budgets.error);
   const mine = (budgets.data?.data ?? []).filter(
     (b) =>
       b.scope === 'org' ||
@@ -243,7 +247,11 @@ export function AgentPage() {
               All budgets
             </AnchorLink>
           </Group>
-          <QueryStatus query={budgets} />
+          {budgetsLocked ? (
+            <LockedFeature feature="Budgets" sentence={budgetsLocked} bordered={false} />
+          ) : (
+            <QueryStatus query={budgets} />
+          )}
           {budgets.data && mine.length === 0 && (
             <Text c="dimmed" size="sm">
               No budget covers this agent{can('budgets:manage') ? '. Add one on the Budgets page.' : '.'}
@@ -307,6 +315,10 @@ export function AgentPage() {
                 { header: 'Status', card: 'badge', cell: (r) => <RunStatusBadge run={r} /> },
                 { header: 'Started', card: true, cell: (r) => dateTime(r.started_at) },
                 { header: 'Duration', cell: (r) => duration(r.latency_ms) },
+                {
+                  header: 'Adherence',
+                  cell: (r) => (r.adherence ? `${adherenceScore(r.adherence)} of ${num(r.adherence.evaluated)}` : '—'),
+                },
                 { header: 'Cost', card: true, cell: (r) => <Money value={r.cost_usd} /> },
               ]}
             />
@@ -370,6 +382,28 @@ function Stat({ label, value }: { label: string; value: ReactNode }) {
   );
 }
 
+/** Policy adherence over the range: the score, the counts behind it and one line on what it means. */
+function AdherenceCard({ a }: { a: AgentStats['adherence'] }) {
+  return (
+    <Card withBorder aria-label="Policy adherence" component="section">
+      <Group align="baseline" gap="md" wrap="wrap">
+        <Title order={3} size="h5">
+          Policy adherence
+        </Title>
+        <Text fz={24} fw={700} data-testid="adherence-score">
+          {adherenceScore(a)}
+        </Text>
+        <Text size="sm" data-testid="adherence-counts">
+          {adherenceCounts(a)}
+        </Text>
+      </Group>
+      <Text size="xs" c="dimmed" mt={4}>
+        {ADHERENCE_EXPLAINED}
+      </Text>
+    </Card>
+  );
+}
+
 function AgentStatsView({ s }: { s: AgentStats }) {
   const label = (at: string) =>
     s.bucket === 'hour'
@@ -392,6 +426,7 @@ function AgentStatsView({ s }: { s: AgentStats }) {
         <Stat label="Latency (p95)" value={duration(s.latency_p95_ms)} />
         <Stat label="Cost" value={<Money value={s.cost_usd} />} />
       </SimpleGrid>
+      <AdherenceCard a={s.adherence} />
       {s.runs === 0 ? (
         <Card withBorder>
           <Empty title="No run in this range">Pick a longer range, or wait for the agent to report.</Empty>

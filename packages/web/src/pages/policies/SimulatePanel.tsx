@@ -1,10 +1,15 @@
-/** Simulate a rule over the actions recorded in the last N days, before switching it on. */
+/**
+ * Simulate a rule over the actions recorded in the last N days, before switching it on. On a plan without
+ * simulation the first try answers 402: the panel then shows the hub's sentence (LockedFeature), not an
+ * error, and the button stays off.
+ */
 
 import type { PolicySimulation } from '@agentops-hub/contracts';
 import { Button, Card, Group, Select, SimpleGrid, Table, Text, Title } from '@mantine/core';
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api } from '../../api/client';
+import { api, planLockOf } from '../../api/client';
+import { LockedFeature } from '../../components/LockedFeature';
 import { ErrorState } from '../../components/states';
 import { dateTime, num } from '../../lib/format';
 
@@ -22,6 +27,7 @@ export function SimulatePanel({ policy }: { policy: unknown }) {
       }),
   });
   const r = sim.data;
+  const locked = planLockOf(sim.error);
   return (
     <Card withBorder>
       <Group justify="space-between" mb="sm">
@@ -41,12 +47,13 @@ export function SimulatePanel({ policy }: { policy: unknown }) {
             w={150}
             allowDeselect={false}
           />
-          <Button variant="light" onClick={() => sim.mutate()} loading={sim.isPending}>
+          <Button variant="light" onClick={() => sim.mutate()} loading={sim.isPending} disabled={Boolean(locked)}>
             Simulate
           </Button>
         </Group>
       </Group>
-      {sim.error && <ErrorState error={sim.error} />}
+      {locked && <LockedFeature feature="Policy simulation" sentence={locked} bordered={false} />}
+      {sim.error && !locked && <ErrorState error={sim.error} />}
       {!r && !sim.error && (
         <Text size="sm" c="dimmed">
           See what this rule would have decided on the actions your agents asked about.

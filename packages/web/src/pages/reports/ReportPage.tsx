@@ -1,6 +1,7 @@
 /**
  * One report: what it sends and when, run it now (optionally without sending) and open the result,
- * edit it, delete it, and its history with each run's HTML, PDF and delivery outcomes.
+ * edit it, delete it, and its history with each run's HTML, PDF and delivery outcomes. An org whose plan
+ * no longer includes reports sees the hub's sentence in a locked panel (LockedFeature).
  */
 
 import type { Report, ReportRun } from '@agentops-hub/contracts';
@@ -24,7 +25,8 @@ import { IconDownload, IconExternalLink, IconPencil, IconPlayerPlay, IconTrash }
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate, useParams } from '@tanstack/react-router';
 import { useState } from 'react';
-import { ApiError, api, errorMessage, type Page } from '../../api/client';
+import { ApiError, api, errorMessage, type Page, planLockOf } from '../../api/client';
+import { LockedFeature } from '../../components/LockedFeature';
 import { Money } from '../../components/Money';
 import { Empty, ErrorState, FormError, Loading, NotFound, PageHeader, QueryStatus } from '../../components/states';
 import { dateTime, num, usd } from '../../lib/format';
@@ -54,7 +56,7 @@ export function ReportPage() {
   const runs = useQuery({
     queryKey: ['reports', reportId, 'runs', cursor],
     queryFn: () => api<Page<ReportRun>>(`/v1/reports/${reportId}/runs`, { query: { limit: 20, cursor } }),
-    refetchInterval: 15_000,
+    refetchInterval: (q) => (planLockOf(q.state.error) ? false : 15_000),
   });
   const run = useMutation({
     mutationFn: () => api<ReportRun>(`/v1/reports/${reportId}/run`, { method: 'POST', body: { deliver } }),
@@ -74,6 +76,14 @@ export function ReportPage() {
   });
 
   if (report.isPending) return <Loading />;
+  const locked = planLockOf(report.error);
+  if (locked)
+    return (
+      <Stack>
+        <PageHeader title="Report" />
+        <LockedFeature feature="Reports" sentence={locked} />
+      </Stack>
+    );
   if (report.error instanceof ApiError && report.error.status === 404) return <NotFound />;
   if (report.error) return <ErrorState error={report.error} retry={() => report.refetch()} />;
   const r = report.data;

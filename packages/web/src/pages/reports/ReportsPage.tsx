@@ -1,4 +1,7 @@
-/** Reports: scheduled and on-demand summaries, delivered by email and webhooks as HTML and PDF. */
+/**
+ * Reports: scheduled and on-demand summaries, delivered by email and webhooks as HTML and PDF. On a plan
+ * without reports the page stays, with the hub's sentence in a locked panel (LockedFeature).
+ */
 
 import type { Report } from '@agentops-hub/contracts';
 import { Badge, Button, Card, Modal, Stack, Table, Text } from '@mantine/core';
@@ -7,7 +10,8 @@ import { IconPlus } from '@tabler/icons-react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
-import { api, type Page } from '../../api/client';
+import { api, type Page, planLockOf } from '../../api/client';
+import { LockedFeature } from '../../components/LockedFeature';
 import { AnchorLink } from '../../components/links';
 import { Empty, PageHeader, QueryStatus } from '../../components/states';
 import { dateTime } from '../../lib/format';
@@ -35,7 +39,8 @@ export function ReportsPage() {
     queryKey: ['reports'],
     queryFn: () => api<Page<Report>>('/v1/reports', { query: { limit: 200 } }),
   });
-  const newButton = can('reports:manage') && (
+  const locked = planLockOf(reports.error);
+  const newButton = can('reports:manage') && !locked && (
     <Button leftSection={<IconPlus size={16} />} onClick={() => setOpen(true)}>
       New report
     </Button>
@@ -48,7 +53,7 @@ export function ReportsPage() {
         description="Summaries of runs, costs and policy violations, sent on a schedule or when you ask."
         actions={newButton}
       />
-      <QueryStatus query={reports} />
+      {locked ? <LockedFeature feature="Reports" sentence={locked} /> : <QueryStatus query={reports} />}
       {reports.data && reports.data.data.length === 0 && (
         <Card withBorder>
           <Empty title="No report yet" action={newButton}>

@@ -1,17 +1,35 @@
 /**
- * Plan and feature flags: the org's plan with its limits, and each feature flag (on by rollout or by
- * an override that `org:update` can set or clear: `PUT /v1/org/features/{flag}`).
+ * Plan and feature flags: the org's plan, this month's events against its limit (at the hub's 80% and
+ * 100% levels), the agent, member and retention limits, what the plan includes and what it does not
+ * (with the plan that brings it), the plans side by side, and each feature flag (on by rollout or by an
+ * override that `org:update` can set or clear: `PUT /v1/org/features/{flag}`). Reads `GET /v1/org/plan`
+ * and `GET /v1/plans`; the words come from plan-view.ts.
  */
 
-import type { OrgPlan } from '@agentops-hub/contracts';
-import { Badge, Button, Card, Group, List, SimpleGrid, Stack, Switch, Table, Text, Title } from '@mantine/core';
+import type { Agent, OrgPlan, PlanCatalog, PlanUsage } from '@agentops-hub/contracts';
+import {
+  Badge,
+  Button,
+  Card,
+  Group,
+  List,
+  Progress,
+  SimpleGrid,
+  Stack,
+  Switch,
+  Table,
+  Text,
+  ThemeIcon,
+  Title,
+} from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconCheck } from '@tabler/icons-react';
+import { IconCheck, IconLock } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, errorMessage } from '../../api/client';
+import { api, errorMessage, type Page } from '../../api/client';
 import { ErrorState, Loading, PageHeader } from '../../components/states';
 import { num } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
+import { featureLists, usageView } from './plan-view';
 
 const FLAG_TEXT: Record<string, string> = {
   otlp_ingest: 'OpenTelemetry trace ingestion (POST /v1/traces)',
@@ -19,20 +37,21 @@ const FLAG_TEXT: Record<string, string> = {
   insights: 'Computed "what changed" insights in reports',
 };
 
-const FEATURE_TEXT: Record<string, string> = {
-  policies: 'Policies',
-  approvals: 'Human approvals',
-  budgets: 'Budgets',
-  reports: 'Scheduled reports',
-  sso: 'Single sign-on',
-  audit_export: 'Audit export',
-  mcp_gateway: 'MCP gateway',
-};
-
 export function PlanPage() {
   const { can } = usePermissions();
   const qc = useQueryClient();
-  const plan = useQuery({ queryKey: ['org-plan'], queryFn: () => api<OrgPlan>('/v1/org/plan') });
+  const plan = useQuery({
+    queryKey: ['org-plan'],
+    queryFn: () => api<OrgPlan>('/v1/org/plan'),
+    refetchInterval: 60_000,
+  });
+  const catalog = useQuery({ queryKey: ['plans'], queryFn: () => api<PlanCatalog>('/v1/plans'), staleTime: 300_000 });
+  // How many agents the org has, beside the plan's limit (a plan's limit fits in one page but the top one).
+  const agents = useQuery({
+    queryKey: ['agents', 'all'],
+    queryFn: () => api<Page<Agent>>('/v1/agents', { query: { limit: 200 } }),
+    enabled: can('agents:read'),
+  });
   const setFlag = useMutation({
     mutationFn: ({ flag, enabled }: { flag: string; enabled: boolean | null }) =>
       api<{ features: Record<string, boolean> }>(`/v1/org/features/${encodeURIComponent(flag)}`, {
@@ -49,10 +68,12 @@ export function PlanPage() {
     onError: (e) => notifications.show({ color: 'red', message: errorMessage(e) }),
   });
 
-  if (plan.isPending) return <Loading />;
+  if (plan.isPending || catalog.isPending) return <Loading />;
   if (plan.error) return <ErrorState error={plan.error} retry={() => plan.refetch()} />;
+  if (catalog.error) return <ErrorState error={catalog.error} retry={() => catalog.refetch()} />;
   const p = plan.data;
   const editable = can('org:update');
+  const agentCount = agents.data ? `${num(agents.data.data.length)}${agents.data.next_cursor ? '+' : ''}` : null;
   return (
     <Stack>
       <PageHeader title="Plan and features" description="What your plan includes, and the features turned on." />
@@ -65,21 +86,18 @@ export function PlanPage() {
             {p.plan}
           </Badge>
         </Group>
-        <SimpleGrid cols={{ base: 2, md: 4 }}>
-          <Limit label="Agents" value={p.limits.agents} />
-          <Limit label="Events per month" value={p.limits.events_per_month} />
-          <Limit label="Members" value={p.limits.members} />
-          <Limit label="Retention" value={p.limits.retention_days} unit=" days" />
+        <UsageMeter usage={p.usage} />
+        <SimpleGrid cols={{ base: 1, xs: 3 }} mt="lg">
+          <Limit
+            label="Agents"
+            value={agentCount ? `${agentCount} of ${num(p.limits.agents)}` : `up to ${num(p.limits.agents)}`}
+          />
+          <Limit label="Members" value={`up to ${num(p.limits.members)}`} />
+          <Limit label="Retention" value={`${num(p.limits.retention_days)} days`} />
         </SimpleGrid>
-        <Text size="sm" fw={500} mt="md" mb={4}>
-          Included
-        </Text>
-        <List spacing={2} size="sm" icon={<IconCheck size={14} color="var(--mantine-color-teal-6)" />}>
-          {p.limits.features.map((f) => (
-            <List.Item key={f}>{FEATURE_TEXT[f] ?? f}</List.Item>
-          ))}
-        </List>
       </Card>
+      <PlanFeatures plan={p} catalog={catalog.data} />
+      <ComparePlans current={p.plan} catalog={catalog.data} />
       <Card withBorder>
         <Title order={2} size="h4" mb="sm">
           Feature flags
@@ -127,15 +145,151 @@ export function PlanPage() {
   );
 }
 
-function Limit({ label, value, unit = '' }: { label: string; value: number; unit?: string }) {
+function Limit({ label, value }: { label: string; value: string }) {
   return (
     <Stack gap={0}>
       <Text size="sm" c="dimmed">
         {label}
       </Text>
       <Text fw={700} fz="lg">
-        {`${num(value)}${unit}`}
+        {value}
       </Text>
     </Stack>
+  );
+}
+
+/** This month's events against the plan's limit, with the level the hub notifies at (80%, 100%). */
+export function UsageMeter({ usage }: { usage: PlanUsage }) {
+  const v = usageView(usage);
+  return (
+    <Stack gap={6} data-testid="plan-usage" data-level={v.level}>
+      <Group justify="space-between" wrap="wrap" gap="xs">
+        <Text fw={600}>Events this month</Text>
+        <Badge color={v.color} variant="light">
+          {v.badge}
+        </Badge>
+      </Group>
+      <Progress value={v.fill} color={v.color} size="lg" aria-label={`Events this month: ${v.amount}`} />
+      <Text size="sm">{v.amount}</Text>
+      <Text size="sm" c="dimmed">
+        {v.sentence}
+      </Text>
+    </Stack>
+  );
+}
+
+/** What the org's plan includes, and what it does not with the plan that brings it. */
+export function PlanFeatures({
+  plan,
+  catalog,
+}: {
+  plan: Pick<OrgPlan, 'limits'>;
+  catalog: Pick<PlanCatalog, 'features'>;
+}) {
+  const { included, missing } = featureLists(catalog, plan);
+  return (
+    <Card withBorder>
+      <SimpleGrid cols={{ base: 1, md: 2 }}>
+        <div>
+          <Title order={2} size="h4" mb="sm">
+            Included in your plan
+          </Title>
+          <List
+            spacing={4}
+            size="sm"
+            aria-label="Included in your plan"
+            icon={
+              <ThemeIcon color="teal" size={20} radius="xl" variant="light" aria-hidden>
+                <IconCheck size={14} />
+              </ThemeIcon>
+            }
+          >
+            {included.map((f) => (
+              <List.Item key={f.feature}>{f.label}</List.Item>
+            ))}
+          </List>
+        </div>
+        <div>
+          <Title order={2} size="h4" mb="sm">
+            Not in your plan
+          </Title>
+          {missing.length === 0 ? (
+            <Text size="sm" c="dimmed">
+              Your plan includes every feature.
+            </Text>
+          ) : (
+            <List
+              spacing={4}
+              size="sm"
+              aria-label="Not in your plan"
+              icon={
+                <ThemeIcon color="gray" size={20} radius="xl" variant="light" aria-hidden>
+                  <IconLock size={14} />
+                </ThemeIcon>
+              }
+            >
+              {missing.map((f) => (
+                <List.Item key={f.feature}>
+                  {f.label}{' '}
+                  <Text span size="sm" c="dimmed">
+                    (comes with the <span style={{ textTransform: 'capitalize' }}>{f.plan}</span> plan)
+                  </Text>
+                </List.Item>
+              ))}
+            </List>
+          )}
+        </div>
+      </SimpleGrid>
+    </Card>
+  );
+}
+
+/** Every plan side by side, the org's own marked: limits first, then each feature. */
+function ComparePlans({ current, catalog }: { current: string; catalog: PlanCatalog }) {
+  const rows: { label: string; cell: (p: PlanCatalog['plans'][number]) => string }[] = [
+    { label: 'Agents', cell: (p) => num(p.agents) },
+    { label: 'Members', cell: (p) => num(p.members) },
+    { label: 'Events per month', cell: (p) => num(p.events_per_month) },
+    { label: 'Retention', cell: (p) => `${num(p.retention_days)} days` },
+    ...catalog.features.map((f) => ({
+      label: f.label,
+      cell: (p: PlanCatalog['plans'][number]) => (p.features.includes(f.feature) ? 'Yes' : '—'),
+    })),
+  ];
+  return (
+    <Card withBorder p={0}>
+      <Title order={2} size="h4" p="md" pb="xs">
+        Compare plans
+      </Title>
+      <Table.ScrollContainer minWidth={520}>
+        <Table aria-label="Compare plans" verticalSpacing="xs">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th scope="col">What</Table.Th>
+              {catalog.plans.map((p) => (
+                <Table.Th key={p.name} scope="col" tt="capitalize">
+                  {p.name}
+                  {p.name === current ? ' (yours)' : ''}
+                </Table.Th>
+              ))}
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((r) => (
+              <Table.Tr key={r.label}>
+                <Table.Th scope="row" fw={500}>
+                  {r.label}
+                </Table.Th>
+                {catalog.plans.map((p) => (
+                  <Table.Td key={p.name} fw={p.name === current ? 600 : undefined}>
+                    {r.cell(p)}
+                  </Table.Td>
+                ))}
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
+    </Card>
   );
 }
