@@ -24,6 +24,33 @@ export const RunStatuses = ['running', 'completed', 'failed'] as const;
 export const RunStatusSchema = z.enum(RunStatuses);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
+/**
+ * How a run reads, in the console, the stats and the runs filter: its stored status, with the failed
+ * runs an agent stopped on purpose told apart. The SDKs end a run as `failed` with the error's name when
+ * `guard()` is refused: `PolicyBlockedError` / `ToolBlockedError` (a BLOCK decision, a rejected or
+ * expired approval) read as `blocked`; `AgentPausedError` (the agent or its category paused, the kill
+ * switch) reads as `paused`. Every other failure stays `failed`.
+ */
+export const RunOutcomes = ['completed', 'failed', 'blocked', 'paused', 'running'] as const;
+export const RunOutcomeSchema = z.enum(RunOutcomes, {
+  error: `one of ${RunOutcomes.join(', ')}`,
+});
+export type RunOutcome = z.infer<typeof RunOutcomeSchema>;
+
+/**
+ * The outcome of a run from its stored status and its error (as sent: `{name, message}` from the SDKs).
+ * The hub filters with the same rule in SQL (modules/runs), so both must change together.
+ * @example runOutcome({ status: 'failed', error: { name: 'PolicyBlockedError', message: 'refund over limit' } }) // 'blocked'
+ */
+export function runOutcome(run: { status: string; error?: unknown }): RunOutcome {
+  if (run.status === 'running' || run.status === 'completed') return run.status;
+  const e = run.error;
+  const name = e && typeof e === 'object' && 'name' in e ? String((e as { name: unknown }).name) : '';
+  if (name.includes('Blocked')) return 'blocked';
+  if (name.includes('Paused')) return 'paused';
+  return 'failed';
+}
+
 /** Client ids: printable, no spaces, ≤ 128 chars (run_… or the agent's own scheme). */
 const ClientId = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'letters, digits, _ . : - (at most 128)');
 const Timestamp = z.iso.datetime({ offset: true, message: 'an ISO-8601 timestamp such as 2026-01-31T12:00:00Z' });
@@ -118,6 +145,8 @@ export const RunSchema = z.object({
   agent_name: z.string(),
   parent_run_id: z.string().nullable(),
   status: RunStatusSchema,
+  /** The status as the console shows it (`runOutcome`): `failed` split into failed, blocked and paused. */
+  outcome: RunOutcomeSchema,
   started_at: z.string(),
   ended_at: z.string().nullable(),
   latency_ms: z.number().nullable(),
@@ -136,9 +165,14 @@ export const RunSchema = z.object({
 });
 export type Run = z.infer<typeof RunSchema>;
 
+/**
+ * `GET /v1/runs` filters. `status` takes any outcome (`RunOutcomes`): `failed` lists only the runs that
+ * read as failed, `blocked` and `paused` the runs stopped by a policy or an emergency control.
+ * @example ?status=blocked&from=2026-01-01T00:00:00Z&limit=50
+ */
 export const ListRunsQuery = z.object({
   agent: z.string().max(200).optional(),
-  status: RunStatusSchema.optional(),
+  status: RunOutcomeSchema.optional(),
   from: Timestamp.optional(),
   to: Timestamp.optional(),
   tag: z.string().max(64).optional(),

@@ -278,7 +278,10 @@ export interface RollupsHourlyTable {
   model: string;
   runs: number;
   completed: number;
+  /** Every failed run; `blocked` and `paused` are the part of them stopped on purpose (017). */
   failed: number;
+  blocked: number;
+  paused: number;
   latency_sum_ms: number;
   latency_count: number;
   latency_hist: string;

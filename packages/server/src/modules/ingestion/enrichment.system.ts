@@ -30,6 +30,8 @@ export interface DirtyRun {
   id: string;
   agent_id: string;
   status: string;
+  /** JSON as stored; enrichment tells a blocked or paused run from a failed one by it. */
+  error: string | null;
   started_at: number;
   ended_at: number | null;
   counted: string | null;
@@ -107,6 +109,7 @@ const DIRTY_COLUMNS = [
   'id',
   'agent_id',
   'status',
+  'error',
   'started_at',
   'ended_at',
   'counted',

@@ -16,7 +16,7 @@
  * It is longer than 400 lines because the SQLite and PostgreSQL passes and the three modes share one
  * pricing and counting path, kept in one place so both databases count the same way.
  */
-import type { LlmCallPayload } from '@agentops-hub/contracts';
+import { type LlmCallPayload, runOutcome } from '@agentops-hub/contracts';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Dialect } from '../../db/database.ts';
 import type { Database } from '../../db/schema.ts';
@@ -60,6 +60,7 @@ export interface CostQuoter {
 interface Counted {
   agent: string;
   started: number;
+  /** The run's outcome (`runOutcome`: failed split into failed, blocked, paused); older rows say failed. */
   status: string;
   latency: number | null;
 }
@@ -108,13 +109,16 @@ function countLlmCall(
 
 /** Moves a run's contribution to the run-level rollup from what was counted to what it is now. */
 function countRun(
-  r: Pick<DirtyRun, 'org_id' | 'agent_id' | 'status' | 'started_at' | 'ended_at' | 'counted'>,
+  r: Pick<DirtyRun, 'org_id' | 'agent_id' | 'status' | 'error' | 'started_at' | 'ended_at' | 'counted'>,
   rollups: ReturnType<typeof createRollupDeltas>,
 ): Counted {
   const before = r.counted ? (JSON.parse(r.counted) as Counted) : null;
   const started = Number(r.started_at);
   const latency = r.ended_at !== null && r.status !== 'running' ? Math.max(0, Number(r.ended_at) - started) : null;
-  const now: Counted = { agent: r.agent_id, started, status: r.status, latency };
+  // Only a failed run's error can change its outcome, so only those are parsed.
+  const status =
+    r.status === 'failed' && r.error ? runOutcome({ status: r.status, error: JSON.parse(r.error) }) : r.status;
+  const now: Counted = { agent: r.agent_id, started, status, latency };
   if (before) rollups.run(r.org_id, before.agent, before.started, before.status, before.latency, -1);
   rollups.run(r.org_id, now.agent, now.started, now.status, now.latency, 1);
   return now;

@@ -19,6 +19,8 @@ const zero = (): Counters => ({
   runs: 0,
   completed: 0,
   failed: 0,
+  blocked: 0,
+  paused: 0,
   latency_sum_ms: 0,
   latency_count: 0,
   llm_calls: 0,
@@ -42,6 +44,8 @@ function merged(row: RollupsHourlyTable | undefined, c: Counters) {
     runs: sum('runs'),
     completed: sum('completed'),
     failed: sum('failed'),
+    blocked: sum('blocked'),
+    paused: sum('paused'),
     latency_sum_ms: sum('latency_sum_ms'),
     latency_count: sum('latency_count'),
     latency_hist: JSON.stringify(hist),
@@ -66,12 +70,17 @@ export function createRollupDeltas() {
     return d.c;
   }
   return {
-    /** A run's contribution: +1 (sign 1) or −1 (sign −1) at its hour. */
+    /**
+     * A run's contribution: +1 (sign 1) or −1 (sign −1) at its hour. `status` is its outcome: a blocked
+     * or paused run counts as failed (the stored status) and in its own column too.
+     */
     run(org: OrgId, agent: string, ts: number, status: string, latencyMs: number | null, sign: 1 | -1) {
       const c = at(org, agent, ts, '');
       c.runs += sign;
       if (status === 'completed') c.completed += sign;
-      if (status === 'failed') c.failed += sign;
+      if (status === 'failed' || status === 'blocked' || status === 'paused') c.failed += sign;
+      if (status === 'blocked') c.blocked += sign;
+      if (status === 'paused') c.paused += sign;
       if (latencyMs !== null) {
         c.latency_sum_ms += sign * latencyMs;
         c.latency_count += sign;

@@ -1,4 +1,5 @@
 /** Row → wire mapping for runs and events. Money leaves as USD; inside it is integer nano-USD. */
+import { runOutcome } from '@agentops-hub/contracts';
 import type { Selectable } from 'kysely';
 import type { EventsTable, RunsTable } from '../../db/schema.ts';
 
@@ -8,12 +9,14 @@ export const nanoToUsd = (n: number | null) => (n === null ? null : Number(n) / 
 
 export function toRun(r: Selectable<RunsTable>, agentName: string) {
   const started = Number(r.started_at);
+  const error = json(r.error);
   return {
     id: r.id,
     agent_id: r.agent_id,
     agent_name: agentName,
     parent_run_id: r.parent_run_id,
     status: r.status,
+    outcome: runOutcome({ status: r.status, error }),
     started_at: iso(started)!,
     ended_at: iso(r.ended_at),
     latency_ms: r.ended_at === null ? null : Math.max(0, Number(r.ended_at) - started),
@@ -21,7 +24,7 @@ export function toRun(r: Selectable<RunsTable>, agentName: string) {
     external_ref: r.external_ref,
     input: json(r.input),
     output: json(r.output),
-    error: json(r.error),
+    error,
     input_tokens: Number(r.input_tokens),
     output_tokens: Number(r.output_tokens),
     cost_usd: nanoToUsd(Number(r.cost_nano))!,

@@ -2,7 +2,7 @@
  * Reading runs: the explorer's list (filters, text search, cursor paging) and one run with its
  * ordered events, the replay timeline. Every query is scoped to the caller's org.
  */
-import type { LlmCallPayload } from '@agentops-hub/contracts';
+import type { LlmCallPayload, RunOutcome } from '@agentops-hub/contracts';
 import { type Kysely, sql } from 'kysely';
 import type { Dialect } from '../../db/database.ts';
 import { likePattern } from '../../db/like.ts';
@@ -13,10 +13,12 @@ import { AppError, notFound } from '../../platform/errors.ts';
 import { toApproval } from '../approvals/index.ts';
 import { type CostQuoter, searchRunIds } from '../ingestion/index.ts';
 import { toEvent, toRun } from './run-dto.ts';
+import { outcomeIs } from './run-outcome-filter.ts';
 
 export interface RunFilter {
   agent?: string;
-  status?: string;
+  /** An outcome, as the console shows runs: failed, blocked and paused are told apart. */
+  status?: RunOutcome;
   from?: string;
   to?: string;
   tag?: string;
@@ -62,7 +64,7 @@ export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect;
         if (!agent) return { data: [], next_cursor: null };
         q = q.where('agent_id', '=', agent.id);
       }
-      if (f.status) q = q.where('status', '=', f.status);
+      if (f.status) q = q.where(outcomeIs(deps.dialect, f.status));
       if (f.environment) q = q.where('environment', '=', f.environment);
       if (f.from) q = q.where('started_at', '>=', Date.parse(f.from));
       if (f.to) q = q.where('started_at', '<', Date.parse(f.to));

@@ -10,9 +10,11 @@
  *
  * `score = adherent / evaluated`, with `evaluated = decisions − pending` and
  * `adherent = evaluated − blocked − rejected − overridden`; null when nothing was evaluated.
- * Read from decisions (indexed by org and time, or by org and run) joined to their approvals.
+ * Read from decisions (indexed by org and time, or by org and run) joined to their approvals, counted
+ * in the database by group (decision × monitored × approval state), so a range of a million decisions
+ * sends a dozen rows, not a million.
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { orgScope } from '../../db/org-scope.ts';
 import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
@@ -27,80 +29,93 @@ export interface Adherence {
   pending: number;
 }
 
-interface Row {
+/** A group of decisions alike for adherence, and how many there are. */
+interface Group {
   decision: string;
-  monitors: string;
+  /** A monitor-mode (`log_only`) rule matched. */
+  monitored: number;
   approval_status: string | null;
-  approval_expires_at: number | null;
+  /** A still-pending approval whose time has run out (it counts as expired). */
+  lapsed: number;
+  n: number;
 }
 
-/** Counts one group of decisions; `now` tells a pending approval that has run out from a live one. */
-export function adherenceOf(rows: readonly Row[], now: number): Adherence {
+/** Counts groups of decisions into an adherence. */
+export function adherenceOf(groups: readonly Group[]): Adherence {
   const a = { evaluated: 0, adherent: 0, blocked: 0, rejected: 0, overridden: 0, pending: 0 };
-  for (const r of rows) {
-    if (r.decision === 'REQUIRE_APPROVAL') {
-      const expired = r.approval_status === 'pending' && Number(r.approval_expires_at) <= now;
-      if (r.approval_status === 'pending' && !expired) {
-        a.pending++;
+  for (const g of groups) {
+    const n = Number(g.n);
+    if (g.decision === 'REQUIRE_APPROVAL') {
+      const waiting = g.approval_status === 'pending';
+      if (waiting && !Number(g.lapsed)) {
+        a.pending += n;
         continue;
       }
-      a.evaluated++;
-      if (expired || r.approval_status === 'rejected' || r.approval_status === 'expired') {
-        a.rejected++;
+      a.evaluated += n;
+      if (waiting || g.approval_status === 'rejected' || g.approval_status === 'expired') {
+        a.rejected += n;
         continue;
       }
-    } else a.evaluated++;
-    if (r.decision === 'BLOCK') a.blocked++;
-    else if (r.monitors !== '[]' && r.monitors !== '') a.overridden++;
-    else a.adherent++;
+    } else a.evaluated += n;
+    if (g.decision === 'BLOCK') a.blocked += n;
+    else if (Number(g.monitored)) a.overridden += n;
+    else a.adherent += n;
   }
   return { score: a.evaluated ? a.adherent / a.evaluated : null, ...a };
 }
 
-function decisions(db: Kysely<Database>, orgId: OrgId) {
+/**
+ * Decisions joined to their approvals, grouped as `Group`; `now` tells a lapsed approval from a live one.
+ * `now` is a literal, not a parameter: PostgreSQL groups only by an expression identical to the selected one.
+ */
+function grouped(db: Kysely<Database>, orgId: OrgId, now: number) {
   const scope = orgScope(db, orgId);
+  const monitored = sql<number>`case when decisions.monitors <> '[]' and decisions.monitors <> '' then 1 else 0 end`;
+  const lapsed = sql<number>`case when approvals.status = 'pending' and approvals.expires_at <= ${sql.lit(now)} then 1 else 0 end`;
   return scope
     .selectFrom('decisions')
     .leftJoin('approvals', (j) =>
       j.onRef('approvals.id', '=', 'decisions.approval_id').on(scope.sameOrg('approvals', 'decisions')),
     )
-    .select([
-      'decisions.run_id',
+    .select((eb) => [
       'decisions.decision',
-      'decisions.monitors',
+      monitored.as('monitored'),
       'approvals.status as approval_status',
-      'approvals.expires_at as approval_expires_at',
-    ]);
+      lapsed.as('lapsed'),
+      eb.fn.countAll<number>().as('n'),
+    ])
+    .groupBy(['decisions.decision', monitored, 'approvals.status', lapsed]);
 }
 
-/** One agent's adherence over `[from, to)`. */
-export async function agentAdherence(
+/** Adherence over `[from, to)`: one agent's, or the whole org's when `agentId` is null. */
+export async function rangeAdherence(
   db: Kysely<Database>,
   orgId: OrgId,
-  agentId: string,
+  agentId: string | null,
   from: number,
   to: number,
   now: number,
 ): Promise<Adherence> {
-  const rows = await decisions(db, orgId)
-    .where('decisions.agent_id', '=', agentId)
-    .where('decisions.created_at', '>=', from)
-    .where('decisions.created_at', '<', to)
-    .execute();
-  return adherenceOf(rows, now);
+  let q = grouped(db, orgId, now).where('decisions.created_at', '>=', from).where('decisions.created_at', '<', to);
+  if (agentId !== null) q = q.where('decisions.agent_id', '=', agentId);
+  return adherenceOf(await q.execute());
 }
 
 /** Each run's adherence (runs without decisions are absent from the map). */
 export async function runAdherence(db: Kysely<Database>, orgId: OrgId, runIds: readonly string[], now: number) {
   const out = new Map<string, Adherence>();
   if (!runIds.length) return out;
-  const rows = await decisions(db, orgId).where('decisions.run_id', 'in', runIds).execute();
-  const byRun = new Map<string, Row[]>();
+  const rows = await grouped(db, orgId, now)
+    .select('decisions.run_id')
+    .where('decisions.run_id', 'in', runIds)
+    .groupBy('decisions.run_id')
+    .execute();
+  const byRun = new Map<string, Group[]>();
   for (const r of rows) {
     const list = byRun.get(r.run_id!) ?? [];
     list.push(r);
     byRun.set(r.run_id!, list);
   }
-  for (const [id, list] of byRun) out.set(id, adherenceOf(list, now));
+  for (const [id, list] of byRun) out.set(id, adherenceOf(list));
   return out;
 }

@@ -1,6 +1,8 @@
 /**
  * Dashboard figures, read from the hourly rollups only, so their cost grows with hours × agents, not
- * with raw events. Ranges are aligned to whole hours.
+ * with raw events. Ranges are aligned to whole hours. Outcomes are disjoint, as the console shows them
+ * (`RunOutcomes`): the rollups' `failed` counts every failed run, of which `blocked` and `paused` were
+ * stopped on purpose; `failed` here is the rest. Success and failure rates leave the stopped ones out.
  */
 import type { Kysely } from 'kysely';
 import { orgScope } from '../../db/org-scope.ts';
@@ -9,10 +11,18 @@ import type { OrgId } from '../../platform/caller.ts';
 import { notFound } from '../../platform/errors.ts';
 import { HOUR_MS } from '../ingestion/index.ts';
 import { toRun } from '../runs/index.ts';
-import { agentAdherence, runAdherence } from './adherence.ts';
+import { rangeAdherence, runAdherence } from './adherence.ts';
 import { mergeSketches, quantile, type Sketch } from './latency-sketch.ts';
 
 const DAY_MS = 24 * HOUR_MS;
+
+/** A rollup sum's runs by outcome: `failed` without the blocked and paused runs it includes. */
+function outcomes(r: { runs: unknown; completed: unknown; failed: unknown; blocked: unknown; paused: unknown }) {
+  const n = (v: unknown) => Number(v ?? 0);
+  const blocked = n(r.blocked);
+  const paused = n(r.paused);
+  return { runs: n(r.runs), completed: n(r.completed), failed: n(r.failed) - blocked - paused, blocked, paused };
+}
 
 export function resolveRange(from?: string, to?: string, now = Date.now()) {
   const end = to ? Date.parse(to) : now;
@@ -33,6 +43,8 @@ export function createStatsService(deps: { db: Kysely<Database>; clock: () => nu
           eb.fn.sum<number>('runs').as('runs'),
           eb.fn.sum<number>('completed').as('completed'),
           eb.fn.sum<number>('failed').as('failed'),
+          eb.fn.sum<number>('blocked').as('blocked'),
+          eb.fn.sum<number>('paused').as('paused'),
           eb.fn.sum<number>('cost_nano').as('cost_nano'),
           eb.fn.sum<number>('input_tokens').as('input_tokens'),
           eb.fn.sum<number>('output_tokens').as('output_tokens'),
@@ -46,16 +58,21 @@ export function createStatsService(deps: { db: Kysely<Database>; clock: () => nu
         .execute();
       const n = (v: unknown) => Number(v ?? 0);
       const total = rows.reduce(
-        (t, r) => ({
-          runs: t.runs + n(r.runs),
-          completed: t.completed + n(r.completed),
-          failed: t.failed + n(r.failed),
-          cost: t.cost + n(r.cost_nano),
-          in: t.in + n(r.input_tokens),
-          out: t.out + n(r.output_tokens),
-          unpriced: t.unpriced + n(r.unpriced_calls),
-        }),
-        { runs: 0, completed: 0, failed: 0, cost: 0, in: 0, out: 0, unpriced: 0 },
+        (t, r) => {
+          const o = outcomes(r);
+          return {
+            runs: t.runs + o.runs,
+            completed: t.completed + o.completed,
+            failed: t.failed + o.failed,
+            blocked: t.blocked + o.blocked,
+            paused: t.paused + o.paused,
+            cost: t.cost + n(r.cost_nano),
+            in: t.in + n(r.input_tokens),
+            out: t.out + n(r.output_tokens),
+            unpriced: t.unpriced + n(r.unpriced_calls),
+          };
+        },
+        { runs: 0, completed: 0, failed: 0, blocked: 0, paused: 0, cost: 0, in: 0, out: 0, unpriced: 0 },
       );
       const top = rows.sort((a, b) => n(b.runs) - n(a.runs) || n(b.cost_nano) - n(a.cost_nano)).slice(0, 5);
       const names = top.length
@@ -73,26 +90,37 @@ export function createStatsService(deps: { db: Kysely<Database>; clock: () => nu
             ).map((a) => [a.id, a.name]),
           )
         : new Map<string, string>();
-      const terminal = total.completed + total.failed;
+      const judged = total.completed + total.failed;
+      const finished = judged + total.blocked + total.paused;
       return {
         from: new Date(start).toISOString(),
         to: new Date(end).toISOString(),
         runs: total.runs,
         completed: total.completed,
         failed: total.failed,
-        running: Math.max(0, total.runs - terminal),
-        success_rate: terminal ? total.completed / terminal : 0,
+        blocked: total.blocked,
+        paused: total.paused,
+        running: Math.max(0, total.runs - finished),
+        // Blocked and paused runs did what they were told: they count neither for nor against.
+        success_rate: judged ? total.completed / judged : 0,
         cost_usd: total.cost / 1e9,
         input_tokens: total.in,
         output_tokens: total.out,
         unpriced_llm_calls: total.unpriced,
-        top_agents: top.map((t) => ({
-          id: t.agent_id,
-          name: names.get(t.agent_id) ?? '',
-          runs: n(t.runs),
-          failed: n(t.failed),
-          cost_usd: n(t.cost_nano) / 1e9,
-        })),
+        // Every agent's evaluated actions over the same range (docs/policies.md, Adherence).
+        adherence: await rangeAdherence(db, orgId, null, start, end, deps.clock()),
+        top_agents: top.map((t) => {
+          const o = outcomes(t);
+          return {
+            id: t.agent_id,
+            name: names.get(t.agent_id) ?? '',
+            runs: o.runs,
+            failed: o.failed,
+            blocked: o.blocked,
+            paused: o.paused,
+            cost_usd: n(t.cost_nano) / 1e9,
+          };
+        }),
       };
     },
 
@@ -115,37 +143,41 @@ export function createStatsService(deps: { db: Kysely<Database>; clock: () => nu
         .orderBy('hour')
         .execute();
       const size = bucket === 'hour' ? HOUR_MS : DAY_MS;
-      const series = new Map<
-        number,
-        { runs: number; failed: number; completed: number; cost: number; latSum: number; latN: number; hist: Sketch }
-      >();
-      const all: Sketch = {};
-      let latSum = 0;
-      let latN = 0;
-      let runs = 0;
-      let failed = 0;
-      let completed = 0;
-      let cost = 0;
+      type Totals = ReturnType<typeof outcomes> & { cost: number; latSum: number; latN: number; hist: Sketch };
+      const empty = (): Totals => ({
+        runs: 0,
+        completed: 0,
+        failed: 0,
+        blocked: 0,
+        paused: 0,
+        cost: 0,
+        latSum: 0,
+        latN: 0,
+        hist: {},
+      });
+      const add = (t: Totals, r: (typeof rows)[number], hist: Sketch) => {
+        const o = outcomes(r);
+        t.runs += o.runs;
+        t.completed += o.completed;
+        t.failed += o.failed;
+        t.blocked += o.blocked;
+        t.paused += o.paused;
+        t.cost += Number(r.cost_nano);
+        t.latSum += Number(r.latency_sum_ms);
+        t.latN += Number(r.latency_count);
+        mergeSketches(t.hist, hist);
+      };
+      const series = new Map<number, Totals>();
+      const all = empty();
       for (const r of rows) {
         const b = Math.floor(Number(r.hour) / size) * size;
-        const s = series.get(b) ?? { runs: 0, failed: 0, completed: 0, cost: 0, latSum: 0, latN: 0, hist: {} };
+        const s = series.get(b) ?? empty();
         const hist = JSON.parse(r.latency_hist) as Sketch;
-        s.runs += Number(r.runs);
-        s.failed += Number(r.failed);
-        s.completed += Number(r.completed);
-        s.cost += Number(r.cost_nano);
-        s.latSum += Number(r.latency_sum_ms);
-        s.latN += Number(r.latency_count);
-        mergeSketches(s.hist, hist);
-        mergeSketches(all, hist);
+        add(s, r, hist);
+        add(all, r, hist);
         series.set(b, s);
-        runs += Number(r.runs);
-        failed += Number(r.failed);
-        completed += Number(r.completed);
-        cost += Number(r.cost_nano);
-        latSum += Number(r.latency_sum_ms);
-        latN += Number(r.latency_count);
       }
+      const { runs, completed, failed, blocked, paused, cost, latSum, latN } = all;
       const latest = await scope
         .selectFrom('runs')
         .selectAll()
@@ -155,7 +187,7 @@ export function createStatsService(deps: { db: Kysely<Database>; clock: () => nu
         .execute();
       const terminal = completed + failed;
       const now = deps.clock();
-      const adherence = await agentAdherence(db, orgId, agent.id, start, end, now);
+      const adherence = await rangeAdherence(db, orgId, agent.id, start, end, now);
       const byRun = await runAdherence(
         db,
         orgId,
@@ -170,15 +202,20 @@ export function createStatsService(deps: { db: Kysely<Database>; clock: () => nu
         runs,
         completed,
         failed,
+        blocked,
+        paused,
+        // Blocked and paused runs are not failures: the rate is of the runs that finished on their own.
         failure_rate: terminal ? failed / terminal : 0,
         latency_avg_ms: latN ? Math.round(latSum / latN) : null,
-        latency_p95_ms: quantile(all, 0.95),
+        latency_p95_ms: quantile(all.hist, 0.95),
         cost_usd: cost / 1e9,
         series: [...series.entries()].map(([b, s]) => ({
           at: new Date(b).toISOString(),
           runs: s.runs,
           completed: s.completed,
           failed: s.failed,
+          blocked: s.blocked,
+          paused: s.paused,
           failure_rate: s.completed + s.failed ? s.failed / (s.completed + s.failed) : 0,
           latency_avg_ms: s.latN ? Math.round(s.latSum / s.latN) : null,
           latency_p95_ms: quantile(s.hist, 0.95),

@@ -15,7 +15,10 @@ const HOUR_MS = 3_600_000;
 export interface WindowTotals {
   runs: number;
   completed: number;
+  /** Runs that failed on their own: a run stopped by a policy or a pause is `blocked` or `paused`, not here. */
   failed: number;
+  blocked: number;
+  paused: number;
   costNano: number;
   latency: Sketch;
 }
@@ -37,7 +40,7 @@ export async function windowTotals(
   to: number,
   opts: { latency?: boolean } = {},
 ): Promise<WindowTotals> {
-  const out: WindowTotals = { runs: 0, completed: 0, failed: 0, costNano: 0, latency: {} };
+  const out: WindowTotals = { runs: 0, completed: 0, failed: 0, blocked: 0, paused: 0, costNano: 0, latency: {} };
   if (agentIds && agentIds.length === 0) return out;
   let q = orgScope(db, orgId)
     .selectFrom('rollups_hourly')
@@ -50,12 +53,18 @@ export async function windowTotals(
       eb.fn.sum<number>('runs').as('runs'),
       eb.fn.sum<number>('completed').as('completed'),
       eb.fn.sum<number>('failed').as('failed'),
+      eb.fn.sum<number>('blocked').as('blocked'),
+      eb.fn.sum<number>('paused').as('paused'),
       eb.fn.sum<number>('cost_nano').as('cost_nano'),
     ])
     .executeTakeFirst();
   out.runs = Number(sums?.runs ?? 0);
   out.completed = Number(sums?.completed ?? 0);
-  out.failed = Number(sums?.failed ?? 0);
+  out.blocked = Number(sums?.blocked ?? 0);
+  out.paused = Number(sums?.paused ?? 0);
+  // The rollups' `failed` includes the runs stopped on purpose (migration 017): a kill switch is not a
+  // failure spike for the failure-rate and failed-run monitors.
+  out.failed = Number(sums?.failed ?? 0) - out.blocked - out.paused;
   out.costNano = Number(sums?.cost_nano ?? 0);
   if (opts.latency)
     for (const r of await q.select('latency_hist').where('latency_count', '>', 0).execute())
