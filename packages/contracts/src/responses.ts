@@ -84,21 +84,39 @@ export interface RunDetail extends Run {
   approvals: Approval[];
 }
 
-/** `GET /v1/stats/overview?from&to`: the org's runs, outcomes and cost in a range. */
+/**
+ * `GET /v1/stats/overview?from&to`: the org's runs, outcomes and cost in a range. The outcomes
+ * (`RunOutcomes`) are disjoint: runs = completed + failed + blocked + paused + running.
+ */
 export interface StatsOverview {
   from: string;
   to: string;
   runs: number;
   completed: number;
+  /** Runs that failed on their own (not stopped by a policy or an emergency control). */
   failed: number;
+  /** Runs ended by a policy refusal (`PolicyBlockedError`, `ToolBlockedError`). */
+  blocked: number;
+  /** Runs ended by a pause or the kill switch (`AgentPausedError`). */
+  paused: number;
   running: number;
-  /** completed / (completed + failed); 0 when nothing finished. */
+  /** completed / (completed + failed): blocked and paused runs were stopped on purpose and count neither way; 0 when nothing finished. */
   success_rate: number | null;
   cost_usd: number;
   input_tokens?: number;
   output_tokens?: number;
   unpriced_llm_calls?: number;
-  top_agents: { id: string; name: string; runs: number; failed: number; cost_usd: number }[];
+  /** The org's adherence over the range, every agent together. */
+  adherence: Adherence;
+  top_agents: {
+    id: string;
+    name: string;
+    runs: number;
+    failed: number;
+    blocked: number;
+    paused: number;
+    cost_usd: number;
+  }[];
 }
 
 /** One bucket (hour or day) of `GET /v1/stats/agents/{id}`. */
@@ -107,6 +125,9 @@ export interface AgentStatsPoint {
   runs: number;
   completed: number;
   failed: number;
+  blocked: number;
+  paused: number;
+  /** failed / (completed + failed): blocked and paused runs are not failures. */
   failure_rate: number | null;
   latency_avg_ms: number | null;
   latency_p95_ms: number | null;
@@ -137,6 +158,8 @@ export interface AgentStats {
   runs: number;
   completed: number;
   failed: number;
+  blocked: number;
+  paused: number;
   failure_rate: number | null;
   latency_avg_ms: number | null;
   latency_p95_ms: number | null;
