@@ -317,7 +317,8 @@ export function AgentPage() {
                 { header: 'Duration', cell: (r) => duration(r.latency_ms) },
                 {
                   header: 'Adherence',
-                  cell: (r) => (r.adherence ? `${adherenceScore(r.adherence)} of ${num(r.adherence.evaluated)}` : '—'),
+                  cell: (r) =>
+                    r.adherence ? `${adherenceScore(r.adherence)} · ${num(r.adherence.evaluated)} checked` : '—',
                 },
                 { header: 'Cost', card: true, cell: (r) => <Money value={r.cost_usd} /> },
               ]}

@@ -87,7 +87,7 @@ export function PlanPage() {
           </Badge>
         </Group>
         <UsageMeter usage={p.usage} />
-        <SimpleGrid cols={{ base: 1, xs: 3 }} mt="lg">
+        <SimpleGrid cols={{ base: 1, xs: 3 }} mt="lg" data-testid="plan-limits">
           <Limit
             label="Agents"
             value={agentCount ? `${agentCount} of ${num(p.limits.agents)}` : `up to ${num(p.limits.agents)}`}
