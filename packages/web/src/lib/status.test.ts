@@ -11,6 +11,10 @@ describe('runStatus: one vocabulary for runs', () => {
     expect(runStatus({ status: 'failed', error: { name: 'ToolBlockedError', message: 'no' } })).toBe('blocked');
     expect(runStatus({ status: 'failed', error: { name: 'AgentPausedError', message: 'kill switch' } })).toBe('paused');
   });
+  it("takes the hub's outcome when the run has one (its error may be hidden from this reader)", () => {
+    expect(runStatus({ status: 'failed', error: '[hidden]', outcome: 'blocked' })).toBe('blocked');
+    expect(runStatus({ status: 'failed', error: { name: 'TypeError' }, outcome: 'failed' })).toBe('failed');
+  });
   it('leaves every other failure failed', () => {
     expect(runStatus({ status: 'failed', error: { name: 'TypeError', message: 'x is undefined' } })).toBe('failed');
     expect(runStatus({ status: 'failed', error: 'timeout' })).toBe('failed');

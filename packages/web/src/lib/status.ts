@@ -33,10 +33,13 @@ function errorName(error: unknown): string {
 }
 
 /**
- * How a run reads: its stored status, refined by the error it ended with.
+ * How a run reads: its stored status, refined by the error it ended with. The hub says it itself
+ * (`outcome`, the same rule as here) and that wins: it is right even when the error is hidden from the
+ * reader (no `view_content`), and it is what the runs filter and the stats count.
  * @example runStatus({ status: 'failed', error: { name: 'PolicyBlockedError', message: '…' } }) // 'blocked'
  */
-export function runStatus(run: { status: string; error?: unknown }): RunDisplayStatus {
+export function runStatus(run: { status: string; error?: unknown; outcome?: RunDisplayStatus }): RunDisplayStatus {
+  if (run.outcome) return run.outcome;
   if (run.status === 'running' || run.status === 'completed') return run.status;
   const name = errorName(run.error);
   if (/Blocked/.test(name)) return 'blocked';

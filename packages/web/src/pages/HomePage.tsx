@@ -1,5 +1,5 @@
 /** Home: what the agents did in the chosen range, what it cost against the budgets, and what needs a person. */
-import type { Budget, Run, StatsOverview } from '@agentops-hub/contracts';
+import type { Budget, StatsOverview } from '@agentops-hub/contracts';
 import {
   Anchor,
   Badge,
@@ -17,22 +17,20 @@ import {
 } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
-import { lazy, type ReactNode, Suspense, useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { api, type Page } from '../api/client';
 import { useControls, usePendingApprovals } from '../api/queries';
 import { ChartLegend } from '../components/ChartLegend';
 import { Money } from '../components/Money';
 import { Empty, Loading, PageHeader, QueryStatus } from '../components/states';
-import { num, percent, RANGES, rangeFrom } from '../lib/format';
+import { num, RANGES, rangeFrom } from '../lib/format';
 import { usePermissions } from '../lib/permissions';
-import { RUN_STATUSES, type RunDisplayStatus, runStatus, STATUS_COLOR, STATUS_LABEL, successRate } from '../lib/status';
+import { RUN_STATUSES, type RunDisplayStatus, STATUS_COLOR, STATUS_LABEL } from '../lib/status';
+import { AdherenceStat, Stat, SuccessStat, statusCounts } from './home/HomeFigures';
 
 // The charts load after the numbers (their library is the console's largest chunk).
 const OutcomeDonut = lazy(() => import('./home/HomeCharts').then((m) => ({ default: m.OutcomeDonut })));
 const TopAgentsChart = lazy(() => import('./home/HomeCharts').then((m) => ({ default: m.TopAgentsChart })));
-
-/** How many failed runs the page reads to tell the blocked and paused ones from real failures. */
-const FAILED_SAMPLE = 200;
 
 export function HomePage() {
   const { can } = usePermissions();
@@ -53,16 +51,8 @@ export function HomePage() {
   });
 
   const o = overview.data;
-  // The overview counts runs as the hub stores them (a run stopped by a policy or the kill switch is
-  // "failed"); the failed ones are read to sort them into failed, blocked and paused (lib/status.ts).
-  const failedRuns = useQuery({
-    queryKey: ['runs', 'home-failed', range, o?.failed],
-    queryFn: () =>
-      api<Page<Run>>('/v1/runs', { query: { status: 'failed', from: rangeFrom(range), limit: FAILED_SAMPLE } }),
-    enabled: Boolean(o && o.failed > 0) && can('runs:read'),
-  });
-  const counts = statusCounts(o, failedRuns.data);
-  const rate = o ? successRate(counts) : null;
+  // The hub counts blocked and paused runs apart from failed ones in its rollups: one request, any volume.
+  const counts = statusCounts(o);
   return (
     <Stack>
       <PageHeader
@@ -95,13 +85,10 @@ export function HomePage() {
         </Card>
       )}
       {o && (
-        <SimpleGrid cols={{ base: 2, md: 4 }}>
+        <SimpleGrid cols={{ base: 2, md: 3, lg: 5 }}>
           <Stat label="Runs" value={num(o.runs)} hint={`${num(o.running)} running`} />
-          <Stat
-            label="Success rate"
-            value={percent(rate)}
-            hint={`${num(counts.failed)} failed${counts.blocked + counts.paused ? ` · ${num(counts.blocked + counts.paused)} stopped on purpose` : ''}`}
-          />
+          <SuccessStat overview={o} />
+          <AdherenceStat adherence={o.adherence} />
           <Stat label="Cost so far" value={<Money value={o.cost_usd} />} hint="in this range" />
           <Card withBorder padding="md">
             <Text size="sm" c="dimmed">
@@ -216,37 +203,5 @@ export function HomePage() {
   );
 }
 
-/** Counts per status: the failed runs read (when they all fit) tell failed from blocked and paused. */
-function statusCounts(o: StatsOverview | undefined, failed: Page<Run> | undefined): Record<RunDisplayStatus, number> {
-  const c = { completed: o?.completed ?? 0, failed: o?.failed ?? 0, blocked: 0, paused: 0, running: o?.running ?? 0 };
-  if (!failed || failed.next_cursor) return c;
-  for (const r of failed.data) {
-    const s = runStatus(r);
-    if (s === 'blocked' || s === 'paused') {
-      c[s] += 1;
-      c.failed -= 1;
-    }
-  }
-  return c;
-}
-
 const outcomes = (c: Record<RunDisplayStatus, number>) =>
   RUN_STATUSES.map((s) => ({ name: STATUS_LABEL[s], value: c[s], color: `${STATUS_COLOR[s]}.6` }));
-
-function Stat({ label, value, hint }: { label: string; value: ReactNode; hint?: string }) {
-  return (
-    <Card withBorder padding="md">
-      <Text size="sm" c="dimmed">
-        {label}
-      </Text>
-      <Text fz={28} fw={700}>
-        {value}
-      </Text>
-      {hint && (
-        <Text size="sm" c="dimmed">
-          {hint}
-        </Text>
-      )}
-    </Card>
-  );
-}

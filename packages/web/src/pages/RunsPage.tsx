@@ -1,4 +1,8 @@
-/** Runs explorer: filter by agent, status, environment, tag and time range; search text; cursor paging. */
+/**
+ * Runs explorer: filter by agent, status, environment, tag and time range; search text; cursor paging.
+ * The status filter offers every status a run shows (blocked and paused too); the hub filters by the
+ * same outcome the badges show.
+ */
 
 import type { Agent, Run } from '@agentops-hub/contracts';
 import { Button, Card, Group, Select, Stack, Text, TextInput } from '@mantine/core';
@@ -15,11 +19,15 @@ import { Money } from '../components/Money';
 import { RunStatusBadge } from '../components/StatusBadge';
 import { Empty, ErrorState, Loading, PageHeader } from '../components/states';
 import { dateTime, duration, num, RANGES, rangeFrom } from '../lib/format';
-import { runStatus } from '../lib/status';
+import { RUN_STATUSES, type RunDisplayStatus, runStatus, STATUS_LABEL } from '../lib/status';
 import type { RunsSearch } from '../router';
+
+/** A status from the address bar the hub knows; anything else is no filter rather than an error page. */
+const statusFilter = (v: string | undefined): RunDisplayStatus | undefined => RUN_STATUSES.find((s) => s === v);
 
 export function RunsPage() {
   const search = useSearch({ from: '/app/runs' });
+  const status = statusFilter(search.status);
   const navigate = useNavigate({ from: '/runs' });
   const [text, setText] = useState(search.q ?? '');
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
@@ -41,7 +49,7 @@ export function RunsPage() {
       api<Page<Run>>('/v1/runs', {
         query: {
           agent: search.agent,
-          status: search.status,
+          status,
           environment: search.environment,
           tag: search.tag,
           q: search.q,
@@ -58,9 +66,7 @@ export function RunsPage() {
     <Stack>
       <PageHeader title="Runs" description="Every run your agents reported. Open one to replay it step by step." />
       <FilterBar
-        active={
-          [search.q, search.agent, search.status, search.environment, search.tag, search.range].filter(Boolean).length
-        }
+        active={[search.q, search.agent, status, search.environment, search.tag, search.range].filter(Boolean).length}
       >
         <TextInput
           label="Search"
@@ -87,8 +93,8 @@ export function RunsPage() {
           label="Status"
           placeholder="Any status"
           clearable
-          data={['running', 'completed', 'failed']}
-          value={search.status ?? null}
+          data={RUN_STATUSES.map((s) => ({ value: s, label: STATUS_LABEL[s] }))}
+          value={status ?? null}
           onChange={(v) => set({ status: v ?? undefined })}
           w={150}
         />
