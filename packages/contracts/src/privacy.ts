@@ -56,6 +56,25 @@ export const RedactionRuleSchema = z
   .strict();
 export type RedactionRule = z.infer<typeof RedactionRuleSchema>;
 
+/**
+ * A re-redaction of what is already stored (runs, events, decisions, approvals, cold archives) under the
+ * current settings: asked for with `POST /v1/privacy/redact-stored`, or started when the settings were
+ * tightened. `phase` and `counts` show its progress.
+ */
+export const RedactionJobSchema = z.object({
+  id: z.string(),
+  status: z.enum(['queued', 'running', 'completed', 'failed']),
+  reason: z.enum(['requested', 'tightened']),
+  phase: z.enum(['runs', 'events', 'decisions', 'approvals', 'archives', 'done']),
+  /** Per phase: rows (or archive files) scanned, and how many of them changed. */
+  counts: z.record(z.string(), z.object({ scanned: z.number(), changed: z.number() })),
+  requested_at: z.string(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  error: z.string().nullable(),
+});
+export type RedactionJob = z.infer<typeof RedactionJobSchema>;
+
 export const PrivacySettingsSchema = z.object({
   capture: CaptureLevelSchema,
   detectors: DetectorSettingsSchema,
@@ -63,6 +82,8 @@ export const PrivacySettingsSchema = z.object({
   /** Agents whose capture level differs from the org's. */
   agents: z.array(z.object({ agent_id: z.string(), capture: CaptureLevelSchema })),
   updated_at: z.string().nullable(),
+  /** The latest re-redaction of stored data, if any. */
+  redaction: RedactionJobSchema.nullable(),
 });
 export type PrivacySettings = z.infer<typeof PrivacySettingsSchema>;
 

@@ -1,6 +1,6 @@
 /**
  * The composition root: opens the database, applies migrations, and wires every service with the
- * narrow dependencies it declares. Kept to wiring only; behaviour lives in the services.
+ * narrow dependencies it declares. Kept to wiring only; longer than 400 lines because every service is wired here.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.ts';
@@ -198,7 +198,7 @@ export async function createHubContext(
       );
     },
   };
-  const privacy = createPrivacyModule({ db: db.db, audit, clock, hashSecret: encryptionKey, agents, bus });
+  const privacy = createPrivacyModule({ db, config, audit, clock, hashSecret: encryptionKey, agents, bus, jobs });
   const ingestion = createIngestionService({
     db: db.db,
     sqlite: db.sqlite,
@@ -265,6 +265,8 @@ export async function createHubContext(
     approvals,
     audit,
     callbackUrls: egress,
+    // Decision rows, approvals and audit entries keep what the agent's capture level keeps.
+    privacy,
     clock,
   });
   onPoliciesChanged = (orgId) => evaluator.invalidate(orgId);

@@ -32,7 +32,8 @@ export type IdPrefix =
   | 'exp'
   | 'prc'
   | 'alr'
-  | 'ale';
+  | 'ale'
+  | 'red';
 
 // Random bytes are drawn 4 KiB at a time: one randomFillSync per id cost ~10% of ingestion CPU.
 const POOL_SIZE = 4096;

@@ -22,6 +22,7 @@ import * as alertCursors from './migrations/014-alert-cursors.ts';
 import * as enrichmentPartitions from './migrations/015-enrichment-partitions.ts';
 import * as privacy from './migrations/016-privacy.ts';
 import * as runOutcomes from './migrations/017-run-outcomes.ts';
+import * as privacyRedactions from './migrations/018-privacy-redactions.ts';
 import * as orgCompositeKeys from './migrations/019-org-composite-keys.ts';
 
 type HubMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
@@ -45,6 +46,7 @@ const MIGRATIONS: Record<string, HubMigration> = {
   '015-enrichment-partitions': enrichmentPartitions,
   '016-privacy': privacy,
   '017-run-outcomes': runOutcomes,
+  '018-privacy-redactions': privacyRedactions,
   '019-org-composite-keys': orgCompositeKeys,
 };
 

@@ -394,6 +394,28 @@ export interface AgentPrivacyTable {
   updated_at: number;
 }
 
+/** 018: a re-redaction of stored data (privacy module), with its progress. */
+export interface PrivacyRedactionsTable {
+  org_id: string;
+  id: string;
+  /** queued | running | completed | failed */
+  status: string;
+  /** `requested` (POST /v1/privacy/redact-stored) or `tightened` (a settings change). */
+  reason: string;
+  /** runs | events | decisions | approvals | archives | done */
+  phase: string;
+  /** JSON: where the phase stopped (the last key done). */
+  cursor: string | null;
+  /** JSON: rows and files scanned and changed, per phase. */
+  counts: string;
+  /** JSON: the Actor who asked. */
+  requested_by: string;
+  requested_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  error: string | null;
+}
+
 export interface AlertCursorsTable {
   org_id: string;
   name: string;
@@ -623,6 +645,7 @@ export interface Database {
   alert_cursors: AlertCursorsTable;
   privacy_settings: PrivacySettingsTable;
   agent_privacy: AgentPrivacyTable;
+  privacy_redactions: PrivacyRedactionsTable;
   approvals: ApprovalsTable;
   price_overrides: PriceOverridesTable;
   runs: RunsTable;

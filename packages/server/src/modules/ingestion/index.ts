@@ -5,4 +5,5 @@
 export type { AgentResolver, ResolvedAgent } from './agent-resolver.ts';
 export type { CostQuoter, SpentCall } from './enrichment.ts';
 export { HOUR_MS } from './rollup-deltas.ts';
-export { searchRunIds } from './run-search.ts';
+// reindexRunPostgres and searchText: the privacy module's re-redaction rebuilds a run's search text.
+export { reindexRunPostgres, searchRunIds, searchText } from './run-search.ts';

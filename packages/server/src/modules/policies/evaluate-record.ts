@@ -7,6 +7,10 @@
  *   first enters the approvals module once (`approvals.settle`), which uses the approval brought back or
  *   asks for a new one. Its approvers are told after the commit.
  * - A call with an idempotency key that was answered before gets that answer again (`replay`).
+ * - What is kept of the action follows the agent's capture level (privacy module): the decision row, the
+ *   approval and the audit entry keep the redacted action (`type` as sent) and the caller's context keys
+ *   redacted, while the decision and the approval's hash were made on the whole action. An org with the
+ *   default settings has no redactor, and the plain path then does no extra work.
  */
 import type { Decision, DecisionValue, Reason } from '@agentops-hub/contracts';
 import type { Kysely } from 'kysely';
@@ -15,7 +19,9 @@ import type { Exec } from '../../db/org-scope.ts';
 import type { Database } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { OrgId } from '../../platform/caller.ts';
+import type { MaybePromise } from '../../platform/maybe-promise.ts';
 import type { ApprovalService, ApprovalVerdict } from '../approvals/index.ts';
+import { keptAction, keptContext, type Redactor } from '../privacy/index.ts';
 import type { DecisionRow, DecisionStore } from './decisions.store.ts';
 import { answerOf, type Decided, withApproval } from './evaluate-decide.ts';
 import type { Evaluation } from './evaluate-gather.ts';
@@ -33,6 +39,8 @@ export interface RecordDeps {
   engine: Pick<PolicyEngine<unknown>, 'actionHash'>;
   /** Counts the rules that matched (advisory hit counts, written later). */
   countHits: (orgId: OrgId, matched: readonly Reason[], now: number) => void;
+  /** The org's redactor (null: keep as sent); from memory after an org's first call. */
+  privacy?: { redactorFor(orgId: OrgId): MaybePromise<Redactor | null> };
 }
 
 export function createRecord(deps: RecordDeps) {
@@ -40,26 +48,33 @@ export function createRecord(deps: RecordDeps) {
 
   /** Records `d` and answers `ev.done`. */
   function record<Set>(ev: Evaluation<Set>, d: Decided, now: number): void {
+    const red = deps.privacy ? deps.privacy.redactorFor(ev.caller.orgId) : null;
+    // Only an org's first call after a start or a settings change waits for its redactor to load.
+    if (red instanceof Promise) red.then((r) => recordWith(ev, d, now, r), ev.done);
+    else recordWith(ev, d, now, red);
+  }
+
+  function recordWith<Set>(ev: Evaluation<Set>, d: Decided, now: number, red: Redactor | null): void {
     const decisionId = newId('dec', now);
     const { input } = ev;
     if (d.decision === 'ALLOW' && !d.monitors.length && !input.approval_id && !input.idempotency_key) {
       // Plain: nothing to audit, no approval. Grouped with its neighbours' in one commit.
-      decisions.submit(decisionRow(ev, d, decisionId, null, now), (error) => {
+      decisions.submit(decisionRow(ev, d, decisionId, null, now, kept(red, ev)), (error) => {
         if (error !== undefined) return ev.done(error);
         deps.countHits(ev.caller.orgId, d.reasons, now);
         ev.done(null, answerOf(decisionId, d.decision, d.reasons));
       });
       return;
     }
-    recordGuarded(ev, d, decisionId, now).then((answer) => ev.done(null, answer), ev.done);
+    recordGuarded(ev, d, decisionId, now, kept(red, ev)).then((answer) => ev.done(null, answer), ev.done);
   }
 
   /** A decision that involves an approval, a block or a monitor: recorded with its audit entry in one transaction. */
-  async function recordGuarded<Set>(ev: Evaluation<Set>, decided: Decided, decisionId: string, now: number) {
+  async function recordGuarded<Set>(ev: Evaluation<Set>, decided: Decided, decisionId: string, now: number, k: Kept) {
     const orgId = ev.caller.orgId;
     let written: { d: Decided; verdict: ApprovalVerdict | null };
     try {
-      written = await db.transaction().execute((trx) => writeGuarded(trx, ev, decided, decisionId, now));
+      written = await db.transaction().execute((trx) => writeGuarded(trx, ev, decided, decisionId, now, k));
     } catch (e) {
       // The same idempotency key evaluated twice at once: the loser answers what the winner decided.
       const key = ev.input.idempotency_key;
@@ -81,7 +96,14 @@ export function createRecord(deps: RecordDeps) {
   }
 
   /** Inside the transaction: the approval (one call into approvals), the decision row, the audit entry. */
-  async function writeGuarded<Set>(trx: Exec, ev: Evaluation<Set>, decided: Decided, decisionId: string, now: number) {
+  async function writeGuarded<Set>(
+    trx: Exec,
+    ev: Evaluation<Set>,
+    decided: Decided,
+    decisionId: string,
+    now: number,
+    k: Kept,
+  ) {
     const { caller, input, agent } = ev;
     const orgId = caller.orgId;
     let d = decided;
@@ -98,7 +120,7 @@ export function createRecord(deps: RecordDeps) {
           agentName: agent.name,
           runId: input.run_id ?? null,
           decisionId,
-          action: storedValue(input.action), // what approvers see; the hash binds the full action
+          action: storedValue(k.action ?? input.action), // what approvers see; the hash binds the full action
           actionHash: deps.engine.actionHash(agent.id, input.action),
           approvers: primary?.approvers ?? {},
           message: primary?.message ?? null,
@@ -109,7 +131,7 @@ export function createRecord(deps: RecordDeps) {
       d = withApproval(d, verdict);
     }
     const approvalId = verdict?.approvalId ?? null;
-    const { org_id: _org, ...row } = decisionRow(ev, d, decisionId, approvalId, now);
+    const { org_id: _org, ...row } = decisionRow(ev, d, decisionId, approvalId, now, k);
     await decisions.forOrg(orgId, trx).insert(row);
     // Blocks and approvals are what an auditor looks for; allows stay in the decisions table.
     if (d.decision !== 'ALLOW' || d.monitors.length)
@@ -120,7 +142,7 @@ export function createRecord(deps: RecordDeps) {
         entityId: decisionId,
         changes: {
           agent: agent.name,
-          action: storedValue(input.action),
+          action: storedValue(k.action ?? input.action),
           reasons: d.reasons,
           monitors: d.monitors,
           approval_id: approvalId,
@@ -164,6 +186,18 @@ export function createRecord(deps: RecordDeps) {
   };
 }
 
+/** What a decision keeps of the action (null: as sent), and the redactor its context goes through. */
+interface Kept {
+  action: Record<string, unknown> | null;
+  red: Redactor | null;
+}
+const AS_SENT: Kept = { action: null, red: null };
+
+/** The action as the agent's capture level keeps it, redacted once (a module function: no closure per call). */
+function kept<Set>(red: Redactor | null, ev: Evaluation<Set>): Kept {
+  return red === null ? AS_SENT : { action: keptAction(red, ev.agent.id, ev.input.action), red };
+}
+
 /** The decisions row (a module function, not a closure per request). */
 function decisionRow<Set>(
   ev: Evaluation<Set>,
@@ -171,6 +205,7 @@ function decisionRow<Set>(
   decisionId: string,
   approvalId: string | null,
   now: number,
+  k: Kept,
 ): DecisionRow {
   const { input } = ev;
   return {
@@ -180,8 +215,9 @@ function decisionRow<Set>(
     run_id: input.run_id ?? null,
     action_type: input.action.type,
     // Bounded (stored-action.ts): the decision was made on the full action.
-    action: storedJson(input.action),
-    context: storedJson(d.context),
+    action: storedJson(k.action ?? input.action),
+    // The hub's keys (hour, weekday, …) stay; the caller's own keys are content like the action's.
+    context: storedJson(k.red && input.context ? keptContext(k.red, ev.agent.id, d.context) : d.context),
     decision: d.decision,
     reasons: d.reasons.length ? JSON.stringify(d.reasons) : '[]',
     monitors: d.monitors.length ? JSON.stringify(d.monitors) : '[]',

@@ -31,7 +31,7 @@ import {
   type Evaluation,
   type GatherDeps,
 } from './evaluate-gather.ts';
-import { createRecord } from './evaluate-record.ts';
+import { createRecord, type RecordDeps } from './evaluate-record.ts';
 import type { PolicyStore } from './policies.store.ts';
 import type { PolicyEngine } from './policy-engine.ts';
 
@@ -57,6 +57,7 @@ export function createEvaluator<Set>(deps: {
   audit: AuditStore;
   callbackUrls: GatherDeps<Set>['callbackUrls'];
   clock: () => number;
+  privacy?: RecordDeps['privacy'];
 }) {
   const { clock, engine } = deps;
   const hits = new Map<string, { orgId: OrgId; n: number; at: number }>();

@@ -5,3 +5,4 @@
 export { hideRunContent, mayViewContent } from './content-visibility.ts';
 export type { PrivacyService } from './privacy.service.ts';
 export type { Redactor } from './redactor.ts';
+export { keptAction, keptContext } from './stored-content.ts';

@@ -1,9 +1,16 @@
 /**
- * HTTP routes of the privacy settings: `/v1/privacy` (the org's capture level, detectors and rules),
- * `/v1/privacy/agents/{id}` (an agent's own capture level) and `POST /v1/privacy/test` (what a pasted
- * payload would become; nothing is stored).
+ * HTTP routes of the privacy settings: `/v1/privacy` (the org's capture level, detectors and rules, and
+ * the latest re-redaction), `/v1/privacy/agents/{id}` (an agent's own capture level),
+ * `POST /v1/privacy/test` (what a pasted payload would become; nothing is stored) and
+ * `POST /v1/privacy/redact-stored` (re-redact what is already stored, as a job).
  */
-import { PrivacySettingsSchema, PrivacyTestBody, PutAgentPrivacyBody, PutPrivacyBody } from '@agentops-hub/contracts';
+import {
+  PrivacySettingsSchema,
+  PrivacyTestBody,
+  PutAgentPrivacyBody,
+  PutPrivacyBody,
+  RedactionJobSchema,
+} from '@agentops-hub/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -41,14 +48,19 @@ export function registerPrivacyRoutes(appIn: FastifyInstance, ctx: { privacy: Pr
 
   app.put(
     '/v1/privacy/agents/:id',
+    // `agents:edit:team` passes too: the service lets team leads tighten their own teams' agents only.
     { config: { permission: 'agents:edit' }, schema: { params: IdParams, body: PutAgentPrivacyBody, tags } },
-    async (req) => {
-      const caller = callerOf(req);
-      // The route lets `agents:edit:team` through; a capture level is an org-wide promise, so not yet.
-      if (!caller.permissions.has('agents:edit'))
-        throw new AppError('forbidden', "Changing an agent's capture level needs agents:edit on every agent.");
-      return privacy.putAgent(caller, req.params.id, req.body.capture);
+    async (req) => privacy.putAgent(callerOf(req), req.params.id, req.body.capture),
+  );
+
+  app.post(
+    '/v1/privacy/redact-stored',
+    // The same permission as changing the settings: it rewrites what the org keeps.
+    {
+      config: { permission: 'org:update' },
+      schema: { response: { 202: RedactionJobSchema }, tags },
     },
+    async (req, reply) => reply.code(202).send(await privacy.redactStored(callerOf(req))),
   );
 
   app.post(

@@ -3,7 +3,9 @@
  * The org's privacy settings: read, change (audited, in the change's transaction), test on a sample,
  * and — on the ingestion hot path — `redactorFor(orgId)`, answered from an in-memory compiled redactor
  * per org. A change here drops this process's copy at once; `invalidate` is called by the bus for the
- * others, so new data follows the new settings within a moment. Stored data is not rewritten.
+ * others, so new data follows the new settings within a moment. A change that tightens the settings (a
+ * stricter level, a new rule, a detector turned on) also queues a re-redaction of what is already
+ * stored (redact-stored.ts), in the same transaction; `redactStored` asks for one by hand.
  *
  * @example
  * const privacy = createPrivacyService({ db, audit, clock, hashSecret, agents });
@@ -13,21 +15,26 @@
 import { hkdfSync } from 'node:crypto';
 import {
   type CaptureLevel,
+  DetectorKinds,
   type DetectorSettings,
   type PrivacySettings,
   type PutPrivacyBody,
+  type RedactionJob,
   type RedactionRule,
   regexProblem,
 } from '@agentops-hub/contracts';
 import type { Kysely } from 'kysely';
+import type { Dialect } from '../../db/database.ts';
 import type { Exec } from '../../db/org-scope.ts';
-import type { Database } from '../../db/schema.ts';
+import type { Database, PrivacyRedactionsTable } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
 import { AppError, type FieldError } from '../../platform/errors.ts';
+import type { JobRunner } from '../../platform/jobs/job-runner.ts';
 import type { MaybePromise } from '../../platform/maybe-promise.ts';
 import type { AgentService } from '../agents/index.ts';
 import { createPrivacyStore } from './privacy.store.ts';
+import { createStoredRedaction } from './redact-stored.ts';
 import { compileRedactor, DEFAULT_DETECTORS, type OrgPrivacy, type Redactor } from './redactor.ts';
 
 export interface PrivacyDeps {
@@ -37,11 +44,42 @@ export interface PrivacyDeps {
   /** The hub's secret (encryption key); each org's hash key is derived from it, never stored. */
   hashSecret: Buffer;
   agents: Pick<AgentService, 'get'>;
+  /** For the re-redaction job: the database's dialect, where the cold archives are, the queue. */
+  dialect: Dialect;
+  dataDir: string;
+  jobs: Pick<JobRunner, 'send'>;
   /** Settings changed: tell the other processes (they call `invalidate`). */
   onChange?: (orgId: OrgId) => void;
 }
 
 const iso = (t: number | null | undefined) => (t ? new Date(Number(t)).toISOString() : null);
+
+/** How much each level removes: a change to a higher rank tightens. */
+export const CAPTURE_RANK: Record<CaptureLevel, number> = { full: 0, redacted: 1, metadata_only: 2 };
+
+type Settings = Pick<OrgPrivacy, 'capture' | 'detectors' | 'rules'>;
+/** Whether `after` removes something `before` kept: then stored data is re-redacted. */
+function tightened(before: Settings, after: Settings): boolean {
+  if (CAPTURE_RANK[after.capture] > CAPTURE_RANK[before.capture]) return true;
+  const old = new Set(before.rules.map((r) => JSON.stringify(r)));
+  if (after.rules.some((r) => !old.has(JSON.stringify(r)))) return true;
+  return DetectorKinds.some((k) => before.detectors[k] === 'off' && after.detectors[k] !== 'off');
+}
+
+const toJob = (r: PrivacyRedactionsTable | undefined): RedactionJob | null =>
+  r
+    ? {
+        id: r.id,
+        status: r.status as RedactionJob['status'],
+        reason: r.reason as RedactionJob['reason'],
+        phase: r.phase as RedactionJob['phase'],
+        counts: JSON.parse(r.counts),
+        requested_at: iso(r.requested_at)!,
+        started_at: iso(r.started_at),
+        finished_at: iso(r.finished_at),
+        error: r.error,
+      }
+    : null;
 
 function ruleProblems(rules: RedactionRule[]): FieldError[] {
   const errors: FieldError[] = [];
@@ -79,12 +117,18 @@ export function createPrivacyService(deps: PrivacyDeps) {
     };
   }
 
-  const toDto = (p: Awaited<ReturnType<typeof load>>): PrivacySettings => ({
+  const stored = createStoredRedaction({
+    ...deps,
+    compile: async (orgId) => compileRedactor(await load(orgId), hashKey(orgId)),
+  });
+
+  const toDto = (p: Awaited<ReturnType<typeof load>>, job: PrivacyRedactionsTable | undefined): PrivacySettings => ({
     capture: p.capture,
     detectors: p.detectors,
     rules: p.rules,
     agents: [...p.agents].map(([agent_id, capture]) => ({ agent_id, capture })),
     updated_at: iso(p.updatedAt),
+    redaction: toJob(job),
   });
 
   function invalidate(orgId: string) {
@@ -119,8 +163,19 @@ export function createPrivacyService(deps: PrivacyDeps) {
     invalidate,
 
     async get(orgId: OrgId): Promise<PrivacySettings> {
-      return toDto(await load(orgId));
+      return toDto(await load(orgId), await stored.latest(orgId));
     },
+
+    /** `POST /v1/privacy/redact-stored`: queues a re-redaction of stored data (audited), or joins a queued one. */
+    async redactStored(caller: Caller): Promise<RedactionJob> {
+      const row = await deps.db
+        .transaction()
+        .execute((trx) => stored.request(trx, caller.orgId, caller.actor, 'requested'));
+      return toJob(row)!;
+    },
+
+    /** The re-redaction job's handler (registered on the job runner by privacy.module.ts). */
+    runRedaction: stored.run,
 
     async put(caller: Caller, body: PutPrivacyBody): Promise<PrivacySettings> {
       if (body.rules) {
@@ -156,6 +211,7 @@ export function createPrivacyService(deps: PrivacyDeps) {
           },
           now,
         );
+        if (tightened(before, after)) await stored.request(trx, caller.orgId, caller.actor, 'tightened');
       });
       invalidate(caller.orgId);
       deps.onChange?.(caller.orgId);
@@ -174,11 +230,27 @@ export function createPrivacyService(deps: PrivacyDeps) {
       };
     },
 
+    /**
+     * Sets (or with null clears) an agent's own capture level. With `agents:edit` on every agent: any
+     * level. A team lead (`agents:edit:team`) on their own teams' agents: a level at least as strict as
+     * the org's, or null; the org's level is the floor everyone promised customers, so only an admin
+     * sets an agent below it.
+     */
     async putAgent(caller: Caller, agentIdOrName: string, capture: CaptureLevel | null) {
       const agent = await deps.agents.get(caller.orgId, agentIdOrName);
       const now = deps.clock();
       await deps.db.transaction().execute(async (trx) => {
         const s = store.forOrg(caller.orgId, trx);
+        const org = await load(caller.orgId, trx);
+        if (!caller.permissions.has('agents:edit')) {
+          if (!agent.team_id || !caller.teamIds.includes(agent.team_id))
+            throw new AppError('forbidden', 'Only an agent of one of your teams can get its capture level from you.');
+          if (capture !== null && CAPTURE_RANK[capture] < CAPTURE_RANK[org.capture])
+            throw new AppError(
+              'forbidden',
+              `The org keeps ${org.capture}; a team lead may set an agent's level at least as strict, not ${capture}.`,
+            );
+        }
         const before = (await s.agentLevel(agent.id))?.capture ?? null;
         if (capture === null) await s.deleteAgentLevel(agent.id);
         else await s.putAgentLevel({ agent_id: agent.id, capture, updated_at: now });
@@ -194,6 +266,9 @@ export function createPrivacyService(deps: PrivacyDeps) {
           },
           now,
         );
+        const was = (before as CaptureLevel | null) ?? org.capture;
+        if (CAPTURE_RANK[capture ?? org.capture] > CAPTURE_RANK[was])
+          await stored.request(trx, caller.orgId, caller.actor, 'tightened');
       });
       invalidate(caller.orgId);
       deps.onChange?.(caller.orgId);

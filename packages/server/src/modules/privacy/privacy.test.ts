@@ -5,13 +5,11 @@
  * and content hidden from callers without `view_content`.
  */
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trustedOrgId } from '../../platform/caller.ts';
 import { createTestHub, type SeededOrg, type TestHub } from '../../testing/test-hub.ts';
+import { content, ORIGINALS, RULES, sentence } from './fixtures.testing.ts';
+import { archivedText, storedText } from './stored-text.testing.ts';
 
 let t: TestHub;
 beforeAll(async () => {
@@ -22,65 +20,11 @@ afterAll(async () => t?.close());
 const iso = (ms: number) => new Date(ms).toISOString();
 const basic = (user: string, secret: string) => `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
 
-/** Values that must never be stored under `redacted` or `metadata_only`. */
-const ORIGINALS = [
-  'ann.lee@example.com',
-  'bob+vip@shop.co.uk',
-  '+44 20 7946 0958',
-  '(415) 555-0123',
-  '4111 1111 1111 1111',
-  '5555555555554444',
-  'DE89 3704 0044 0532 0130 00',
-  'GB82WEST12345698765432',
-  'sk-proj-abcdefghijklmnop1234567890',
-  'ghp_0123456789abcdefghijABCDEFGHIJ',
-  'abcDEF123456ghiJKLmno', // a bearer token
-  'CUST-778812', // an org rule (pattern)
-  '12 Baker Street', // an org rule (key)
-];
-const sentence = `Hi, I am Ann (ann.lee@example.com, cc bob+vip@shop.co.uk), call +44 20 7946 0958 or (415) 555-0123.
-Card 4111 1111 1111 1111, backup 5555555555554444. IBAN DE89 3704 0044 0532 0130 00 / GB82WEST12345698765432.
-Use sk-proj-abcdefghijklmnop1234567890 and ghp_0123456789abcdefghijABCDEFGHIJ; header Bearer abcDEF123456ghiJKLmno.
-Customer CUST-778812.`;
-const content = () => ({ messages: [{ role: 'user', content: sentence }], customer: { address: '12 Baker Street' } });
-
-/** Every stored byte: the SQLite files (database, WAL), or every PostgreSQL table dumped as text. */
-async function storedText(): Promise<string> {
-  if (t.hub.ctx.db.dialect === 'sqlite') {
-    const dir = t.database.dataDir;
-    return readdirSync(dir)
-      .filter((f) => f.startsWith('hub.db'))
-      .map((f) => readFileSync(join(dir, f)).toString('latin1'))
-      .join('\n');
-  }
-  const db = t.hub.ctx.db.db;
-  const tables = await sql<{ name: string }>`
-    SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind = 'r' AND n.nspname = current_schema()`.execute(db);
-  const parts: string[] = [];
-  for (const { name } of tables.rows) {
-    const r = await sql<{ t: string | null }>`SELECT string_agg(x::text, E'\n') AS t FROM ${sql.table(name)} x`.execute(
-      db,
-    );
-    parts.push(r.rows[0]?.t ?? '');
-  }
-  return parts.join('\n');
-}
-
 async function setPrivacy(org: SeededOrg, body: object) {
   const r = await t.request('PUT', '/v1/privacy', { auth: org.apiKey, body });
   expect(r.status, r.text).toBe(200);
   return r.body;
 }
-
-/** Five org rules, as the bench uses them too. */
-const RULES = [
-  { name: 'customer ids', pattern: 'CUST-[0-9]{6}', action: 'hash' },
-  { name: 'address', key: 'customer.address', action: 'remove' },
-  { name: 'loyalty', key: 'loyalty_number', action: 'label', label: '[LOYALTY]' },
-  { name: 'vat', pattern: 'VAT[A-Z]{2}[0-9]{9}', action: 'label', label: '[VAT]' },
-  { name: 'notes', key: 'internal_notes', action: 'remove' },
-];
 
 /** Sends the same content through REST (run + events), OTLP traces and the Langfuse batch API. */
 async function ingestEverywhere(org: SeededOrg, agent: string) {
@@ -304,7 +248,7 @@ describe('redaction at ingestion', () => {
     });
     const quietRun = await ingestEverywhere(a, 'QuietBot');
 
-    const stored = await storedText();
+    const stored = await storedText(t);
     // The search reads real stored content: the labels are there, the originals are not.
     expect(stored).toContain('[EMAIL]');
     expect(stored).toContain('[omitted]');
@@ -361,10 +305,7 @@ describe('cold archives', () => {
     expect(r.status).toBe(202);
     await t.hub.ctx.enrichment.catchUp();
     expect(await t.hub.ctx.retention.runForOrg(trustedOrgId(a.org.id))).toMatchObject({ runs: 1, events: 1 });
-    const dir = join(t.database.dataDir, 'archives', a.org.id);
-    const archived = readdirSync(dir)
-      .map((f) => gunzipSync(readFileSync(join(dir, f))).toString())
-      .join('\n');
+    const archived = archivedText(t, a.org.id);
     expect(archived).toContain('archived-run');
     expect(archived).toContain('[EMAIL]');
     for (const v of ORIGINALS) expect(archived.includes(v), v).toBe(false);
