@@ -67,6 +67,7 @@ const MATRIX: Row[] = [
   ],
   ['read privacy settings', 'GET', () => '/v1/privacy', undefined, ['owner', 'admin', 'team_lead', 'member', 'viewer']],
   ['change privacy settings', 'PUT', () => '/v1/privacy', () => ({ capture: 'full' }), ['owner', 'admin']],
+  ['re-redact stored data', 'POST', () => '/v1/privacy/redact-stored', undefined, ['owner', 'admin']],
   [
     'test a privacy sample (shows content)',
     'POST',

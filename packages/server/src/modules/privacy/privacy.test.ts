@@ -214,6 +214,38 @@ describe('privacy settings', () => {
     expect(cleared.body).toMatchObject({ capture: null, effective: 'full' });
   });
 
+  it("team leads set their own teams' agents' capture level, never looser than the org's", async () => {
+    const a = await t.seedOrg();
+    await setPrivacy(a, { capture: 'redacted' });
+    const team = await t.request('POST', '/v1/teams', { auth: a.apiKey, body: { name: 'Support' } });
+    const ours = await t.request('POST', '/v1/agents', {
+      auth: a.apiKey,
+      body: { name: 'TeamBot', environment: 'prod', team_id: team.body.id },
+    });
+    const theirs = await t.request('POST', '/v1/agents', {
+      auth: a.apiKey,
+      body: { name: 'Other', environment: 'prod' },
+    });
+    const lead = await t.addMember(a, 'team_lead', team.body.id);
+    const member = await t.addMember(a, 'member');
+    const put = (auth: typeof lead.auth, id: string, capture: string | null) =>
+      t.request('PUT', `/v1/privacy/agents/${id}`, { auth, body: { capture } });
+
+    const tighter = await put(lead.auth, ours.body.id, 'metadata_only');
+    expect(tighter.status, tighter.text).toBe(200);
+    expect(tighter.body).toMatchObject({ capture: 'metadata_only', effective: 'metadata_only' });
+    // Below the org's level: only someone with agents:edit on every agent.
+    const looser = await put(lead.auth, ours.body.id, 'full');
+    expect(looser.status).toBe(403);
+    expect(looser.body.detail).toContain('redacted');
+    expect((await put(lead.auth, ours.body.id, null)).body).toMatchObject({ capture: null, effective: 'redacted' });
+    expect((await put(lead.auth, theirs.body.id, 'metadata_only')).status).toBe(403);
+    expect((await put(member.auth, ours.body.id, 'metadata_only')).status).toBe(403);
+    expect((await put(a.apiKey, ours.body.id, 'full')).status).toBe(200);
+    const audit = await t.request('GET', '/v1/audit?entity_type=agent', { auth: a.owner });
+    expect(audit.body.data.filter((e: { action: string }) => e.action === 'privacy.agent_updated')).toHaveLength(3);
+  });
+
   it('the sample box shows what a payload would become, joinable hashes included, and stores nothing', async () => {
     const a = await t.seedOrg();
     await setPrivacy(a, { detectors: { email: 'hash' }, rules: RULES });
