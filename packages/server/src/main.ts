@@ -4,17 +4,18 @@
  *
  * `HUB_ROLE` (docs/deployment.md): `all` serves HTTP and runs jobs and enrichment; `api` serves HTTP
  * and never enriches nor runs jobs; `worker` runs jobs and enrichment and answers only the probes and
- * /metrics over HTTP (everything else is 404), so a misrouted client cannot use it as an API.
+ * /metrics over HTTP (everything else is 404), so a misrouted client cannot use it as an API; with the
+ * same TLS as the API server when TLS_CERT and TLS_KEY are set (platform/probe-server.ts).
  */
 
 // First: V8 settings must be in place before the hub's code runs (see gc-tuning.ts).
 import './gc-tuning.ts';
-import { createServer } from 'node:http';
 import pino from 'pino';
 import { buildHub } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createHubContext } from './context.ts';
 import { headlessInit } from './init.ts';
+import { listenProbesOnly } from './platform/probe-server.ts';
 
 async function main() {
   const command = process.argv[2] ?? 'start';
@@ -45,7 +46,7 @@ async function main() {
   if (init?.created.length) hub.app.log.info({ created: init.created }, 'headless init done');
   if (config.role === 'api') hub.ctx.enrichment.passive();
   else await hub.startWorkers();
-  const probes = config.role === 'worker' ? await listenProbesOnly(hub, config) : null;
+  const probes = config.role === 'worker' ? await listenProbesOnly(hub.app, config) : null;
   if (!probes) await hub.app.listen({ port: config.port, host: config.host });
   hub.app.log.info(
     `AgentOps Hub ready at ${config.publicUrl} (${hub.ctx.db.dialect}${hub.ctx.db.dialect === 'sqlite' ? ` in ${config.dataDir}` : ''})`,
@@ -64,35 +65,6 @@ async function main() {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
-}
-
-const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
-
-/** A worker's HTTP: the probes and /metrics, answered by the hub's own routes, and 404 for the rest. */
-async function listenProbesOnly(hub: Awaited<ReturnType<typeof buildHub>>, config: ReturnType<typeof loadConfig>) {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (req.method !== 'GET' || !PROBES.has(path)) {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: 404, title: 'not found: this process is a HUB_ROLE=worker' }));
-      return;
-    }
-    hub.app.inject({ method: 'GET', url: path }).then(
-      (r) => {
-        res.writeHead(r.statusCode, { 'content-type': String(r.headers['content-type'] ?? 'text/plain') });
-        res.end(r.body);
-      },
-      () => {
-        res.writeHead(500);
-        res.end();
-      },
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  return server;
 }
 
 main().catch((e) => {
