@@ -292,6 +292,7 @@ export async function createHubContext(
       runs,
       approvals,
       audit,
+      plans,
     }),
     publicUrl: config.publicUrl,
     // Count what was ingested a moment ago: enrichment prices and rolls it up behind ingestion.

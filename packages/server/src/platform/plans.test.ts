@@ -1,13 +1,14 @@
 /**
  * Plans that switch things, through the API on a real hub: every guarded plan feature answers 402
  * `plan_feature_unavailable` (naming the feature and the plan that has it) outside the plan and works
- * inside it; flags switch OTLP ingestion and policy simulation per org; events per month are counted from
- * the rollups of real ingestion, with one notice at 80% and one at 100%, and nothing dropped past it.
+ * inside it, OTLP on each of its paths (/v1/traces, /v1/logs, Langfuse's /api/public/otel); report
+ * insights, which have no route of their own, are left out of the report with the same sentence; flags
+ * switch OTLP ingestion, policy simulation and insights per org; events per month are counted from the
+ * rollups of real ingestion, with one notice at 80% and one at 100%, and nothing dropped past it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpCapture } from '../testing/smtp-capture.ts';
 import { createTestHub, type SeededOrg, type TestHub } from '../testing/test-hub.ts';
-import { trustedOrgId } from './caller.ts';
 import { PLANS, type PlanName } from './plans.ts';
 
 const LIMIT = 1000;
@@ -38,6 +39,32 @@ const otlp = (a: SeededOrg) =>
     auth: a.apiKey,
     body: { resourceSpans: [] },
   });
+const otlpLogs = (a: SeededOrg) => t.request('POST', '/v1/logs', { auth: a.apiKey, body: { resourceLogs: [] } });
+const langfuseOtel = (a: SeededOrg) =>
+  t.request('POST', '/api/public/otel/v1/traces', { auth: a.apiKey, body: { resourceSpans: [] } });
+/** The insight a first spend makes (report-insights.ts): what a report with insights says here. */
+const FIRST_SPEND = 'First spend in this range';
+/** One finished run with a priced model call, so this week's report has something to say. */
+async function spend(a: SeededOrg) {
+  const at = new Date(Date.now() - 60_000).toISOString();
+  const r = await t.request('POST', '/v1/ingest/run', {
+    auth: a.apiKey,
+    body: {
+      agent: 'Spender',
+      status: 'completed',
+      started_at: at,
+      ended_at: at,
+      events: [{ type: 'llm_call', timestamp: at, payload: { model: 'gpt-4o', input_tokens: 10, cost_usd: 0.5 } }],
+    },
+  });
+  expect(r.status, r.text).toBe(202);
+}
+/** This week's summary as HTML (the preview renders what a run would send). */
+async function preview(a: SeededOrg): Promise<string> {
+  const r = await t.request('POST', '/v1/reports/preview', { auth: a.apiKey, body: { template: 'weekly_summary' } });
+  expect(r.status, r.text).toBe(200);
+  return r.text;
+}
 const simulate = (a: SeededOrg) =>
   t.request('POST', '/v1/policies/simulate', {
     auth: a.apiKey,
@@ -69,6 +96,8 @@ const FEATURES: { name: string; label: RegExp; plan: PlanName; call: (a: SeededO
     call: (a) => t.request('GET', '/v1/reports', { auth: a.apiKey }),
   },
   { name: 'otlp', label: /OpenTelemetry/, plan: 'growth', call: otlp },
+  { name: 'otlp (logs)', label: /OpenTelemetry/, plan: 'growth', call: otlpLogs },
+  { name: 'otlp (Langfuse OTel path)', label: /OpenTelemetry/, plan: 'growth', call: langfuseOtel },
   { name: 'policy_simulation', label: /Policy simulation/, plan: 'growth', call: simulate },
 ];
 
@@ -98,6 +127,21 @@ describe('plan features', () => {
       const inside = await f.call(a);
       expect(inside.status, inside.text).toBeLessThan(300);
     });
+
+  it('insights: a report outside the scale plan says so in the 402 sentence, inside it has them', async () => {
+    const a = await t.seedOrg();
+    await movePlan(a, 'growth');
+    await spend(a);
+    const outside = await preview(a);
+    expect(outside).toContain(
+      'Report insights is not included in your growth plan; it comes with the scale plan. Upgrade to use it.',
+    );
+    expect(outside).not.toContain(FIRST_SPEND);
+    await movePlan(a, 'scale');
+    const inside = await preview(a);
+    expect(inside).toContain(FIRST_SPEND);
+    expect(inside).not.toContain('not included in your');
+  });
 });
 
 describe('feature flags where the feature runs', () => {
@@ -119,9 +163,33 @@ describe('feature flags where the feature runs', () => {
       await t.request('PUT', `/v1/org/features/${flag}`, { auth: a.apiKey, body: { enabled: true } });
       expect((await call(a)).status).toBeLessThan(300);
     }
-    expect(await t.hub.ctx.plans.featureEnabled(trustedOrgId(a.org.id), 'insights')).toBe(false);
+    for (const call of [otlpLogs, langfuseOtel]) {
+      await t.request('PUT', '/v1/org/features/otlp_ingest', { auth: a.apiKey, body: { enabled: false } });
+      const refused = await call(a);
+      expect(refused.status, refused.text).toBe(403);
+      expect(refused.body.detail).toContain('feature flag otlp_ingest');
+      await t.request('PUT', '/v1/org/features/otlp_ingest', { auth: a.apiKey, body: { enabled: null } });
+      expect((await call(a)).status).toBeLessThan(300);
+    }
+  });
+
+  it('insights are on by default (they existed before the flag); an org with the flag off is told why', async () => {
+    const a = await t.seedOrg();
+    const b = await t.seedOrg();
+    for (const o of [a, b]) {
+      await movePlan(o, 'scale');
+      await spend(o);
+    }
+    expect((await t.request('GET', '/v1/org/plan', { auth: a.apiKey })).body.features.insights).toBe(true);
+    await t.request('PUT', '/v1/org/features/insights', { auth: a.apiKey, body: { enabled: false } });
+    const off = await preview(a);
+    expect(off).toContain(
+      'Report insights is switched off for this org (feature flag insights). An admin can turn it on with PUT /v1/org/features/insights.',
+    );
+    expect(off).not.toContain(FIRST_SPEND);
+    expect(await preview(b)).toContain(FIRST_SPEND);
     await t.request('PUT', '/v1/org/features/insights', { auth: a.apiKey, body: { enabled: true } });
-    expect(await t.hub.ctx.plans.featureEnabled(trustedOrgId(a.org.id), 'insights')).toBe(true);
+    expect(await preview(a)).toContain(FIRST_SPEND);
   });
 });
 

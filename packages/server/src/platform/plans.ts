@@ -23,16 +23,12 @@ import { AppError } from './errors.ts';
 export type PlanName = 'starter' | 'growth' | 'scale';
 const PLAN_ORDER: readonly PlanName[] = ['starter', 'growth', 'scale'];
 
-/** Features a plan may include; each one is checked where it runs (see ROUTE_FEATURES and docs/plans.md). */
-export type PlanFeature =
-  | 'policies'
-  | 'approvals'
-  | 'budgets'
-  | 'reports'
-  | 'otlp'
-  | 'policy_simulation'
-  | 'insights'
-  | 'sso';
+/**
+ * Features a plan may include; each one is checked where it runs (see ROUTE_FEATURES and docs/plans.md).
+ * Per-org single sign-on (SAML/OIDC) is not here because the hub has none yet: listing it would promise
+ * what no route does (docs/plans.md says so; Google and Microsoft sign-in are per deployment, every plan).
+ */
+export type PlanFeature = 'policies' | 'approvals' | 'budgets' | 'reports' | 'otlp' | 'policy_simulation' | 'insights';
 
 /** Words for a feature in the 402 sentence. */
 export const FEATURE_LABELS: Record<PlanFeature, string> = {
@@ -43,7 +39,6 @@ export const FEATURE_LABELS: Record<PlanFeature, string> = {
   otlp: 'OpenTelemetry (OTLP) ingestion',
   policy_simulation: 'Policy simulation',
   insights: 'Report insights',
-  sso: 'Single sign-on',
 };
 
 export interface PlanLimits {
@@ -68,22 +63,28 @@ export const PLANS: Record<PlanName, PlanLimits> = {
     events_per_month: 1_000_000_000,
     retention_days: 365,
     members: 10_000,
-    features: ['policies', 'approvals', 'budgets', 'reports', 'otlp', 'policy_simulation', 'insights', 'sso'],
+    features: ['policies', 'approvals', 'budgets', 'reports', 'otlp', 'policy_simulation', 'insights'],
   },
 };
 
-/** Flags in code: name → default rollout percentage (0–100). */
+/**
+ * Flags in code: name → default rollout percentage (0–100). All three features shipped before their
+ * flags did, so each rolls out to every org (100%): a flag must not take away what orgs already had.
+ * An org turns one off (or back on) with an override.
+ */
 export const FEATURE_FLAGS: Record<string, { rollout: number; description: string }> = {
   otlp_ingest: { rollout: 100, description: 'OpenTelemetry trace ingestion' },
   policy_simulation: { rollout: 100, description: 'Simulate a policy over recorded actions' },
-  insights: { rollout: 0, description: 'Computed "what changed" insights in reports' },
+  insights: { rollout: 100, description: 'Computed "what changed" insights in reports' },
 };
 export type FeatureFlag = keyof typeof FEATURE_FLAGS;
 
 /**
- * Which /v1 routes need which plan feature (and which flag). A route matches an entry when its method is
- * listed (or none is) and its URL is `path` or starts with `path/`. Routes reached by a link token (no
- * caller, e.g. approval email links) are not guarded: the feature was checked when the link was made.
+ * Which routes need which plan feature (and which flag). A route matches an entry when its method is
+ * listed (or none is) and its URL is `path` or starts with `path/`. app.ts binds the guard to the /v1
+ * routes; the Langfuse-compatible OTLP path (outside /v1) binds it itself (langfuse.routes.ts) from this
+ * same entry. Routes reached by a link token (no caller, e.g. approval email links) are not guarded: the
+ * feature was checked when the link was made.
  */
 export const ROUTE_FEATURES: readonly { path: string; methods?: string[]; feature: PlanFeature; flag?: FeatureFlag }[] =
   [
@@ -93,6 +94,7 @@ export const ROUTE_FEATURES: readonly { path: string; methods?: string[]; featur
     { path: '/v1/report-runs', feature: 'reports' },
     { path: '/v1/traces', methods: ['POST'], feature: 'otlp', flag: 'otlp_ingest' },
     { path: '/v1/logs', methods: ['POST'], feature: 'otlp', flag: 'otlp_ingest' },
+    { path: '/api/public/otel', methods: ['POST'], feature: 'otlp', flag: 'otlp_ingest' },
     { path: '/v1/policies/simulate', methods: ['POST'], feature: 'policy_simulation', flag: 'policy_simulation' },
   ];
 
@@ -153,15 +155,28 @@ export function createPlanService(deps: { db: Kysely<Database>; config: Config; 
   const flagOn = (orgId: string, flag: string, overrides: Map<string, boolean>) =>
     overrides.get(flag) ?? inRollout(orgId, flag, FEATURE_FLAGS[flag]?.rollout ?? 0);
 
-  /** Throws 402 plan_feature_unavailable naming the feature and the plan that has it. */
-  function assertFeature(plan: PlanName, feature: PlanFeature) {
-    if (PLANS[plan].features.includes(feature)) return;
-    const needed = planWith(feature);
-    throw new AppError(
-      'plan_feature_unavailable',
-      `${FEATURE_LABELS[feature]} is not included in your ${plan} plan; it comes with the ${needed} plan. Upgrade to use it.`,
-      { feature, plan, required_plan: needed },
-    );
+  type OrgState = { plan: PlanName; overrides: Map<string, boolean> };
+
+  /**
+   * Why `feature` cannot run for the org, or null when it can: 402 plan_feature_unavailable naming the
+   * feature and the plan that has it, else (when the feature has a flag) 403 naming the flag that is off.
+   */
+  function refusal(orgId: string, state: OrgState, feature: PlanFeature, flag?: FeatureFlag): AppError | null {
+    if (!PLANS[state.plan].features.includes(feature)) {
+      const needed = planWith(feature);
+      return new AppError(
+        'plan_feature_unavailable',
+        `${FEATURE_LABELS[feature]} is not included in your ${state.plan} plan; it comes with the ${needed} plan. Upgrade to use it.`,
+        { feature, plan: state.plan, required_plan: needed },
+      );
+    }
+    if (flag && !flagOn(orgId, flag, state.overrides))
+      return new AppError(
+        'forbidden',
+        `${FEATURE_LABELS[feature]} is switched off for this org (feature flag ${flag}). An admin can turn it on with PUT /v1/org/features/${flag}.`,
+        { flag },
+      );
+    return null;
   }
 
   return {
@@ -200,22 +215,26 @@ export function createPlanService(deps: { db: Kysely<Database>; config: Config; 
     },
     /** The one plan check: 402 when the org's plan does not include `feature`. */
     async requireFeature(orgId: OrgId, feature: PlanFeature) {
-      assertFeature((await orgState(orgId)).plan, feature);
+      const no = refusal(orgId, await orgState(orgId), feature);
+      if (no) throw no;
+    },
+    /**
+     * For a feature that runs inside another answer (report insights inside a report): the error the
+     * guard would throw (plan, then flag), or null when the feature may run, so that answer can say why
+     * it left the feature out in the same words as the 402 or 403.
+     */
+    async unavailable(orgId: OrgId, feature: PlanFeature, flag?: FeatureFlag): Promise<AppError | null> {
+      return refusal(orgId, await orgState(orgId), feature, flag);
     },
     /**
      * The route guard: the plan must include the route's feature (402), and its flag must be on for the
-     * org (403 naming the flag). app.ts binds it only to the routes in ROUTE_FEATURES. With the org's
+     * org (403 naming the flag). It is bound only to the routes in ROUTE_FEATURES. With the org's
      * state cached it answers synchronously (undefined, or a throw): no promise on the OTLP hot path.
      */
     guard(orgId: OrgId, entry: RouteFeature): Promise<void> | undefined {
-      const check = (state: { plan: PlanName; overrides: Map<string, boolean> }) => {
-        assertFeature(state.plan, entry.feature);
-        if (entry.flag && !flagOn(orgId, entry.flag, state.overrides))
-          throw new AppError(
-            'forbidden',
-            `${FEATURE_LABELS[entry.feature]} is switched off for this org (feature flag ${entry.flag}). An admin can turn it on with PUT /v1/org/features/${entry.flag}.`,
-            { flag: entry.flag },
-          );
+      const check = (state: OrgState) => {
+        const no = refusal(orgId, state, entry.feature, entry.flag);
+        if (no) throw no;
       };
       const hit = cache.get(orgId);
       if (hit && now() - hit.at < CACHE_MS) return void check(hit);

@@ -47,19 +47,31 @@ export async function gatherReport(
   const summary = template === 'weekly_summary' || template === 'monthly_summary';
   const withCosts = summary || template === 'cost_breakdown';
 
-  const [cur, prev, costAgents, prevCostAgents, costDays, decisions, prevDecisions, approvals, budgets, incidents] =
-    await Promise.all([
-      sources.overview(orgId, from, to),
-      sources.overview(orgId, previous.from, previous.to),
-      sources.costs(orgId, 'agent', from, to),
-      sources.costs(orgId, 'agent', previous.from, previous.to),
-      withCosts ? sources.costs(orgId, 'day', from, to) : Promise.resolve({ data: [], total_usd: 0 }),
-      sources.decisions(orgId, from, to),
-      sources.decisions(orgId, previous.from, previous.to),
-      sources.approvals(orgId),
-      summary || template === 'cost_breakdown' ? sources.budgets(orgId) : Promise.resolve(null),
-      summary ? sources.failedRuns(orgId, from, to, 10) : Promise.resolve([]),
-    ]);
+  const [
+    cur,
+    prev,
+    costAgents,
+    prevCostAgents,
+    costDays,
+    decisions,
+    prevDecisions,
+    approvals,
+    budgets,
+    incidents,
+    insightsOff,
+  ] = await Promise.all([
+    sources.overview(orgId, from, to),
+    sources.overview(orgId, previous.from, previous.to),
+    sources.costs(orgId, 'agent', from, to),
+    sources.costs(orgId, 'agent', previous.from, previous.to),
+    withCosts ? sources.costs(orgId, 'day', from, to) : Promise.resolve({ data: [], total_usd: 0 }),
+    sources.decisions(orgId, from, to),
+    sources.decisions(orgId, previous.from, previous.to),
+    sources.approvals(orgId),
+    summary || template === 'cost_breakdown' ? sources.budgets(orgId) : Promise.resolve(null),
+    summary ? sources.failedRuns(orgId, from, to, 10) : Promise.resolve([]),
+    sources.insightsRefusal(orgId),
+  ]);
   const costsBy =
     template === 'cost_breakdown'
       ? {
@@ -99,6 +111,8 @@ export async function gatherReport(
         prev_failed: p?.failed ?? 0,
         prev_failure_rate: p ? rate(p.failed, p.completed) : 0,
         prev_cost_usd: prevCost.get(id)?.cost_usd ?? p?.cost_usd ?? 0,
+        adherence: c?.adherence ?? null,
+        prev_adherence: p?.adherence ?? null,
       };
     }),
   );
@@ -181,7 +195,9 @@ export async function gatherReport(
     approvals: approvalsData,
     budgets,
     insights: [],
+    insightsOff,
   };
-  data.insights = computeInsights(data, { dayMs: DAY_MS });
+  // Insights are a plan feature with a flag: left out (and the report says why) when either says no.
+  if (!insightsOff) data.insights = computeInsights(data, { dayMs: DAY_MS });
   return data;
 }

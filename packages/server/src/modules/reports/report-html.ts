@@ -4,6 +4,7 @@
  * SVG, and every chart's figures also in a table below it, so a client that drops SVG loses nothing.
  * Every value that comes from data (agent, policy and report names, errors) is escaped.
  */
+import { ADHERENCE_HEAD, ADHERENCE_MEANS, adherenceRows, adherenceSummary, scoreText } from './report-adherence.ts';
 import { costPerDayChart, runsPerAgentChart, toSvg } from './report-charts.ts';
 import { change, dateTime, duration, int, latency, pct, periodText, usd } from './report-format.ts';
 import type { ReportData } from './report-types.ts';
@@ -78,6 +79,8 @@ function headline(d: ReportData): string {
 }
 
 function insights(d: ReportData): string {
+  // Left out by the org's plan or its insights flag: say so, in the words a route's 402 or 403 would use.
+  if (d.insightsOff) return `<p style="margin:0;font-size:13px;color:#4a5361">${esc(d.insightsOff)}</p>`;
   const items = d.insights.length
     ? d.insights
     : ['Nothing stood out: cost, runs and failure rates moved less than the thresholds against the previous period.'];
@@ -99,6 +102,16 @@ function agentTable(d: ReportData): string {
     ]),
     ['l', 'r', 'r', 'r', 'r', 'r'],
   );
+}
+
+/** The listed agents' adherence together, a row per agent with the counts, and what the score means. */
+function adherencePart(d: ReportData): string {
+  const rows = adherenceRows(d.agents);
+  return [
+    `<p style="margin:0 0 8px 0;font-size:13px;color:#1f2733">${esc(adherenceSummary(d.agents))}</p>`,
+    rows.length ? table(ADHERENCE_HEAD, rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r']) : '',
+    `<p style="margin:8px 0 0 0;font-size:12px;color:#7b8494">${esc(ADHERENCE_MEANS)}</p>`,
+  ].join('');
 }
 
 function costRows(rows: { name: string; key: string; cost_usd: number; runs: number }[], total: number) {
@@ -188,6 +201,7 @@ export function renderHtml(d: ReportData, links: HtmlLinks = {}): string {
       ),
     );
     parts.push(section('Policy violations', violationsPart(d)));
+    parts.push(section('Policy adherence', adherencePart(d)));
     parts.push(
       section(
         'Incidents',
@@ -227,6 +241,7 @@ export function renderHtml(d: ReportData, links: HtmlLinks = {}): string {
     );
   } else {
     parts.push(section('Violations', violationsPart(d)));
+    parts.push(section('Policy adherence', adherencePart(d)));
     parts.push(section('Approvals', approvalsPart(d)));
   }
   if (d.budgets && d.template !== 'policy_violations')
@@ -283,12 +298,19 @@ export function renderText(d: ReportData, links: HtmlLinks = {}): string {
     `Blocked actions: ${int(d.violations.blocks)}; approvals waiting: ${int(d.approvals.pending.length)}`,
     '',
     'What changed:',
-    ...(d.insights.length ? d.insights.map((i) => `- ${i}`) : ['- Nothing stood out against the previous period.']),
+    ...(d.insightsOff
+      ? [`- ${d.insightsOff}`]
+      : d.insights.length
+        ? d.insights.map((i) => `- ${i}`)
+        : ['- Nothing stood out against the previous period.']),
   ];
   if (d.agents.length) {
     lines.push('', 'Agents:');
-    for (const a of d.agents.slice(0, 10))
-      lines.push(`- ${a.name}: ${int(a.runs)} runs, ${int(a.failed)} failed, ${usd(a.cost_usd)}`);
+    for (const a of d.agents.slice(0, 10)) {
+      const x = a.adherence;
+      const adherence = x?.evaluated ? `, adherence ${scoreText(x)} (${int(x.adherent)} of ${int(x.evaluated)})` : '';
+      lines.push(`- ${a.name}: ${int(a.runs)} runs, ${int(a.failed)} failed, ${usd(a.cost_usd)}${adherence}`);
+    }
   }
   if (links.html) lines.push('', `Full report: ${links.html}`);
   return lines.join('\n');

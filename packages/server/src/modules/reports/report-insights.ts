@@ -15,6 +15,9 @@ import type { ReportData } from './report-types.ts';
 const COST_CHANGE_PCT = 20;
 /** Failure-rate rules need this many finished runs in the period. */
 const MIN_RUNS = 5;
+/** Adherence rules need this many evaluated actions in both periods, and a fall of this much (0..1). */
+const MIN_EVALUATED = 5;
+const ADHERENCE_DROP = 0.1;
 const MAX_INSIGHTS = 8;
 const PERIOD_WORD: Record<string, string> = { day: 'daily', week: 'weekly', month: 'monthly' };
 
@@ -62,6 +65,18 @@ export function computeInsights(d: ReportData, opts: { dayMs: number }): string[
     } else if (before > 0 && a.failure_rate <= before / 2 && before - a.failure_rate >= 0.05) {
       out.push(`Failure rate of ${a.name} halved: ${pct(before)} to ${pct(a.failure_rate)}.`);
     }
+  }
+
+  // Adherence that fell, with the counts behind the new score.
+  for (const a of d.agents) {
+    const now = a.adherence;
+    const before = a.prev_adherence;
+    if (now?.score == null || before?.score == null) continue;
+    if (now.evaluated < MIN_EVALUATED || before.evaluated < MIN_EVALUATED) continue;
+    if (before.score - now.score >= ADHERENCE_DROP)
+      out.push(
+        `Adherence of ${a.name} fell from ${pct(before.score)} to ${pct(now.score)}: of ${int(now.evaluated)} evaluated actions, ${int(now.blocked)} blocked, ${int(now.rejected)} rejected, ${int(now.overridden)} overridden.`,
+      );
   }
 
   // Run volume.

@@ -4,6 +4,7 @@
  * Text is real text, so it can be searched and copied (and tests extract it).
  */
 import PDFDocument from 'pdfkit';
+import { ADHERENCE_HEAD, ADHERENCE_MEANS, adherenceRows, adherenceSummary } from './report-adherence.ts';
 import { costPerDayChart, runsPerAgentChart, type Shape } from './report-charts.ts';
 import { change, dateTime, duration, int, latency, pct, periodText, usd } from './report-format.ts';
 import type { ReportData } from './report-types.ts';
@@ -191,8 +192,10 @@ export function renderPdf(d: ReportData): Promise<Buffer> {
   }
 
   heading(doc, 'What changed');
-  for (const i of d.insights.length ? d.insights : ['Nothing stood out against the previous period.'])
-    paragraph(doc, `\u2022 ${i}`);
+  if (d.insightsOff) paragraph(doc, d.insightsOff, MUTED);
+  else
+    for (const i of d.insights.length ? d.insights : ['Nothing stood out against the previous period.'])
+      paragraph(doc, `\u2022 ${i}`);
 
   const summary = d.template === 'weekly_summary' || d.template === 'monthly_summary';
   if (summary || d.template === 'cost_breakdown') {
@@ -262,6 +265,16 @@ export function renderPdf(d: ReportData): Promise<Buffer> {
         [1.3, 1.5, 1.5, 1.3, 2],
       );
     }
+  }
+  if (d.template !== 'cost_breakdown') {
+    heading(doc, 'Policy adherence');
+    paragraph(doc, adherenceSummary(d.agents));
+    const rows = adherenceRows(d.agents);
+    if (rows.length) {
+      doc.moveDown(0.3);
+      table(doc, ADHERENCE_HEAD, rows, [2.5, 1.2, 1.2, 1, 1, 1.2, 1], [1, 2, 3, 4, 5, 6]);
+    }
+    paragraph(doc, ADHERENCE_MEANS, MUTED, 8);
   }
   if (summary) {
     heading(doc, 'Incidents');

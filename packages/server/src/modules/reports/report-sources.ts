@@ -4,6 +4,8 @@
  * tables: `createReportSources` adapts the services, and tests can hand in the same shape.
  */
 import type { OrgId } from '../../platform/caller.ts';
+import type { PlanService } from '../../platform/plans.ts';
+import type { Adherence } from '../stats/index.ts';
 
 export type CostGroup = 'agent' | 'team' | 'model' | 'day';
 
@@ -34,6 +36,8 @@ export interface AgentFigures {
   failure_rate: number;
   latency_p95_ms: number | null;
   cost_usd: number;
+  /** The stats module's adherence over the same range (docs/policies.md). */
+  adherence: Adherence;
 }
 
 export interface DecisionRecord {
@@ -83,6 +87,8 @@ export interface ReportSources {
   approvals(orgId: OrgId): Promise<{ pending: ApprovalRecord[]; recent: ApprovalRecord[] }>;
   /** Recorded BLOCK / REQUIRE_APPROVAL decisions and log-only matches in [from, to). */
   decisions(orgId: OrgId, from: number, to: number): Promise<DecisionRecord[]>;
+  /** Why insights may not run for the org (its plan, then its `insights` flag), or null when they may. */
+  insightsRefusal(orgId: OrgId): Promise<string | null>;
 }
 
 const iso = (t: number) => new Date(t).toISOString();
@@ -137,6 +143,7 @@ export interface ReportSourceServices {
       limit: number,
     ): Promise<{ action: string; at: number; changes: string }[]>;
   };
+  plans: Pick<PlanService, 'unavailable'>;
 }
 
 function toApprovalRecord(a: {
@@ -175,6 +182,7 @@ export function createReportSources(s: ReportSourceServices): ReportSources {
       ]);
       return { pending: pending.data.map(toApprovalRecord), recent: recent.data.map(toApprovalRecord) };
     },
+    insightsRefusal: async (orgId) => (await s.plans.unavailable(orgId, 'insights', 'insights'))?.message ?? null,
     decisions: async (orgId, from, to) => {
       // Blocks and approval requests are audited with the agent, the action and the matched policies.
       const rows = await s.audit.list(orgId, { from, to, entityType: 'decision' }, DECISIONS_MAX);

@@ -1,5 +1,6 @@
 /** What one report shows: gathered by report-data.ts, read by the insights and drawn by the HTML and PDF renderers. */
 import type { ReportTemplate } from '@agentops-hub/contracts';
+import type { Adherence } from '../stats/index.ts';
 import type { BudgetLike, CostRowLike, FailedRun } from './report-sources.ts';
 
 export interface AgentRow {
@@ -15,6 +16,9 @@ export interface AgentRow {
   prev_failed: number;
   prev_failure_rate: number;
   prev_cost_usd: number;
+  /** Policy adherence in the period and the one before (report-adherence.ts); null without stats. */
+  adherence: Adherence | null;
+  prev_adherence: Adherence | null;
 }
 
 export interface ReportData {
@@ -61,4 +65,9 @@ export interface ReportData {
   /** null when the hub has no budgets service. */
   budgets: BudgetLike[] | null;
   insights: string[];
+  /**
+   * Why the report has no insights, in the words of the 402 or 403 a route would answer (the org's plan
+   * lacks them, or its `insights` flag is off); null when insights were computed.
+   */
+  insightsOff: string | null;
 }

@@ -2,6 +2,7 @@
  * The stats module's door: what other modules may use. Import from here, not from the module's files
  * (test/architecture.test.ts holds every module to this). Add an export only when another module needs it.
  */
+export type { Adherence } from './adherence.ts';
 export type { Sketch } from './latency-sketch.ts';
 export { addToSketch, mergeSketches, quantile } from './latency-sketch.ts';
 export { createPlanUsage, type PlanUsage } from './plan-usage.ts';

@@ -12,7 +12,10 @@
  * credential: it may name the agent. Bearer `ahk_…` works too. The org is the key's, so a key of another org
  * can only ever write into its own org.
  *
- * These paths sit outside /v1, so they take their auth hook here rather than from app.ts. Bounded like
+ * These paths sit outside /v1, so they take their auth hook here rather than from app.ts, and the OTel
+ * path its plan guard too: it is OTLP ingestion, so the `otlp` plan feature and the `otlp_ingest` flag
+ * switch it as they switch /v1/traces (the entry in platform/plans.ts ROUTE_FEATURES). The batch API is
+ * plain ingestion, like /v1/ingest/events, and on every plan. Bounded like
  * /v1/traces and /v1/ingest/*: the body limit, gzip capped at it, OTLP's caps, JSON depth (the global
  * parser), at most `MAX_BATCH_ITEMS` items, and per-org concurrency.
  *
@@ -25,6 +28,7 @@ import type { Database } from '../../../db/schema.ts';
 import type { CredentialOptions } from '../../../platform/auth/authenticate.ts';
 import { parseBasicAuth } from '../../../platform/auth/authenticate.ts';
 import { AppError } from '../../../platform/errors.ts';
+import { type PlanService, routeFeatureOf } from '../../../platform/plans.ts';
 import { callerOf, type HubRouteConfig } from '../../../platform/route-config.ts';
 import { createOrgConcurrency, DEFAULT_ORG_CONCURRENCY } from '../org-concurrency.ts';
 import { createOtlpTracesHandler, useRawOtlpBodies } from '../otlp/otlp.routes.ts';
@@ -47,7 +51,10 @@ export interface LangfuseRouteDeps {
   db: { db: Kysely<Database> };
   config: { bodyLimitBytes: number };
   authenticate: Authenticate;
+  plans: Pick<PlanService, 'guard'>;
 }
+
+const OTEL_TRACES = '/api/public/otel/v1/traces';
 
 const ROUTE_CONFIG: HubRouteConfig = { permission: 'ingest:write', rateBucket: 'ingest' };
 const BASIC: CredentialOptions = { basic: true };
@@ -63,15 +70,26 @@ export function registerLangfuseRoutes(app: FastifyInstance, deps: LangfuseRoute
     deps.authenticate(req, ROUTE_CONFIG, BASIC).then(() => done(), done);
   };
   const username = (req: FastifyRequest) => parseBasicAuth(req.headers.authorization)?.username;
+  // After the auth hook: the org's plan must include OTLP and its flag be on (402 / 403, as on /v1/traces).
+  const otlpFeature = routeFeatureOf('POST', OTEL_TRACES)!;
+  const planHook = (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
+    try {
+      const pending = deps.plans.guard(callerOf(req).orgId, otlpFeature);
+      if (!pending) return done();
+      pending.then(() => done(), done);
+    } catch (e) {
+      done(e as Error);
+    }
+  };
 
   const exportSlots = createOrgConcurrency({ limit: DEFAULT_ORG_CONCURRENCY });
   app.register(async (scope) => {
     useRawOtlpBodies(scope);
     scope.post(
-      '/api/public/otel/v1/traces',
+      OTEL_TRACES,
       {
         config: ROUTE_CONFIG,
-        onRequest: authHook,
+        onRequest: [authHook, planHook],
         preParsing: exportSlots.hook,
         schema: {
           tags: ['ingestion'],
