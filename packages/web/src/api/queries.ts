@@ -7,7 +7,7 @@
 import type { Approval, ControlsState as Controls, Me } from '@agentops-hub/contracts';
 import { QueryClient, useQuery } from '@tanstack/react-query';
 import { useEffect } from 'react';
-import { ApiError, api, type Page } from './client';
+import { ApiError, api, type Page, planLockOf } from './client';
 
 export const queryClient = new QueryClient({
   defaultOptions: {
@@ -57,7 +57,8 @@ export function usePendingApprovals(enabled = true) {
   return useQuery({
     queryKey: ['approvals', 'pending'],
     queryFn: () => api<Page<Approval>>('/v1/approvals', { query: { status: 'pending', limit: 200 } }),
-    refetchInterval: 15_000,
+    // A plan without approvals answers the same 402 every time: stop asking (the page shows it locked).
+    refetchInterval: (q) => (planLockOf(q.state.error) ? false : 15_000),
     enabled,
   });
 }
