@@ -100,9 +100,10 @@ describe('feature flags', () => {
 
     const a = await t.seedOrg();
     const plan = await t.request('GET', '/v1/org/plan', { auth: a.apiKey });
-    expect(plan.body).toMatchObject({ plan: 'scale', features: { otlp_ingest: true, insights: false } });
-    const on = await t.request('PUT', '/v1/org/features/insights', { auth: a.apiKey, body: { enabled: true } });
-    expect(on.body.features.insights).toBe(true);
+    // Every flag rolls out to 100% by default (docs/plans.md): each feature existed before its flag.
+    expect(plan.body).toMatchObject({ plan: 'scale', features: { otlp_ingest: true, insights: true } });
+    const off = await t.request('PUT', '/v1/org/features/insights', { auth: a.apiKey, body: { enabled: false } });
+    expect(off.body.features.insights).toBe(false);
     const unknown = await t.request('PUT', '/v1/org/features/nope', { auth: a.apiKey, body: { enabled: true } });
     expect(unknown.status).toBe(400);
     expect(unknown.body.errors[0].path).toBe('flag');
