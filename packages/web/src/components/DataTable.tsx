@@ -10,7 +10,7 @@
  */
 import { Card, Group, Stack, Table, Text } from '@mantine/core';
 import { useMediaQuery } from '@mantine/hooks';
-import type { KeyboardEvent, MouseEvent, ReactNode } from 'react';
+import { Fragment, type KeyboardEvent, type MouseEvent, type ReactNode } from 'react';
 
 export interface Column<T> {
   header: string;
@@ -34,6 +34,11 @@ export interface DataTableProps<T> {
   rowLabel?: (row: T) => string;
   /** Below this width (px) the table scrolls sideways on tablets; phones get cards instead. */
   minWidth?: number;
+  /**
+   * What a row shows under itself when it is open (e.g. an audit entry's changes): a full-width row under
+   * it in the table, the bottom of its card on a phone. Null or undefined: nothing.
+   */
+  details?: (row: T) => ReactNode;
 }
 
 /** The phone breakpoint of the shell (Mantine's `sm`, 48em = 768 px). */
@@ -45,7 +50,16 @@ const fromControl = (e: MouseEvent | KeyboardEvent) =>
   e.target !== e.currentTarget &&
   Boolean(e.target.closest('a, button, input, select, textarea, [role="button"], [role="menuitem"]'));
 
-export function DataTable<T>({ label, rows, columns, rowKey, onOpen, rowLabel, minWidth = 700 }: DataTableProps<T>) {
+export function DataTable<T>({
+  label,
+  rows,
+  columns,
+  rowKey,
+  onOpen,
+  rowLabel,
+  minWidth = 700,
+  details,
+}: DataTableProps<T>) {
   const phone = useMediaQuery(PHONE_QUERY);
   const cols = columns.filter((c) => !c.hidden);
 
@@ -106,6 +120,7 @@ export function DataTable<T>({ label, rows, columns, rowKey, onOpen, rowLabel, m
                 ))}
               </Group>
             )}
+            {details?.(row)}
           </Card>
         ))}
       </Stack>
@@ -125,20 +140,29 @@ export function DataTable<T>({ label, rows, columns, rowKey, onOpen, rowLabel, m
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>
-          {rows.map((row) => (
-            <Table.Tr
-              key={rowKey(row)}
-              tabIndex={open ? 0 : undefined}
-              aria-label={rowLabel?.(row)}
-              onClick={open?.onClick(row)}
-              onKeyDown={open?.onKeyDown(row)}
-              style={open ? { cursor: 'pointer' } : undefined}
-            >
-              {cols.map((c) => (
-                <Table.Td key={c.header}>{c.cell(row)}</Table.Td>
-              ))}
-            </Table.Tr>
-          ))}
+          {rows.map((row) => {
+            const more = details?.(row);
+            return (
+              <Fragment key={rowKey(row)}>
+                <Table.Tr
+                  tabIndex={open ? 0 : undefined}
+                  aria-label={rowLabel?.(row)}
+                  onClick={open?.onClick(row)}
+                  onKeyDown={open?.onKeyDown(row)}
+                  style={open ? { cursor: 'pointer' } : undefined}
+                >
+                  {cols.map((c) => (
+                    <Table.Td key={c.header}>{c.cell(row)}</Table.Td>
+                  ))}
+                </Table.Tr>
+                {more != null && more !== false && (
+                  <Table.Tr>
+                    <Table.Td colSpan={cols.length}>{more}</Table.Td>
+                  </Table.Tr>
+                )}
+              </Fragment>
+            );
+          })}
         </Table.Tbody>
       </Table>
     </Table.ScrollContainer>

@@ -1,28 +1,18 @@
 /**
  * Audit log: who changed what, policy decisions and approvals, filtered by time, actor and entity type,
- * exported as JSONL or CSV, with the hash chain verified by the hub (`GET /v1/audit/verify`).
+ * exported as JSONL or CSV, with the hash chain verified by the hub (`GET /v1/audit/verify`). The list is
+ * the console's DataTable (cards on a phone) under its FilterBar; a row opens its changes in place.
  */
 import '@mantine/dates/styles.css';
 import type { ApiKey, AuditEntry, AuditVerify, Member } from '@agentops-hub/contracts';
-import {
-  Alert,
-  Badge,
-  Button,
-  Card,
-  Code,
-  Group,
-  Select,
-  Stack,
-  Table,
-  Text,
-  Tooltip,
-  UnstyledButton,
-} from '@mantine/core';
+import { Alert, Badge, Button, Card, Code, Group, Select, Stack, Text, Tooltip, UnstyledButton } from '@mantine/core';
 import { DatePickerInput } from '@mantine/dates';
 import { IconChevronDown, IconChevronRight, IconDownload, IconShieldCheck, IconShieldX } from '@tabler/icons-react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { Fragment, useState } from 'react';
+import { useState } from 'react';
 import { api, buildUrl, type Page } from '../../api/client';
+import { DataTable } from '../../components/DataTable';
+import { FilterBar } from '../../components/FilterBar';
 import { Empty, ErrorState, Loading, PageHeader } from '../../components/states';
 import { dateTime, dayIso, json, num } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
@@ -45,6 +35,16 @@ const ENTITY_TYPES = [
   'policy_pack',
   'price_override',
 ];
+
+/** Who did it, as people read it: the actor's name, else its id, else its kind ("system"). */
+export function actorName(actor: AuditEntry['actor']): string {
+  return actor.name ?? actor.id ?? actor.type;
+}
+
+/** The row's name for screen readers and the phone card: "Entry 12: policy.created by Ann". */
+export function entryLabel(e: Pick<AuditEntry, 'seq' | 'action' | 'actor'>): string {
+  return `Entry ${e.seq}: ${e.action} by ${actorName(e.actor)}`;
+}
 
 export function AuditPage() {
   const [dates, setDates] = useState<[string | null, string | null]>([null, null]);
@@ -129,50 +129,48 @@ export function AuditPage() {
         }
       />
       <ChainStatus verify={verify} />
-      <Card withBorder>
-        <Group align="flex-end" wrap="wrap">
-          <DatePickerInput
-            type="range"
-            label="Dates"
-            placeholder="Any time"
-            clearable
-            allowSingleDateInRange
-            value={dates}
-            onChange={(v) => {
-              setDates(v as [string | null, string | null]);
-              reset();
-            }}
-            maxDate={new Date()}
-            w={260}
-          />
-          <Select
-            label="Actor"
-            placeholder="Anyone"
-            clearable
-            searchable
-            data={actorOptions}
-            value={actor}
-            onChange={(v) => {
-              setActor(v);
-              reset();
-            }}
-            w={240}
-          />
-          <Select
-            label="Entity type"
-            placeholder="Any"
-            clearable
-            searchable
-            data={ENTITY_TYPES}
-            value={entityType}
-            onChange={(v) => {
-              setEntityType(v);
-              reset();
-            }}
-            w={180}
-          />
-        </Group>
-      </Card>
+      <FilterBar active={[dates[0], actor, entityType].filter(Boolean).length}>
+        <DatePickerInput
+          type="range"
+          label="Dates"
+          placeholder="Any time"
+          clearable
+          allowSingleDateInRange
+          value={dates}
+          onChange={(v) => {
+            setDates(v as [string | null, string | null]);
+            reset();
+          }}
+          maxDate={new Date()}
+          w={260}
+        />
+        <Select
+          label="Actor"
+          placeholder="Anyone"
+          clearable
+          searchable
+          data={actorOptions}
+          value={actor}
+          onChange={(v) => {
+            setActor(v);
+            reset();
+          }}
+          w={240}
+        />
+        <Select
+          label="Entity type"
+          placeholder="Any"
+          clearable
+          searchable
+          data={ENTITY_TYPES}
+          value={entityType}
+          onChange={(v) => {
+            setEntityType(v);
+            reset();
+          }}
+          w={180}
+        />
+      </FilterBar>
       {entries.isPending && <Loading label="Loading the audit log…" />}
       {entries.error && <ErrorState error={entries.error} retry={() => entries.refetch()} />}
       {entries.data && entries.data.data.length === 0 && (
@@ -182,89 +180,99 @@ export function AuditPage() {
       )}
       {entries.data && entries.data.data.length > 0 && (
         <Card withBorder p={0}>
-          <Table.ScrollContainer minWidth={820}>
-            <Table verticalSpacing="sm" aria-label="Audit log">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th w={36} />
-                  <Table.Th>When</Table.Th>
-                  <Table.Th>Who</Table.Th>
-                  <Table.Th>Action</Table.Th>
-                  <Table.Th>Entity</Table.Th>
-                  <Table.Th>Hash</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {entries.data.data.map((e) => {
-                  const expanded = open === e.id;
-                  return (
-                    <Fragment key={e.id}>
-                      <Table.Tr>
-                        <Table.Td>
-                          <UnstyledButton
-                            onClick={() => setOpen(expanded ? null : e.id)}
-                            aria-expanded={expanded}
-                            aria-label={`Details of entry ${e.seq}`}
-                          >
-                            {expanded ? <IconChevronDown size={16} /> : <IconChevronRight size={16} />}
-                          </UnstyledButton>
-                        </Table.Td>
-                        <Table.Td>
-                          <Text size="sm">{dateTime(e.at)}</Text>
-                          <Text size="xs" c="dimmed">
-                            #{e.seq}
-                          </Text>
-                        </Table.Td>
-                        <Table.Td>
-                          <Text size="sm">{e.actor.name ?? e.actor.id ?? e.actor.type}</Text>
-                          <Text size="xs" c="dimmed">
-                            {e.actor.type.replace('_', ' ')}
-                          </Text>
-                        </Table.Td>
-                        <Table.Td>
-                          <Badge variant="light" tt="none">
-                            {e.action}
-                          </Badge>
-                          {e.reason && (
-                            <Text size="xs" c="dimmed" mt={2}>
-                              {e.reason}
-                            </Text>
-                          )}
-                        </Table.Td>
-                        <Table.Td>
-                          <Text size="sm">{e.entity_type}</Text>
-                          <Text size="xs" c="dimmed" ff="monospace">
-                            {e.entity_id ?? ''}
-                          </Text>
-                        </Table.Td>
-                        <Table.Td>
-                          <Tooltip label={`prev ${e.prev_hash.slice(0, 16)}…`}>
-                            <Text size="xs" ff="monospace">
-                              {e.hash.slice(0, 12)}…
-                            </Text>
-                          </Tooltip>
-                        </Table.Td>
-                      </Table.Tr>
-                      {expanded && (
-                        <Table.Tr>
-                          <Table.Td colSpan={6}>
-                            <Stack gap="xs">
-                              <Text size="xs" c="dimmed" ff="monospace" style={{ wordBreak: 'break-all' }}>
-                                hash {e.hash} · prev {e.prev_hash}
-                              </Text>
-                              <Code block style={{ maxHeight: 320, overflow: 'auto' }}>
-                                {json(e.changes ?? null)}
-                              </Code>
-                            </Stack>
-                          </Table.Td>
-                        </Table.Tr>
-                      )}
-                    </Fragment>
-                  );
-                })}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+          <DataTable
+            label="Audit log"
+            rows={entries.data.data}
+            rowKey={(e) => e.id}
+            rowLabel={entryLabel}
+            // Opening an entry shows its changes and its place in the hash chain, under it.
+            onOpen={(e) => setOpen(open === e.id ? null : e.id)}
+            minWidth={820}
+            details={(e) => open === e.id && <EntryDetails entry={e} />}
+            columns={[
+              {
+                header: 'Details',
+                width: 36,
+                cell: (e) => (
+                  <UnstyledButton
+                    onClick={() => setOpen(open === e.id ? null : e.id)}
+                    aria-expanded={open === e.id}
+                    aria-label={`Details of entry ${e.seq}`}
+                  >
+                    {open === e.id ? <IconChevronDown size={16} /> : <IconChevronRight size={16} />}
+                  </UnstyledButton>
+                ),
+              },
+              {
+                header: 'Action',
+                card: 'title',
+                cell: (e) => (
+                  <>
+                    <Badge variant="light" tt="none">
+                      {e.action}
+                    </Badge>
+                    {e.reason && (
+                      <Text size="xs" c="dimmed" mt={2}>
+                        {e.reason}
+                      </Text>
+                    )}
+                  </>
+                ),
+              },
+              {
+                header: 'When',
+                card: true,
+                cell: (e) => (
+                  <>
+                    <Text size="sm" span>
+                      {dateTime(e.at)}
+                    </Text>{' '}
+                    <Text size="xs" c="dimmed" span>
+                      #{e.seq}
+                    </Text>
+                  </>
+                ),
+              },
+              {
+                header: 'Who',
+                card: true,
+                cell: (e) => (
+                  <>
+                    <Text size="sm" span>
+                      {actorName(e.actor)}
+                    </Text>{' '}
+                    <Text size="xs" c="dimmed" span>
+                      {e.actor.type.replace('_', ' ')}
+                    </Text>
+                  </>
+                ),
+              },
+              {
+                header: 'Entity',
+                card: true,
+                cell: (e) => (
+                  <>
+                    <Text size="sm" span>
+                      {e.entity_type}
+                    </Text>{' '}
+                    <Text size="xs" c="dimmed" ff="monospace" span>
+                      {e.entity_id ?? ''}
+                    </Text>
+                  </>
+                ),
+              },
+              {
+                header: 'Hash',
+                cell: (e) => (
+                  <Tooltip label={`prev ${e.prev_hash.slice(0, 16)}…`}>
+                    <Text size="xs" ff="monospace">
+                      {e.hash.slice(0, 12)}…
+                    </Text>
+                  </Tooltip>
+                ),
+              },
+            ]}
+          />
         </Card>
       )}
       <Group justify="space-between">
@@ -282,6 +290,20 @@ export function AuditPage() {
           Older
         </Button>
       </Group>
+    </Stack>
+  );
+}
+
+/** An entry's changes as recorded, and the hashes that chain it to the one before. */
+function EntryDetails({ entry: e }: { entry: AuditEntry }) {
+  return (
+    <Stack gap="xs" mt="xs">
+      <Text size="xs" c="dimmed" ff="monospace" style={{ wordBreak: 'break-all' }}>
+        hash {e.hash} · prev {e.prev_hash}
+      </Text>
+      <Code block style={{ maxHeight: 320, overflow: 'auto' }}>
+        {json(e.changes ?? null)}
+      </Code>
     </Stack>
   );
 }

@@ -1,6 +1,7 @@
 /**
  * API keys: create with scopes (the key is shown once) and, for an agent's key, the agents it may act
- * as; list, revoke.
+ * as; list (the console's DataTable, cards on a phone), filter by name and scope, show revoked keys on
+ * request, revoke.
  */
 
 import type { Agent, ApiKey } from '@agentops-hub/contracts';
@@ -13,20 +14,27 @@ import {
   Group,
   Modal,
   MultiSelect,
+  Select,
   Stack,
-  Table,
+  Switch,
   Text,
   TextInput,
 } from '@mantine/core';
-import { IconPlus } from '@tabler/icons-react';
+import { IconPlus, IconSearch } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, errorMessage, type Page } from '../../api/client';
 import { CopyField } from '../../components/CopyField';
 import { CreateDialog } from '../../components/CreateDialog';
+import { DataTable } from '../../components/DataTable';
+import { FilterBar } from '../../components/FilterBar';
+import { StatusBadge } from '../../components/StatusBadge';
 import { Empty, FormError, PageHeader, QueryStatus } from '../../components/states';
 import { ago, dateTime } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
+
+/** A revoked key is kept (the audit trail names it) and reads red; an active one green. */
+const KEY_COLORS: Record<string, string> = { active: 'teal', revoked: 'red' };
 
 const SCOPES = [
   { value: 'ingest', label: 'ingest', hint: 'report runs, ask policies, read controls (for agents)' },
@@ -34,6 +42,30 @@ const SCOPES = [
   { value: 'admin', label: 'admin', hint: 'manage the organization except owner-only actions' },
   { value: 'full', label: 'full', hint: 'everything an owner can do' },
 ];
+
+export interface KeyFilter {
+  /** Part of the key's name or prefix, any case. */
+  q?: string;
+  scope?: string | null;
+  /** Show revoked keys too (they stay listed by the hub, for the audit trail). */
+  revoked?: boolean;
+}
+
+/**
+ * The keys the filters keep, active ones first.
+ * @example filterKeys(keys, { q: 'support', scope: 'ingest' })
+ */
+export function filterKeys<K extends Pick<ApiKey, 'name' | 'prefix' | 'scopes' | 'revoked_at'>>(
+  keys: readonly K[],
+  f: KeyFilter,
+): K[] {
+  const q = f.q?.trim().toLowerCase();
+  return keys
+    .filter((k) => f.revoked || !k.revoked_at)
+    .filter((k) => !f.scope || k.scopes.includes(f.scope as K['scopes'][number]))
+    .filter((k) => !q || k.name.toLowerCase().includes(q) || k.prefix.toLowerCase().includes(q))
+    .sort((a, b) => Number(Boolean(a.revoked_at)) - Number(Boolean(b.revoked_at)));
+}
 
 export function ApiKeysPage() {
   const { can, role } = usePermissions();
@@ -60,7 +92,10 @@ export function ApiKeysPage() {
       New API key
     </Button>
   );
-  const active = (keys.data?.data ?? []).filter((k) => !k.revoked_at);
+  const [filter, setFilter] = useState<KeyFilter>({});
+  const all = keys.data?.data ?? [];
+  const active = all.filter((k) => !k.revoked_at);
+  const shown = filterKeys(all, filter);
 
   return (
     <Stack>
@@ -77,64 +112,103 @@ export function ApiKeysPage() {
           </Empty>
         </Card>
       )}
-      {active.length > 0 && (
+      {all.length > 0 && (
+        <FilterBar active={[filter.q, filter.scope, filter.revoked].filter(Boolean).length}>
+          <TextInput
+            label="Search"
+            placeholder="Name or prefix"
+            leftSection={<IconSearch size={16} />}
+            value={filter.q ?? ''}
+            onChange={(e) => setFilter((f) => ({ ...f, q: e.currentTarget.value }))}
+            w={220}
+          />
+          <Select
+            label="Scope"
+            placeholder="Any scope"
+            clearable
+            data={SCOPES.map((s) => s.value)}
+            value={filter.scope ?? null}
+            onChange={(scope) => setFilter((f) => ({ ...f, scope }))}
+            w={150}
+          />
+          <Switch
+            label="Show revoked keys"
+            checked={Boolean(filter.revoked)}
+            onChange={(e) => setFilter((f) => ({ ...f, revoked: e.currentTarget.checked }))}
+            mb={8}
+          />
+        </FilterBar>
+      )}
+      {(active.length > 0 || filter.revoked) && shown.length === 0 && (
+        <Card withBorder>
+          <Empty title="No key matches">Change the search or the scope.</Empty>
+        </Card>
+      )}
+      {shown.length > 0 && (
         <Card withBorder p={0}>
-          <Table.ScrollContainer minWidth={700}>
-            <Table verticalSpacing="sm" aria-label="API keys">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Name</Table.Th>
-                  <Table.Th>Key</Table.Th>
-                  <Table.Th>Scopes</Table.Th>
-                  <Table.Th>Agents</Table.Th>
-                  <Table.Th>Created</Table.Th>
-                  <Table.Th>Last used</Table.Th>
-                  <Table.Th />
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {active.map((k) => (
-                  <Table.Tr key={k.id}>
-                    <Table.Td>{k.name}</Table.Td>
-                    <Table.Td>
-                      <Text ff="monospace" size="sm">
-                        {k.prefix}…
-                      </Text>
-                    </Table.Td>
-                    <Table.Td>
-                      <Group gap={4}>
-                        {k.scopes.map((s) => (
-                          <Badge key={s} variant="light" size="sm">
-                            {s}
-                          </Badge>
-                        ))}
-                      </Group>
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="sm" c={k.agent_ids ? undefined : 'dimmed'}>
-                        {k.agent_ids ? k.agent_ids.map(agentName).join(', ') : 'any'}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td>{dateTime(k.created_at)}</Table.Td>
-                    <Table.Td>{k.last_used_at ? ago(k.last_used_at) : 'never'}</Table.Td>
-                    <Table.Td>
-                      {manage && (
-                        <Button
-                          size="xs"
-                          color="red"
-                          variant="subtle"
-                          onClick={() => setRevoking(k)}
-                          aria-label={`Revoke ${k.name}`}
-                        >
-                          Revoke
-                        </Button>
-                      )}
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+          <DataTable
+            label="API keys"
+            rows={shown}
+            rowKey={(k) => k.id}
+            minWidth={760}
+            columns={[
+              { header: 'Name', card: 'title', cell: (k) => k.name },
+              {
+                header: 'Status',
+                card: 'badge',
+                cell: (k) => <StatusBadge status={k.revoked_at ? 'revoked' : 'active'} colors={KEY_COLORS} />,
+              },
+              {
+                header: 'Key',
+                card: true,
+                cell: (k) => (
+                  <Text ff="monospace" size="sm" span>
+                    {k.prefix}…
+                  </Text>
+                ),
+              },
+              {
+                header: 'Scopes',
+                card: true,
+                cell: (k) => (
+                  <Group gap={4} component="span" display="inline-flex">
+                    {k.scopes.map((s) => (
+                      <Badge key={s} variant="light" size="sm">
+                        {s}
+                      </Badge>
+                    ))}
+                  </Group>
+                ),
+              },
+              {
+                header: 'Agents',
+                cell: (k) => (
+                  <Text size="sm" c={k.agent_ids ? undefined : 'dimmed'} span>
+                    {k.agent_ids ? k.agent_ids.map(agentName).join(', ') : 'any'}
+                  </Text>
+                ),
+              },
+              { header: 'Created', cell: (k) => dateTime(k.created_at) },
+              { header: 'Last used', card: true, cell: (k) => (k.last_used_at ? ago(k.last_used_at) : 'never') },
+              {
+                header: 'Revoke',
+                card: 'badge',
+                hidden: !manage,
+                cell: (k) =>
+                  !k.revoked_at && (
+                    <Button
+                      size="xs"
+                      color="red"
+                      variant="subtle"
+                      onClick={() => setRevoking(k)}
+                      aria-label={`Revoke ${k.name}`}
+                    >
+                      Revoke
+                    </Button>
+                  ),
+              },
+            ]}
+          />
         </Card>
       )}
       <CreateDialog opened={open} onClose={() => setOpen(false)} title="New API key" size="lg">

@@ -1,14 +1,20 @@
-/** Members and invitations: who is in the organization with which role; invite by email with a role. */
+/**
+ * Members and invitations: who is in the organization with which role (the console's DataTable, cards on
+ * a phone, filtered by name, email or role); invite by email with a role; pending invitations.
+ */
 
 import type { Invitation, Member } from '@agentops-hub/contracts';
-import { Alert, Badge, Button, Card, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
-import { IconMail } from '@tabler/icons-react';
+import { Alert, Badge, Button, Card, Select, Stack, Text, TextInput, Title } from '@mantine/core';
+import { IconMail, IconSearch } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, type Page } from '../../api/client';
 import { CopyField } from '../../components/CopyField';
 import { CreateDialog } from '../../components/CreateDialog';
-import { ErrorState, FormError, PageHeader, QueryStatus } from '../../components/states';
+import { DataTable } from '../../components/DataTable';
+import { FilterBar } from '../../components/FilterBar';
+import { StatusBadge } from '../../components/StatusBadge';
+import { Empty, ErrorState, FormError, PageHeader, QueryStatus } from '../../components/states';
 import { dateTime } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 
@@ -20,6 +26,34 @@ const ROLES = [
   { value: 'owner', label: 'Owner — everything' },
 ];
 const roleShort = ROLES.map((r) => ({ value: r.value, label: r.value.replace('_', ' ') }));
+
+/** Roles as badges: the more a role may do, the warmer its color. */
+const ROLE_COLORS: Record<string, string> = {
+  owner: 'red',
+  admin: 'orange',
+  team_lead: 'violet',
+  member: 'blue',
+  viewer: 'gray',
+};
+
+/** The same colors keyed by the role as shown ("team lead"). */
+const ROLE_COLORS_SHOWN = Object.fromEntries(Object.entries(ROLE_COLORS).map(([k, v]) => [k.replace('_', ' '), v]));
+
+/**
+ * The members the filters keep: `q` is part of a name or an email, any case; `role` an exact role.
+ * @example filterMembers(members, { q: 'ann', role: 'admin' })
+ */
+export function filterMembers<M extends Pick<Member, 'name' | 'email' | 'role'>>(
+  members: readonly M[],
+  f: { q?: string; role?: string | null },
+): M[] {
+  const q = f.q?.trim().toLowerCase();
+  return members.filter(
+    (m) =>
+      (!f.role || m.role === f.role) &&
+      (!q || (m.name ?? '').toLowerCase().includes(q) || m.email.toLowerCase().includes(q)),
+  );
+}
 
 export function MembersPage() {
   const { can, me } = usePermissions();
@@ -42,6 +76,9 @@ export function MembersPage() {
     onSettled: () => qc.invalidateQueries({ queryKey: ['invitations'] }),
   });
   const pendingInvites = (invitations.data?.data ?? []).filter((i) => i.status === 'pending');
+  const [q, setQ] = useState('');
+  const [roleFilter, setRoleFilter] = useState<string | null>(null);
+  const shown = filterMembers(members.data?.data ?? [], { q, role: roleFilter });
 
   return (
     <Stack>
@@ -59,56 +96,87 @@ export function MembersPage() {
       <QueryStatus query={members} />
       {(setRole.error || removeMember.error) && <ErrorState error={setRole.error ?? removeMember.error} />}
       {members.data && (
+        <FilterBar active={[q, roleFilter].filter(Boolean).length}>
+          <TextInput
+            label="Search"
+            placeholder="Name or email"
+            leftSection={<IconSearch size={16} />}
+            value={q}
+            onChange={(e) => setQ(e.currentTarget.value)}
+            w={240}
+          />
+          <Select
+            label="Role"
+            placeholder="Any role"
+            clearable
+            data={roleShort}
+            value={roleFilter}
+            onChange={setRoleFilter}
+            w={160}
+          />
+        </FilterBar>
+      )}
+      {members.data && shown.length === 0 && (
+        <Card withBorder>
+          <Empty title="No member matches">Change the search or the role.</Empty>
+        </Card>
+      )}
+      {shown.length > 0 && (
         <Card withBorder p={0}>
-          <Table.ScrollContainer minWidth={600}>
-            <Table verticalSpacing="sm" aria-label="Members">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Name</Table.Th>
-                  <Table.Th>Email</Table.Th>
-                  <Table.Th>Role</Table.Th>
-                  <Table.Th>Joined</Table.Th>
-                  <Table.Th />
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {members.data.data.map((m) => {
-                  const self = m.user_id === me?.user?.id;
-                  return (
-                    <Table.Tr key={m.id}>
-                      <Table.Td>
-                        {m.name} {self && <Badge size="xs">you</Badge>}
-                      </Table.Td>
-                      <Table.Td>{m.email}</Table.Td>
-                      <Table.Td>
-                        {manage && !self ? (
-                          <Select
-                            aria-label={`Role of ${m.email}`}
-                            data={roleShort}
-                            value={m.role}
-                            onChange={(role) => role && setRole.mutate({ id: m.id, role })}
-                            w={150}
-                            size="xs"
-                            allowDeselect={false}
-                          />
-                        ) : (
-                          <Badge variant="light">{m.role.replace('_', ' ')}</Badge>
-                        )}
-                      </Table.Td>
-                      <Table.Td>{dateTime(m.created_at)}</Table.Td>
-                      <Table.Td>
-                        {manage && !self && (
-                          <Button size="xs" variant="subtle" color="red" onClick={() => removeMember.mutate(m.id)}>
-                            Remove
-                          </Button>
-                        )}
-                      </Table.Td>
-                    </Table.Tr>
-                  );
-                })}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+          <DataTable
+            label="Members"
+            rows={shown}
+            rowKey={(m) => m.id}
+            minWidth={640}
+            columns={[
+              {
+                header: 'Name',
+                card: 'title',
+                cell: (m) => (
+                  <>
+                    {m.name} {m.user_id === me?.user?.id && <Badge size="xs">you</Badge>}
+                  </>
+                ),
+              },
+              {
+                header: 'Role',
+                card: 'badge',
+                cell: (m) =>
+                  manage && m.user_id !== me?.user?.id ? (
+                    <Select
+                      aria-label={`Role of ${m.email}`}
+                      data={roleShort}
+                      value={m.role}
+                      onChange={(role) => role && setRole.mutate({ id: m.id, role })}
+                      w={150}
+                      size="xs"
+                      allowDeselect={false}
+                    />
+                  ) : (
+                    <StatusBadge status={m.role.replace('_', ' ')} colors={ROLE_COLORS_SHOWN} />
+                  ),
+              },
+              { header: 'Email', card: true, cell: (m) => m.email },
+              { header: 'Joined', card: true, cell: (m) => dateTime(m.created_at) },
+              {
+                header: 'Remove',
+                card: 'badge',
+                hidden: !manage,
+                cell: (m) =>
+                  m.user_id !== me?.user?.id && (
+                    <Button
+                      size="xs"
+                      variant="subtle"
+                      color="red"
+                      onClick={() => removeMember.mutate(m.id)}
+                      aria-label={`Remove ${m.email}`}
+                    >
+                      Remove
+                    </Button>
+                  ),
+              },
+            ]}
+          />
         </Card>
       )}
       <Title order={2} size="h4" mt="md">
@@ -121,26 +189,37 @@ export function MembersPage() {
       )}
       {pendingInvites.length > 0 && (
         <Card withBorder p={0}>
-          <Table aria-label="Pending invitations">
-            <Table.Tbody>
-              {pendingInvites.map((i) => (
-                <Table.Tr key={i.id}>
-                  <Table.Td>{i.email}</Table.Td>
-                  <Table.Td>
-                    <Badge variant="light">{i.role}</Badge>
-                  </Table.Td>
-                  <Table.Td>expires {dateTime(i.expires_at)}</Table.Td>
-                  <Table.Td>
-                    {manage && (
-                      <Button size="xs" variant="subtle" color="red" onClick={() => revoke.mutate(i.id)}>
-                        Revoke
-                      </Button>
-                    )}
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
+          <DataTable
+            label="Pending invitations"
+            rows={pendingInvites}
+            rowKey={(i) => i.id}
+            minWidth={560}
+            columns={[
+              { header: 'Email', card: 'title', cell: (i) => i.email },
+              {
+                header: 'Role',
+                card: 'badge',
+                cell: (i) => <StatusBadge status={i.role.replace('_', ' ')} colors={ROLE_COLORS_SHOWN} />,
+              },
+              { header: 'Expires', card: true, cell: (i) => dateTime(i.expires_at) },
+              {
+                header: 'Revoke',
+                card: 'badge',
+                hidden: !manage,
+                cell: (i) => (
+                  <Button
+                    size="xs"
+                    variant="subtle"
+                    color="red"
+                    onClick={() => revoke.mutate(i.id)}
+                    aria-label={`Revoke the invitation of ${i.email}`}
+                  >
+                    Revoke
+                  </Button>
+                ),
+              },
+            ]}
+          />
         </Card>
       )}
       <CreateDialog opened={open} onClose={() => setOpen(false)} title="Invite someone" size="lg">
