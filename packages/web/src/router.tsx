@@ -144,6 +144,7 @@ const packs = app('/governance/packs', () => import('./pages/governance/PolicyPa
 const pack = app('/governance/packs/$packId', () => import('./pages/governance/PackPage'), 'PackPage');
 const orgProfile = app('/settings/org', () => import('./pages/settings/OrgProfilePage'), 'OrgProfilePage');
 const teams = app('/settings/teams', () => import('./pages/settings/TeamsPage'), 'TeamsPage');
+const privacy = app('/settings/privacy', () => import('./pages/privacy/PrivacyPage'), 'PrivacyPage');
 const notificationPrefs = app(
   '/settings/notifications',
   () => import('./pages/settings/NotificationsPage'),
@@ -180,6 +181,7 @@ const routeTree = rootRoute.addChildren([
     pack,
     orgProfile,
     teams,
+    privacy,
     notificationPrefs,
     webhooks,
     plan,

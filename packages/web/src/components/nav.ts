@@ -10,6 +10,7 @@ import {
   IconChecklist,
   IconCoin,
   IconDatabaseExport,
+  IconEyeOff,
   IconFileAnalytics,
   IconFingerprint,
   IconGauge,
@@ -57,6 +58,7 @@ export const NAV: NavEntry[] = [
   { to: '/settings/security', label: 'Security', icon: IconGauge, group: 'settings' },
   { to: '/settings/org', label: 'Organization', icon: IconBuilding, perm: 'org:read', group: 'settings' },
   { to: '/settings/teams', label: 'Teams', icon: IconSitemap, perm: 'teams:read', group: 'settings' },
+  { to: '/settings/privacy', label: 'Privacy', icon: IconEyeOff, perm: 'org:read', group: 'settings' },
   {
     to: '/settings/notifications',
     label: 'Notifications',
