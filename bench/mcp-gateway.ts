@@ -4,18 +4,28 @@
  *
  * Processes: the reference "everything" server (packages/mcp-gateway/test/fixtures), the gateway's CLI
  * (bundled from the sources, Streamable HTTP in front of the reference server's Streamable HTTP), and a real hub
- * (in this process, on SQLite) that decides every call and records it. Two MCP clients (the SDK's, Streamable
- * HTTP) call `test_simple_text`: one directly, one through the gateway; calls alternate one by one, so both see
- * the same machine load. Each call is timed alone (one at a time, as an agent calls a tool).
+ * (in this process, on SQLite) that decides every call and records it. MCP clients (the SDK's, Streamable HTTP)
+ * call `test_simple_text`: one directly, one through the gateway; calls alternate one by one (which goes first
+ * rotates), so both see the same machine load. Each call is timed alone (one at a time, as an agent calls a tool).
  *
- * Every fourth round the bench also asks the hub for the same decision itself (`checkPolicy`, the SDK's call,
- * with the gateway's `hubFetch`):
- * `hub_decision_p50_ms` is the hub's share of what the gateway adds, the rest is the extra MCP hop.
+ * Where the added time goes, measured in the same rounds:
+ * - `hub_decision_p50_ms`: the hub's decision alone (every fourth round, `checkPolicy` from this process with the
+ *   gateway's `hubFetch`, the call the gateway makes before it forwards);
+ * - `relay_added_p50_ms`: the extra MCP hop alone, without a decision (every second round, an ungoverned
+ *   `resources/read` of `test://static-text` through the gateway, minus the same read sent directly);
+ * - `policy_added_p50_ms` = added − relay_added: what asking the hub adds to a call, and
+ *   `around_decision_p50_ms` = policy_added − hub_decision: the gateway's own work around the decision (the
+ *   action, the run's records, the SDK's guard);
+ * - `gateway_own_p50_ms` = added − hub_decision: everything the gateway adds that is not the hub's decision.
+ *
+ * `BENCH_COMPARE=/path/to/gateway.mjs` (a bundle of another version, e.g. built from the previous commit with
+ * `bundleGateway`) also starts that gateway and times it in the same rounds: `compare_added_p50_ms` and
+ * `added_ratio` (this one's added time over the other's) are the A/B figures of one sitting.
  *
  * Prints one JSON line: {"bench":"mcp-gateway", direct_p50_ms, gateway_p50_ms, added_p50_ms (= gateway − direct),
- * direct_p99_ms, gateway_p99_ms, added_p99_ms, hub_decision_p50_ms, calls, load1 (the machine's 1-minute load
- * average at the end: the figures are latencies, so a busy machine inflates them)}. Target (issue 22):
- * added_p50_ms ≤ 1.
+ * direct_p99_ms, gateway_p99_ms, added_p99_ms, hub_decision_p50_ms, relay_added_p50_ms, policy_added_p50_ms,
+ * around_decision_p50_ms, gateway_own_p50_ms, [compare_…], calls, load1 (the machine's 1-minute load average at
+ * the end: the figures are latencies, so a busy machine inflates them)}. Target (issue 22): added_p50_ms ≤ 1.
  * BENCH_CALLS (default 2000) calls each after BENCH_WARMUP (default 300).
  */
 import { rm } from 'node:fs/promises';
@@ -48,18 +58,27 @@ async function timed(client: Client): Promise<number> {
   return t;
 }
 
+const COMPARE = process.env.BENCH_COMPARE;
+
+async function read(client: Client): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  const r = await client.readResource({ uri: 'test://static-text' });
+  const t = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.contents.length !== 1) throw new Error(`the read failed: ${JSON.stringify(r)}`);
+  return t;
+}
+
 const hub = await startHub();
 const bundle = await bundleGateway();
 const reference = await startReferenceServer();
-const gateway = await startGateway({ url: hub.url, key: hub.ingestKey }, [
-  '--agent',
-  'BenchBot',
-  '--upstream-url',
-  reference.url,
-]);
+const hubKey = { url: hub.url, key: hub.ingestKey };
+const flags = ['--agent', 'BenchBot', '--upstream-url', reference.url];
+const gateway = await startGateway(hubKey, flags);
+const other = COMPARE ? await startGateway(hubKey, flags, {}, COMPARE) : undefined;
+const urls = [reference.url, gateway.url, ...(other ? [other.url] : [])];
 try {
-  let direct = await connect(reference.url);
-  let via = await connect(gateway.url);
+  // clients[0] direct, [1] through this gateway, [2] through the compared one.
+  let clients = await Promise.all(urls.map(connect));
   // The hub's share: the same decision the gateway asks for, from this process with the same SDK.
   const ops = createAgentOps({
     hubUrl: hub.url,
@@ -74,48 +93,65 @@ try {
     if (r.decision !== 'ALLOW') throw new Error(`the hub did not allow: ${JSON.stringify(r)}`);
     return Number(process.hrtime.bigint() - t0) / 1e6;
   };
-  const d: number[] = [];
-  const g: number[] = [];
+  const calls: number[][] = urls.map(() => []);
+  const reads: number[][] = [[], []];
   const h: number[] = [];
   for (let i = 0; i < WARMUP + CALLS; i++) {
     if (i > 0 && i % 1000 === 0) {
       // New sessions now and then: the SDK's client transport keeps an abort listener per request on one signal
-      // (Node warns past 1,500). Both sides alike; the session setup itself is not timed.
-      for (const c of [direct, via]) await c.close();
-      [direct, via] = [await connect(reference.url), await connect(gateway.url)];
+      // (Node warns past 1,500). All sides alike; the session setup itself is not timed.
+      for (const c of clients) await c.close();
+      clients = await Promise.all(urls.map(connect));
     }
     if (i % 4 === 0) h.push(await decision());
-    // Which one goes first alternates too, so neither always runs right after the other.
-    if (i % 2) {
-      d.push(await timed(direct));
-      g.push(await timed(via));
-    } else {
-      g.push(await timed(via));
-      d.push(await timed(direct));
+    // Which one goes first rotates too, so none always runs right after another.
+    for (let k = 0; k < clients.length; k++) {
+      const j = (i + k) % clients.length;
+      calls[j]!.push(await timed(clients[j]!));
+    }
+    if (i % 2 === 0) {
+      const first = (i / 2) % 2;
+      reads[first]!.push(await read(clients[first]!));
+      reads[1 - first]!.push(await read(clients[1 - first]!));
     }
   }
-  const dm = d.slice(WARMUP);
-  const gm = g.slice(WARMUP);
-  const hm = h.slice(WARMUP / 4);
+  const p = (xs: number[], q: number, skip: number) => quantile(xs.slice(skip), q);
+  const [dm, gm, om] = calls;
+  const direct = p(dm!, 0.5, WARMUP);
+  const added = p(gm!, 0.5, WARMUP) - direct;
+  const hubDecision = p(h, 0.5, WARMUP / 4);
+  const relay = p(reads[1]!, 0.5, WARMUP / 2) - p(reads[0]!, 0.5, WARMUP / 2);
   await ops.shutdown();
   const runs = (await hub.api('GET', '/v1/runs?agent=BenchBot')).body?.data ?? [];
   if (runs.length === 0) throw new Error('the hub recorded no run of the gateway session');
+  const compared = om
+    ? {
+        compare_gateway_p50_ms: ms(p(om, 0.5, WARMUP)),
+        compare_added_p50_ms: ms(p(om, 0.5, WARMUP) - direct),
+        added_ratio: Math.round((added / (p(om, 0.5, WARMUP) - direct)) * 100) / 100,
+      }
+    : {};
   const out = {
     bench: 'mcp-gateway',
-    direct_p50_ms: ms(quantile(dm, 0.5)),
-    gateway_p50_ms: ms(quantile(gm, 0.5)),
-    added_p50_ms: ms(quantile(gm, 0.5) - quantile(dm, 0.5)),
-    direct_p99_ms: ms(quantile(dm, 0.99)),
-    gateway_p99_ms: ms(quantile(gm, 0.99)),
-    added_p99_ms: ms(quantile(gm, 0.99) - quantile(dm, 0.99)),
-    hub_decision_p50_ms: ms(quantile(hm, 0.5)),
+    direct_p50_ms: ms(direct),
+    gateway_p50_ms: ms(p(gm!, 0.5, WARMUP)),
+    added_p50_ms: ms(added),
+    direct_p99_ms: ms(p(dm!, 0.99, WARMUP)),
+    gateway_p99_ms: ms(p(gm!, 0.99, WARMUP)),
+    added_p99_ms: ms(p(gm!, 0.99, WARMUP) - p(dm!, 0.99, WARMUP)),
+    hub_decision_p50_ms: ms(hubDecision),
+    relay_added_p50_ms: ms(relay),
+    policy_added_p50_ms: ms(added - relay),
+    around_decision_p50_ms: ms(added - relay - hubDecision),
+    gateway_own_p50_ms: ms(added - hubDecision),
+    ...compared,
     calls: CALLS,
     load1: Math.round(loadavg()[0]! * 10) / 10,
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
-  await direct.close();
-  await via.close();
+  for (const c of clients) await c.close();
 } finally {
+  await other?.stop();
   await gateway.stop();
   await reference.stop();
   await hub.close();

@@ -1,22 +1,31 @@
 /**
  * @module http-client
- * The gateway's client side of MCP Streamable HTTP towards the upstream, on `node:http` with kept-alive
- * connections. The SDK's `StreamableHTTPClientTransport` does the same over `fetch` and web streams (a
- * `TextDecoderStream` and an event-source parser stream per response); on the gateway's hot path, a relayed
- * `tools/call`, that machinery was most of the extra hop's cost, so the gateway parses the event stream itself.
+ * The gateway's client side of MCP Streamable HTTP towards the upstream, on an undici `Pool` (kept-alive
+ * connections to the upstream's origin) driven through `dispatch`: the answer's bytes come to one handler object
+ * per request, which parses the event stream as it arrives. The SDK's `StreamableHTTPClientTransport` does the
+ * same over `fetch` and web streams (a `TextDecoderStream` and an event-source parser stream per response); on the
+ * gateway's hot path, a relayed `tools/call`, that machinery was most of the extra hop's cost.
  *
  * What it does: POSTs each message with the session id and negotiated protocol version; reads a JSON or
  * `text/event-stream` answer and hands every message on; opens the standalone `GET` stream once the session is
  * initialized (the upstream's unsolicited requests and notifications) and reopens it when it ends; `DELETE`s
- * the session on `terminateSession()`. Not done: resuming a broken response stream (`Last-Event-ID`).
+ * the session on `terminateSession()`. Not done: resuming a broken upstream stream (`Last-Event-ID`); the
+ * gateway's own streams to its clients are resumable (http-session.ts).
  */
-import { Agent, type IncomingMessage, request } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { type Dispatcher, Pool } from 'undici';
 
 /** Reopen the standalone stream this long after it ends (the upstream may close it to make clients poll). */
 const REOPEN_MS = 1000;
+
+/** What an exchange answered: for an event stream, as soon as its headers came (the events follow). */
+interface Answer {
+  status: number;
+  type: string;
+  /** The body of an answer that is not an event stream. */
+  text: string;
+}
 
 export class HttpClientTransport implements Transport {
   onclose?: () => void;
@@ -25,18 +34,21 @@ export class HttpClientTransport implements Transport {
   sessionId?: string;
   private protocolVersion?: string;
   private closed = false;
-  private readonly agent: Agent;
-  private readonly open = new Set<IncomingMessage>();
+  private readonly pool: Pool;
+  private readonly path: string;
+  /** Exchanges whose event streams are being read: aborted on close. */
+  readonly open = new Set<Exchange>();
   private standalone = false;
+  /** The request headers, rebuilt only when the session id or protocol version changes. */
+  private headerCache?: { key: string; post: Record<string, string>; get: Record<string, string> };
 
   constructor(
-    private readonly url: URL,
+    url: URL,
     private readonly headers: Record<string, string> = {},
   ) {
-    this.agent =
-      url.protocol === 'https:'
-        ? new HttpsAgent({ keepAlive: true, noDelay: true })
-        : new Agent({ keepAlive: true, noDelay: true });
+    this.path = url.pathname + url.search;
+    // No undici timeouts: a tool call may run for minutes, and the SDK's `Protocol` times each request itself.
+    this.pool = new Pool(url.origin, { keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
   }
 
   async start(): Promise<void> {}
@@ -47,96 +59,70 @@ export class HttpClientTransport implements Transport {
 
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) throw new Error('the upstream connection is closed');
-    const res = await this.request('POST', JSON.stringify(message));
-    const sid = res.headers['mcp-session-id'];
-    if (typeof sid === 'string') this.sessionId = sid;
-    if (res.statusCode === 202) {
-      res.resume();
+    const res = await this.exchange('POST', JSON.stringify(message));
+    if (res.status === 202) {
       // The session is ready: open the standalone stream, and wait until it is open, so that what the upstream
       // sends outside a request right after `initialize` (a server that asks the client at once) is not missed.
       if ((message as { method?: string }).method === 'notifications/initialized') await this.openStandalone();
       return;
     }
-    if (res.statusCode !== 200) {
-      const text = await readAll(res);
-      throw new Error(`the upstream answered HTTP ${res.statusCode}: ${text.slice(0, 500)}`);
-    }
-    const type = res.headers['content-type'] ?? '';
-    if (type.includes('text/event-stream')) this.readEvents(res);
-    else if (type.includes('application/json')) {
-      const body = JSON.parse(await readAll(res)) as JSONRPCMessage | JSONRPCMessage[];
-      for (const m of Array.isArray(body) ? body : [body]) this.deliver(m);
-    } else {
-      res.resume();
-      throw new Error(`the upstream answered an unexpected content type: ${type}`);
-    }
+    if (res.status !== 200) throw new Error(`the upstream answered HTTP ${res.status}: ${res.text.slice(0, 500)}`);
+    if (res.type.includes('text/event-stream')) return;
+    if (!res.type.includes('application/json'))
+      throw new Error(`the upstream answered an unexpected content type: ${res.type}`);
+    const body = JSON.parse(res.text) as JSONRPCMessage | JSONRPCMessage[];
+    for (const m of Array.isArray(body) ? body : [body]) this.deliver(m);
   }
 
   /** Ends the upstream session (`DELETE`); a server that does not allow it (405) is fine. */
   async terminateSession(): Promise<void> {
     if (!this.sessionId) return;
-    const res = await this.request('DELETE');
-    res.resume();
-    if (res.statusCode !== 200 && res.statusCode !== 202 && res.statusCode !== 204 && res.statusCode !== 405)
-      throw new Error(`the upstream refused to end the session: HTTP ${res.statusCode}`);
+    const res = await this.exchange('DELETE');
+    if (res.status !== 200 && res.status !== 202 && res.status !== 204 && res.status !== 405)
+      throw new Error(`the upstream refused to end the session: HTTP ${res.status}`);
     this.sessionId = undefined;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const res of this.open) res.destroy();
-    this.agent.destroy();
+    for (const x of this.open) x.cancel();
+    await this.pool.destroy().catch(() => {});
     this.onclose?.();
   }
 
-  private request(method: 'POST' | 'GET' | 'DELETE', body?: string): Promise<IncomingMessage> {
-    const headers: Record<string, string> = {
-      ...this.headers,
-      accept: method === 'GET' ? 'text/event-stream' : 'application/json, text/event-stream',
-    };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.sessionId) headers['mcp-session-id'] = this.sessionId;
-    if (this.protocolVersion) headers['mcp-protocol-version'] = this.protocolVersion;
-    const send = this.url.protocol === 'https:' ? httpsRequest : request;
+  private requestHeaders(method: 'POST' | 'GET' | 'DELETE'): Record<string, string> {
+    const key = `${this.sessionId}|${this.protocolVersion}`;
+    if (this.headerCache?.key !== key) {
+      const common: Record<string, string> = { ...this.headers };
+      if (this.sessionId) common['mcp-session-id'] = this.sessionId;
+      if (this.protocolVersion) common['mcp-protocol-version'] = this.protocolVersion;
+      this.headerCache = {
+        key,
+        post: { ...common, accept: 'application/json, text/event-stream', 'content-type': 'application/json' },
+        get: { ...common, accept: 'text/event-stream' },
+      };
+    }
+    return method === 'POST' ? this.headerCache.post : this.headerCache.get;
+  }
+
+  /** Sends one request; resolves at the answer's headers for an event stream, else once the body is read. */
+  private exchange(method: 'POST' | 'GET' | 'DELETE', body?: string, onEnd?: () => void): Promise<Answer> {
     return new Promise((resolve, reject) => {
-      const req = send(this.url, { method, headers, agent: this.agent }, resolve);
-      req.on('error', reject);
-      req.end(body);
+      this.pool.dispatch(
+        { path: this.path, method, headers: this.requestHeaders(method), body },
+        new Exchange(this, resolve, reject, onEnd),
+      );
     });
   }
 
-  /** Hands on each `message` event of a `text/event-stream` response as it arrives. */
-  private readEvents(res: IncomingMessage, onEnd?: () => void): void {
-    this.open.add(res);
-    res.setEncoding('utf8');
-    let buffer = '';
-    let data: string[] = [];
-    let event = 'message';
-    res.on('data', (chunk: string) => {
-      buffer += chunk;
-      let nl = buffer.indexOf('\n');
-      while (nl >= 0) {
-        const line = buffer.slice(0, buffer[nl - 1] === '\r' ? nl - 1 : nl);
-        buffer = buffer.slice(nl + 1);
-        nl = buffer.indexOf('\n');
-        if (line === '') {
-          // A blank line ends an event: dispatch it (priming events carry no data).
-          if (data.length > 0 && event === 'message') this.parse(data.join('\n'));
-          data = [];
-          event = 'message';
-        } else if (line.startsWith('data:')) data.push(line.slice(line[5] === ' ' ? 6 : 5));
-        else if (line.startsWith('event:')) event = line.slice(6).trim();
-      }
-    });
-    res.on('error', (e) => this.onerror?.(e));
-    res.on('close', () => {
-      this.open.delete(res);
-      onEnd?.();
-    });
+  /** Takes the session id the upstream assigns (its `initialize` answer), before any message of it is handled. */
+  sawSessionId(sid: string): void {
+    this.sessionId = sid;
   }
 
-  private parse(data: string): void {
+  /** Parses one event's data and hands the message on. */
+  parse(data: string): void {
     try {
       this.deliver(JSON.parse(data) as JSONRPCMessage);
     } catch (e) {
@@ -159,30 +145,112 @@ export class HttpClientTransport implements Transport {
     if (this.standalone || this.closed) return;
     this.standalone = true;
     try {
-      const res = await this.request('GET');
-      if (res.statusCode !== 200) {
-        // 405: the upstream offers no standalone stream.
-        res.resume();
-        this.standalone = false;
-        return;
-      }
-      this.readEvents(res, () => {
+      const res = await this.exchange('GET', undefined, () => {
         this.standalone = false;
         if (!this.closed && this.sessionId) setTimeout(() => void this.openStandalone(), REOPEN_MS).unref();
       });
+      // 405: the upstream offers no standalone stream.
+      if (res.status !== 200) this.standalone = false;
     } catch (e) {
       this.standalone = false;
-      this.onerror?.(e as Error);
+      if (!this.closed) this.onerror?.(e as Error);
     }
   }
 }
 
-function readAll(res: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    res.setEncoding('utf8');
-    res.on('data', (c: string) => (text += c));
-    res.on('end', () => resolve(text));
-    res.on('error', reject);
-  });
+/**
+ * One request's answer as undici hands it over: the status and headers, then the body in chunks. An event stream
+ * is parsed as it comes (each `message` event handed to the transport); any other body is collected whole.
+ */
+class Exchange implements Dispatcher.DispatchHandlers {
+  private answer?: Answer;
+  private sse = false;
+  private body: Buffer[] = [];
+  private buffer = '';
+  private data: string[] = [];
+  private event = 'message';
+  private abort?: (e?: Error) => void;
+  private ended = false;
+  private cancelled = false;
+
+  constructor(
+    private readonly t: HttpClientTransport,
+    private readonly resolve: (a: Answer) => void,
+    private readonly reject: (e: Error) => void,
+    private readonly onEnd?: () => void,
+  ) {}
+
+  cancel(): void {
+    this.cancelled = true;
+    this.abort?.(new Error('the upstream connection is closed'));
+  }
+
+  onConnect(abort: (e?: Error) => void): void {
+    this.abort = abort;
+  }
+
+  onHeaders(status: number, raw: Buffer[]): boolean {
+    if (status < 200) return true;
+    let type = '';
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!.toString('latin1').toLowerCase();
+      if (name === 'content-type') type = raw[i + 1]!.toString('latin1');
+      else if (name === 'mcp-session-id') this.t.sawSessionId(raw[i + 1]!.toString('latin1'));
+    }
+    this.answer = { status, type, text: '' };
+    if (status === 200 && type.includes('text/event-stream')) {
+      this.sse = true;
+      this.t.open.add(this);
+      this.resolve(this.answer);
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (!this.sse) {
+      this.body.push(chunk);
+      return true;
+    }
+    this.buffer += chunk.toString('utf8');
+    let nl = this.buffer.indexOf('\n');
+    while (nl >= 0) {
+      const line = this.buffer.slice(0, this.buffer[nl - 1] === '\r' ? nl - 1 : nl);
+      this.buffer = this.buffer.slice(nl + 1);
+      nl = this.buffer.indexOf('\n');
+      if (line === '') {
+        // A blank line ends an event: dispatch it (priming events carry no data).
+        if (this.data.length > 0 && this.event === 'message') this.t.parse(this.data.join('\n'));
+        this.data = [];
+        this.event = 'message';
+      } else if (line.startsWith('data:')) this.data.push(line.slice(line[5] === ' ' ? 6 : 5));
+      else if (line.startsWith('event:')) this.event = line.slice(6).trim();
+    }
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.sse) {
+      this.end();
+      return;
+    }
+    const a = this.answer!;
+    a.text = Buffer.concat(this.body).toString('utf8');
+    this.resolve(a);
+  }
+
+  onError(e: Error): void {
+    if (!this.sse) {
+      this.reject(e);
+      return;
+    }
+    if (!this.cancelled) this.t.onerror?.(e);
+    this.end();
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.t.open.delete(this);
+    this.onEnd?.();
+  }
 }

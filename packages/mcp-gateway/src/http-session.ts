@@ -13,6 +13,13 @@
  *   to any request. Without one, such messages are dropped, as the SDK does.
  * - `DELETE` ends the session. The session id travels in `Mcp-Session-Id`; a `MCP-Protocol-Version` header
  *   must name a version this SDK supports.
+ *
+ * Resumable streams: every event carries an id (`<stream>-<seq>`, replay-buffer.ts) and is kept in a bounded
+ * per-session buffer. A client whose connection broke sends `GET` with `Last-Event-ID`: it gets that stream's
+ * events sent after that id, then the rest of the stream on the same answer (the responses still to come).
+ * A broken connection is not a cancellation: the requests go on, and what they send meanwhile is kept. A stream
+ * still waiting after half a second sends a priming event (an id, no data) to clients of protocol 2025-11-25 and
+ * later, so that a long wait (an approval) is resumable before its first message.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -23,6 +30,7 @@ import {
   type RequestId,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/sdk/types.js';
+import { parseEventId, ReplayBuffer, type ReplayLimits } from './replay-buffer.ts';
 
 // Shape checks, not schema parses: the SDK's Protocol validates each message it handles; these only route.
 const isMessage = (m: unknown): m is JSONRPCMessage =>
@@ -31,7 +39,20 @@ const isRequest = (m: JSONRPCMessage): m is JSONRPCRequest => 'method' in m && '
 const isResponse = (m: JSONRPCMessage): m is JSONRPCMessage & { id: RequestId } =>
   'id' in m && !('method' in m) && ('result' in m || 'error' in m);
 
-const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' };
+/** The standalone (`GET`) stream's id; `POST` streams count from 1. */
+const STANDALONE = '0';
+/** The first protocol version whose clients accept an event without data (a priming event). */
+const PRIMING_SINCE = '2025-11-25';
+
+/** One event stream of the session, and the HTTP answer that carries it now (none while the client is away). */
+interface Stream {
+  id: string;
+  res?: ServerResponse;
+  /** Requests of this stream not answered yet (a `POST` stream ends with the last answer). */
+  pending: Set<RequestId>;
+  /** Whether to send a priming event when the headers go out before any message. */
+  priming: boolean;
+}
 
 /** One session's transport: hand it each HTTP request of the session with `handle`. */
 export class HttpSessionTransport implements Transport {
@@ -41,9 +62,26 @@ export class HttpSessionTransport implements Transport {
   readonly sessionId = randomUUID();
   private initialized = false;
   private closed = false;
-  /** The open answer of each request being handled, and how many of its requests are still unanswered. */
-  private readonly streamOf = new Map<RequestId, { res: ServerResponse; pending: Set<RequestId> }>();
-  private standalone?: ServerResponse;
+  /** The stream of each request being handled. */
+  private readonly streamOf = new Map<RequestId, Stream>();
+  /** The `POST` streams not ended yet, by id: a resume finds them here. */
+  private readonly streams = new Map<string, Stream>();
+  /** Exists once the client opened it; kept (and its events kept) while the client reconnects. */
+  private standalone?: Stream;
+  private lastStream = 0;
+  private seq = 0;
+  private readonly replay: ReplayBuffer;
+  private readonly headers: Record<string, string>;
+
+  constructor(limits?: ReplayLimits) {
+    this.replay = new ReplayBuffer(limits);
+    this.headers = {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'mcp-session-id': this.sessionId,
+    };
+  }
 
   async start(): Promise<void> {}
 
@@ -64,28 +102,44 @@ export class HttpSessionTransport implements Transport {
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     const response = isResponse(message);
     const id = response ? message.id : options?.relatedRequestId;
-    const stream = id === undefined ? undefined : this.streamOf.get(id);
+    let stream = id === undefined ? undefined : this.streamOf.get(id);
     if (!stream) {
       // Unrelated (or related to a request already answered): the standalone stream, if the client opened one.
-      if (!response && this.standalone && !this.standalone.writableEnded) this.standalone.write(event(message));
-      return;
+      if (response || !this.standalone) return;
+      stream = this.standalone;
     }
+    const seq = ++this.seq;
+    const text = `id: ${stream.id}-${seq}\nevent: message\ndata: ${JSON.stringify(message)}\n\n`;
+    this.replay.add(stream.id, seq, text);
     if (response) {
       this.streamOf.delete(id!);
       stream.pending.delete(id!);
-      // The last answer of a stream ends it in the same write: headers, event and end in one packet when that
-      // answer is all there is (the usual tools/call), instead of a second write for the end.
-      if (stream.pending.size === 0) return void stream.res.end(event(message));
+      if (stream.pending.size === 0) {
+        this.streams.delete(stream.id);
+        // The last answer of a stream ends it in the same write: headers, event and end in one packet when that
+        // answer is all there is (the usual tools/call), instead of a second write for the end.
+        const res = stream.res;
+        stream.res = undefined;
+        if (res && !res.writableEnded) {
+          if (!res.headersSent) res.writeHead(200, { ...this.headers, 'content-length': Buffer.byteLength(text) });
+          res.end(text);
+        }
+        return;
+      }
     }
-    stream.res.write(event(message));
+    const res = stream.res;
+    if (!res || res.writableEnded) return; // the client is away: the event is kept for its resume
+    if (!res.headersSent) res.writeHead(200, this.headers);
+    res.write(text);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const { res } of this.streamOf.values()) if (!res.writableEnded) res.end();
+    for (const s of this.streams.values()) if (s.res && !s.res.writableEnded) s.res.end();
+    this.streams.clear();
     this.streamOf.clear();
-    this.standalone?.end();
+    this.standalone?.res?.end();
     this.onclose?.();
   }
 
@@ -133,14 +187,16 @@ export class HttpSessionTransport implements Transport {
     if (requests.length === 0) {
       res.writeHead(202).end();
     } else {
-      res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': this.sessionId });
-      const stream = { res, pending: new Set(requests.map((r) => r.id)) };
+      const version = req.headers['mcp-protocol-version'];
+      const stream: Stream = {
+        id: String(++this.lastStream),
+        res,
+        pending: new Set(requests.map((r) => r.id)),
+        priming: typeof version === 'string' && version >= PRIMING_SINCE,
+      };
+      this.streams.set(stream.id, stream);
       for (const r of requests) this.streamOf.set(r.id, stream);
-      keepOpen(res);
-      res.on('close', () => {
-        // The client went away: later messages for these requests have nowhere to go.
-        for (const id of stream.pending) if (this.streamOf.get(id) === stream) this.streamOf.delete(id);
-      });
+      this.attach(stream, res);
     }
     for (const m of messages) this.onmessage?.(m);
   }
@@ -151,39 +207,85 @@ export class HttpSessionTransport implements Transport {
       return void res.end(rpcError('Accept must list text/event-stream'));
     }
     if (!this.check(req, res)) return;
-    if (this.standalone && !this.standalone.writableEnded) {
+    const last = req.headers['last-event-id'];
+    if (typeof last === 'string' && last !== '') {
+      this.resume(last, res);
+      return;
+    }
+    if (this.standalone?.res && !this.standalone.res.writableEnded) {
       res.writeHead(409, { 'content-type': 'application/json' });
       return void res.end(rpcError('only one standalone stream per session'));
     }
-    res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': this.sessionId });
+    this.standalone ??= { id: STANDALONE, pending: new Set(), priming: false };
+    res.writeHead(200, this.headers);
     res.flushHeaders();
-    keepOpen(res);
-    this.standalone = res;
+    this.attach(this.standalone, res);
+  }
+
+  /**
+   * `GET` with `Last-Event-ID`: replays the stream's events after that id, then carries the rest of the stream
+   * (a stream already ended ends after the replay). A connection the client still holds for that stream is
+   * ended: the client's resume says it is broken.
+   */
+  private resume(last: string, res: ServerResponse): void {
+    const at = parseEventId(last);
+    const missed = at && this.replay.after(at.stream, at.seq);
+    if (!at || !missed || at.seq > this.seq) {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      return void res.end(rpcError(`cannot resume after event ${last}: it is unknown or its successors are gone`));
+    }
+    const stream = at.stream === STANDALONE ? this.standalone : this.streams.get(at.stream);
+    res.writeHead(200, this.headers);
+    if (!stream) return void res.end(missed.join(''));
+    const old = stream.res;
+    stream.res = undefined;
+    if (old && !old.writableEnded) old.end();
+    if (missed.length > 0) res.write(missed.join(''));
+    else res.flushHeaders();
+    this.attach(stream, res);
+  }
+
+  /** Makes `res` carry `stream` until it ends or the client goes away (then the stream waits for a resume). */
+  private attach(stream: Stream, res: ServerResponse): void {
+    stream.res = res;
+    keepOpen(res, stream, this);
     res.on('close', () => {
-      if (this.standalone === res) this.standalone = undefined;
+      if (stream.res === res) stream.res = undefined;
     });
+  }
+
+  /** A priming event: an id (after everything sent so far) and no data, so the client can resume from here. */
+  primingEvent(stream: Stream): string {
+    return `id: ${stream.id}-${this.seq}\ndata: \n\n`;
+  }
+
+  /** The headers of an event stream of this session. */
+  get streamHeaders(): Record<string, string> {
+    return this.headers;
   }
 }
 
 /**
  * Headers are not written before the first event: a quick answer then leaves in one write (headers, event,
- * end). A slower one (a call waiting for a person's approval) gets its headers after half a second and an SSE
- * comment every 25 s after that, so HTTP clients' header and idle timeouts (undici's are 300 s) do not cut it.
+ * end). A slower one (a call waiting for a person's approval) gets its headers after half a second (with a
+ * priming event, for clients that take one) and an SSE comment every 25 s after that, so HTTP clients' header and
+ * idle timeouts (undici's are 300 s) do not cut it.
  */
-function keepOpen(res: ServerResponse): void {
+function keepOpen(res: ServerResponse, stream: Stream, session: HttpSessionTransport): void {
   let timer: ReturnType<typeof setTimeout>;
   const beat = () => {
     if (res.writableEnded || res.destroyed) return;
-    if (!res.headersSent) res.flushHeaders();
-    else res.write(': keep-alive\n\n');
+    if (!res.headersSent) {
+      res.writeHead(200, session.streamHeaders);
+      if (stream.priming) res.write(session.primingEvent(stream));
+      else res.flushHeaders();
+    } else res.write(': keep-alive\n\n');
     timer = setTimeout(beat, 25_000);
   };
   timer = setTimeout(beat, 500);
   res.on('close', () => clearTimeout(timer));
   res.on('finish', () => clearTimeout(timer));
 }
-
-const event = (message: JSONRPCMessage) => `event: message\ndata: ${JSON.stringify(message)}\n\n`;
 
 export function rpcError(message: string, code = -32000): string {
   return JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null });

@@ -13,19 +13,32 @@ import { createServer, type Server as HttpServer, type IncomingMessage, type Ser
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Gateway } from './gateway.ts';
 import { HttpSessionTransport, rpcError } from './http-session.ts';
+import type { ReplayLimits } from './replay-buffer.ts';
 
 const MAX_BODY = 4 * 1024 * 1024;
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > MAX_BODY) throw Object.assign(new Error('request body too large'), { status: 413 });
-    chunks.push(c as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  return text ? JSON.parse(text) : undefined;
+/** Reads a request's JSON body (events, not an async iterator: this runs for every relayed message). */
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(Object.assign(new Error('request body too large'), { status: 413 }));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => {
+      try {
+        const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+        resolve(text ? JSON.parse(text) : undefined);
+      } catch (e) {
+        reject(e);
+      }
+    });
+    req.on('error', reject);
+  });
 }
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
@@ -59,6 +72,8 @@ export interface HttpOptions {
   allowedHosts?: string[];
   /** Clients must send `Authorization: Bearer <authToken>`. */
   authToken?: string;
+  /** How many events (and bytes) each session keeps for clients that resume a broken stream. */
+  replay?: ReplayLimits;
 }
 
 /** Starts the HTTP endpoint; resolves once it listens. */
@@ -75,14 +90,23 @@ export async function serveHttp(
         : undefined;
   const token = opts.authToken ? digest(opts.authToken) : undefined;
 
+  /** `Host` and `Origin` values already found allowed: parsing them (a URL each) is then skipped. */
+  const passed = new Set<string>();
+  const allows = (value: string, isOrigin: boolean) => {
+    const key = isOrigin ? `o ${value}` : `h ${value}`;
+    if (passed.has(key)) return true;
+    if (!allowed!.has(hostnameOf(value, isOrigin) ?? '')) return false;
+    if (passed.size < 64) passed.add(key);
+    return true;
+  };
+
   /** Why a request is refused before MCP sees it, if it is. */
   const refuse = (req: IncomingMessage): [number, string] | undefined => {
     if (allowed) {
       const host = req.headers.host ?? '';
-      if (!allowed.has(hostnameOf(host, false) ?? '')) return [403, `Invalid Host: ${host}`];
+      if (!allows(host, false)) return [403, `Invalid Host: ${host}`];
       const origin = req.headers.origin;
-      if (origin !== undefined && !allowed.has(hostnameOf(origin, true) ?? ''))
-        return [403, `Invalid Origin: ${origin}`];
+      if (origin !== undefined && !allows(origin, true)) return [403, `Invalid Origin: ${origin}`];
     }
     if (token) {
       const m = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '');
@@ -100,13 +124,15 @@ export async function serveHttp(
 
   const server = createServer(async (req, res) => {
     try {
-      const url = new URL(req.url ?? '/', 'http://gateway');
+      const target = req.url ?? '/';
+      const q = target.indexOf('?');
+      const pathname = q < 0 ? target : target.slice(0, q);
       const refused = refuse(req);
       if (refused) {
         if (refused[0] === 401) res.setHeader('www-authenticate', 'Bearer');
         return fail(res, refused[0], refused[1]);
       }
-      if (url.pathname !== path) return fail(res, 404, `not found: the MCP endpoint is ${path}`);
+      if (pathname !== path) return fail(res, 404, `not found: the MCP endpoint is ${path}`);
       const sid = req.headers['mcp-session-id'];
       const body = req.method === 'POST' ? await readJson(req) : undefined;
       const known = typeof sid === 'string' ? sessions.get(sid) : undefined;
@@ -114,7 +140,7 @@ export async function serveHttp(
       if (sid !== undefined) return fail(res, 404, 'unknown or ended session');
       if (req.method !== 'POST' || !isInitializeRequest(body))
         return fail(res, 400, 'no session: start one with an initialize request');
-      const transport = new HttpSessionTransport();
+      const transport = new HttpSessionTransport(opts.replay);
       const session = gateway.createSession({ transport: 'http', sessionId: transport.sessionId });
       sessions.set(transport.sessionId, transport);
       transport.onclose = () => {

@@ -87,16 +87,19 @@ export async function governedToolCall(
   const { name, args, tool } = call;
   const action = toolAction(name, args, tool);
   const readOnly = tool?.annotations?.readOnlyHint === true;
-  run.record('tool_called', { tool: name, args, annotations: tool?.annotations });
   const waiting = approvalTicker(o, name, extra);
   const started = Date.now();
+  // The hub is asked first; the call's record is made while the decision is in flight (the upstream is only
+  // reached once the hub has allowed the call: `guard` runs `forward` after the decision).
+  const decided = run.guard(action, forward, {
+    approvalTimeoutMs: o.approvalTimeoutMs,
+    signal: extra.signal,
+    recordAction: false,
+    onApprovalRequired: waiting.onApprovalRequired,
+  });
+  run.record('tool_called', { tool: name, args, annotations: tool?.annotations });
   try {
-    const result = await run.guard(action, forward, {
-      approvalTimeoutMs: o.approvalTimeoutMs,
-      signal: extra.signal,
-      recordAction: false,
-      onApprovalRequired: waiting.onApprovalRequired,
-    });
+    const result = await decided;
     if (result === undefined) {
       // Failsafe pause: the action is logged by the SDK and skipped.
       run.record('tool_result', { tool: name, skipped: true, is_error: true });
@@ -104,8 +107,8 @@ export async function governedToolCall(
     }
     const isError = result.isError === true;
     const duration_ms = Date.now() - started;
-    run.record('tool_result', { tool: name, is_error: isError, result: summarize(result), duration_ms });
-    if (!readOnly) run.recordExternalAction({ action, status: isError ? 'failed' : 'done', duration_ms });
+    // Recorded once the answer is on its way: the records are queued telemetry, the client need not wait for them.
+    setImmediate(recordResult, run, { name, action, readOnly, isError, duration_ms, result });
     return result;
   } catch (e) {
     let text = refusal(name, o.agent, e);
@@ -120,6 +123,28 @@ export async function governedToolCall(
   } finally {
     waiting.stop();
   }
+}
+
+/** A successful call's records: its result on the run and, for a tool that is not read-only, the external action. */
+function recordResult(
+  run: RunHandle,
+  r: {
+    name: string;
+    action: ReturnType<typeof toolAction>;
+    readOnly: boolean;
+    isError: boolean;
+    duration_ms: number;
+    result: CallToolResult;
+  },
+): void {
+  run.record('tool_result', {
+    tool: r.name,
+    is_error: r.isError,
+    result: summarize(r.result),
+    duration_ms: r.duration_ms,
+  });
+  if (!r.readOnly)
+    run.recordExternalAction({ action: r.action, status: r.isError ? 'failed' : 'done', duration_ms: r.duration_ms });
 }
 
 /**

@@ -104,18 +104,23 @@ export async function bundleGateway(): Promise<string> {
   return dir;
 }
 
-/** The gateway's bin serving Streamable HTTP on a free port, with the given upstream flags. */
+/**
+ * The gateway's bin serving Streamable HTTP on a free port, with the given upstream flags. `entry`: another bundle
+ * of the gateway to run instead (the bench's A/B comparison, `BENCH_COMPARE`).
+ */
 export async function startGateway(
   hub: { url: string; key: string },
   flags: string[],
   env: NodeJS.ProcessEnv = {},
+  entry?: string,
 ): Promise<Running> {
   const port = await freePort();
+  const args = ['--transport', 'http', '--port', String(port), ...flags];
   return start(
     // GATEWAY_NODE_ARGS adds node flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it in the bench.
     [
       ...(process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean),
-      ...gatewayArgs(['--transport', 'http', '--port', String(port), ...flags]),
+      ...(entry ? [entry, ...args] : gatewayArgs(args)),
     ],
     { ...process.env, AGENTOPS_HUB_URL: hub.url, AGENTOPS_API_KEY: hub.key, ...env },
     /serving MCP over Streamable HTTP/,
