@@ -90,11 +90,23 @@ export function createIngestionService(deps: IngestionDeps) {
     runAgents.set(`${orgId}\u0000${runId}`, agentId);
   };
   const sqliteWrite = deps.sqlite ? createSqliteBatchWriter(deps.sqlite) : null;
+  const committed = () => deps.onCommitted?.();
   const committer = createGroupCommit<WriteOp>({
-    write: async (ops) => {
-      if (sqliteWrite) await deps.db.connection().execute(async () => sqliteWrite(ops));
-      else await deps.db.transaction().execute((trx) => writeBatch(trx, ops));
-      deps.onCommitted?.();
+    write: (ops) => {
+      if (!sqliteWrite)
+        return deps.db
+          .transaction()
+          .execute((trx) => writeBatch(trx, ops))
+          .then(committed);
+      // As decisions.store.ts: with no transaction of Kysely's open on the connection, commit here and now
+      // (no promise, no wait for the connection); inside an open one this would become its savepoint.
+      if (deps.sqlite!.inTransaction)
+        return deps.db
+          .connection()
+          .execute(async () => sqliteWrite(ops))
+          .then(committed);
+      sqliteWrite(ops);
+      committed();
     },
   });
 
@@ -114,11 +126,9 @@ export function createIngestionService(deps: IngestionDeps) {
     return r.success ? { payload: r.data } : { errors: zodErrors(r.error, 'payload') };
   }
 
-  /** The org's redactor (null: nothing to do); from memory after the first request of an org. */
-  async function redactorOf(orgId: OrgId): Promise<Redactor | null> {
-    if (!deps.privacy) return null;
-    const r = deps.privacy.redactorFor(orgId);
-    return r instanceof Promise ? await r : r;
+  /** The org's redactor (null: nothing to do); from memory after the first request of an org (then no promise). */
+  function redactorOf(orgId: OrgId): MaybePromise<Redactor | null> {
+    return deps.privacy ? deps.privacy.redactorFor(orgId) : null;
   }
 
   function eventRow(
@@ -165,7 +175,8 @@ export function createIngestionService(deps: IngestionDeps) {
       const now = deps.clock();
       const agent = await deps.resolver.resolve(caller.orgId, caller.actor, body.agent, body.environment);
       const runId = body.run_id ?? newId('run', now);
-      const red = await redactorOf(caller.orgId);
+      let red = redactorOf(caller.orgId);
+      if (red instanceof Promise) red = await red;
       const content = (v: unknown) => (red ? red.content(agent.id, v) : v);
       if (caller.agentIds && body.run_id) {
         const owner = (await existingRunAgents(deps.db, caller.orgId, [runId])).get(runId);
@@ -300,7 +311,8 @@ export function createIngestionService(deps: IngestionDeps) {
       const owners = bound
         ? await existingRunAgents(deps.db, caller.orgId, [...new Set(valid.map((v) => v.ev.run_id))])
         : undefined;
-      const red = valid.length ? await redactorOf(caller.orgId) : null;
+      let red = valid.length ? redactorOf(caller.orgId) : null;
+      if (red instanceof Promise) red = await red;
       const ops: WriteOp[] = [...placeholders.values()].map((row) => ({ kind: 'placeholder' as const, row }));
       let accepted = 0;
       for (const v of valid) {

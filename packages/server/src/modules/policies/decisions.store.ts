@@ -57,11 +57,19 @@ export function createDecisionStore(db: Kysely<Database>, sqlite?: import('bette
       );
   });
   const batches = createGroupCommit<DecisionRow>({
-    write: async (rows) => {
-      if (writeSqlite) await db.connection().execute(async () => writeSqlite(rows));
-      else await db.insertInto('decisions').values(rows).execute();
+    write: (rows) => {
+      if (!writeSqlite) return writePostgres(rows);
+      // Kysely runs each statement synchronously between its awaits, so unless one of its transactions is
+      // open on the connection right now, this transaction commits here and now, with no promise and no
+      // wait for the connection (a lone decision is answered sooner). Inside an open one it would become a
+      // savepoint of that transaction: then it waits for the connection like any query.
+      if (!sqlite!.inTransaction) return writeSqlite(rows);
+      return db.connection().execute(async () => writeSqlite(rows));
     },
   });
+  async function writePostgres(rows: DecisionRow[]) {
+    await db.insertInto('decisions').values(rows).execute();
+  }
 
   return {
     /** Queues a plain decision; `done` once its batch committed (or failed). */
