@@ -106,7 +106,8 @@ export function MembersPage() {
             w={240}
           />
           <Select
-            label="Role"
+            // Not "Role": the invitation dialog's field is called that.
+            label="Access level"
             placeholder="Any role"
             clearable
             data={roleShort}
