@@ -7,7 +7,10 @@
 import { z } from 'zod';
 import { PlanSchema } from './orgs.ts';
 
-/** A feature a plan may include; each one is checked where it runs. */
+/**
+ * A feature a plan may include; each one is checked where it runs. Per-org single sign-on is not one:
+ * the hub has none yet (docs/plans.md), so no plan can sell it.
+ */
 export const PlanFeatures = [
   'policies',
   'approvals',
@@ -16,7 +19,6 @@ export const PlanFeatures = [
   'otlp',
   'policy_simulation',
   'insights',
-  'sso',
 ] as const;
 export const PlanFeatureSchema = z.enum(PlanFeatures);
 export type PlanFeature = z.infer<typeof PlanFeatureSchema>;
