@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trustedOrgId } from '../../platform/caller.ts';
-import { createTestHub, type SeededOrg, type TestHub } from '../../testing/test-hub.ts';
+import { type Auth, createTestHub, type SeededOrg, type TestHub } from '../../testing/test-hub.ts';
 import { content, ORIGINALS, RULES, sentence } from './fixtures.testing.ts';
 import { archivedText, storedText } from './stored-text.testing.ts';
 
@@ -228,7 +228,7 @@ describe('privacy settings', () => {
     });
     const lead = await t.addMember(a, 'team_lead', team.body.id);
     const member = await t.addMember(a, 'member');
-    const put = (auth: typeof lead.auth, id: string, capture: string | null) =>
+    const put = (auth: Auth, id: string, capture: string | null) =>
       t.request('PUT', `/v1/privacy/agents/${id}`, { auth, body: { capture } });
 
     const tighter = await put(lead.auth, ours.body.id, 'metadata_only');

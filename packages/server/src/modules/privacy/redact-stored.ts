@@ -68,16 +68,21 @@ export function createStoredRedaction(deps: StoredRedactionDeps) {
   }
 
   /** SQLite only: the bytes of rewritten content leave the file (see the header). */
-  async function withSecureDelete<T>(work: () => Promise<T>): Promise<T> {
-    if (deps.dialect !== 'sqlite') return work();
+  async function withSecureDelete(work: () => Promise<Counts>): Promise<void> {
+    if (deps.dialect !== 'sqlite') {
+      await work();
+      return;
+    }
     const before = await sql<{ secure_delete: number }>`pragma secure_delete`.execute(deps.db);
     await sql`pragma secure_delete = on`.execute(deps.db);
     try {
-      const out = await work();
-      // Merging the index drops the terms of deleted FTS rows; the checkpoint empties the WAL of old pages.
-      await sql`insert into runs_fts(runs_fts) values ('optimize')`.execute(deps.db);
-      await sql`pragma wal_checkpoint(TRUNCATE)`.execute(deps.db);
-      return out;
+      const counts = await work();
+      // Only when something was rewritten (in this attempt or an earlier one): merging the index drops
+      // the terms of deleted FTS rows, and the checkpoint empties the WAL of the old pages.
+      if (Object.values(counts).some((c) => c.changed > 0)) {
+        await sql`insert into runs_fts(runs_fts) values ('optimize')`.execute(deps.db);
+        await sql`pragma wal_checkpoint(TRUNCATE)`.execute(deps.db);
+      }
     } finally {
       await sql`pragma secure_delete = ${sql.raw(String(Number(before.rows[0]?.secure_delete ?? 0)))}`.execute(deps.db);
     }
@@ -105,6 +110,7 @@ export function createStoredRedaction(deps: StoredRedactionDeps) {
           } else cursor = r.next;
           await s.update(row.id, { phase, cursor: cursor && JSON.stringify(cursor), counts: JSON.stringify(counts) });
         }
+        return counts;
       });
       const now = deps.clock();
       await deps.db.transaction().execute(async (trx) => {

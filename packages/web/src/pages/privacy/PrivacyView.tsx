@@ -115,7 +115,8 @@ export function PrivacyView(p: PrivacyViewProps) {
             <Button
               variant="default"
               onClick={p.onRedact}
-              disabled={settings.redaction?.status === 'queued' || settings.redaction?.status === 'running'}
+              // While one waits a request would only join it; a running one reads the settings it started with.
+              disabled={settings.redaction?.status === 'queued'}
             >
               Re-redact stored data
             </Button>

@@ -116,11 +116,13 @@ describe('PrivacyView', () => {
     expect(calls.agent).toEqual([['agt_1', 'metadata_only']]);
   });
 
-  it("shows the re-redaction's progress, and asks for one only when none is under way", async () => {
-    const running = show();
+  it("shows the re-redaction's progress, and asks for one only when none is waiting", async () => {
+    show();
     expect(screen.getByText('Running: events. 200 of 500 stored items changed so far.')).toBeTruthy();
+    cleanup();
+    show({ settings: { ...SETTINGS, redaction: job({ status: 'queued', counts: {} }) } });
+    expect(screen.getByText(/^Queued .*; it starts in a moment\.$/)).toBeTruthy();
     expect((screen.getByRole('button', { name: 'Re-redact stored data' }) as HTMLButtonElement).disabled).toBe(true);
-    expect(running.redact).toEqual([]);
     cleanup();
     const done = show({
       settings: {
