@@ -5,6 +5,7 @@
  */
 import type { HubContext } from './context.ts';
 import { hashApiKey } from './platform/api-keys/api-key-format.ts';
+import { createApiKeyStore } from './platform/api-keys/api-keys.store.ts';
 import type { Caller } from './platform/caller.ts';
 import { permissionsForRole } from './platform/rbac.ts';
 
@@ -21,11 +22,7 @@ export async function headlessInit(ctx: HubContext): Promise<{ created: string[]
     user = await ctx.orgs.userByEmail(email);
     if (!user) throw new Error('headless init: the user could not be created');
     // The operator configured this address, so it counts as verified (and gets no verification mail).
-    await ctx.db.db
-      .updateTable('auth_user')
-      .set({ emailVerified: ctx.db.dialect === 'postgres' ? true : 1 })
-      .where('id', '=', user.id)
-      .execute();
+    await ctx.orgs.markEmailVerified(user.id);
     created.push('user');
   }
   const sessionUser = { userId: user.id, email: user.email, name: user.name };
@@ -39,11 +36,7 @@ export async function headlessInit(ctx: HubContext): Promise<{ created: string[]
   }
 
   if (apiKey) {
-    const exists = await ctx.db.db
-      .selectFrom('api_keys')
-      .select('id')
-      .where('key_hash', '=', hashApiKey(apiKey))
-      .executeTakeFirst();
+    const exists = await createApiKeyStore(ctx.db.db).findByHash(hashApiKey(apiKey));
     if (!exists) {
       const caller: Caller = {
         orgId: membership.org_id,

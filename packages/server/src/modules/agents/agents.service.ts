@@ -5,11 +5,11 @@
 import type { Actor, CreateAgentBody, Permission, UpdateAgentBody } from '@agentops-hub/contracts';
 import type { Kysely } from 'kysely';
 import { newId } from '../../db/ids.ts';
-import { orgScope } from '../../db/org-scope.ts';
 import type { AgentsTable, Database } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
+import { createOrgStore } from '../../platform/orgs/orgs.store.ts';
 import type { PlanService } from '../../platform/plans.ts';
 import { grantLevel } from '../../platform/rbac.ts';
 import type { SecretBox } from '../../platform/secret-box.ts';
@@ -35,6 +35,8 @@ const isUniqueViolation = (e: unknown) => /unique|duplicate key/i.test(String((e
 
 export function createAgentService(deps: AgentServiceDeps) {
   const { db, store, audit, secretBox, clock } = deps;
+  // Teams and the org's settings belong to the orgs module: read through its store.
+  const orgs = createOrgStore(db);
 
   /** Team leads act only on their teams' agents; 404 would hide nothing here (they can read it), so 403. */
   function assertMayTouch(caller: Caller, perm: Permission, teamId: string | null | undefined) {
@@ -60,7 +62,7 @@ export function createAgentService(deps: AgentServiceDeps) {
 
   async function assertTeam(orgId: OrgId, teamId: string | null | undefined) {
     if (!teamId) return;
-    const team = await orgScope(db, orgId).selectFrom('teams').select('id').where('id', '=', teamId).executeTakeFirst();
+    const team = await orgs.forOrg(orgId).getTeam(teamId);
     if (!team)
       throw new AppError('validation_failed', 'team_id: no such team in this organization', {
         errors: [{ path: 'team_id', message: 'no such team in this organization' }],
@@ -212,7 +214,7 @@ export function createAgentService(deps: AgentServiceDeps) {
       const row = await store.forOrg(orgId).find(idOrName);
       if (allowed && !(row && allowed.has(row.id))) throw notBoundTo(idOrName);
       if (row) return toAgent(row, secretBox);
-      const org = await db.selectFrom('orgs').select('settings').where('id', '=', orgId).executeTakeFirst();
+      const org = await orgs.forOrg(orgId).getOrg();
       const settings = JSON.parse(org?.settings ?? '{}') as { auto_register_agents?: boolean };
       if (settings.auto_register_agents === false)
         throw new AppError('not_found', `Agent "${idOrName}" is not registered and auto-registration is off.`);

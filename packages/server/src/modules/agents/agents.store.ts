@@ -27,6 +27,28 @@ export function createAgentStore(db: Kysely<Database>) {
             .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
             .executeTakeFirst(),
         byName: (name: string) => base().where('name', '=', name).executeTakeFirst(),
+        /** By id only (where a name must not match). */
+        byId: (id: string) => base().where('id', '=', id).executeTakeFirst(),
+        /** The agents named by any of `idsOrNames` (ids or names, mixed), in no particular order. */
+        findMany: (idsOrNames: readonly string[]) =>
+          idsOrNames.length
+            ? base()
+                .where((eb) => eb.or([eb('id', 'in', idsOrNames), eb('name', 'in', idsOrNames)]))
+                .execute()
+            : Promise.resolve([]),
+        /** Every agent of the org (the simulator and budget scopes read the whole registry). */
+        all: () => base().orderBy('id').execute(),
+        /** Agents of one team. */
+        ofTeam: (teamId: string) => base().where('team_id', '=', teamId).execute(),
+        /** id → name for the given ids that exist in this org. */
+        namesOf: async (ids: readonly string[]) =>
+          new Map(
+            ids.length
+              ? (await scope.selectFrom('agents').select(['id', 'name']).where('id', 'in', ids).execute()).map(
+                  (r) => [r.id, r.name] as const,
+                )
+              : [],
+          ),
         list: async (f: AgentFilter, limit: number) => {
           let q = base();
           if (f.type) q = q.where('type', '=', f.type);
@@ -53,6 +75,17 @@ export function createAgentStore(db: Kysely<Database>) {
         update: (id: string, patch: Partial<AgentsTable>) =>
           scope.updateTable('agents').set(patch).where('id', '=', id).execute(),
         remove: (id: string) => scope.deleteFrom('agents').where('id', '=', id).execute(),
+        /**
+         * Sets the status when it differs (the controls module keeps it equal to the agent's pauses,
+         * inside the pause's transaction: pass that transaction as `exec`).
+         */
+        setStatus: (id: string, status: 'active' | 'paused', now: number) =>
+          scope
+            .updateTable('agents')
+            .set({ status, updated_at: now })
+            .where('id', '=', id)
+            .where('status', '!=', status)
+            .execute(),
       };
     },
   };

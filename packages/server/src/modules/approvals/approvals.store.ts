@@ -1,14 +1,14 @@
 /**
  * SQL for approvals, every query through `orgScope` (it adds the org), plus the two lookups of people
- * the approval flow needs. Those read `members`, `team_members` and Better Auth's `auth_user` directly,
- * like the notification store does: going through the orgs service would make orgs and approvals depend
- * on each other. State changes are compare-and-sets (`where status = 'pending'` …): the caller learns
- * from the answer whether it won.
+ * the approval flow needs, answered by the orgs store (which owns members, teams and the hub's reads of
+ * users). State changes are compare-and-sets (`where status = 'pending'` …): the caller learns from the
+ * answer whether it won.
  */
 import type { Insertable, Kysely } from 'kysely';
 import { type Exec, type OrgInsert, orgScope } from '../../db/org-scope.ts';
 import type { ApprovalsTable, Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
+import { createOrgStore } from '../../platform/orgs/orgs.store.ts';
 
 export interface Approvers {
   roles?: string[];
@@ -32,6 +32,7 @@ type Decision = Pick<
 >;
 
 export function createApprovalStore(db: Kysely<Database>) {
+  const orgs = createOrgStore(db);
   return {
     forOrg(orgId: OrgId, exec: Exec = db) {
       const scope = orgScope(exec, orgId);
@@ -124,26 +125,16 @@ export function createApprovalStore(db: Kysely<Database>) {
          */
         recipients: (spec: Approvers): Promise<ApproverRecipient[]> => {
           const roles = (spec.roles?.length ? spec.roles : DEFAULT_APPROVER_ROLES).filter((r) => r !== 'viewer');
-          let q = scope
-            .selectFrom('members')
-            .leftJoin('auth_user', 'auth_user.id', 'members.user_id')
-            .select(['members.user_id', 'members.role', 'auth_user.email', 'auth_user.name'])
-            .where('members.role', 'in', roles);
-          if (spec.team_id) {
-            const inTeam = scope
-              .selectFrom('team_members')
-              .select('team_members.member_id')
-              .where('team_members.team_id', '=', spec.team_id);
-            q = q.where((eb) => eb.or([eb('members.role', 'in', ['owner', 'admin']), eb('members.id', 'in', inTeam)]));
-          }
-          return q.orderBy('members.user_id').execute();
+          return orgs.forOrg(orgId, exec).people({ roles, teamId: spec.team_id });
         },
       };
     },
 
     /** A user's name and address (for the actor of a link decision); the org check is the caller's. */
-    user: (userId: string) =>
-      db.selectFrom('auth_user').select(['id', 'email', 'name']).where('id', '=', userId).executeTakeFirst(),
+    user: async (userId: string) => {
+      const u = await orgs.user(userId);
+      return u && { id: u.id, email: u.email, name: u.name };
+    },
   };
 }
 export type ApprovalStore = ReturnType<typeof createApprovalStore>;

@@ -5,6 +5,7 @@
 import type { Kysely } from 'kysely';
 import { type Exec, orgScope } from '../../db/org-scope.ts';
 import type { AgentPausesTable, CategoryPausesTable, Database, KillSwitchesTable } from '../../db/schema.ts';
+import { createAgentStore } from '../agents/index.ts';
 
 export type { AgentPausesTable, CategoryPausesTable, KillSwitchesTable };
 
@@ -13,32 +14,26 @@ import type { OrgId } from '../../platform/caller.ts';
 export type AgentPauseRow = AgentPausesTable & { name: string };
 
 export function createControlStore(db: Kysely<Database>) {
+  const registry = createAgentStore(db);
   return {
     forOrg(orgId: OrgId, exec: Exec = db) {
       const x = orgScope(exec, orgId);
+      // The agents module's reads and status setter, in the same transaction as the pause.
+      const agents = registry.forOrg(orgId, exec);
       return {
         /** The agent by id or org-unique name, with what the pause rules need. */
-        findAgent: (idOrName: string) =>
-          x
-            .selectFrom('agents')
-            .select(['id', 'name', 'team_id', 'type', 'tags', 'status'])
-            .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
-            .executeTakeFirst(),
+        findAgent: (idOrName: string) => agents.find(idOrName),
 
-        agentPauses: (agentId?: string) => {
-          let q = x
-            .selectFrom('agent_pauses')
-            .innerJoin('agents', (j) =>
-              j.onRef('agents.id', '=', 'agent_pauses.agent_id').on(x.sameOrg('agents', 'agent_pauses')),
-            )
-            .selectAll('agent_pauses')
-            .select('agents.name');
-          if (agentId) q = q.where('agent_pauses.agent_id', '=', agentId);
-          return q
-            .orderBy('agent_pauses.paused_at', 'asc')
-            .orderBy('agent_pauses.agent_id')
-            .orderBy('agent_pauses.source')
-            .execute();
+        /** Pauses with their agent's name (a pause goes with its agent: the key cascades). */
+        agentPauses: async (agentId?: string): Promise<AgentPauseRow[]> => {
+          let q = x.selectFrom('agent_pauses').selectAll();
+          if (agentId) q = q.where('agent_id', '=', agentId);
+          const rows = await q.orderBy('paused_at', 'asc').orderBy('agent_id').orderBy('source').execute();
+          const names = await agents.namesOf([...new Set(rows.map((r) => r.agent_id))]);
+          return rows.flatMap((r) => {
+            const name = names.get(r.agent_id);
+            return name === undefined ? [] : [{ ...r, name }];
+          });
         },
 
         /** Inserts or replaces the pause of one source (a second pause by a person updates reason and mode). */
@@ -70,8 +65,8 @@ export function createControlStore(db: Kysely<Database>) {
 
         /**
          * `agents.status` mirrors the pauses: 'paused' while any pause of any source holds the agent.
-         * Written here, in the pause's transaction, because the two must never disagree; the agent
-         * registry has no transactional status setter.
+         * Written here, in the pause's transaction (through the registry's setter), because the two must
+         * never disagree.
          */
         syncAgentStatus: async (agentId: string, now: number) => {
           const held = await x
@@ -81,12 +76,7 @@ export function createControlStore(db: Kysely<Database>) {
             .limit(1)
             .executeTakeFirst();
           const status = held ? 'paused' : 'active';
-          await x
-            .updateTable('agents')
-            .set({ status, updated_at: now })
-            .where('id', '=', agentId)
-            .where('status', '!=', status)
-            .execute();
+          await agents.setStatus(agentId, status, now);
           return status;
         },
 

@@ -19,6 +19,8 @@ import { newId } from '../../db/ids.ts';
 import { orgScope } from '../../db/org-scope.ts';
 import type { BudgetsTable, Database } from '../../db/schema.ts';
 import { trustedOrgId } from '../../platform/caller.ts';
+import { orgTimezones, sqliteOrgTimezone } from '../../platform/orgs/org-timezones.system.ts';
+import { agentTeams, sqliteAgentTeam } from '../agents/index.ts';
 import type { SpentCall } from '../ingestion/index.ts';
 import { type CalendarUnit, periodOf } from './calendar.ts';
 import { effectiveThresholds, newlyReached } from './thresholds.ts';
@@ -91,11 +93,13 @@ export function createBudgetLedger(deps: { clock: () => number }) {
     recordSqlite(sqlite: import('better-sqlite3').Database, calls: SpentCall[]): number {
       if (!calls.length) return 0;
       const stmt = statements(sqlite);
+      // The org's time zone and the agent's team come from their owners (orgs, agents), synchronously.
+      const timezone = sqliteOrgTimezone(sqlite);
       const tz = new Map<string, string>();
       const tzOf = (org: string) => {
         let z = tz.get(org);
         if (!z) {
-          z = (stmt.timezone.get(org) as { timezone: string } | undefined)?.timezone ?? 'UTC';
+          z = timezone(org) ?? 'UTC';
           tz.set(org, z);
         }
         return z;
@@ -103,7 +107,7 @@ export function createBudgetLedger(deps: { clock: () => number }) {
       const deltas = deltasOf(calls, {
         budgetsOf: (org) => stmt.budgets.all(org) as BudgetRule[],
         timezoneOf: tzOf,
-        teamOf: (org, agent) => (stmt.team.get(org, agent) as { team_id: string | null } | undefined)?.team_id ?? null,
+        teamOf: sqliteAgentTeam(sqlite),
       });
       const now = deps.clock();
       let crossings = 0;
@@ -134,17 +138,9 @@ export function createBudgetLedger(deps: { clock: () => number }) {
         .execute();
       if (!budgets.length) return 0;
       const withBudgets = [...new Set(budgets.map((b) => b.org_id))];
-      const zones = await trx.selectFrom('orgs').select(['id', 'timezone']).where('id', 'in', withBudgets).execute();
-      const agentIds = [...new Set(calls.map((c) => c.agent))];
-      // Cross-org: the teams of the pass's agents, in the orgs that have budgets.
-      const teams = await trx
-        .selectFrom('agents')
-        .select(['org_id', 'id', 'team_id'])
-        .where('org_id', 'in', withBudgets)
-        .where('id', 'in', agentIds)
-        .execute();
-      const tzMap = new Map(zones.map((z) => [z.id, z.timezone]));
-      const teamMap = new Map(teams.map((t) => [`${t.org_id}\u0000${t.id}`, t.team_id]));
+      // Cross-org, through their owners: the orgs' time zones and the teams of the pass's agents.
+      const tzMap = await orgTimezones(trx, withBudgets);
+      const teamMap = await agentTeams(trx, withBudgets, [...new Set(calls.map((c) => c.agent))]);
       const tzOf = (org: string) => tzMap.get(org) ?? 'UTC';
       const deltas = deltasOf(calls, {
         budgetsOf: (org) => budgets.filter((b) => b.org_id === org),
@@ -218,8 +214,6 @@ function prepare(sqlite: import('better-sqlite3').Database) {
     budgets: sqlite.prepare(
       'select id, scope, scope_id, amount_nano, period, thresholds from budgets where org_id = ?',
     ),
-    timezone: sqlite.prepare('select timezone from orgs where id = ?'),
-    team: sqlite.prepare('select team_id from agents where org_id = ? and id = ?'),
     add: sqlite.prepare(`insert into budget_periods (org_id, budget_id, period_start, spent_nano, reached)
       values (?, ?, ?, ?, '[]')
       on conflict (budget_id, period_start) do update set spent_nano = budget_periods.spent_nano + excluded.spent_nano

@@ -7,13 +7,20 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import { type Exec, orgScope } from '../../db/org-scope.ts';
 import type { BudgetsTable, Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
+import { createOrgStore } from '../../platform/orgs/orgs.store.ts';
+import { createAgentStore } from '../agents/index.ts';
 import { budgetSweeps } from './budgets.system.ts';
 export type BudgetRow = BudgetsTable;
 
 export function createBudgetStore(db: Kysely<Database>) {
+  // A budget's scope names an agent, a team or the org: read through their owners' stores.
+  const registry = createAgentStore(db);
+  const orgStore = createOrgStore(db);
   return {
     forOrg(orgId: OrgId, exec: Exec = db) {
       const x = orgScope(exec, orgId);
+      const agents = registry.forOrg(orgId, exec);
+      const org = orgStore.forOrg(orgId, exec);
       return {
         list: () => x.selectFrom('budgets').selectAll().orderBy('created_at').execute(),
         get: (id: string) => x.selectFrom('budgets').selectAll().where('id', '=', id).executeTakeFirst(),
@@ -83,46 +90,29 @@ export function createBudgetStore(db: Kysely<Database>) {
             .where('e.ts', '>=', start)
             .where('e.ts', '<', end);
           if (scope === 'agent') q = q.where('e.agent_id', '=', scopeId ?? '');
-          if (scope === 'team')
-            q = q.where(
-              'e.agent_id',
-              'in',
-              x
-                .selectFrom('agents')
-                .select('id')
-                .where('team_id', '=', scopeId ?? ''),
-            );
+          if (scope === 'team') {
+            const ids = (await agents.ofTeam(scopeId ?? '')).map((a) => a.id);
+            if (!ids.length) return 0;
+            q = q.where('e.agent_id', 'in', ids);
+          }
           const r = await q.executeTakeFirst();
           return Number(r?.nano ?? 0);
         },
 
         /** The agents a budget covers (for pausing them). */
         agentsInScope: async (scope: string, scopeId: string | null) => {
-          let q = x.selectFrom('agents').select(['id', 'name']);
-          if (scope === 'agent') q = q.where('id', '=', scopeId ?? '');
-          if (scope === 'team') q = q.where('team_id', '=', scopeId ?? '');
-          return q.execute();
+          if (scope === 'agent') {
+            const a = await agents.byId(scopeId ?? '');
+            return a ? [{ id: a.id, name: a.name }] : [];
+          }
+          const rows = scope === 'team' ? await agents.ofTeam(scopeId ?? '') : await agents.all();
+          return rows.map((a) => ({ id: a.id, name: a.name }));
         },
 
         scopeName: async (scope: string, scopeId: string | null) => {
-          if (scope === 'agent') {
-            const a = await x
-              .selectFrom('agents')
-              .select('name')
-              .where('id', '=', scopeId ?? '')
-              .executeTakeFirst();
-            return a?.name ?? null;
-          }
-          if (scope === 'team') {
-            const t = await x
-              .selectFrom('teams')
-              .select('name')
-              .where('id', '=', scopeId ?? '')
-              .executeTakeFirst();
-            return t?.name ?? null;
-          }
-          const o = await exec.selectFrom('orgs').select('name').where('id', '=', orgId).executeTakeFirst();
-          return o?.name ?? null;
+          if (scope === 'agent') return (await agents.namesOf([scopeId ?? ''])).get(scopeId ?? '') ?? null;
+          if (scope === 'team') return (await org.teamNames([scopeId ?? ''])).get(scopeId ?? '') ?? null;
+          return (await org.getOrg())?.name ?? null;
         },
 
         /**
@@ -135,24 +125,21 @@ export function createBudgetStore(db: Kysely<Database>) {
           ];
           const agentIds = ids('agent');
           const teamIds = ids('team');
-          const [agents, teams] = await Promise.all([
-            agentIds.length ? x.selectFrom('agents').select(['id', 'name']).where('id', 'in', agentIds).execute() : [],
-            teamIds.length ? x.selectFrom('teams').select(['id', 'name']).where('id', 'in', teamIds).execute() : [],
-          ]);
+          const [agentNames, teamNames] = await Promise.all([agents.namesOf(agentIds), org.teamNames(teamIds)]);
           const names = new Map<string, string>([['org\u0000', orgName]]);
-          for (const a of agents) names.set(`agent\u0000${a.id}`, a.name);
-          for (const t of teams) names.set(`team\u0000${t.id}`, t.name);
+          for (const [id, name] of agentNames) names.set(`agent\u0000${id}`, name);
+          for (const [id, name] of teamNames) names.set(`team\u0000${id}`, name);
           return names;
         },
 
         /** The team an agent of this org belongs to (null when it has none or does not exist). */
-        agentTeam: async (agentId: string) => {
-          const a = await x.selectFrom('agents').select('team_id').where('id', '=', agentId).executeTakeFirst();
-          return a?.team_id ?? null;
-        },
+        agentTeam: async (agentId: string) => (await agents.byId(agentId))?.team_id ?? null,
 
-        org: () =>
-          exec.selectFrom('orgs').select(['name', 'timezone']).where('id', '=', orgId).executeTakeFirstOrThrow(),
+        org: async () => {
+          const o = await org.getOrg();
+          if (!o) throw new Error(`no org ${orgId}`);
+          return { name: o.name, timezone: o.timezone };
+        },
       };
     },
 

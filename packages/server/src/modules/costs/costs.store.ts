@@ -1,12 +1,16 @@
 /**
- * The SQL of cost analytics (costs.service.ts): rollup sums per grouping, the org's time zone, and the
- * names of the agents and teams a result lists. Every query is scoped by org.
+ * The SQL of cost analytics (costs.service.ts): rollup sums per grouping; the org's time zone and the
+ * names of the agents and teams a result lists come from their owners' stores. Every query is scoped by
+ * org. The sums still read ingestion's `rollups_hourly` (joined to `agents` for a team) directly: on the
+ * list in test/table-ownership.test.ts until ingestion's door offers them.
  */
 import type { CostGroupBy, CostsQuery } from '@agentops-hub/contracts';
 import { type Kysely, sql } from 'kysely';
 import { orgScope } from '../../db/org-scope.ts';
 import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
+import { createOrgStore } from '../../platform/orgs/orgs.store.ts';
+import { createAgentStore } from '../agents/index.ts';
 
 export interface Sums {
   cost: number;
@@ -18,9 +22,11 @@ export interface Sums {
 }
 
 export function createCostStore(db: Kysely<Database>) {
+  const registry = createAgentStore(db);
+  const orgs = createOrgStore(db);
+
   async function orgTimezone(orgId: OrgId) {
-    const org = await db.selectFrom('orgs').select('timezone').where('id', '=', orgId).executeTakeFirst();
-    return org?.timezone ?? 'UTC';
+    return (await orgs.forOrg(orgId).getOrg())?.timezone ?? 'UTC';
   }
 
   /** The rollup rows of the range, summed per grouping column (and per hour for calendar groupings). */
@@ -83,20 +89,10 @@ export function createCostStore(db: Kysely<Database>) {
 
   async function namesOf(orgId: OrgId, groupBy: CostGroupBy, keys: string[]) {
     if (!keys.length) return new Map<string, string>();
-    if (groupBy === 'agent') {
-      const rows = await orgScope(db, orgId)
-        .selectFrom('agents')
-        .select(['id', 'name'])
-        .where('id', 'in', keys)
-        .execute();
-      return new Map(rows.map((r) => [r.id, r.name]));
-    }
+    if (groupBy === 'agent') return new Map(await registry.forOrg(orgId).namesOf(keys));
     if (groupBy === 'team') {
-      const ids = keys.filter(Boolean);
-      const rows = ids.length
-        ? await orgScope(db, orgId).selectFrom('teams').select(['id', 'name']).where('id', 'in', ids).execute()
-        : [];
-      return new Map([...rows.map((r) => [r.id, r.name] as [string, string]), ['', 'No team']]);
+      const names = await orgs.forOrg(orgId).teamNames(keys.filter(Boolean));
+      return new Map([...names, ['', 'No team']]);
     }
     return new Map(keys.map((k) => [k, k]));
   }

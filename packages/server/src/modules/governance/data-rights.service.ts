@@ -15,16 +15,17 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Dialect } from '../../db/database.ts';
 import { newId } from '../../db/ids.ts';
-import { likePattern } from '../../db/like.ts';
 import { orgScope } from '../../db/org-scope.ts';
 import type { Database, OrgExportsTable } from '../../db/schema.ts';
+import { createApiKeyStore } from '../../platform/api-keys/api-keys.store.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
 import { invalid, notFound } from '../../platform/errors.ts';
 import type { JobContext } from '../../platform/jobs/job-runner.ts';
+import { createOrgStore } from '../../platform/orgs/orgs.store.ts';
 import type { SecretBox } from '../../platform/secret-box.ts';
 import {
   copyColdArchives,
@@ -69,6 +70,8 @@ export function createDataRightsService(deps: {
   secretBox: SecretBox;
   jobs: {
     send(queue: string, payload: unknown, opts?: { exec?: Kysely<Database> | Transaction<Database> }): Promise<string>;
+    /** Deletes the jobs and schedules that name the org, inside the deletion's transaction. */
+    forgetOrg(exec: Kysely<Database>, orgId: string): Promise<number>;
   };
   services: ExportServices;
   clock: () => number;
@@ -76,6 +79,9 @@ export function createDataRightsService(deps: {
   onOrgDeleted: (orgId: OrgId, apiKeyHashes: string[]) => void | Promise<void>;
 }) {
   const { db, audit, clock } = deps;
+  // The org row and the keys' hashes belong to the orgs and API-key modules: read through their stores.
+  const orgs = createOrgStore(db);
+  const apiKeys = createApiKeyStore(db);
 
   const row = (orgId: OrgId, id: string) =>
     orgScope(db, orgId).selectFrom('org_exports').selectAll().where('id', '=', id).executeTakeFirst();
@@ -185,6 +191,7 @@ export function createDataRightsService(deps: {
           dialect: deps.dialect,
           secretBox: deps.secretBox,
           services: deps.services,
+          audit,
           orgId,
           dir: work,
           now: clock(),
@@ -232,39 +239,29 @@ export function createDataRightsService(deps: {
 
     /** Deletes the org and everything it owns; `confirm` must be the org's exact name. */
     async deleteOrg(caller: Caller, confirm: string) {
-      const org = await db.selectFrom('orgs').select(['id', 'name']).where('id', '=', caller.orgId).executeTakeFirst();
+      const org = await orgs.forOrg(caller.orgId).getOrg();
       if (!org) throw notFound('Organization');
       if (confirm !== org.name)
         throw invalid('confirm', `type the organization's exact name ("${org.name}") to confirm its deletion`);
       const orgId = caller.orgId;
       const tables = await deletionOrder(db, deps.dialect, await orgScopedTables(db, deps.dialect));
-      const keyHashes = (await orgScope(db, orgId).selectFrom('api_keys').select('key_hash').execute()).map(
-        (k) => k.key_hash,
-      );
+      const keyHashes = await apiKeys.forOrg(orgId).keyHashes();
       const t = clock();
       const deleted: Record<string, number> = {};
       await db.transaction().execute(async (trx) => {
         const scope = orgScope(trx, orgId);
-        await scope
-          .insertInto('audit_purges', { at: t })
-          .onConflict((oc) => oc.column('org_id').doNothing())
-          .execute();
+        await audit.beginPurge(trx, orgId, t);
         for (const table of tables) {
           const res = await scope.deleteFrom(table as 'members').executeTakeFirst();
           const n = Number(res.numDeletedRows);
           if (n > 0) deleted[table] = n;
         }
-        // Rows that name the org without an org_id column: a user's active org, queued jobs, schedules.
-        await trx.updateTable('user_prefs').set({ active_org_id: null }).where('active_org_id', '=', orgId).execute();
-        const mention = likePattern(orgId);
-        const jobs = await trx
-          .deleteFrom('jobs')
-          .where(sql<boolean>`payload like ${mention} escape '\\'`)
-          .executeTakeFirst();
-        if (Number(jobs.numDeletedRows) > 0) deleted.jobs = Number(jobs.numDeletedRows);
-        await trx.deleteFrom('schedules').where(sql<boolean>`payload like ${mention} escape '\\'`).execute();
-        await trx.deleteFrom('orgs').where('id', '=', orgId).execute();
-        await scope.deleteFrom('audit_purges').execute();
+        // Rows that name the org without an org_id column, each through its owner: queued jobs and
+        // schedules, then a user's active org and the org row itself.
+        const jobs = await deps.jobs.forgetOrg(trx, orgId);
+        if (jobs > 0) deleted.jobs = jobs;
+        await orgs.deleteOrg(trx, orgId);
+        await audit.endPurge(trx, orgId);
         // The tombstone: the only row left that names the org.
         await audit.append(
           trx,

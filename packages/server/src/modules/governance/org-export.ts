@@ -32,9 +32,11 @@ import { create as createTar } from 'tar';
 import type { Dialect } from '../../db/database.ts';
 import { type Exec, orgScope } from '../../db/org-scope.ts';
 import type { Database } from '../../db/schema.ts';
+import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import { toAuditEntry } from '../../platform/audit/audit-dto.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import { toOrg } from '../../platform/orgs/org-dto.ts';
+import { createOrgStore } from '../../platform/orgs/orgs.store.ts';
 import type { SecretBox } from '../../platform/secret-box.ts';
 import { toAgent } from '../agents/index.ts';
 import { toApproval } from '../approvals/index.ts';
@@ -66,11 +68,14 @@ export async function writeOrgExport(deps: {
   dialect: Dialect;
   secretBox: SecretBox;
   services: ExportServices;
+  /** The audit chain, read through its owner (in the export's snapshot `exec`). */
+  audit: Pick<AuditStore, 'entriesAfter'>;
   orgId: OrgId;
   dir: string;
   now: number;
 }): Promise<{ name: string; rows: number }[]> {
   const { orgId, dir } = deps;
+  const orgs = createOrgStore(deps.db);
   const files: { name: string; rows: number }[] = [];
 
   async function writeFile(name: string, pages: AsyncIterable<unknown[]> | Iterable<unknown[]>) {
@@ -112,7 +117,7 @@ export async function writeOrgExport(deps: {
   }
 
   async function run(exec: Exec) {
-    const org = await exec.selectFrom('orgs').selectAll().where('id', '=', orgId).executeTakeFirst();
+    const org = await orgs.forOrg(orgId, exec).getOrg();
     if (!org) throw new Error('the org no longer exists');
     await writeFile('org.jsonl', [[toOrg(org)]]);
     await writeFile('members.jsonl', [await deps.services.members(orgId)]);
@@ -169,13 +174,7 @@ export async function writeOrgExport(deps: {
   async function* auditPages(exec: Exec) {
     let after = 0;
     for (;;) {
-      const rows = await orgScope(exec, orgId)
-        .selectFrom('audit_log')
-        .selectAll()
-        .where('seq', '>', after)
-        .orderBy('seq')
-        .limit(PAGE)
-        .execute();
+      const rows = await deps.audit.entriesAfter(exec, orgId, after, PAGE);
       if (rows.length === 0) return;
       yield rows.map(toAuditEntry);
       after = Number(rows[rows.length - 1]!.seq);

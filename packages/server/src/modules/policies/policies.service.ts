@@ -5,12 +5,12 @@
  */
 import type { Kysely } from 'kysely';
 import { newId } from '../../db/ids.ts';
-import { orgScope } from '../../db/org-scope.ts';
 import type { Database } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { grantLevel } from '../../platform/rbac.ts';
+import { createAgentStore } from '../agents/index.ts';
 import type { PolicyRow, PolicyStore } from './policies.store.ts';
 
 export interface PolicyInput {
@@ -61,6 +61,7 @@ export function createPolicyService(deps: {
   onChange: (orgId: OrgId) => void;
 }) {
   const { db, store, audit, clock } = deps;
+  const registry = createAgentStore(db);
 
   /** Team leads may only write policies that pin agents of their own teams. */
   async function assertMayWrite(
@@ -73,11 +74,7 @@ export function createPolicyService(deps: {
     if (level === 'team') {
       const pinned = pinnedAgents(rule.when);
       if (pinned.length) {
-        const agents = await orgScope(db, caller.orgId)
-          .selectFrom('agents')
-          .select(['id', 'name', 'team_id'])
-          .where((eb) => eb.or([eb('id', 'in', pinned), eb('name', 'in', pinned)]))
-          .execute();
+        const agents = await registry.forOrg(caller.orgId).findMany(pinned);
         if (agents.length && agents.every((a) => a.team_id && caller.teamIds.includes(a.team_id))) return;
       }
       throw new AppError(

@@ -12,6 +12,7 @@ import type { Kysely } from 'kysely';
 import { orgScope } from '../../db/org-scope.ts';
 import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
+import { createAgentStore } from '../agents/index.ts';
 import type { PolicyEngine } from './policy-engine.ts';
 
 export interface SimulationLimits {
@@ -46,6 +47,7 @@ export function createSimulator<Set>(deps: {
   limits?: Partial<SimulationLimits>;
 }) {
   const { db } = deps;
+  const registry = createAgentStore(db);
   const defaults = { ...SIMULATION_LIMITS, ...deps.limits };
 
   /** One page of past evaluations after `cursor`, in (created_at, id) order. */
@@ -123,12 +125,10 @@ export function createSimulator<Set>(deps: {
       { id: 'draft', name: draft.name, priority: draft.priority ?? 0, status: 'active', rule: draft.rule },
     ]);
     const agents = new Map(
-      (
-        await orgScope(db, orgId)
-          .selectFrom('agents')
-          .select(['id', 'name', 'type', 'tags', 'environment', 'team_id'])
-          .execute()
-      ).map((a) => [a.id, { ...a, tags: JSON.parse(a.tags) as string[] }]),
+      (await registry.forOrg(orgId).all()).map(({ id, name, type, tags, environment, team_id }) => [
+        id,
+        { id, name, type, environment, team_id, tags: JSON.parse(tags) as string[] },
+      ]),
     );
 
     const counts = { ALLOW: 0, BLOCK: 0, REQUIRE_APPROVAL: 0 };

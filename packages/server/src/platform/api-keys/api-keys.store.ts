@@ -18,6 +18,8 @@ export function createApiKeyStore(db: Kysely<Database>) {
         insert: (row: Omit<ApiKeysTable, 'org_id'>) => scope.insertInto('api_keys', row).execute(),
         list: () => scope.selectFrom('api_keys').selectAll().orderBy('id', 'desc').execute(),
         get: (id: string) => scope.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst(),
+        /** Every key's hash (org deletion evicts them from the key caches). */
+        keyHashes: async () => (await scope.selectFrom('api_keys').select('key_hash').execute()).map((k) => k.key_hash),
         /**
          * Which of `ids` are agents of this org. Read here rather than through the agent service: the
          * platform layer does not depend on modules, and this is one existence check at key creation.

@@ -88,6 +88,27 @@ export function createAuditStore(db: Kysely<Database>, dialect: Dialect) {
       return q.orderBy('seq', 'desc').limit(limit).execute();
     },
 
+    /** Entries after `afterSeq` in chain order, one page (the org export reads the chain in its snapshot `exec`). */
+    entriesAfter: (exec: Kysely<Database>, orgId: OrgId, afterSeq: number, limit: number) =>
+      orgScope(exec, orgId)
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('seq', '>', afterSeq)
+        .orderBy('seq')
+        .limit(limit)
+        .execute(),
+
+    /**
+     * Org deletion only, inside its transaction: while an org is listed in `audit_purges` the
+     * append-only trigger lets its chain be deleted; `endPurge` removes the listing again.
+     */
+    beginPurge: (trx: Kysely<Database>, orgId: OrgId, at: number) =>
+      orgScope(trx, orgId)
+        .insertInto('audit_purges', { at })
+        .onConflict((oc) => oc.column('org_id').doNothing())
+        .execute(),
+    endPurge: (trx: Kysely<Database>, orgId: OrgId) => orgScope(trx, orgId).deleteFrom('audit_purges').execute(),
+
     /** Walks the whole chain in order, recomputing every hash. */
     async verify(orgId: OrgId) {
       let prev = GENESIS_HASH;

@@ -7,7 +7,10 @@
  * `FOR UPDATE SKIP LOCKED`, so N hub processes share the queue without stepping on each other.
  *
  * Guarantees: at-least-once. A job is claimed with a lease (`locked_until`); a worker that crashes
- * leaves its lease to expire and another claim picks the job up again. Every claim counts as an
+ * leaves its lease to expire and another claim picks the job up again. Leases are times of the
+ * database's clock, set and compared in SQL (`leaseNow`), never of a process's clock: a process whose
+ * clock runs ahead cannot take a job whose lease is still running, and one whose clock runs behind
+ * cannot hold a job past its lease (run_at and schedules keep the process's clock, `deps.clock`). Every claim counts as an
  * attempt and `attempts` doubles as a fencing token, so a late answer from a worker that lost its
  * lease cannot overwrite the newer attempt. Failures retry with exponential backoff and jitter up to
  * `max_attempts`, then the job is `failed` with its `last_error`. Handlers must be idempotent.
@@ -23,9 +26,10 @@
  */
 import { Cron } from 'croner';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Kysely, Transaction, Updateable } from 'kysely';
+import { type Kysely, type RawBuilder, sql, type Transaction, type Updateable } from 'kysely';
 import type { Db } from '../../db/database.ts';
 import { newId } from '../../db/ids.ts';
+import { likePattern } from '../../db/like.ts';
 import type { Database, JobsTable } from '../../db/schema.ts';
 
 export type Log = Pick<FastifyBaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
@@ -114,9 +118,21 @@ function errorText(err: unknown): string {
   return text.slice(0, 2000);
 }
 
+/**
+ * The database's clock in epoch ms, as SQL. PostgreSQL: the server's clock, the one every hub process
+ * shares. SQLite: its own reading of the host clock (one process per data directory anyway).
+ */
+export function leaseNow(dialect: Db['dialect']): RawBuilder<number> {
+  return dialect === 'postgres'
+    ? sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`
+    : sql<number>`cast((julianday('now') - 2440587.5) * 86400000 as integer)`;
+}
+
 export function createJobRunner(deps: JobRunnerDeps) {
   const { db: database, log } = deps;
   const db = database.db;
+  const dbNow = leaseNow(database.dialect);
+  const leaseUntil = (ms: number) => sql<number>`${dbNow} + ${ms}`;
   const now = deps.clock ?? Date.now;
   const pollMs = deps.pollMs ?? 250;
   const retryBaseMs = deps.retryBaseMs ?? 1000;
@@ -138,7 +154,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
         locked_until: null,
       })
       .where('status', '=', 'running')
-      .where('locked_until', '<', t)
+      .where('locked_until', '<', dbNow)
       .where((eb) => eb('attempts', '>=', eb.ref('max_attempts')))
       .execute();
   }
@@ -152,7 +168,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
       .where((w) =>
         w.or([
           w.and([w('status', '=', 'queued'), w('run_at', '<=', t)]),
-          w.and([w('status', '=', 'running'), w('locked_until', '<', t)]),
+          w.and([w('status', '=', 'running'), w('locked_until', '<', dbNow)]),
         ]),
       )
       .execute();
@@ -168,7 +184,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
     const t = now();
     const rows = await db
       .updateTable('jobs')
-      .set((eb) => ({ status: 'running', locked_until: t + leaseMs, attempts: eb('attempts', '+', 1) }))
+      .set((eb) => ({ status: 'running', locked_until: leaseUntil(leaseMs), attempts: eb('attempts', '+', 1) }))
       .where('id', '=', (eb) => {
         let q = eb
           .selectFrom('jobs')
@@ -179,7 +195,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
               w.and([w('status', '=', 'queued'), w('run_at', '<=', t)]),
               w.and([
                 w('status', '=', 'running'),
-                w('locked_until', '<', t),
+                w('locked_until', '<', dbNow),
                 w('attempts', '<', w.ref('max_attempts')),
               ]),
             ]),
@@ -198,10 +214,10 @@ export function createJobRunner(deps: JobRunnerDeps) {
     const worker = workers.get(row.queue)!;
     const attempt = Number(row.attempts);
     const maxAttempts = Number(row.max_attempts);
-    const fenced = (set: Updateable<JobsTable>) =>
+    const fenced = (set: Updateable<JobsTable> | { locked_until: RawBuilder<number> }) =>
       db
         .updateTable('jobs')
-        .set(set)
+        .set(set as Updateable<JobsTable>)
         .where('id', '=', row.id)
         .where('status', '=', 'running')
         .where('attempts', '=', attempt)
@@ -210,7 +226,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
     // Long jobs keep their lease alive; a crashed process stops renewing and the lease runs out.
     const heartbeat = setInterval(
       () => {
-        fenced({ locked_until: now() + worker.leaseMs }).catch((err: unknown) =>
+        fenced({ locked_until: leaseUntil(worker.leaseMs) }).catch((err: unknown) =>
           log.warn({ err, jobId: row.id }, 'job lease renewal failed'),
         );
       },
@@ -375,6 +391,32 @@ export function createJobRunner(deps: JobRunnerDeps) {
         .updateTable('schedules')
         .set({ cron, timezone, queue: opts.queue, payload, ...(changed ? { next_run_at: next } : {}) })
         .where('name', '=', name)
+        .execute();
+    },
+
+    /**
+     * Org deletion, inside its transaction: deletes the jobs and schedules whose payload names the org
+     * (queued work for an org that no longer exists). Returns how many jobs went.
+     */
+    async forgetOrg(exec: Exec, orgId: string): Promise<number> {
+      const mention = likePattern(orgId);
+      const jobs = await exec
+        .deleteFrom('jobs')
+        .where(sql<boolean>`payload like ${mention} escape '\\'`)
+        .executeTakeFirst();
+      await exec.deleteFrom('schedules').where(sql<boolean>`payload like ${mention} escape '\\'`).execute();
+      return Number(jobs.numDeletedRows);
+    },
+
+    /**
+     * Replaces a job's payload (a finished job's row is kept, and a private body must not outlive its
+     * delivery there: the mailer keeps only the outbox id).
+     */
+    async replacePayload(jobId: string, payload: unknown) {
+      await db
+        .updateTable('jobs')
+        .set({ payload: JSON.stringify(payload) })
+        .where('id', '=', jobId)
         .execute();
     },
 

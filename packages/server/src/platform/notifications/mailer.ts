@@ -74,7 +74,7 @@ export function toOutboxEntry(row: EmailOutboxTable): OutboxEntry {
 export function createMailer(deps: {
   db: Db;
   config: Pick<Config, 'smtp'>;
-  jobs: Pick<JobRunner, 'send' | 'work'>;
+  jobs: Pick<JobRunner, 'send' | 'work' | 'replacePayload'>;
   log: Log;
   clock?: () => number;
 }) {
@@ -142,11 +142,7 @@ export function createMailer(deps: {
    */
   async function forget(job: EmailJob, jobId: string) {
     if (!job.body) return;
-    await db
-      .updateTable('jobs')
-      .set({ payload: JSON.stringify({ id: job.id }) })
-      .where('id', '=', jobId)
-      .execute();
+    await deps.jobs.replacePayload(jobId, { id: job.id });
   }
 
   async function queue(mail: Mail, opts: { exec?: Exec } = {}): Promise<string> {

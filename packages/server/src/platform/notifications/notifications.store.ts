@@ -1,13 +1,13 @@
 /**
  * SQL for in-app notifications and notification preferences, always through `forOrg(orgId)`.
- * The recipient lookup reads `members` and Better Auth's `auth_user` directly: it is the one place
- * notifications need people's roles and addresses, and going through the orgs service would make the
- * two modules depend on each other (orgs sends notifications too).
+ * Recipients (people's roles and addresses) come from the orgs store, which owns members: its store,
+ * not its service, so the two modules do not depend on each other (orgs sends notifications too).
  */
 import type { Kysely } from 'kysely';
 import { type Exec, orgScope } from '../../db/org-scope.ts';
 import type { Database, NotificationsTable } from '../../db/schema.ts';
 import type { OrgId } from '../caller.ts';
+import { createOrgStore } from '../orgs/orgs.store.ts';
 
 export interface Recipient {
   user_id: string;
@@ -17,24 +17,18 @@ export interface Recipient {
 }
 
 export function createNotificationStore(db: Kysely<Database>) {
+  const orgs = createOrgStore(db);
   return {
     forOrg(orgId: OrgId, exec: Exec = db) {
       const scope = orgScope(exec, orgId);
-      const recipients = () =>
-        scope
-          .selectFrom('members')
-          .leftJoin('auth_user', 'auth_user.id', 'members.user_id')
-          .select(['members.user_id', 'members.role', 'auth_user.email', 'auth_user.name']);
+      const people = orgs.forOrg(orgId, exec);
 
       return {
         /** Members holding one of `roles`. */
-        membersWithRoles: (roles: string[]): Promise<Recipient[]> =>
-          recipients().where('members.role', 'in', roles).orderBy('members.user_id').execute(),
+        membersWithRoles: (roles: string[]): Promise<Recipient[]> => people.people({ roles }),
         /** The given users, if they are members of this org (others are dropped, never notified). */
         membersByUserIds: (userIds: string[]): Promise<Recipient[]> =>
-          userIds.length
-            ? recipients().where('members.user_id', 'in', userIds).orderBy('members.user_id').execute()
-            : Promise.resolve([]),
+          userIds.length ? people.people({ userIds }) : Promise.resolve([]),
 
         insertMany: async (rows: Omit<NotificationsTable, 'org_id'>[]) => {
           if (rows.length) await scope.insertInto('notifications', rows).execute();

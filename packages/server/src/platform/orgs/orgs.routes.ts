@@ -26,11 +26,7 @@ export function registerOrgRoutes(appIn: FastifyInstance, ctx: HubContext) {
     let userDto: Record<string, unknown> | undefined;
     let orgList: { id: string; name: string; role: string }[] | undefined;
     if (user) {
-      const u = await ctx.db.db
-        .selectFrom('auth_user')
-        .select(['id', 'email', 'name', 'emailVerified', 'twoFactorEnabled'])
-        .where('id', '=', user.userId)
-        .executeTakeFirst();
+      const u = await orgs.user(user.userId);
       userDto = {
         id: user.userId,
         email: u?.email ?? user.email,

@@ -134,6 +134,8 @@ export function createOrgService(deps: OrgServiceDeps) {
 
     countUsers: () => store.countUsers(),
     userByEmail: (email: string) => store.userByEmail(email),
+    user: (userId: string) => store.user(userId),
+    markEmailVerified: (userId: string) => store.markEmailVerified(userId),
   };
 
   const members = createMemberService(deps);

@@ -3,7 +3,7 @@
  * the few lookups that start from a user (which orgs am I in?) or a token (an invitation link) are
  * named as such.
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { type Exec, orgScope } from '../../db/org-scope.ts';
 import type { Database, InvitationsTable, MembersTable, OrgsTable, TeamsTable } from '../../db/schema.ts';
 import type { OrgId } from '../caller.ts';
@@ -46,6 +46,25 @@ export function createOrgStore(db: Kysely<Database>) {
             ])
             .where('members.id', '=', id)
             .executeTakeFirst(),
+        /**
+         * Members with their address, for those who must be told or asked (notifications, approvals):
+         * with `roles`, members holding one of them; with `userIds`, those users if they are members
+         * here (others are dropped); with `teamId`, only that team's members, owners and admins (who
+         * oversee every team) always included.
+         */
+        people: (f: { roles?: readonly string[]; userIds?: readonly string[]; teamId?: string }) => {
+          let q = scope
+            .selectFrom('members')
+            .leftJoin('auth_user', 'auth_user.id', 'members.user_id')
+            .select(['members.user_id', 'members.role', 'auth_user.email', 'auth_user.name']);
+          if (f.roles) q = q.where('members.role', 'in', f.roles);
+          if (f.userIds) q = q.where('members.user_id', 'in', f.userIds);
+          if (f.teamId) {
+            const inTeam = scope.selectFrom('team_members').select('member_id').where('team_id', '=', f.teamId);
+            q = q.where((eb) => eb.or([eb('members.role', 'in', ['owner', 'admin']), eb('members.id', 'in', inTeam)]));
+          }
+          return q.orderBy('members.user_id').execute();
+        },
         memberByUser: (userId: string) =>
           scope.selectFrom('members').selectAll().where('user_id', '=', userId).executeTakeFirst(),
         insertMember: (row: Omit<MembersTable, 'org_id'>) => scope.insertInto('members', row).execute(),
@@ -64,6 +83,15 @@ export function createOrgStore(db: Kysely<Database>) {
           ),
 
         listTeams: () => scope.selectFrom('teams').selectAll().orderBy('name').execute(),
+        /** id → name of the given teams that exist in this org. */
+        teamNames: async (ids: readonly string[]) =>
+          new Map(
+            ids.length
+              ? (await scope.selectFrom('teams').select(['id', 'name']).where('id', 'in', ids).execute()).map(
+                  (r) => [r.id, r.name] as const,
+                )
+              : [],
+          ),
         getTeam: (id: string) => scope.selectFrom('teams').selectAll().where('id', '=', id).executeTakeFirst(),
         insertTeam: (row: Omit<TeamsTable, 'org_id'>) => scope.insertInto('teams', row).execute(),
         deleteTeam: (id: string) => scope.deleteFrom('teams').where('id', '=', id).execute(),
@@ -90,6 +118,14 @@ export function createOrgStore(db: Kysely<Database>) {
     },
 
     insertOrg: (exec: Exec, row: OrgsTable) => exec.insertInto('orgs').values(row).execute(),
+    /**
+     * Org deletion, inside its transaction, after every org-scoped table was emptied: no user keeps it as
+     * their active org, and the row itself goes.
+     */
+    deleteOrg: async (exec: Exec, orgId: OrgId) => {
+      await exec.updateTable('user_prefs').set({ active_org_id: null }).where('active_org_id', '=', orgId).execute();
+      await exec.deleteFrom('orgs').where('id', '=', orgId).execute();
+    },
     /** Cross-org on purpose, with the org ids they find as `OrgId`: see org-lookups.system.ts. */
     ...orgLookups(db),
     activeOrgOf: async (userId: string) =>
@@ -101,6 +137,16 @@ export function createOrgStore(db: Kysely<Database>) {
         .values({ user_id: userId, active_org_id: orgId })
         .onConflict((oc) => oc.column('user_id').doUpdateSet({ active_org_id: orgId }))
         .execute(),
+    /** A user's name and address, and what the session endpoint shows; the org check is the caller's. */
+    user: (userId: string) =>
+      db
+        .selectFrom('auth_user')
+        .select(['id', 'email', 'name', 'emailVerified', 'twoFactorEnabled'])
+        .where('id', '=', userId)
+        .executeTakeFirst(),
+    /** Marks an address verified (headless init: the operator configured it). `true` is 1 on SQLite. */
+    markEmailVerified: (userId: string) =>
+      db.updateTable('auth_user').set({ emailVerified: sql<boolean>`true` }).where('id', '=', userId).execute(),
     userByEmail: (email: string) =>
       db
         .selectFrom('auth_user')
