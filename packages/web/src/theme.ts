@@ -33,6 +33,8 @@ export const theme = createTheme({
  * Light scheme: dimmed text in gray 7 (8:1 on white; Mantine's gray 6 is 3.3:1), and the text of light
  * and outline variants (badges, light buttons, the active navigation entry) in the colour's shade 9
  * darkened by a third, which reads at 4.5:1 or more on its tinted background for every colour, yellow too.
+ * Coloured text (`<Text c="red">`, `c="teal"`) takes the same dark shade: Mantine draws it in the
+ * filled shade, which is under 4.5:1 on white for red, teal, green, orange and yellow.
  */
 export const cssVariablesResolver: CSSVariablesResolver = (t) => ({
   variables: {},
@@ -44,6 +46,7 @@ export const cssVariablesResolver: CSSVariablesResolver = (t) => ({
         return [
           [`--mantine-color-${c}-light-color`, dark],
           [`--mantine-color-${c}-outline`, dark],
+          [`--mantine-color-${c}-text`, dark],
         ];
       }),
     ),

@@ -2,7 +2,8 @@
 import { json } from '@codemirror/lang-json';
 import { yaml } from '@codemirror/lang-yaml';
 import { SegmentedControl, Stack, useComputedColorScheme } from '@mantine/core';
-import CodeMirror from '@uiw/react-codemirror';
+import CodeMirror, { EditorView } from '@uiw/react-codemirror';
+import { useMemo } from 'react';
 
 export function RuleCodeEditor({
   text,
@@ -18,6 +19,14 @@ export function RuleCodeEditor({
   readOnly?: boolean;
 }) {
   const scheme = useComputedColorScheme('light');
+  // The label goes on CodeMirror's editable element: on the wrapper, screen readers never hear it.
+  const extensions = useMemo(
+    () => [
+      format === 'yaml' ? yaml() : json(),
+      EditorView.contentAttributes.of({ 'aria-label': `Rule as ${format.toUpperCase()}` }),
+    ],
+    [format],
+  );
   return (
     <Stack gap="xs">
       <SegmentedControl
@@ -34,12 +43,11 @@ export function RuleCodeEditor({
       <CodeMirror
         value={text}
         onChange={onText}
-        extensions={[format === 'yaml' ? yaml() : json()]}
+        extensions={extensions}
         theme={scheme === 'dark' ? 'dark' : 'light'}
         minHeight="220px"
         maxHeight="480px"
         readOnly={readOnly}
-        aria-label={`Rule as ${format.toUpperCase()}`}
         basicSetup={{ lineNumbers: true, foldGutter: false }}
         data-testid="rule-editor"
       />
