@@ -3,6 +3,7 @@ import {
   CreateInvitationBody,
   CreateOrgBody,
   CreateTeamBody,
+  OrgPlanSchema,
   TeamMemberBody,
   UpdateMemberBody,
   UpdateOrgBody,
@@ -77,17 +78,21 @@ export function registerOrgRoutes(appIn: FastifyInstance, ctx: HubContext) {
     { config: { permission: 'org:update' }, schema: { body: UpdateOrgBody, tags: ['orgs'] } },
     async (req) => orgs.update(callerOf(req), req.body),
   );
-  app.get('/v1/org/plan', { config: { permission: 'org:read' }, schema: { tags: ['orgs'] } }, async (req) => {
-    const org = await orgs.get(callerOf(req).orgId);
-    const orgId = callerOf(req).orgId;
-    // `usage`: events this month from the rollups (modules/stats/plan-usage.ts); over the limit nothing is dropped.
-    return {
-      plan: org.plan,
-      limits: await ctx.plans.limits(orgId),
-      features: await ctx.plans.flags(orgId),
-      usage: await ctx.planUsage.usage(orgId),
-    };
-  });
+  app.get(
+    '/v1/org/plan',
+    { config: { permission: 'org:read' }, schema: { response: { 200: OrgPlanSchema }, tags: ['orgs'] } },
+    async (req) => {
+      const org = await orgs.get(callerOf(req).orgId);
+      const orgId = callerOf(req).orgId;
+      // `usage`: events this month from the rollups (modules/stats/plan-usage.ts); over the limit nothing is dropped.
+      return {
+        plan: org.plan,
+        limits: await ctx.plans.limits(orgId),
+        features: await ctx.plans.flags(orgId),
+        usage: await ctx.planUsage.usage(orgId),
+      };
+    },
+  );
   app.put(
     '/v1/org/features/:flag',
     {
