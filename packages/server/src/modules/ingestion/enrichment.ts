@@ -20,10 +20,10 @@ import { type LlmCallPayload, runOutcome } from '@agentops-hub/contracts';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Dialect } from '../../db/database.ts';
 import type { Database } from '../../db/schema.ts';
-import { updateRow } from '../../db/writes/postgres.ts';
 import { prepareUpdate } from '../../db/writes/sqlite.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import { createPartitionLeases, type PartitionLeases } from '../../platform/jobs/partition-leases.ts';
+import { updateRowsPg } from './enrichment.batch.ts';
 import {
   type DirtyRun,
   lockDirtyRuns,
@@ -66,6 +66,11 @@ interface Counted {
 }
 
 const BATCH = 2000;
+/** Least time between two passes that were not full (see `loop`). */
+const PASS_GAP_MS = 250;
+/** The safety-net poll, and its longest interval while idle. */
+const POLL_MS = 500;
+const IDLE_POLL_MS = 2000;
 
 /** The stages whose lag is measured: received → priced (and its rollups), run written → rolled up. */
 export type LagStage = 'priced' | 'rolled_up';
@@ -85,6 +90,17 @@ const runCost = (r: RunTotals extends Map<string, infer V> ? V : never) => ({
   cost_nano: r.cost,
   cost_unknown: r.unknown ? 1 : 0,
 });
+
+/** Rows grouped by their org, in first-seen order: a pass writes each org's rows in one statement. */
+function byOrg<R extends { org_id: OrgId }>(rows: readonly R[]): Map<OrgId, R[]> {
+  const out = new Map<OrgId, R[]>();
+  for (const r of rows) {
+    const list = out.get(r.org_id);
+    if (list) list.push(r);
+    else out.set(r.org_id, [r]);
+  }
+  return out;
+}
 
 /** One newly priced LLM call: onto its run's totals, its rollups and the set of orgs that changed. */
 function countLlmCall(
@@ -212,7 +228,10 @@ export function createEnrichment(deps: {
     return out;
   }
 
-  /** Applies a priced batch; a row another enricher already took (enriched = 1) is skipped. */
+  /**
+   * Applies a priced batch, one statement per org and kind of write (enrichment.batch.ts); a row
+   * another enricher already took (enriched = 1) is not among those updated, so it is not counted.
+   */
   async function applyEvents(
     trx: Transaction<Database>,
     priced: PricedEvent[],
@@ -223,23 +242,33 @@ export function createEnrichment(deps: {
   ) {
     const perRun: RunTotals = new Map();
     const at = Date.now();
-    for (const e of priced) {
-      const l = e.llm;
-      const res = l
-        ? await updateRow(trx, e.org_id, PRICE_LLM_CALL, {
-            id: e.id,
-            model: l.model,
-            input_tokens: l.inTok,
-            output_tokens: l.outTok,
-            cost_nano: l.cost,
-            cost_source: l.source,
-          })
-        : await updateRow(trx, e.org_id, MARK_ENRICHED, { id: e.id });
-      if (!l || Number(res.numUpdatedRows) === 0) continue;
-      lags.push((at - e.received_at) / 1000);
-      countLlmCall(e, l, perRun, rollups, orgs, spent);
+    for (const [org, events] of byOrg(priced)) {
+      const plain = events.filter((e) => !e.llm).map((e) => ({ id: e.id, ts: e.ts }));
+      await updateRowsPg(trx, org, MARK_ENRICHED, plain, ['ts']);
+      const calls = events.filter((e) => e.llm);
+      const done = await updateRowsPg(
+        trx,
+        org,
+        PRICE_LLM_CALL,
+        calls.map(({ id, ts, llm: l }) => ({
+          id,
+          ts,
+          model: l!.model,
+          input_tokens: l!.inTok,
+          output_tokens: l!.outTok,
+          cost_nano: l!.cost,
+          cost_source: l!.source,
+        })),
+        ['ts'],
+      );
+      for (const e of calls) {
+        if (!done.has(e.id)) continue;
+        lags.push((at - e.received_at) / 1000);
+        countLlmCall(e, e.llm!, perRun, rollups, orgs, spent);
+      }
     }
-    for (const r of perRun.values()) await updateRow(trx, r.org, ADD_RUN_COST, runCost(r));
+    for (const [org, runs] of byOrg([...perRun.values()].map((r) => ({ ...r, org_id: r.org }))))
+      await updateRowsPg(trx, org, ADD_RUN_COST, runs.map(runCost));
     return priced.length;
   }
 
@@ -249,12 +278,15 @@ export function createEnrichment(deps: {
     parts: PartitionFilter,
     lags: number[],
   ) {
+    // Locked FOR UPDATE by this pass: no write can change their version before it commits.
     const runs = await lockDirtyRuns(trx, deps.dialect, BATCH, parts);
     const at = Date.now();
-    for (const r of runs) {
-      lags.push((at - r.updated_at) / 1000);
-      const now = countRun(r, rollups);
-      await updateRow(trx, r.org_id, MARK_RUN_COUNTED, { id: r.id, counted: JSON.stringify(now), version: r.version });
+    for (const [org, ofOrg] of byOrg(runs)) {
+      const counted = ofOrg.map((r) => {
+        lags.push((at - r.updated_at) / 1000);
+        return { id: r.id, counted: JSON.stringify(countRun(r, rollups)), version: r.version };
+      });
+      await updateRowsPg(trx, org, MARK_RUN_COUNTED, counted);
     }
     return runs.length;
   }
@@ -305,6 +337,7 @@ export function createEnrichment(deps: {
     const t0 = performance.now();
     const n = await pass();
     if (n > 0) busyMs += performance.now() - t0;
+    noteIdle(n);
     return n;
   }
 
@@ -363,12 +396,21 @@ export function createEnrichment(deps: {
     }
   }
 
+  /**
+   * Passes until caught up. A pass that took a full batch is followed at once (a backlog); one that
+   * took less waits PASS_GAP_MS first, so rows gather into one bigger pass and ingestion, which shares
+   * the CPUs, is not interrupted by a pass per few rows. Each pass has a fixed cost (a read, a fence, the
+   * rollup and budget writes), and a process that looped on small passes spent as much CPU per event in
+   * a cluster of three as twice that of one process.
+   */
   async function loop() {
     try {
       while (!stopped) {
         again = false;
         const n = await runOnce();
+        if (n >= BATCH) continue;
         if (n === 0 && !again) break;
+        await new Promise((r) => setTimeout(r, PASS_GAP_MS));
       }
     } catch (e) {
       deps.log.warn({ err: e }, 'enrichment pass failed; will retry');
@@ -381,12 +423,12 @@ export function createEnrichment(deps: {
   function kick() {
     if (stopped) return;
     const now = Date.now();
-    if (now - lastKick < 200 && !running) {
+    if (now - lastKick < PASS_GAP_MS && !running) {
       if (!pendingKick)
         pendingKick = setTimeout(() => {
           pendingKick = null;
           kick();
-        }, 200);
+        }, PASS_GAP_MS);
       return;
     }
     lastKick = now;
@@ -398,6 +440,25 @@ export function createEnrichment(deps: {
       running = null;
     });
   }
+
+  /**
+   * The safety net: a pass every POLL_MS however the rows came (in a cluster, rows of this process's
+   * partitions are mostly ingested by the others, which cannot kick it). While passes find nothing the
+   * interval doubles up to IDLE_POLL_MS, so an idle cluster costs the same few reads per second whatever
+   * its size; the first pass that finds rows brings it back.
+   */
+  let pollMs = POLL_MS;
+  function poll() {
+    timer = setTimeout(() => {
+      if (stopped) return;
+      kick();
+      poll();
+    }, pollMs);
+    timer.unref();
+  }
+  const noteIdle = (n: number) => {
+    pollMs = n > 0 ? POLL_MS : Math.min(IDLE_POLL_MS, pollMs * 2);
+  };
 
   return {
     runOnce,
@@ -449,14 +510,13 @@ export function createEnrichment(deps: {
         leases.start();
         void leases.beat().catch((err: unknown) => deps.log.warn({ err }, 'partition lease heartbeat failed'));
       }
-      // A safety net: new rows also kick it directly after each ingestion commit.
-      timer = setInterval(kick, 500);
-      timer.unref();
+      // New rows also kick it directly after each ingestion commit of this process.
+      poll();
       kick();
     },
     async stop() {
       stopped = true;
-      if (timer) clearInterval(timer);
+      if (timer) clearTimeout(timer);
       if (pendingKick) clearTimeout(pendingKick);
       timer = null;
       await running;
