@@ -106,8 +106,6 @@ export interface StatsOverview {
   input_tokens?: number;
   output_tokens?: number;
   unpriced_llm_calls?: number;
-  /** The org's adherence over the range, every agent together. */
-  adherence: Adherence;
   top_agents: {
     id: string;
     name: string;
@@ -148,6 +146,12 @@ export interface Adherence {
   overridden: number;
   pending: number;
 }
+
+/**
+ * `GET /v1/stats/adherence?from&to`: the org's adherence over a range, every agent together. Read from
+ * the recorded decisions (indexed by org and time), so it is apart from the rollup-only overview.
+ */
+export type OrgAdherence = Adherence & { from: string; to: string };
 
 /** `GET /v1/stats/agents/{id}`: one agent's activity in a range, per bucket, with its latest runs. */
 export interface AgentStats {

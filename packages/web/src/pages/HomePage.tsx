@@ -1,5 +1,5 @@
 /** Home: what the agents did in the chosen range, what it cost against the budgets, and what needs a person. */
-import type { Budget, StatsOverview } from '@agentops-hub/contracts';
+import type { Budget, OrgAdherence, StatsOverview } from '@agentops-hub/contracts';
 import {
   Anchor,
   Badge,
@@ -40,6 +40,13 @@ export function HomePage() {
     queryFn: () =>
       api<StatsOverview>('/v1/stats/overview', { query: { from: rangeFrom(range), to: new Date().toISOString() } }),
     refetchInterval: 15_000,
+  });
+  // Adherence reads decisions, not rollups: asked apart so the figures above never wait for it.
+  const adherence = useQuery({
+    queryKey: ['stats', 'adherence', range],
+    queryFn: () =>
+      api<OrgAdherence>('/v1/stats/adherence', { query: { from: rangeFrom(range), to: new Date().toISOString() } }),
+    refetchInterval: 60_000,
   });
   const pending = usePendingApprovals(can('approvals:read'));
   const controls = useControls(can('controls:read'));
@@ -88,7 +95,7 @@ export function HomePage() {
         <SimpleGrid cols={{ base: 2, md: 3, lg: 5 }}>
           <Stat label="Runs" value={num(o.runs)} hint={`${num(o.running)} running`} />
           <SuccessStat overview={o} />
-          <AdherenceStat adherence={o.adherence} />
+          <AdherenceStat adherence={adherence.data} />
           <Stat label="Cost so far" value={<Money value={o.cost_usd} />} hint="in this range" />
           <Card withBorder padding="md">
             <Text size="sm" c="dimmed">

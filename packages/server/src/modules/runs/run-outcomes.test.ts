@@ -112,7 +112,8 @@ describe('runs by outcome', () => {
     expect(s.body).toMatchObject({ completed: 1, failed: 3, blocked: 2, paused: 1 });
     expect(s.body.failure_rate).toBeCloseTo(3 / 4);
     // The org's adherence: the one evaluated action was blocked.
-    expect(o.body.adherence).toMatchObject({ score: 0, evaluated: 1, blocked: 1 });
+    const adh = await t.request('GET', '/v1/stats/adherence', { auth: a.apiKey });
+    expect(adh.body).toMatchObject({ score: 0, evaluated: 1, blocked: 1 });
   });
 });
 
@@ -157,8 +158,9 @@ describe('org adherence', () => {
     await ask(a, 'Two', 'send_email');
     await ask(other, 'Elsewhere', 'send_email');
     await t.hub.ctx.evaluator.drain();
-    const o = await t.request('GET', '/v1/stats/overview', { auth: a.apiKey });
-    expect(o.body.adherence).toEqual({
+    const o = await t.request('GET', '/v1/stats/adherence', { auth: a.apiKey });
+    expect(o.status, o.text).toBe(200);
+    expect(o.body).toMatchObject({
       score: 2 / 3,
       evaluated: 3,
       adherent: 2,
@@ -167,9 +169,10 @@ describe('org adherence', () => {
       overridden: 1,
       pending: 0,
     });
-    const past = await t.request('GET', `/v1/stats/overview?from=${iso(0)}&to=${iso(3_600_000)}`, {
+    const past = await t.request('GET', `/v1/stats/adherence?from=${iso(0)}&to=${iso(3_600_000)}`, {
       auth: a.apiKey,
     });
-    expect(past.body.adherence).toMatchObject({ score: null, evaluated: 0 });
+    expect(past.body).toMatchObject({ score: null, evaluated: 0, from: iso(0) });
+    expect((await t.request('GET', '/v1/stats/adherence?from=yesterday', { auth: a.apiKey })).status).toBe(400);
   });
 });

@@ -1,4 +1,7 @@
-/** `GET /v1/stats/overview` and `GET /v1/stats/agents/{id}`: dashboard figures from rollups. */
+/**
+ * `GET /v1/stats/overview` and `GET /v1/stats/agents/{id}`: dashboard figures from rollups;
+ * `GET /v1/stats/adherence`: the org's policy adherence, from decisions.
+ */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -16,6 +19,11 @@ export function registerStatsRoutes(appIn: FastifyInstance, ctx: HubContext) {
     '/v1/stats/overview',
     { config: { permission: 'runs:read' }, schema: { querystring: Range, tags: ['stats'] } },
     async (req) => ctx.stats.overview(callerOf(req).orgId, req.query.from, req.query.to),
+  );
+  app.get(
+    '/v1/stats/adherence',
+    { config: { permission: 'runs:read' }, schema: { querystring: Range, tags: ['stats'] } },
+    async (req) => ctx.stats.adherence(callerOf(req).orgId, req.query.from, req.query.to),
   );
   app.get(
     '/v1/stats/agents/:id',

@@ -107,8 +107,6 @@ export function createStatsService(deps: { db: Kysely<Database>; clock: () => nu
         input_tokens: total.in,
         output_tokens: total.out,
         unpriced_llm_calls: total.unpriced,
-        // Every agent's evaluated actions over the same range (docs/policies.md, Adherence).
-        adherence: await rangeAdherence(db, orgId, null, start, end, deps.clock()),
         top_agents: top.map((t) => {
           const o = outcomes(t);
           return {
@@ -121,6 +119,20 @@ export function createStatsService(deps: { db: Kysely<Database>; clock: () => nu
             cost_usd: n(t.cost_nano) / 1e9,
           };
         }),
+      };
+    },
+
+    /**
+     * The org's adherence over a range, every agent together (docs/policies.md, Adherence). Apart from
+     * the overview because it reads decisions, not rollups: its cost grows with the decisions in the
+     * range, so the overview (and the reports that call it) keep a cost that does not.
+     */
+    async adherence(orgId: OrgId, from?: string, to?: string) {
+      const { start, end } = resolveRange(from, to, deps.clock());
+      return {
+        from: new Date(start).toISOString(),
+        to: new Date(end).toISOString(),
+        ...(await rangeAdherence(db, orgId, null, start, end, deps.clock())),
       };
     },
 

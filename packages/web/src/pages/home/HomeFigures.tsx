@@ -1,7 +1,7 @@
 /**
  * The home page's figures, as the hub serves them (`GET /v1/stats/overview`, read from the hourly
  * rollups): runs by status with blocked and paused apart from failed, the success rate that leaves the
- * stopped runs out, and the org's policy adherence with the counts behind it.
+ * stopped runs out; and the org's policy adherence with the counts behind it (`GET /v1/stats/adherence`).
  */
 import type { Adherence, StatsOverview } from '@agentops-hub/contracts';
 import { Card, Text } from '@mantine/core';
@@ -82,7 +82,13 @@ export function SuccessStat({ overview }: { overview: StatsOverview }) {
   );
 }
 
-/** The org's policy adherence over the range: the score, and the counts behind it. */
-export function AdherenceStat({ adherence }: { adherence: Adherence }) {
-  return <Stat label="Policy adherence" value={percent(adherence.score)} hint={adherenceHint(adherence)} />;
+/** The org's policy adherence over the range: the score, and the counts behind it (while it loads, a dash). */
+export function AdherenceStat({ adherence }: { adherence: Adherence | undefined }) {
+  return (
+    <Stat
+      label="Policy adherence"
+      value={percent(adherence?.score)}
+      hint={adherence ? adherenceHint(adherence) : 'Counting checked actions…'}
+    />
+  );
 }

@@ -34,7 +34,6 @@ const overview = (o: Partial<StatsOverview>): StatsOverview => ({
   running: 0,
   success_rate: 0,
   cost_usd: 0,
-  adherence: adherence({}),
   top_agents: [],
   ...o,
 });
@@ -76,5 +75,9 @@ describe('AdherenceStat', () => {
     expect(adherenceHint(adherence({ pending: 1 }))).toBe('1 waiting for a person');
     render(createElement(MantineProvider, null, createElement(AdherenceStat, { adherence: adherence({}) })));
     expect(screen.getByText('—')).toBeTruthy();
+  });
+  it('shows a dash while the count is on its way', () => {
+    render(createElement(MantineProvider, null, createElement(AdherenceStat, { adherence: undefined })));
+    expect(screen.getByText('Counting checked actions…')).toBeTruthy();
   });
 });

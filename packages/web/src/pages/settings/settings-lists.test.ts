@@ -50,9 +50,9 @@ describe('filterKeys', () => {
 
 describe('filterMembers', () => {
   const members = [
-    { name: 'Ann Owner', email: 'ann@acme.test', role: 'owner' },
-    { name: 'Bob', email: 'bob@acme.test', role: 'viewer' },
-    { name: null as unknown as string, email: 'carol@acme.test', role: 'team_lead' },
+    { name: 'Ann Owner', email: 'ann@acme.test', role: 'owner' as const },
+    { name: 'Bob', email: 'bob@acme.test', role: 'viewer' as const },
+    { name: null as unknown as string, email: 'carol@acme.test', role: 'team_lead' as const },
   ];
   it('matches part of a name or an email in any case, and an exact role', () => {
     expect(filterMembers(members, { q: 'ann' }).map((m) => m.email)).toEqual(['ann@acme.test']);
