@@ -174,12 +174,13 @@ describe('job runner', () => {
   });
 
   it('reclaims the job of a worker whose lease expired, and ignores that worker if it answers late', async () => {
-    const t0 = 1_700_000_000_000;
     const queue = q('lease');
     const leaseMs = 30_000;
+    // Leases are the database's clock: each process here has a clock an hour off, and it changes nothing.
+    const hour = 3_600_000;
 
     // Worker A claims the job and then hangs (a crashed or frozen process).
-    const a = runner(connect(), () => t0);
+    const a = runner(connect(), () => Date.now() - hour);
     let releaseA!: () => void;
     const aStarted = new Promise<void>((started) =>
       a.work(
@@ -193,13 +194,18 @@ describe('job runner', () => {
       ),
     );
     const id = await a.send(queue, {});
+    const before = Date.now();
     const aRun = a.runDue();
     await aStarted;
-    expect(await jobRow(db, id)).toMatchObject({ status: 'running', attempts: 1, locked_until: t0 + leaseMs });
+    const claimed = await jobRow(db, id);
+    expect(claimed).toMatchObject({ status: 'running', attempts: 1 });
+    // Until the database's now + the lease, not A's clock + the lease (an hour ago).
+    expect(Number(claimed.locked_until)).toBeGreaterThanOrEqual(before + leaseMs - 2000);
+    expect(Number(claimed.locked_until)).toBeLessThanOrEqual(Date.now() + leaseMs + 2000);
 
-    // Within the lease, worker B may not take it.
+    // Within the lease, worker B may not take it, though B's clock says the lease ran out an hour ago.
     const bAttempts: number[] = [];
-    const b = runner(connect(), () => t0 + leaseMs - 1);
+    const b = runner(connect(), () => Date.now() + hour);
     b.work(
       queue,
       async (_p, job) => {
@@ -210,8 +216,16 @@ describe('job runner', () => {
     );
     expect(await b.runDue()).toBe(0);
 
-    // After the lease, a worker in another process takes it over (and is still working on it).
-    const c = runner(connect(), () => t0 + leaseMs + 1);
+    // A stays frozen past its lease (moved back, as if the lease's time had passed).
+    await db.db
+      .updateTable('jobs')
+      .set((eb) => ({ locked_until: eb('locked_until', '-', 2 * leaseMs) }))
+      .where('id', '=', id)
+      .execute();
+
+    // After the lease, a worker in another process takes it over (and is still working on it), though
+    // its clock is an hour behind.
+    const c = runner(connect(), () => Date.now() - hour);
     let failC!: () => void;
     const cStarted = new Promise<void>((started) =>
       c.work(
@@ -239,6 +253,47 @@ describe('job runner', () => {
     failC();
     expect(await cRun).toBe(1);
     expect(await jobRow(db, id)).toMatchObject({ status: 'queued', attempts: 2, last_error: 'C failed' });
+  });
+
+  it('a process whose clock runs ahead can neither take a running lease nor hold its own past its end', async () => {
+    const queue = q('skew');
+    const leaseMs = 60_000;
+    const ahead = () => Date.now() + 600_000;
+    // The skewed process claims a job that hangs: its lease ends at the database's now + the lease, not
+    // ten minutes later as its own clock would have it (a crash there would block the job that long).
+    const skewed = runner(connect(), ahead);
+    let release!: () => void;
+    const started = new Promise<void>((ok) =>
+      skewed.work(
+        queue,
+        () =>
+          new Promise<void>((resolve) => {
+            release = resolve;
+            ok();
+          }),
+        { leaseMs },
+      ),
+    );
+    const id = await skewed.send(queue, {});
+    const held = skewed.runDue();
+    await started;
+    expect(Number((await jobRow(db, id)).locked_until)).toBeLessThan(Date.now() + leaseMs + 2000);
+
+    // Another process ten minutes ahead finds nothing to take while that lease runs.
+    const thief = runner(connect(), ahead);
+    let stolen = 0;
+    thief.work(
+      queue,
+      async () => {
+        stolen++;
+      },
+      { leaseMs },
+    );
+    expect(await thief.runDue()).toBe(0);
+    release();
+    expect(await held).toBe(1);
+    expect(stolen).toBe(0);
+    expect(await jobRow(db, id)).toMatchObject({ status: 'completed', attempts: 1 });
   });
 
   it('marks a job failed when its last allowed attempt lost its lease', async () => {
