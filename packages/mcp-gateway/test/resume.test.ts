@@ -11,6 +11,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { eventually, type RunningHub, startHub } from '../../sdk/test/hub.ts';
 import { createGateway } from '../src/gateway.ts';
 import { serveHttp } from '../src/http.ts';
@@ -29,13 +30,17 @@ function gate() {
   return { open, opened };
 }
 
-/** An upstream whose `steps` tool reports progress 1, waits for the test, then reports 2 and 3 and answers. */
+/**
+ * An upstream whose `steps` tool reports progress 1, 2 and 3 and answers, waiting for the test after progress 1
+ * (or, with `quiet_first`, before it: a call that sends nothing for a while, as one waiting for a person).
+ */
 function upstream(hold: ReturnType<typeof gate>, finished: ReturnType<typeof gate>) {
   const server = new McpServer({ name: 'paced', version: '1.0.0' });
-  server.registerTool('steps', { inputSchema: {} }, async (_args, extra) => {
+  server.registerTool('steps', { inputSchema: { quiet_first: z.boolean() } }, async ({ quiet_first }, extra) => {
     const progressToken = extra._meta?.progressToken ?? 0;
     const progress = (n: number) =>
       extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: n, total: 3 } });
+    if (quiet_first) await hold.opened;
     await progress(1);
     await hold.opened;
     await progress(2);
@@ -93,17 +98,17 @@ async function proxyTo(port: number) {
   };
 }
 
-async function gatewayOverHttp(hold: ReturnType<typeof gate>, finished: ReturnType<typeof gate>) {
+async function gatewayOverHttp(hold: ReturnType<typeof gate>, finished: ReturnType<typeof gate>, agent = 'ResumeBot') {
   const agentops = createAgentOps({
     hubUrl: hub.url,
     apiKey: hub.ingestKey,
-    agent: 'ResumeBot',
+    agent,
     logger: false,
     flushIntervalMs: 50,
   });
   const gateway = createGateway({
     agentops,
-    agent: 'ResumeBot',
+    agent,
     upstream: async (init) => {
       const [a, b] = InMemoryTransport.createLinkedPair();
       await upstream(hold, finished).connect(a);
@@ -117,10 +122,15 @@ async function gatewayOverHttp(hold: ReturnType<typeof gate>, finished: ReturnTy
 }
 
 describe('mcp gateway: resuming a broken Streamable HTTP stream', () => {
-  it('a client cut off in the middle of a tool call resumes with Last-Event-ID and loses no message', async () => {
+  /**
+   * Calls `steps` through a proxy that is cut when the client has seen the first event of the call's stream
+   * (`cutAt`: the first progress, or the priming event of a call that stays quiet), kept closed until the call
+   * has finished upstream, then restored.
+   */
+  async function cutMidCall(cutAt: 'progress' | 'priming', agent: string) {
     const hold = gate();
     const finished = gate();
-    const { gateway, http } = await gatewayOverHttp(hold, finished);
+    const { gateway, http } = await gatewayOverHttp(hold, finished, agent);
     const proxy = await proxyTo(Number(new URL(http.url).port));
     const client = new Client({ name: 'resuming-client', version: '1.0.0' });
     await client.connect(
@@ -133,35 +143,40 @@ describe('mcp gateway: resuming a broken Streamable HTTP stream', () => {
         },
       }),
     );
-
     const progress: number[] = [];
-    const tokens: string[] = [];
-    const call = client.callTool({ name: 'steps', arguments: {} }, undefined, {
+    let lastSeen: string | undefined;
+    // The network breaks; the call goes on upstream while the client is away.
+    const cut = (token: string | undefined) => {
+      lastSeen = token;
+      proxy.cut();
+      hold.open();
+    };
+    let token: string | undefined;
+    const call = client.callTool({ name: 'steps', arguments: { quiet_first: cutAt === 'priming' } }, undefined, {
       onprogress: (p) => {
         progress.push(p.progress);
-        if (p.progress === 1) {
-          // The network breaks after the first event; the call goes on upstream while the client is away.
-          proxy.cut();
-          hold.open();
-        }
+        // A priming event may come before progress 1 when the decision took over half a second.
+        if (cutAt === 'progress' && p.progress === 1) cut(token);
       },
-      onresumptiontoken: (t) => void tokens.push(t),
+      onresumptiontoken: (t) => {
+        token = t;
+        if (cutAt === 'priming' && lastSeen === undefined) cut(t);
+      },
     });
     await finished.opened;
-    // Everything the call sent meanwhile (progress 2 and 3, its result) is waiting in the gateway's buffer.
+    // Everything the call sent meanwhile (its progress, its result) is waiting in the gateway's buffer.
     proxy.restore();
     const result = await call;
 
     expect(result.content).toEqual([{ type: 'text', text: 'all three steps done' }]);
     expect(progress).toEqual([1, 2, 3]);
-    // The client resumed from the id of the last event it had (progress 1), on a GET with Last-Event-ID.
-    expect(tokens.length).toBeGreaterThan(0);
+    // The client resumed from the id of the last event it had, on a GET with Last-Event-ID.
+    expect(lastSeen).toMatch(/^\d+-\d+$/);
     const resumed = proxy.requests.find((r) => r.startsWith('GET') && /\r\nlast-event-id: /i.test(r));
-    expect(resumed).toBeDefined();
-    expect(resumed).toContain(`last-event-id: ${tokens[0]}`);
+    expect(resumed).toContain(`last-event-id: ${lastSeen}`);
     // The call was decided by the hub and recorded once, however many connections carried it.
     const run = await eventually(async () => {
-      const list = await hub.api('GET', '/v1/runs?agent=ResumeBot');
+      const list = await hub.api('GET', `/v1/runs?agent=${agent}`);
       const id = list.body?.data?.[0]?.id;
       const r = id && (await hub.api('GET', `/v1/runs/${id}`)).body;
       return r?.events?.some((e: { type: string }) => e.type === 'tool_result') && r;
@@ -172,6 +187,14 @@ describe('mcp gateway: resuming a broken Streamable HTTP stream', () => {
     await proxy.close();
     await http.close();
     await gateway.close();
+  }
+
+  it('a client cut off in the middle of a tool call resumes with Last-Event-ID and loses no message', async () => {
+    await cutMidCall('progress', 'ResumeBot1');
+  });
+
+  it('a call quiet for over half a second sends a priming event, so it resumes from before its first message', async () => {
+    await cutMidCall('priming', 'ResumeBot2');
   });
 
   it('refuses to resume from an event id it does not know, or whose successors it no longer keeps', async () => {
