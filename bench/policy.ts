@@ -15,11 +15,14 @@
  * p50_us_100, p99_us_100, cedar_p50_us, cedar_p99_us (1,000), cedar_p99_us_10, cedar_p99_us_100,
  * speedup_vs_cedar (min over sizes of Cedar p99 / ours), speedup_vs_cedar_10/_100/_1000, cedar_agreement},
  * then over HTTP: http_rps, bare_http_rps, http_ratio, http_p99_ms, bare_http_p99_ms (the bare route's p99
- * in the same rounds), http_p99_vs_bare (= http_p99_ms / bare_http_p99_ms), and CPU per request.
+ * in the same rounds), http_p99_vs_bare (= http_p99_ms / bare_http_p99_ms), and CPU per request; then one
+ * request at a time (an agent waiting on each decision): http_seq_p50_us, bare_http_seq_p50_us and
+ * http_seq_added_p50_us, the hub's round trip over the bare route's (what the MCP gateway waits on).
  * Targets: p99 ≤ 10 µs at 1,000 policies; ≥ 20× faster than Cedar at every size; http_p99_vs_bare ≤ 1.5.
  * BENCH_ITERS / BENCH_CEDAR_ITERS change the measured iterations.
  */
 import { mkdtempSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { preparsePolicySet, statefulIsAuthorized } from '@cedar-policy/cedar-wasm/nodejs';
@@ -188,6 +191,45 @@ function measure<T>(requests: readonly T[], iterations: number, warmup: number, 
   return percentiles(samples);
 }
 
+/**
+ * p50 round trip (µs) of each target, one request at a time on one kept-alive connection each, measured
+ * in alternating blocks so both see the same machine. BENCH_SEQ_CALLS calls per target (default 3,000).
+ */
+async function sequential(targets: { url: string; headers: Record<string, string> }[]): Promise<number[]> {
+  const calls = Number(process.env.BENCH_SEQ_CALLS ?? 3000);
+  const body = JSON.stringify({ agent: 'agent-7', action: { type: 'refund', amount: 120, currency: 'EUR' } });
+  const agents = targets.map(() => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+  const once = (k: number) =>
+    new Promise<number>((resolve, reject) => {
+      const t0 = process.hrtime.bigint();
+      const req = http.request(
+        targets[k]!.url,
+        {
+          method: 'POST',
+          agent: agents[k],
+          headers: { ...targets[k]!.headers, 'content-length': String(Buffer.byteLength(body)) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () =>
+            (res.statusCode ?? 500) < 300
+              ? resolve(Number(process.hrtime.bigint() - t0) / 1000)
+              : reject(new Error(`${targets[k]!.url}: ${res.statusCode}`)),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  const samples = targets.map(() => [] as number[]);
+  const BLOCK = 250;
+  for (let i = 0; i < 1000; i++) for (let k = 0; k < targets.length; k++) await once(k); // warm-up
+  for (let done = 0; done < calls; done += BLOCK)
+    for (let k = 0; k < targets.length; k++) for (let i = 0; i < BLOCK; i++) samples[k]!.push(await once(k));
+  for (const a of agents) a.destroy();
+  return samples.map((xs) => Math.round(percentiles(Float64Array.from(xs)).p50));
+}
+
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 const result: Record<string, unknown> = { bench: 'policy' };
 const speedups: number[] = [];
@@ -307,8 +349,17 @@ result.cedar_agreement = round(agree / compared, 4);
     },
     { seconds: HTTP_SECONDS, rounds: HTTP_ROUNDS },
   );
+  // One request at a time, as an agent (or the MCP gateway) asks before each action: the round trip's
+  // p50 over a kept-alive connection, the hub and the bare route in alternating blocks of requests.
+  const seq = await sequential([
+    { url, headers },
+    { url: bareUrl, headers: { 'content-type': 'application/json' } },
+  ]);
   bare.kill();
   hub.kill('SIGTERM');
+  result.http_seq_p50_us = seq[0];
+  result.bare_http_seq_p50_us = seq[1];
+  result.http_seq_added_p50_us = seq[0]! - seq[1]!;
   result.http_rps = Math.round(h.rps);
   result.bare_http_rps = Math.round(bareRun.rps);
   result.http_ratio = round(h.rps / bareRun.rps, 3);

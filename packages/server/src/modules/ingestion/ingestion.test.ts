@@ -171,6 +171,29 @@ describe('POST /v1/ingest/run', () => {
     expect(r.body.cost_usd).toBeCloseTo(0.0003 + 0.0003 + 0.00015, 9);
   });
 
+  it('keeps events written while another transaction is open, when that one rolls back', async () => {
+    // Batches commit synchronously when the connection is free (ingestion.service.ts); on SQLite, inside
+    // an open transaction the write would have become part of it. It must wait for it instead.
+    const a = await seed();
+    const first = { run_id: 'run-during-trx', agent: 'Writer', type: 'run_started', timestamp: iso(Date.now()) };
+    expect((await events(a, [first])).status).toBe(202); // agent resolved and cached
+    let during: ReturnType<typeof events> | undefined;
+    const rolledBack = t.hub.ctx.db.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('events').select('id').limit(1).execute();
+      during = events(a, [{ ...first, type: 'tool_called', event_id: 'evt-during-trx', payload: { tool: 'crm' } }]);
+      await new Promise((r) => setTimeout(r, 50)); // the batch is queued and flushed meanwhile
+      throw new Error('roll back');
+    });
+    await expect(rolledBack).rejects.toThrow('roll back');
+    expect((await during!).status).toBe(202);
+    const row = await t.hub.ctx.db.db
+      .selectFrom('events')
+      .select(['id', 'type'])
+      .where('id', '=', 'evt-during-trx')
+      .executeTakeFirst();
+    expect(row).toEqual({ id: 'evt-during-trx', type: 'tool_called' });
+  });
+
   it('keeps large inputs, truncated with a marker', async () => {
     const a = await t.seedOrg();
     const r = await run(a, {

@@ -195,8 +195,19 @@ export function createGather<Set>(deps: GatherDeps<Set>) {
         const refused = deps.callbackUrls.checkUrl(input.callback_url);
         if (refused) return void done(invalid('callback_url', refused));
       }
-      // Filled by the steps in order; nothing reads a field before its step has run.
-      return { caller, input, started, done, hold: null, set: null } as unknown as Evaluation<Set>;
+      // Filled by the steps in order; nothing reads a field before its step has run. Every field is
+      // there from the start, so each evaluation has one shape (no hidden-class change per step).
+      return {
+        caller,
+        input,
+        started,
+        done,
+        agent: undefined,
+        agentView: undefined,
+        settings: undefined,
+        hold: null,
+        set: null,
+      } as unknown as Evaluation<Set>;
     },
     /** Gathers into `ev`, then calls `next(ev)` (errors go to `ev.done`). */
     run: (ev: Evaluation<Set>, next: (ev: Evaluation<Set>) => void) => run(ev, next),

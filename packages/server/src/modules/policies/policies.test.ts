@@ -206,6 +206,29 @@ describe('policies API', () => {
     expect(run.body.approvals[0]).toMatchObject({ id: d.body.approval_id, status: 'pending' });
   });
 
+  it('keeps a plain decision recorded while another transaction is open, when that one rolls back', async () => {
+    // Plain decisions are committed synchronously when the connection is free (decisions.store.ts); on
+    // SQLite, inside an open transaction the write would have become part of it. It must wait instead.
+    const a = await setup();
+    await evaluate(a, { agent: 'Outreach', action: { type: 'lookup' } }); // agent, settings and set cached
+    let during: ReturnType<typeof evaluate> | undefined;
+    const rolledBack = t.hub.ctx.db.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('decisions').select('id').limit(1).execute();
+      during = evaluate(a, { agent: 'Outreach', action: { type: 'lookup' } });
+      await new Promise((r) => setTimeout(r, 50)); // the decision is queued and flushed meanwhile
+      throw new Error('roll back');
+    });
+    await expect(rolledBack).rejects.toThrow('roll back');
+    const r = await during!;
+    expect(r.status).toBe(200);
+    const row = await t.hub.ctx.db.db
+      .selectFrom('decisions')
+      .select(['id', 'decision'])
+      .where('id', '=', r.body.decision_id)
+      .executeTakeFirst();
+    expect(row).toEqual({ id: r.body.decision_id, decision: 'ALLOW' });
+  });
+
   it('simulates a draft over recorded actions', async () => {
     const a = await setup();
     await evaluate(a, { agent: 'Outreach', action: { type: 'refund', amount: 900 } });

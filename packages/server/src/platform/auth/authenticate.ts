@@ -56,6 +56,9 @@ export function parseBasicAuth(authz: string | undefined): { username: string; p
   return { username: text.slice(0, colon), password: text.slice(colon + 1) };
 }
 
+/** The default options, one object (a `= {}` default would make one per request on the hot path). */
+const NO_OPTIONS: CredentialOptions = Object.freeze({});
+
 const BAD_KEY = 'This API key is not valid (unknown, revoked or expired).';
 
 /** The API key of a `{ basic: true }` route's request (Bearer or Basic password); 401 when there is none. */
@@ -102,7 +105,7 @@ export function createAuthenticator(deps: {
    * The synchronous hot path for agents: an API key already in the cache. Returns false when the
    * full (async) authentication must run.
    */
-  function fast(request: FastifyRequest, cfg: HubRouteConfig, opts: CredentialOptions = {}): boolean {
+  function fast(request: FastifyRequest, cfg: HubRouteConfig, opts: CredentialOptions = NO_OPTIONS): boolean {
     if (cfg.auth === 'public') return true;
     const authz = request.headers.authorization;
     let key: string;
@@ -120,7 +123,7 @@ export function createAuthenticator(deps: {
   return Object.assign(authenticate, { fast });
 
   /** `cfg` is the route's own config (see route-hooks.ts). */
-  async function authenticate(request: FastifyRequest, cfg: HubRouteConfig, opts: CredentialOptions = {}) {
+  async function authenticate(request: FastifyRequest, cfg: HubRouteConfig, opts: CredentialOptions = NO_OPTIONS) {
     if (cfg.auth === 'public') return;
 
     const authz = request.headers.authorization;
