@@ -101,6 +101,7 @@ export async function createHubContext(
     db: db.db,
     store: createApiKeyStore(db.db),
     audit,
+    existingAgents: async (orgId, ids) => new Set((await createAgentStore(db.db).forOrg(orgId).namesOf(ids)).keys()),
     clock,
     // Other processes drop the key from their caches too.
     onRevoke: (keyHash) => void bus.publish('api_key.revoked', { key_hash: keyHash }).catch(() => {}),

@@ -82,16 +82,6 @@ const CROSSINGS: readonly string[] = [
   'modules/stats -> runs',
   'platform/plans.ts -> orgs',
   'web-console.ts -> auth_user', // "is there an owner yet?" at first start
-  // Reads of ingestion's tables, waiting for functions on ingestion's door (its index.ts is being
-  // edited by another engineer this session): a budget's exact spend from events, the simulator's
-  // recorded tool calls, and cost analytics' rollup sums (joined to agents for a team).
-  'modules/costs -> agents',
-  'modules/costs -> events',
-  'modules/costs -> rollups_hourly',
-  'modules/policies -> events',
-  // The platform does not import modules: the existence check of a key's bound agents needs a
-  // dependency wired in context.ts.
-  'platform/api-keys -> agents',
 ];
 
 const OWNER_OF = new Map(Object.entries(OWNERS).flatMap(([owner, tables]) => tables.map((t) => [t, owner] as const)));

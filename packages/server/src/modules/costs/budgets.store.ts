@@ -9,6 +9,7 @@ import type { BudgetsTable, Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import { createOrgStore } from '../../platform/orgs/orgs.store.ts';
 import { createAgentStore } from '../agents/index.ts';
+import { llmSpend } from '../ingestion/index.ts';
 import { budgetSweeps } from './budgets.system.ts';
 export type BudgetRow = BudgetsTable;
 
@@ -82,21 +83,10 @@ export function createBudgetStore(db: Kysely<Database>) {
          * budget starts from what its period has already spent.
          */
         spentFromEvents: async (scope: string, scopeId: string | null, start: number, end: number) => {
-          let q = x
-            .selectFrom('events as e')
-            .select((eb) => eb.fn.sum<number>('e.cost_nano').as('nano'))
-            .where('e.type', '=', 'llm_call')
-            .where('e.enriched', '=', 1)
-            .where('e.ts', '>=', start)
-            .where('e.ts', '<', end);
-          if (scope === 'agent') q = q.where('e.agent_id', '=', scopeId ?? '');
-          if (scope === 'team') {
-            const ids = (await agents.ofTeam(scopeId ?? '')).map((a) => a.id);
-            if (!ids.length) return 0;
-            q = q.where('e.agent_id', 'in', ids);
-          }
-          const r = await q.executeTakeFirst();
-          return Number(r?.nano ?? 0);
+          let agentIds: string[] | undefined;
+          if (scope === 'agent') agentIds = [scopeId ?? ''];
+          if (scope === 'team') agentIds = (await agents.ofTeam(scopeId ?? '')).map((a) => a.id);
+          return llmSpend(exec, orgId, start, end, agentIds);
         },
 
         /** The agents a budget covers (for pausing them). */

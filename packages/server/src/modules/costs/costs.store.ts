@@ -1,16 +1,15 @@
 /**
- * The SQL of cost analytics (costs.service.ts): rollup sums per grouping; the org's time zone and the
+ * The reads of cost analytics (costs.service.ts): rollup sums per grouping; the org's time zone and the
  * names of the agents and teams a result lists come from their owners' stores. Every query is scoped by
- * org. The sums still read ingestion's `rollups_hourly` (joined to `agents` for a team) directly: on the
- * list in test/table-ownership.test.ts until ingestion's door offers them.
+ * org. The sums come from ingestion's door (`rollupSums`), never from its tables.
  */
 import type { CostGroupBy, CostsQuery } from '@agentops-hub/contracts';
-import { type Kysely, sql } from 'kysely';
-import { orgScope } from '../../db/org-scope.ts';
+import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import { createOrgStore } from '../../platform/orgs/orgs.store.ts';
 import { createAgentStore } from '../agents/index.ts';
+import { type RollupSumRow, rollupSums } from '../ingestion/index.ts';
 
 export interface Sums {
   cost: number;
@@ -29,39 +28,25 @@ export function createCostStore(db: Kysely<Database>) {
     return (await orgs.forOrg(orgId).getOrg())?.timezone ?? 'UTC';
   }
 
-  /** The rollup rows of the range, summed per grouping column (and per hour for calendar groupings). */
+  /**
+   * The rollup rows of the range, summed per grouping column (and per hour for calendar groupings), read
+   * through ingestion's door. A team is its agents' current team: a team filter keeps the team's agents,
+   * and the team grouping sums per agent and folds each agent into its team here (sums add up; an agent
+   * with no team, or no longer registered, counts under '').
+   */
   async function sums(orgId: OrgId, groupBy: CostGroupBy, start: number, end: number, q: CostsQuery) {
     const byModel = groupBy === 'model';
-    // Agents join in only where a team is needed (its team); the agent's current team is what counts.
     const needsTeam = Boolean(q.team_id) || groupBy === 'team';
-    const scope = orgScope(db, orgId);
-    let query = scope
-      .selectFrom('rollups_hourly as r')
-      .leftJoin('agents as a', (j) =>
-        needsTeam ? j.onRef('a.id', '=', 'r.agent_id').on(scope.sameOrg('a', 'r')) : j.on(sql.lit(false)),
-      )
-      .select((eb) => [
-        eb.fn.sum<number>('r.cost_nano').as('cost'),
-        eb.fn.sum<number>('r.input_tokens').as('input'),
-        eb.fn.sum<number>('r.output_tokens').as('output'),
-        eb.fn.sum<number>('r.llm_calls').as('calls'),
-        eb.fn.sum<number>('r.runs').as('runs'),
-        eb.fn.sum<number>('r.unpriced_calls').as('unpriced'),
-      ])
-      .where('r.model', byModel ? '!=' : '=', '')
-      .where('r.hour', '>=', start)
-      .where('r.hour', '<', end);
-    if (q.agent_id) query = query.where('r.agent_id', '=', q.agent_id);
-    if (q.team_id) query = query.where('a.team_id', '=', q.team_id);
+    const agents = needsTeam ? await registry.forOrg(orgId).all() : [];
+    let agentIds: string[] | undefined = q.agent_id ? [q.agent_id] : undefined;
+    if (q.team_id) {
+      const inTeam = agents.filter((a) => a.team_id === q.team_id).map((a) => a.id);
+      agentIds = agentIds ? agentIds.filter((id) => inTeam.includes(id)) : inTeam;
+    }
+    const by = groupBy === 'agent' || groupBy === 'team' ? 'agent' : groupBy === 'model' ? 'model' : 'hour';
+    const rows = await rollupSums(db, orgId, { by, start, end, models: byModel, agentIds });
     const n = (v: unknown) => Number(v ?? 0);
-    const toSums = (r: {
-      cost: unknown;
-      input: unknown;
-      output: unknown;
-      calls: unknown;
-      runs: unknown;
-      unpriced: unknown;
-    }) => ({
+    const toSums = (r: RollupSumRow): Sums => ({
       cost: n(r.cost),
       input: n(r.input),
       output: n(r.output),
@@ -69,22 +54,17 @@ export function createCostStore(db: Kysely<Database>) {
       runs: byModel ? 0 : n(r.runs),
       unpriced: n(r.unpriced),
     });
-    if (groupBy === 'agent')
-      return (await query.select('r.agent_id as k').groupBy('r.agent_id').execute()).map((r) => ({
-        k: r.k,
-        s: toSums(r),
-      }));
-    if (groupBy === 'model')
-      return (await query.select('r.model as k').groupBy('r.model').execute()).map((r) => ({ k: r.k, s: toSums(r) }));
-    if (groupBy === 'team')
-      return (await query.select('a.team_id as k').groupBy('a.team_id').execute()).map((r) => ({
-        k: r.k ?? '',
-        s: toSums(r),
-      }));
-    return (await query.select('r.hour as k').groupBy('r.hour').execute()).map((r) => ({
-      k: String(r.k),
-      s: toSums(r),
-    }));
+    if (groupBy !== 'team') return rows.map((r) => ({ k: r.k, s: toSums(r) }));
+    const teamOf = new Map(agents.map((a) => [a.id, a.team_id ?? '']));
+    const byTeam = new Map<string, Sums>();
+    for (const r of rows) {
+      const team = teamOf.get(r.k) ?? '';
+      const s = toSums(r);
+      const acc = byTeam.get(team);
+      if (!acc) byTeam.set(team, s);
+      else for (const key of Object.keys(s) as (keyof Sums)[]) acc[key] += s[key];
+    }
+    return [...byTeam].map(([k, s]) => ({ k, s }));
   }
 
   async function namesOf(orgId: OrgId, groupBy: CostGroupBy, keys: string[]) {

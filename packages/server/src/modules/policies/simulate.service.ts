@@ -13,6 +13,7 @@ import { orgScope } from '../../db/org-scope.ts';
 import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import { createAgentStore } from '../agents/index.ts';
+import { recordedActions } from '../ingestion/index.ts';
 import type { PolicyEngine } from './policy-engine.ts';
 
 export interface SimulationLimits {
@@ -75,25 +76,15 @@ export function createSimulator<Set>(deps: {
     );
   }
 
-  /** One page of tool calls and external actions from runs after `cursor`, in (ts, id) order. */
+  /** One page of tool calls and external actions from runs after `cursor`, in (ts, id) order (ingestion's door). */
   async function eventsPage(orgId: OrgId, from: number, to: number, cursor: Cursor, n: number) {
-    let q = orgScope(db, orgId)
-      .selectFrom('events')
-      .select(['id', 'agent_id', 'type', 'payload', 'ts'])
-      .where('type', 'in', ['external_action', 'tool_called'])
-      .where('ts', '>=', from)
-      .where('ts', '<', to);
-    if (cursor)
-      q = q.where((eb) =>
-        eb.or([eb('ts', '>', cursor.at), eb.and([eb('ts', '=', cursor.at), eb('id', '>', cursor.id)])]),
-      );
-    const rows = await q.orderBy('ts').orderBy('id').limit(n).execute();
+    const rows = await recordedActions(db, orgId, from, to, cursor, n);
     return rows.map(
       (e): Recorded => ({
-        source: e.type as 'external_action' | 'tool_called',
+        source: e.type,
         id: e.id,
         agent_id: e.agent_id,
-        at: Number(e.ts),
+        at: e.ts,
         json: e.payload,
         context: null,
         was: null,

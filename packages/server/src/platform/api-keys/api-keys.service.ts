@@ -55,6 +55,11 @@ export function createApiKeyService(deps: {
   db: Kysely<Database>;
   store: ApiKeyStore;
   audit: AuditStore;
+  /**
+   * Which of `ids` are agents of the org (a bound key's agents must exist). Handed in by the composition
+   * root: the agents table belongs to the agents module, and the platform imports no module.
+   */
+  existingAgents: (orgId: OrgId, ids: readonly string[]) => Promise<ReadonlySet<string>>;
   clock?: () => number;
   onRevoke?: (keyHash: string) => void;
 }) {
@@ -90,7 +95,7 @@ export function createApiKeyService(deps: {
     if (!scopes.includes('ingest')) throw invalid('a key bound to agents needs the ingest scope');
     const wide = scopes.filter((s) => !BINDABLE_SCOPES.includes(s));
     if (wide.length) throw invalid(`a key bound to agents cannot have the scope ${wide.join(', ')}`);
-    const found = await deps.store.forOrg(caller.orgId).existingAgents(agentIds);
+    const found = await deps.existingAgents(caller.orgId, agentIds);
     const missing = agentIds.filter((id) => !found.has(id));
     if (missing.length) throw invalid(`no agent ${missing.join(', ')} in this organization (give agent ids)`);
   }

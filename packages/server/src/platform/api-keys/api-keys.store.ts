@@ -20,12 +20,6 @@ export function createApiKeyStore(db: Kysely<Database>) {
         get: (id: string) => scope.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst(),
         /** Every key's hash (org deletion evicts them from the key caches). */
         keyHashes: async () => (await scope.selectFrom('api_keys').select('key_hash').execute()).map((k) => k.key_hash),
-        /**
-         * Which of `ids` are agents of this org. Read here rather than through the agent service: the
-         * platform layer does not depend on modules, and this is one existence check at key creation.
-         */
-        existingAgents: async (ids: string[]) =>
-          new Set((await scope.selectFrom('agents').select('id').where('id', 'in', ids).execute()).map((r) => r.id)),
         revoke: (id: string, at: number) =>
           scope
             .updateTable('api_keys')
