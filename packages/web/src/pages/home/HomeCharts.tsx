@@ -22,14 +22,17 @@ export function OutcomeDonut({ runs, items }: { runs: number; items: LegendItem[
   );
 }
 
+/** Each top agent's runs by outcome: failed, blocked and paused apart, as everywhere in the console. */
 export function TopAgentsChart({ agents }: { agents: StatsOverview['top_agents'] }) {
   return (
     <BarChart
       h={220}
       data={agents.slice(0, 5).map((a) => ({
         agent: a.name,
-        'Completed or running': a.runs - a.failed,
-        'Failed or stopped': a.failed,
+        'Completed or running': a.runs - a.failed - a.blocked - a.paused,
+        Failed: a.failed,
+        Blocked: a.blocked,
+        Paused: a.paused,
       }))}
       dataKey="agent"
       type="stacked"
@@ -40,7 +43,9 @@ export function TopAgentsChart({ agents }: { agents: StatsOverview['top_agents']
       aria-label="Top 5 agents by runs"
       series={[
         { name: 'Completed or running', color: `${STATUS_COLOR.completed}.6` },
-        { name: 'Failed or stopped', color: `${STATUS_COLOR.failed}.6` },
+        { name: 'Failed', color: `${STATUS_COLOR.failed}.6` },
+        { name: 'Blocked', color: `${STATUS_COLOR.blocked}.6` },
+        { name: 'Paused', color: `${STATUS_COLOR.paused}.6` },
       ]}
     />
   );
