@@ -9,15 +9,27 @@
  * What it does: POSTs each message with the session id and negotiated protocol version; reads a JSON or
  * `text/event-stream` answer and hands every message on; opens the standalone `GET` stream once the session is
  * initialized (the upstream's unsolicited requests and notifications) and reopens it when it ends; `DELETE`s
- * the session on `terminateSession()`. Not done: resuming a broken upstream stream (`Last-Event-ID`); the
- * gateway's own streams to its clients are resumable (http-session.ts).
+ * the session on `terminateSession()`. A request's event stream that breaks before its response came is
+ * resumed, as the MCP specification describes, when the upstream gave its events ids: `GET` with
+ * `Last-Event-ID` (up to 5 tries, 0.1 s apart and doubling); when it cannot be resumed, the request is answered
+ * with an error at once rather than left to its timeout.
  */
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { type Dispatcher, Pool } from 'undici';
 
 /** Reopen the standalone stream this long after it ends (the upstream may close it to make clients poll). */
 const REOPEN_MS = 1000;
+/** Tries to resume one broken request stream, and the wait before the first (doubled each time). */
+const RESUME_TRIES = 5;
+const RESUME_WAIT_MS = 100;
+
+/** What a request stream still owes: the response to `id`; `lastEventId` is where to resume it from. */
+interface Owed {
+  id: RequestId;
+  lastEventId?: string;
+  tries: number;
+}
 
 /** What an exchange answered: for an event stream, as soon as its headers came (the events follow). */
 interface Answer {
@@ -59,7 +71,9 @@ export class HttpClientTransport implements Transport {
 
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) throw new Error('the upstream connection is closed');
-    const res = await this.exchange('POST', JSON.stringify(message));
+    const m = message as { id?: RequestId; method?: string };
+    const owed = m.id !== undefined && m.method !== undefined ? { id: m.id, tries: 0 } : undefined;
+    const res = await this.exchange('POST', JSON.stringify(message), owed);
     if (res.status === 202) {
       // The session is ready: open the standalone stream, and wait until it is open, so that what the upstream
       // sends outside a request right after `initialize` (a server that asks the client at once) is not missed.
@@ -91,7 +105,33 @@ export class HttpClientTransport implements Transport {
     this.onclose?.();
   }
 
-  private requestHeaders(method: 'POST' | 'GET' | 'DELETE'): Record<string, string> {
+  /**
+   * A request's stream ended before its response: resume it from its last event id, or, when that cannot be
+   * done (no id, the upstream refuses, too many tries), answer the request with an error.
+   */
+  streamBroke(owed: Owed): void {
+    if (this.closed) return;
+    if (owed.lastEventId === undefined || owed.tries >= RESUME_TRIES) {
+      this.giveUp(owed);
+      return;
+    }
+    const wait = RESUME_WAIT_MS * 2 ** owed.tries++;
+    setTimeout(() => {
+      if (this.closed) return;
+      this.exchange('GET', undefined, owed).then(
+        (res) => res.status !== 200 && this.giveUp(owed),
+        () => this.streamBroke(owed),
+      );
+    }, wait).unref();
+  }
+
+  private giveUp(owed: Owed): void {
+    const message = 'the connection to the upstream MCP server broke before its answer, and could not be resumed';
+    this.deliver({ jsonrpc: '2.0', id: owed.id, error: { code: -32000, message } });
+  }
+
+  private requestHeaders(method: 'POST' | 'GET' | 'DELETE', lastEventId?: string): Record<string, string> {
+    if (lastEventId !== undefined) return { ...this.requestHeaders(method), 'last-event-id': lastEventId };
     const key = `${this.sessionId}|${this.protocolVersion}`;
     if (this.headerCache?.key !== key) {
       const common: Record<string, string> = { ...this.headers };
@@ -106,13 +146,15 @@ export class HttpClientTransport implements Transport {
     return method === 'POST' ? this.headerCache.post : this.headerCache.get;
   }
 
-  /** Sends one request; resolves at the answer's headers for an event stream, else once the body is read. */
-  private exchange(method: 'POST' | 'GET' | 'DELETE', body?: string, onEnd?: () => void): Promise<Answer> {
+  /**
+   * Sends one request; resolves at the answer's headers for an event stream, else once the body is read. `then`:
+   * what the stream owes (its request's response, resumed when it breaks), or what to do when it ends.
+   */
+  private exchange(method: 'POST' | 'GET' | 'DELETE', body?: string, then?: Owed | (() => void)): Promise<Answer> {
+    const owed = typeof then === 'object' ? then : undefined;
+    const headers = this.requestHeaders(method, method === 'GET' ? owed?.lastEventId : undefined);
     return new Promise((resolve, reject) => {
-      this.pool.dispatch(
-        { path: this.path, method, headers: this.requestHeaders(method), body },
-        new Exchange(this, resolve, reject, onEnd),
-      );
+      this.pool.dispatch({ path: this.path, method, headers, body }, new Exchange(this, resolve, reject, then));
     });
   }
 
@@ -121,12 +163,15 @@ export class HttpClientTransport implements Transport {
     this.sessionId = sid;
   }
 
-  /** Parses one event's data and hands the message on. */
-  parse(data: string): void {
+  /** Parses one event's data and hands the message on; returns it (undefined when it is not JSON). */
+  parse(data: string): JSONRPCMessage | undefined {
     try {
-      this.deliver(JSON.parse(data) as JSONRPCMessage);
+      const message = JSON.parse(data) as JSONRPCMessage;
+      this.deliver(message);
+      return message;
     } catch (e) {
       this.onerror?.(new Error(`the upstream sent an event that is not JSON-RPC: ${(e as Error).message}`));
+      return undefined;
     }
   }
 
@@ -135,7 +180,7 @@ export class HttpClientTransport implements Transport {
    * a microtask later but settles responses at once: a progress notification and the response that follows it
    * in the same chunk would otherwise meet a request already answered, and the progress would be lost.
    */
-  private deliver(message: JSONRPCMessage): void {
+  deliver(message: JSONRPCMessage): void {
     this.delivered = this.delivered.then(() => this.onmessage?.(message));
   }
   private delivered: Promise<void> = Promise.resolve();
@@ -158,6 +203,9 @@ export class HttpClientTransport implements Transport {
   }
 }
 
+/** Marks an `Owed` whose response has come (no request id is this object). */
+const PAID = Symbol('answered') as unknown as RequestId;
+
 /**
  * One request's answer as undici hands it over: the status and headers, then the body in chunks. An event stream
  * is parsed as it comes (each `message` event handed to the transport); any other body is collected whole.
@@ -169,16 +217,22 @@ class Exchange implements Dispatcher.DispatchHandlers {
   private buffer = '';
   private data: string[] = [];
   private event = 'message';
+  private id?: string;
   private abort?: (e?: Error) => void;
   private ended = false;
   private cancelled = false;
+  private readonly owed?: Owed;
+  private readonly onEnd?: () => void;
 
   constructor(
     private readonly t: HttpClientTransport,
     private readonly resolve: (a: Answer) => void,
     private readonly reject: (e: Error) => void,
-    private readonly onEnd?: () => void,
-  ) {}
+    then?: Owed | (() => void),
+  ) {
+    if (typeof then === 'function') this.onEnd = then;
+    else this.owed = then;
+  }
 
   cancel(): void {
     this.cancelled = true;
@@ -219,11 +273,18 @@ class Exchange implements Dispatcher.DispatchHandlers {
       nl = this.buffer.indexOf('\n');
       if (line === '') {
         // A blank line ends an event: dispatch it (priming events carry no data).
-        if (this.data.length > 0 && this.event === 'message') this.t.parse(this.data.join('\n'));
+        if (this.id !== undefined && this.owed) this.owed.lastEventId = this.id;
+        if (this.data.length > 0 && this.event === 'message') {
+          const m = this.t.parse(this.data.join('\n')) as { id?: RequestId; method?: string } | undefined;
+          // The response this stream owed has come: nothing to resume any more.
+          if (this.owed && m && m.method === undefined && m.id === this.owed.id) this.owed.id = PAID;
+        }
         this.data = [];
         this.event = 'message';
+        this.id = undefined;
       } else if (line.startsWith('data:')) this.data.push(line.slice(line[5] === ' ' ? 6 : 5));
       else if (line.startsWith('event:')) this.event = line.slice(6).trim();
+      else if (line.startsWith('id:')) this.id = line.slice(line[3] === ' ' ? 4 : 3);
     }
     return true;
   }
@@ -252,5 +313,6 @@ class Exchange implements Dispatcher.DispatchHandlers {
     this.ended = true;
     this.t.open.delete(this);
     this.onEnd?.();
+    if (this.owed && this.owed.id !== PAID && !this.cancelled) this.t.streamBroke(this.owed);
   }
 }

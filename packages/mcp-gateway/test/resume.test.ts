@@ -4,18 +4,23 @@
  * goes on; the client reconnects with `Last-Event-ID` (its resumption token) and gets what it missed. A real hub
  * (port 0) decides the call; the upstream is an `McpServer` in memory whose tool the test paces.
  */
+import { createServer as httpServer } from 'node:http';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { createAgentOps } from '@agentops-hub/sdk';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { EventStore } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { eventually, type RunningHub, startHub } from '../../sdk/test/hub.ts';
 import { createGateway } from '../src/gateway.ts';
 import { serveHttp } from '../src/http.ts';
 import { parseEventId, ReplayBuffer } from '../src/replay-buffer.ts';
+import { upstreamConnector } from '../src/upstream.ts';
 
 let hub: RunningHub;
 beforeAll(async () => {
@@ -49,6 +54,30 @@ function upstream(hold: ReturnType<typeof gate>, finished: ReturnType<typeof gat
     return { content: [{ type: 'text', text: 'all three steps done' }] };
   });
   return server;
+}
+
+/**
+ * The upstream's event store: every event in order, ids `<stream>_<n>`. (The SDK's example store orders the
+ * events of one millisecond by a random suffix, so a replay may swap them.)
+ */
+function orderedEventStore(): EventStore {
+  const events: { id: string; stream: string; message: JSONRPCMessage }[] = [];
+  return {
+    async storeEvent(stream, message) {
+      const id = `${stream}_${events.length}`;
+      events.push({ id, stream, message });
+      return id;
+    },
+    async getStreamIdForEventId(id) {
+      return events.find((e) => e.id === id)?.stream;
+    },
+    async replayEventsAfter(lastId, { send }) {
+      const at = events.findIndex((e) => e.id === lastId);
+      const stream = events[at]!.stream;
+      for (const e of events.slice(at + 1)) if (e.stream === stream) await send(e.id, e.message);
+      return stream;
+    },
+  };
 }
 
 /**
@@ -195,6 +224,59 @@ describe('mcp gateway: resuming a broken Streamable HTTP stream', () => {
 
   it('a call quiet for over half a second sends a priming event, so it resumes from before its first message', async () => {
     await cutMidCall('priming', 'ResumeBot2');
+  });
+
+  it('resumes its own stream from the upstream when the connection to the upstream breaks mid-call', async () => {
+    const hold = gate();
+    const finished = gate();
+    // A Streamable HTTP upstream (the SDK's server transport) that keeps its events for resumption.
+    const transports = new Map<string, StreamableHTTPServerTransport>();
+    const upstreamHttp = httpServer(async (req, res) => {
+      const sid = req.headers['mcp-session-id'] as string | undefined;
+      let transport = sid ? transports.get(sid) : undefined;
+      if (!transport) {
+        const t = new StreamableHTTPServerTransport({
+          sessionIdGenerator: () => crypto.randomUUID(),
+          eventStore: orderedEventStore(),
+          onsessioninitialized: (id) => void transports.set(id, t),
+        });
+        await upstream(hold, finished).connect(t);
+        transport = t;
+      }
+      await transport.handleRequest(req, res);
+    });
+    await new Promise<void>((r) => upstreamHttp.listen(0, '127.0.0.1', () => r()));
+    const proxy = await proxyTo((upstreamHttp.address() as { port: number }).port);
+    const agentops = createAgentOps({ hubUrl: hub.url, apiKey: hub.ingestKey, agent: 'ResumeBot3', logger: false });
+    const gateway = createGateway({ agentops, agent: 'ResumeBot3', upstream: upstreamConnector({ url: proxy.url }) });
+    const session = gateway.createSession();
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    await session.server.connect(a);
+    const client = new Client({ name: 'c', version: '1' });
+    await client.connect(b);
+
+    const progress: number[] = [];
+    const call = client.callTool({ name: 'steps', arguments: { quiet_first: false } }, undefined, {
+      onprogress: (p) => {
+        progress.push(p.progress);
+        if (p.progress === 1) {
+          proxy.cut();
+          hold.open();
+        }
+      },
+    });
+    await finished.opened;
+    proxy.restore();
+    const result = await call;
+    expect(result.content).toEqual([{ type: 'text', text: 'all three steps done' }]);
+    expect(progress).toEqual([1, 2, 3]);
+    expect(proxy.requests.some((r) => r.startsWith('GET') && /\r\nlast-event-id: /i.test(r))).toBe(true);
+
+    await client.close();
+    await gateway.close();
+    await proxy.close();
+    upstreamHttp.closeAllConnections();
+    upstreamHttp.close();
   });
 
   it('refuses to resume from an event id it does not know, or whose successors it no longer keeps', async () => {
