@@ -117,9 +117,11 @@ export async function startHub(
   port: number,
   role: 'all' | 'api' | 'worker' = 'all',
   extra: Record<string, string> = {},
+  /** Another checkout's packages/server (bench/scaleout.ts compares hub versions in one sitting). */
+  dir = serverDir,
 ): Promise<HubProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start'], {
-    cwd: serverDir,
+    cwd: dir,
     env: { ...process.env, ...env, ...extra, PORT: String(port), HOST: '127.0.0.1', HUB_ROLE: role },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -66,7 +66,7 @@ interface Counted {
 }
 
 const BATCH = 2000;
-/** Least time between two passes that were not full (see `loop`). */
+/** Least time between two passes that were not full (see `loop`); times the processes in a cluster. */
 const PASS_GAP_MS = 250;
 /** The safety-net poll, and its longest interval while idle. */
 const POLL_MS = 500;
@@ -401,7 +401,9 @@ export function createEnrichment(deps: {
    * took less waits PASS_GAP_MS first, so rows gather into one bigger pass and ingestion, which shares
    * the CPUs, is not interrupted by a pass per few rows. Each pass has a fixed cost (a read, a fence, the
    * rollup and budget writes), and a process that looped on small passes spent as much CPU per event in
-   * a cluster of three as twice that of one process.
+   * a cluster of three as twice that of one process. In a cluster the gap grows with the number of
+   * processes (`passGap`): each one sees 1/N of the rows, so the cluster as a whole makes as many passes
+   * per second, of the same size, as one process would.
    */
   async function loop() {
     try {
@@ -410,7 +412,7 @@ export function createEnrichment(deps: {
         const n = await runOnce();
         if (n >= BATCH) continue;
         if (n === 0 && !again) break;
-        await new Promise((r) => setTimeout(r, PASS_GAP_MS));
+        await new Promise((r) => setTimeout(r, passGap()));
       }
     } catch (e) {
       deps.log.warn({ err: e }, 'enrichment pass failed; will retry');
@@ -418,17 +420,18 @@ export function createEnrichment(deps: {
     return 0;
   }
 
+  const passGap = () => PASS_GAP_MS * (mode === 'cluster' && leases ? leases.members() : 1);
   let lastKick = 0;
   /** Asks for a pass soon; under load passes are spaced so enrichment takes big batches. */
   function kick() {
     if (stopped) return;
     const now = Date.now();
-    if (now - lastKick < PASS_GAP_MS && !running) {
+    if (now - lastKick < passGap() && !running) {
       if (!pendingKick)
         pendingKick = setTimeout(() => {
           pendingKick = null;
           kick();
-        }, PASS_GAP_MS);
+        }, passGap());
       return;
     }
     lastKick = now;

@@ -25,6 +25,8 @@ export interface PartitionLeases {
   readonly owner: string;
   /** Partitions this process holds now (as of its last beat). */
   held(): number[];
+  /** Live processes sharing the partitions, this one included (as of its last beat; at least 1). */
+  members(): number;
   /** One heartbeat: renew, rebalance, claim. Returns the partitions held after it. */
   beat(): Promise<number[]>;
   /** Locks this process's unexpired lease rows for the transaction; returns the partitions still held. */
@@ -48,6 +50,7 @@ export function createPartitionLeases(deps: {
   const beatMs = deps.beatMs ?? Math.floor(ttl / 3);
   const db = deps.db;
   let mine: number[] = [];
+  let members = 1;
   let timer: NodeJS.Timeout | null = null;
   let beating: Promise<number[]> | null = null;
 
@@ -65,7 +68,8 @@ export function createPartitionLeases(deps: {
     await sql`delete from enrichment_members where seen_at < ${DB_NOW} - ${ttl * 10}`.execute(db);
     const live = await sql<{ n: string }>`select count(*) as n from enrichment_members
       where seen_at > ${DB_NOW} - ${ttl}`.execute(db);
-    const share = Math.ceil(ENRICHMENT_PARTITIONS / Math.max(1, Number(live.rows[0]?.n ?? 1)));
+    members = Math.max(1, Number(live.rows[0]?.n ?? 1));
+    const share = Math.ceil(ENRICHMENT_PARTITIONS / members);
     const renewed = await sql<{ partition: number }>`update enrichment_leases set expires_at = ${DB_NOW} + ${ttl}
       where owner = ${owner} and expires_at > ${DB_NOW} returning partition`.execute(db);
     let held = renewed.rows.map((r) => Number(r.partition)).sort((a, b) => a - b);
@@ -91,6 +95,7 @@ export function createPartitionLeases(deps: {
   const leases: PartitionLeases = {
     owner,
     held: () => mine,
+    members: () => members,
     beat() {
       if (!beating)
         beating = beatOnce().finally(() => {
