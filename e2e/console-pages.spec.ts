@@ -355,9 +355,11 @@ test('the console pages of part 2', async ({ page, browser }) => {
   await test.step('settings: plan and feature flags', async () => {
     await nav(page, 'Plan and features').click();
     await expect(page.getByTestId('plan-name')).toHaveText(/scale/i);
-    const insights = page.getByRole('switch', { name: /^insights/ });
-    await expect(insights).not.toBeChecked();
-    await insights.click({ force: true });
+    // Insights are on by default (they existed before their flag): switch them off, then on again.
+    await page.getByRole('switch', { name: 'insights on' }).click({ force: true });
+    await expect(page.getByRole('switch', { name: 'insights off' })).not.toBeChecked();
+    expect((await call('GET', '/v1/org/plan')).features.insights).toBe(false);
+    await page.getByRole('switch', { name: 'insights off' }).click({ force: true });
     await expect(page.getByRole('switch', { name: 'insights on' })).toBeChecked();
     const plan = await call('GET', '/v1/org/plan');
     expect(plan.features.insights).toBe(true);
