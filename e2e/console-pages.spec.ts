@@ -238,6 +238,16 @@ test('the console pages of part 2', async ({ page, browser }) => {
     await page.getByRole('button', { name: 'Save changes' }).click();
     await expect(page.getByRole('dialog')).toHaveCount(0);
     await expect(page.getByText('Answers tickets, refunds up to $50')).toBeVisible();
+    // Its content capture level, on its own page: redacted, then back to the organization's.
+    const capture = page.getByRole('region', { name: 'Content capture' });
+    await capture.getByLabel("What the hub keeps of this agent's content").click();
+    await page.getByRole('option', { name: 'Redacted' }).click();
+    await expect(capture.getByText('In force: Redacted.')).toBeVisible();
+    expect((await call('GET', '/v1/privacy/agents/support-bot')).capture).toBe('redacted');
+    await capture.getByLabel("What the hub keeps of this agent's content").click();
+    await page.getByRole('option', { name: /^Like the organization/ }).click();
+    await expect(capture.getByText('In force: Full.')).toBeVisible();
+    expect((await call('GET', '/v1/privacy/agents/support-bot')).capture).toBeNull();
   });
 
   await test.step('costs: totals, daily/weekly/monthly, top agents, by team and model, CSV', async () => {

@@ -87,6 +87,18 @@ export const PrivacySettingsSchema = z.object({
 });
 export type PrivacySettings = z.infer<typeof PrivacySettingsSchema>;
 
+/**
+ * `GET` and `PUT /v1/privacy/agents/{id}`: the agent's own capture level (`null`: it follows the org's)
+ * and the level in force for it.
+ * @example { "agent_id": "agt_…", "capture": "metadata_only", "effective": "metadata_only" }
+ */
+export const AgentPrivacySchema = z.object({
+  agent_id: z.string(),
+  capture: CaptureLevelSchema.nullable(),
+  effective: CaptureLevelSchema,
+});
+export type AgentPrivacy = z.infer<typeof AgentPrivacySchema>;
+
 export const PutPrivacyBody = z
   .object({
     capture: CaptureLevelSchema.optional(),

@@ -5,6 +5,7 @@
  * `POST /v1/privacy/redact-stored` (re-redact what is already stored, as a job).
  */
 import {
+  AgentPrivacySchema,
   PrivacySettingsSchema,
   PrivacyTestBody,
   PutAgentPrivacyBody,
@@ -42,14 +43,20 @@ export function registerPrivacyRoutes(appIn: FastifyInstance, ctx: { privacy: Pr
 
   app.get(
     '/v1/privacy/agents/:id',
-    { config: { permission: 'agents:read' }, schema: { params: IdParams, tags } },
+    {
+      config: { permission: 'agents:read' },
+      schema: { params: IdParams, response: { 200: AgentPrivacySchema }, tags },
+    },
     async (req) => privacy.getAgent(callerOf(req).orgId, req.params.id),
   );
 
   app.put(
     '/v1/privacy/agents/:id',
     // `agents:edit:team` passes too: the service lets team leads tighten their own teams' agents only.
-    { config: { permission: 'agents:edit' }, schema: { params: IdParams, body: PutAgentPrivacyBody, tags } },
+    {
+      config: { permission: 'agents:edit' },
+      schema: { params: IdParams, body: PutAgentPrivacyBody, response: { 200: AgentPrivacySchema }, tags },
+    },
     async (req) => privacy.putAgent(callerOf(req), req.params.id, req.body.capture),
   );
 

@@ -223,11 +223,8 @@ export function createPrivacyService(deps: PrivacyDeps) {
       const agent = await deps.agents.get(orgId, agentIdOrName);
       const own = await store.forOrg(orgId).agentLevel(agent.id);
       const org = await load(orgId);
-      return {
-        agent_id: agent.id,
-        capture: (own?.capture as CaptureLevel | undefined) ?? null,
-        effective: own?.capture ?? org.capture,
-      };
+      const capture = (own?.capture as CaptureLevel | undefined) ?? null;
+      return { agent_id: agent.id, capture, effective: capture ?? org.capture };
     },
 
     /**

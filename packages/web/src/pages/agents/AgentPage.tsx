@@ -42,6 +42,7 @@ import { Empty, ErrorState, FormError, Loading, NotFound, PageHeader, QueryStatu
 import { dateTime, duration, num, RANGES, rangeFrom } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 import { STATUS_COLOR } from '../../lib/status';
+import { AgentCaptureCard } from './AgentCaptureCard';
 import { AgentForm } from './AgentForm';
 import { ADHERENCE_EXPLAINED, adherenceCounts, adherenceScore } from './adherence-words';
 
@@ -236,6 +237,7 @@ export function AgentPage() {
           )}
         </Card>
       </SimpleGrid>
+      <AgentCaptureCard agentId={a.id} agentName={a.name} />
 
       {can('budgets:read') && (
         <Card withBorder>
