@@ -11,6 +11,7 @@ import { createElement, type ReactNode } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActionDetails } from './ActionDetails';
 import { ChartLegend } from './ChartLegend';
+import { HIDDEN_CONTENT, JsonBlock } from './JsonBlock';
 import { Money } from './Money';
 import { RunStatusBadge } from './StatusBadge';
 
@@ -82,5 +83,21 @@ describe('ActionDetails', () => {
     await userEvent.click(toggle);
     expect(screen.getByRole('button', { name: 'Hide the raw action' }).getAttribute('aria-expanded')).toBe('true');
     expect(screen.getByText(/"discount": 15/)).toBeTruthy();
+  });
+});
+
+describe('JsonBlock', () => {
+  it('says in words that content is hidden, and prints any other value as JSON', () => {
+    show(
+      createElement(
+        'div',
+        null,
+        createElement(JsonBlock, { value: HIDDEN_CONTENT }),
+        createElement(JsonBlock, { value: { amount: 40 } }),
+      ),
+    );
+    expect(screen.getByText(/Hidden: your role does not show/)).toBeTruthy();
+    expect(screen.queryByText(HIDDEN_CONTENT)).toBeNull();
+    expect(screen.getByText(/"amount": 40/)).toBeTruthy();
   });
 });

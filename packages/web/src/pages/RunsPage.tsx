@@ -19,6 +19,7 @@ import { Money } from '../components/Money';
 import { RunStatusBadge } from '../components/StatusBadge';
 import { Empty, ErrorState, Loading, PageHeader } from '../components/states';
 import { dateTime, duration, num, RANGES, rangeFrom } from '../lib/format';
+import { usePermissions } from '../lib/permissions';
 import { RUN_STATUSES, type RunDisplayStatus, runStatus, STATUS_LABEL } from '../lib/status';
 import type { RunsSearch } from '../router';
 
@@ -30,6 +31,9 @@ export function RunsPage() {
   const status = statusFilter(search.status);
   const navigate = useNavigate({ from: '/runs' });
   const [text, setText] = useState(search.q ?? '');
+  // The hub refuses a text search to whoever cannot read every run's content (the matches would reveal
+  // it by elimination), so only they get the box; a team lead's view_content:team is not enough.
+  const maySearch = usePermissions().me?.permissions?.includes('view_content') ?? false;
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const cursor = cursors[cursors.length - 1];
 
@@ -52,7 +56,7 @@ export function RunsPage() {
           status,
           environment: search.environment,
           tag: search.tag,
-          q: search.q,
+          q: maySearch ? search.q : undefined,
           from: search.range ? rangeFrom(search.range) : undefined,
           limit: 50,
           cursor,
@@ -66,19 +70,24 @@ export function RunsPage() {
     <Stack>
       <PageHeader title="Runs" description="Every run your agents reported. Open one to replay it step by step." />
       <FilterBar
-        active={[search.q, search.agent, status, search.environment, search.tag, search.range].filter(Boolean).length}
+        active={
+          [maySearch && search.q, search.agent, status, search.environment, search.tag, search.range].filter(Boolean)
+            .length
+        }
       >
-        <TextInput
-          label="Search"
-          placeholder="Run id, external reference or text"
-          leftSection={<IconSearch size={16} />}
-          value={text}
-          onChange={(e) => {
-            setText(e.currentTarget.value);
-            searchText(e.currentTarget.value);
-          }}
-          w={280}
-        />
+        {maySearch && (
+          <TextInput
+            label="Search"
+            placeholder="Run id, external reference or text"
+            leftSection={<IconSearch size={16} />}
+            value={text}
+            onChange={(e) => {
+              setText(e.currentTarget.value);
+              searchText(e.currentTarget.value);
+            }}
+            w={280}
+          />
+        )}
         <Select
           label="Agent"
           placeholder="All agents"
