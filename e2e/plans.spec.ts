@@ -198,10 +198,15 @@ test('a founder on the starter plan sees locked features, usage against the limi
       const panel = page.getByRole('region', { name: 'Policy simulation is locked' });
       await expect(panel.getByText(lockedSentence('Policy simulation'))).toBeVisible();
       await expect(page.getByRole('button', { name: 'Simulate', exact: true })).toBeDisabled();
-      // The panel only: the rule editor around it is another page's (its code editor has no accessible
-      // name and its validation line too little contrast; reported, not this spec's to fix).
-      await accessible(page, 'policy simulation panel', '[data-testid="locked-feature"]');
+      await accessible(page, 'policy editor with simulation locked');
       await shot('02-simulation-locked');
+    });
+
+    await test.step('home: the budgets card shows the same locked sentence', async () => {
+      await page.goto('/');
+      const card = page.getByRole('region', { name: 'Budgets is locked' });
+      await expect(card.getByText(lockedSentence('Budgets'))).toBeVisible();
+      await accessible(page, 'home with budgets locked');
     });
 
     await test.step('the locked panel leads to the plan page: usage at 90%, what is in and out', async () => {

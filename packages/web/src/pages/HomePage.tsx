@@ -18,11 +18,12 @@ import {
 import { useQuery } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { lazy, Suspense, useState } from 'react';
-import { api, type Page } from '../api/client';
+import { api, type Page, planLockOf } from '../api/client';
 import { useControls, usePendingApprovals } from '../api/queries';
 import { ChartLegend } from '../components/ChartLegend';
+import { LockedFeature } from '../components/LockedFeature';
 import { Money } from '../components/Money';
-import { Empty, Loading, PageHeader, QueryStatus } from '../components/states';
+import { Empty, ErrorState, Loading, PageHeader, QueryStatus } from '../components/states';
 import { num, RANGES, rangeFrom } from '../lib/format';
 import { usePermissions } from '../lib/permissions';
 import { RUN_STATUSES, type RunDisplayStatus, STATUS_COLOR, STATUS_LABEL } from '../lib/status';
@@ -152,7 +153,12 @@ export function HomePage() {
             </Anchor>
           </Group>
           {budgets.isPending && <Loading />}
-          {budgets.error && <Text c="dimmed">Budgets are not available on this hub yet.</Text>}
+          {budgets.error &&
+            (planLockOf(budgets.error) ? (
+              <LockedFeature feature="Budgets" sentence={planLockOf(budgets.error)!} bordered={false} />
+            ) : (
+              <ErrorState error={budgets.error} retry={() => budgets.refetch()} />
+            ))}
           {budgets.data && budgets.data.data.length === 0 && (
             <Text c="dimmed" size="sm">
               No budget yet. Cost so far: <Money value={o?.cost_usd} />.
