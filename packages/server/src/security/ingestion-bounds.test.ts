@@ -321,6 +321,8 @@ function heldRequest(org: SeededOrg, path: string, contentType: string, declared
   });
   req.write(' ');
   return {
+    /** The status the hub answered with (-1: the connection failed). */
+    answered,
     finish() {
       req.end(' '.repeat(declaredBytes - 1));
       return answered;
@@ -329,25 +331,26 @@ function heldRequest(org: SeededOrg, path: string, contentType: string, declared
 }
 
 /**
- * Tries `attempt` until it answers 429: the held requests may still be on their way in (authenticated on a
- * busy machine's PostgreSQL, they took over 3 s once in CI), so it allows up to ~15 s.
+ * Takes every slot of the org: starts one held request more than the slots and waits for the one the hub
+ * refuses (429), so the others hold theirs until `finish()`. Probing with separate requests raced the held
+ * ones: a probe that came in first took a slot for a moment, a held request was refused meanwhile, and
+ * every later probe found a slot free.
  */
-async function until429(attempt: () => Promise<Answer>) {
-  for (let i = 0; i < 300; i++) {
-    const res = await attempt();
-    if (res.status === 429) return res;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('never limited');
+async function holdEverySlot(org: SeededOrg, path: string, declaredBytes: number) {
+  const held = Array.from({ length: DEFAULT_ORG_CONCURRENCY + 1 }, () =>
+    heldRequest(org, path, 'application/json', declaredBytes),
+  );
+  const refused = await Promise.race(held.map((h, i) => h.answered.then((status) => ({ status, i }))));
+  expect(refused.status).toBe(429);
+  return held.filter((_, i) => i !== refused.i);
 }
 
 describe('per-org concurrency', () => {
   it(`OTLP: the ${DEFAULT_ORG_CONCURRENCY + 1}th export of one org at once is 429 with Retry-After; another org is served`, async () => {
     const [a, b] = [await t.seedOrg(), await t.seedOrg()];
-    const held = Array.from({ length: DEFAULT_ORG_CONCURRENCY }, () =>
-      heldRequest(a, '/v1/traces', 'application/json', 1000),
-    );
-    const limited = await until429(() => otlpJson(a, '{}'));
+    const held = await holdEverySlot(a, '/v1/traces', 1000);
+    const limited = await otlpJson(a, '{}');
+    expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('1');
     expect(limited.body.code).toBe('rate_limited');
     expect(limited.body.detail).toContain(`At most ${DEFAULT_ORG_CONCURRENCY} ingestion requests`);
@@ -361,13 +364,12 @@ describe('per-org concurrency', () => {
   it('REST: large batches take slots, small ones (the agents’ usual posts) never wait', async () => {
     const [a, b] = [await t.seedOrg(), await t.seedOrg()];
     const big = 100 * 1024;
-    const held = Array.from({ length: DEFAULT_ORG_CONCURRENCY }, () =>
-      heldRequest(a, '/v1/ingest/events', 'application/json', big),
-    );
+    const held = await holdEverySlot(a, '/v1/ingest/events', big);
     const largeBody = JSON.stringify({ events: [], pad: 'x'.repeat(big) });
     const send = (org: SeededOrg, body: string) =>
       post(org, '/v1/ingest/events', body, { 'content-type': 'application/json' });
-    const limited = await until429(() => send(a, largeBody));
+    const limited = await send(a, largeBody);
+    expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('1');
     expect((await send(a, JSON.stringify({ events: [] }))).status).toBe(202);
     expect((await send(b, largeBody)).status).toBe(202);
