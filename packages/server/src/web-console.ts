@@ -18,6 +18,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { HubContext } from './context.ts';
 import { describeSignup } from './platform/auth/signup-gate.ts';
+import { createOrgStore } from './platform/orgs/orgs.store.ts';
 
 const DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
@@ -39,10 +40,11 @@ export async function registerConsole(
   opts: { distDir?: string } = {},
 ) {
   const dist = opts.distDir ?? DIST;
+  // Users belong to the orgs module's tables: "is there an owner yet?" is asked through its store.
+  const users = createOrgStore(ctx.db.db);
   app.get('/v1/setup/status', { config: { auth: 'public' }, schema: { tags: ['orgs'] } }, async () => {
-    const row = await ctx.db.db.selectFrom('auth_user').select('id').limit(1).executeTakeFirst();
     // The sign-up page says who may create an account here (HUB_SIGNUP) before anyone types a password.
-    return { needs_owner: !row, ...describeSignup(ctx.config.signup) };
+    return { needs_owner: !(await users.anyUser()), ...describeSignup(ctx.config.signup) };
   });
 
   if (!existsSync(join(dist, 'index.html'))) {

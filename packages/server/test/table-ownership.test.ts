@@ -61,9 +61,7 @@ const CROSSINGS: readonly string[] = [
   'modules/alerts -> agents',
   'modules/alerts -> approvals',
   'modules/alerts -> decisions',
-  'modules/alerts -> orgs',
   'modules/alerts -> runs',
-  'modules/ingestion -> orgs',
   'modules/privacy -> approvals', // the re-redaction job rewrites stored content in place
   'modules/privacy -> decisions',
   'modules/privacy -> events',
@@ -77,11 +75,8 @@ const CROSSINGS: readonly string[] = [
   'modules/stats -> agents',
   'modules/stats -> approvals',
   'modules/stats -> decisions',
-  'modules/stats -> orgs',
   'modules/stats -> rollups_hourly',
   'modules/stats -> runs',
-  'platform/plans.ts -> orgs',
-  'web-console.ts -> auth_user', // "is there an owner yet?" at first start
 ];
 
 const OWNER_OF = new Map(Object.entries(OWNERS).flatMap(([owner, tables]) => tables.map((t) => [t, owner] as const)));

@@ -19,6 +19,7 @@ import { orgScope } from '../db/org-scope.ts';
 import type { Database } from '../db/schema.ts';
 import type { OrgId } from './caller.ts';
 import { AppError } from './errors.ts';
+import { planOfOrg } from './orgs/orgs.store.ts';
 
 export type PlanName = 'starter' | 'growth' | 'scale';
 const PLAN_ORDER: readonly PlanName[] = ['starter', 'growth', 'scale'];
@@ -134,8 +135,7 @@ export function createPlanService(deps: { db: Kysely<Database>; config: Config; 
   // `exec` must be the caller's transaction when there is one: on SQLite the single connection is held
   // by the open transaction, and a query on the root handle would wait for it forever.
   async function planOf(orgId: OrgId, exec: Kysely<Database> | Transaction<Database> = deps.db): Promise<PlanName> {
-    const org = await exec.selectFrom('orgs').select('plan').where('id', '=', orgId).executeTakeFirst();
-    return (org?.plan as PlanName) ?? deps.config.defaultPlan;
+    return ((await planOfOrg(exec, orgId)) as PlanName | undefined) ?? deps.config.defaultPlan;
   }
 
   /** The org's plan and flag overrides, from the per-process cache. */

@@ -1,9 +1,10 @@
 /**
  * System path: the alerts jobs' reads across orgs. The evaluation pass and the policy-violation pass run
  * from the job runner's timer, with no request and so no caller; the orgs they work for come from the
- * hub's own rows (an alert rule's `org_id`, which the rule service wrote from its caller's `OrgId`, and
- * the `orgs` table), never from a client. So this is the one place the alerts module turns an org id into
- * an `OrgId`; all work for a rule or an org then goes through that org's own scope.
+ * hub's own rows (an alert rule's `org_id`, which the rule service wrote from its caller's `OrgId`; the
+ * policy-violation pass's list of every org comes from the orgs module's `everyOrg`), never from a client.
+ * So this is the one place the alerts module turns an org id into an `OrgId`; all work for a rule or an
+ * org then goes through that org's own scope.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
@@ -20,10 +21,4 @@ export interface OrgRule {
 export async function enabledRulesOfEveryOrg(db: Kysely<Database>): Promise<OrgRule[]> {
   const rows = await db.selectFrom('alert_rules').selectAll().where('enabled', '=', 1).orderBy('id').execute();
   return rows.map((row) => ({ orgId: trustedOrgId(row.org_id), row }));
-}
-
-/** Every org, for the passes that look at each one in turn (policy violations). */
-export async function everyOrg(db: Kysely<Database>): Promise<OrgId[]> {
-  const orgs = await db.selectFrom('orgs').select('id').orderBy('id').execute();
-  return orgs.map((o) => trustedOrgId(o.id));
 }

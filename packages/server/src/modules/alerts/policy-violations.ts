@@ -16,7 +16,7 @@ import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import type { Log } from '../../platform/jobs/job-runner.ts';
 import type { NotificationService } from '../../platform/notifications/notifications.service.ts';
-import { everyOrg } from './alerts.system.ts';
+import { everyOrg } from '../../platform/orgs/every-org.system.ts';
 
 const CURSOR = 'policy.violation';
 /** A new org's first pass looks back this far, not over its whole history. */

@@ -25,8 +25,8 @@ import {
 } from '../../db/partitions.ts';
 import type { Database, EventsTable } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
+import { everyOrg } from '../../platform/orgs/every-org.system.ts';
 import { PLANS, type PlanService } from '../../platform/plans.ts';
-import { everyOrg } from './retention.system.ts';
 
 const DAY_MS = 86_400_000;
 const CHUNK = 5000;

@@ -14,8 +14,8 @@ import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import type { JobRunner, Log } from '../../platform/jobs/job-runner.ts';
 import type { NotificationService } from '../../platform/notifications/notifications.service.ts';
+import { everyOrg } from '../../platform/orgs/every-org.system.ts';
 import type { PlanService } from '../../platform/plans.ts';
-import { everyOrg } from './plan-usage.system.ts';
 
 export const PLAN_USAGE_QUEUE = 'plans.usage';
 const THRESHOLDS = [80, 100] as const;
@@ -80,7 +80,7 @@ export function createPlanUsage(deps: {
     }
   }
 
-  /** One pass over every org (a system job: the orgs come from plan-usage.system.ts, not from a request). */
+  /** One pass over every org (a system job: the orgs come from the orgs module's every-org.system.ts, not from a request). */
   async function notifyAll() {
     for (const orgId of await everyOrg(db)) {
       try {

@@ -9,6 +9,14 @@ import type { Database, InvitationsTable, MembersTable, OrgsTable, TeamsTable } 
 import type { OrgId } from '../caller.ts';
 import { orgLookups } from './org-lookups.system.ts';
 
+/**
+ * The org's plan name, for `platform/plans.ts` (which maps it to limits and caches it); `exec` is the
+ * caller's transaction when there is one. A plain function: the plan service needs no other part of the store.
+ */
+export async function planOfOrg(exec: Exec, orgId: OrgId): Promise<string | undefined> {
+  return (await exec.selectFrom('orgs').select('plan').where('id', '=', orgId).executeTakeFirst())?.plan;
+}
+
 export function createOrgStore(db: Kysely<Database>) {
   return {
     forOrg(orgId: OrgId, exec: Exec = db) {
@@ -181,6 +189,8 @@ export function createOrgStore(db: Kysely<Database>) {
           .limit(1)
           .executeTakeFirst(),
       ),
+    /** Whether any account exists yet: the console's first start asks for an owner until one does. */
+    anyUser: async () => Boolean(await db.selectFrom('auth_user').select('id').limit(1).executeTakeFirst()),
     countUsers: async () =>
       Number(
         (
