@@ -49,6 +49,27 @@ export function createAgentStore(db: Kysely<Database>) {
                 )
               : [],
           ),
+        /**
+         * Ids of the agents an alert rule's scope covers: named by id or name, of one team, or carrying a
+         * tag. Only `id` and `tags` are read (the tag is matched in SQL, then confirmed on the parsed list).
+         */
+        idsMatching: async (m: { idOrName: string } | { teamId: string } | { tag: string }) => {
+          const q = scope.selectFrom('agents').select(['id', 'tags']);
+          if ('idOrName' in m)
+            return (
+              await q.where((eb) => eb.or([eb('id', '=', m.idOrName), eb('name', '=', m.idOrName)])).execute()
+            ).map((r) => r.id);
+          if ('teamId' in m) return (await q.where('team_id', '=', m.teamId).execute()).map((r) => r.id);
+          const rows = await q
+            .where(sql<boolean>`tags like ${likePattern(JSON.stringify(m.tag))} escape '\\'`)
+            .execute();
+          return rows.filter((r) => (JSON.parse(r.tags) as string[]).includes(m.tag)).map((r) => r.id);
+        },
+        /** id and registration time of the given agents (`null`: every agent), for the silent-agent alert. */
+        registeredAt: (ids: readonly string[] | null) => {
+          const q = scope.selectFrom('agents').select(['id', 'created_at']);
+          return (ids ? q.where('id', 'in', ids) : q).execute();
+        },
         list: async (f: AgentFilter, limit: number) => {
           let q = base();
           if (f.type) q = q.where('type', '=', f.type);

@@ -17,6 +17,8 @@ import type { OrgId } from '../../platform/caller.ts';
 import type { Log } from '../../platform/jobs/job-runner.ts';
 import type { NotificationService } from '../../platform/notifications/notifications.service.ts';
 import { everyOrg } from '../../platform/orgs/every-org.system.ts';
+import { createAgentStore } from '../agents/index.ts';
+import { violationsAfter } from '../policies/index.ts';
 
 const CURSOR = 'policy.violation';
 /** A new org's first pass looks back this far, not over its whole history. */
@@ -48,6 +50,7 @@ export function createViolationNotifier(deps: {
   log: Log;
 }) {
   const { db } = deps;
+  const agents = createAgentStore(db);
 
   /** Announces one org's new violations; returns how many notices were sent. */
   async function runOrg(orgId: OrgId): Promise<number> {
@@ -71,17 +74,7 @@ export function createViolationNotifier(deps: {
         .executeTakeFirstOrThrow();
     }
     const from = { at: Number(cursor.at), id: cursor.last_id };
-    const rows: Violation[] = await scope
-      .selectFrom('decisions')
-      .select(['id', 'agent_id', 'action_type', 'decision', 'reasons', 'monitors', 'created_at'])
-      .where((eb) =>
-        eb.or([eb('created_at', '>', from.at), eb.and([eb('created_at', '=', from.at), eb('id', '>', from.id)])]),
-      )
-      .where((eb) => eb.or([eb('decision', '=', 'BLOCK'), eb('monitors', '!=', '[]')]))
-      .orderBy('created_at')
-      .orderBy('id')
-      .limit(BATCH)
-      .execute();
+    const rows: Violation[] = await violationsAfter(db, orgId, from, BATCH);
     if (!rows.length) return 0;
     const last = rows[rows.length - 1]!;
     const groups = new Map<string, Violation[]>();
@@ -89,15 +82,7 @@ export function createViolationNotifier(deps: {
       const key = `${r.agent_id}|${r.action_type}|${r.decision === 'BLOCK' ? 'block' : 'monitor'}`;
       groups.set(key, [...(groups.get(key) ?? []), r]);
     }
-    const names = new Map(
-      (
-        await scope
-          .selectFrom('agents')
-          .select(['id', 'name'])
-          .where('id', 'in', [...new Set(rows.map((r) => r.agent_id))])
-          .execute()
-      ).map((a) => [a.id, a.name]),
-    );
+    const names = await agents.forOrg(orgId).namesOf([...new Set(rows.map((r) => r.agent_id))]);
     return db.transaction().execute(async (trx) => {
       const moved = await orgScope(trx, orgId)
         .updateTable('alert_cursors')

@@ -3,6 +3,9 @@
  * (test/architecture.test.ts holds every module to this). Add an export only when another module needs it.
  * The evaluator enters through one call, `ApprovalService.settle` (approval-requests.ts).
  */
+
+// Other modules' reads of approvals (alerts' waiting count, stats, the runs replay).
+export { countWaiting } from './approval-reads.ts';
 export type {
   ApprovalAsk,
   ApprovalRequest,

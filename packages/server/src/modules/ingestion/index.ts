@@ -4,8 +4,16 @@
  */
 export type { AgentResolver, ResolvedAgent } from './agent-resolver.ts';
 export type { CostQuoter, SpentCall } from './enrichment.ts';
-// Other modules' reads of events and rollups (a budget's spend, the simulator's recorded actions, cost sums).
-export { llmSpend, type RecordedAction, type RollupSumRow, recordedActions, rollupSums } from './ingestion-reads.ts';
+// Other modules' reads of events, runs and rollups (a budget's spend, the simulator's recorded actions, cost
+// sums, agents' last reports for the silent-agent alert).
+export {
+  lastRunStarts,
+  llmSpend,
+  type RecordedAction,
+  type RollupSumRow,
+  recordedActions,
+  rollupSums,
+} from './ingestion-reads.ts';
 export { HOUR_MS } from './rollup-deltas.ts';
 // reindexRunPostgres and searchText: the privacy module's re-redaction rebuilds a run's search text.
 export { reindexRunPostgres, searchRunIds, searchText } from './run-search.ts';

@@ -1,5 +1,5 @@
 /**
- * Reads of ingestion's tables for other modules (costs, policies), so they never name `events` or
+ * Reads of ingestion's tables for other modules (costs, policies, alerts), so they never name `events`, `runs` or
  * `rollups_hourly` themselves. Every read is scoped to one org by `orgScope`; pass the caller's
  * transaction as `exec` to read inside it.
  */
@@ -101,4 +101,24 @@ export async function rollupSums(
   const column = f.by === 'agent' ? 'agent_id' : f.by === 'model' ? 'model' : 'hour';
   const rows = await q.select(`${column} as k`).groupBy(column).execute();
   return rows.map((r) => ({ ...r, k: String(r.k) }));
+}
+
+/**
+ * Each given agent's newest run start (absent: it never reported), for the silent-agent alert. One index
+ * seek per agent on runs(org_id, agent_id, started_at): cheaper than a grouped max over all their runs.
+ */
+export async function lastRunStarts(exec: Exec, orgId: OrgId, agentIds: readonly string[]) {
+  const scope = orgScope(exec, orgId);
+  const out = new Map<string, number>();
+  for (const id of agentIds) {
+    const last = await scope
+      .selectFrom('runs')
+      .select('started_at')
+      .where('agent_id', '=', id)
+      .orderBy('started_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (last) out.set(id, Number(last.started_at));
+  }
+  return out;
 }

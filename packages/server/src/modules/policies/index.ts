@@ -2,5 +2,8 @@
  * The policies module's door: what other modules may use. Import from here, not from the module's files
  * (test/architecture.test.ts holds every module to this). Add an export only when another module needs it.
  */
+
+// Other modules' reads of recorded decisions (alerts' counts and violation notices, stats, the runs replay).
+export { blockedSince, violationsAfter } from './decision-reads.ts';
 export type { PolicyService } from './policies.service.ts';
 export { toPolicy } from './policies.service.ts';
