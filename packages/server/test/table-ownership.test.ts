@@ -68,11 +68,8 @@ const CROSSINGS: readonly string[] = [
   'modules/runs -> decisions',
   'modules/runs -> events',
   'modules/runs -> runs',
-  'modules/stats -> agents',
-  'modules/stats -> approvals',
+  'modules/stats -> approvals', // adherence: one grouped join of decisions to their approvals
   'modules/stats -> decisions',
-  'modules/stats -> rollups_hourly',
-  'modules/stats -> runs',
 ];
 
 const OWNER_OF = new Map(Object.entries(OWNERS).flatMap(([owner, tables]) => tables.map((t) => [t, owner] as const)));

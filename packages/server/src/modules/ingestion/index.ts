@@ -8,6 +8,7 @@ export type { CostQuoter, SpentCall } from './enrichment.ts';
 // sums, agents' last reports for the silent-agent alert).
 export {
   lastRunStarts,
+  latestRunsOfAgent,
   llmSpend,
   type RecordedAction,
   type RollupSumRow,
@@ -15,5 +16,7 @@ export {
   rollupSums,
 } from './ingestion-reads.ts';
 export { HOUR_MS } from './rollup-deltas.ts';
+// The stats module's reads of the hourly rollups (dashboards, alert windows, plan usage).
+export { agentHours, eventsSince, outcomeSumsByAgent, windowLatencies, windowSums } from './rollup-reads.ts';
 // reindexRunPostgres and searchText: the privacy module's re-redaction rebuilds a run's search text.
 export { reindexRunPostgres, searchRunIds, searchText } from './run-search.ts';

@@ -122,3 +122,14 @@ export async function lastRunStarts(exec: Exec, orgId: OrgId, agentIds: readonly
   }
   return out;
 }
+
+/** An agent's newest runs, newest first (its stats page's latest runs). */
+export function latestRunsOfAgent(exec: Exec, orgId: OrgId, agentId: string, limit: number) {
+  return orgScope(exec, orgId)
+    .selectFrom('runs')
+    .selectAll()
+    .where('agent_id', '=', agentId)
+    .orderBy('started_at', 'desc')
+    .limit(limit)
+    .execute();
+}

@@ -7,7 +7,7 @@ import type { RollupsHourlyTable } from '../../db/schema.ts';
 import { upsertRows } from '../../db/writes/postgres.ts';
 import { prepareSelect, prepareUpsert } from '../../db/writes/sqlite.ts';
 import type { OrgId } from '../../platform/caller.ts';
-import { addToSketch, mergeSketches, type Sketch } from '../stats/index.ts';
+import { addToSketch, mergeSketches, type Sketch } from '../../platform/latency-sketch.ts';
 import { WRITE_ROLLUP } from './ingestion.writes.ts';
 
 export const HOUR_MS = 3_600_000;

@@ -16,6 +16,7 @@ import type { JobRunner, Log } from '../../platform/jobs/job-runner.ts';
 import type { NotificationService } from '../../platform/notifications/notifications.service.ts';
 import { everyOrg } from '../../platform/orgs/every-org.system.ts';
 import type { PlanService } from '../../platform/plans.ts';
+import { eventsSince } from '../ingestion/index.ts';
 
 export const PLAN_USAGE_QUEUE = 'plans.usage';
 const THRESHOLDS = [80, 100] as const;
@@ -38,12 +39,7 @@ export function createPlanUsage(deps: {
 
   async function usage(orgId: OrgId) {
     const { month, start } = monthOf(deps.clock());
-    const row = await orgScope(db, orgId)
-      .selectFrom('rollups_hourly')
-      .select((eb) => [eb.fn.sum<number>('runs').as('runs'), eb.fn.sum<number>('llm_calls').as('calls')])
-      .where('model', '=', '')
-      .where('hour', '>=', start)
-      .executeTakeFirst();
+    const row = await eventsSince(db, orgId, start);
     const events = Number(row?.runs ?? 0) + Number(row?.calls ?? 0);
     const limit = (await deps.plans.limits(orgId)).events_per_month;
     return { month, events, events_per_month: limit, percent: (events / limit) * 100, over_limit: events >= limit };

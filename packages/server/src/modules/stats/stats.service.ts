@@ -1,18 +1,18 @@
 /**
- * Dashboard figures, read from the hourly rollups only, so their cost grows with hours × agents, not
+ * Dashboard figures, read from the hourly rollups only (through the ingestion door), so their cost grows with hours × agents, not
  * with raw events. Ranges are aligned to whole hours. Outcomes are disjoint, as the console shows them
  * (`RunOutcomes`): the rollups' `failed` counts every failed run, of which `blocked` and `paused` were
  * stopped on purpose; `failed` here is the rest. Success and failure rates leave the stopped ones out.
  */
 import type { Kysely } from 'kysely';
-import { orgScope } from '../../db/org-scope.ts';
 import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import { notFound } from '../../platform/errors.ts';
-import { HOUR_MS } from '../ingestion/index.ts';
+import { mergeSketches, quantile, type Sketch } from '../../platform/latency-sketch.ts';
+import { createAgentStore } from '../agents/index.ts';
+import { agentHours, HOUR_MS, latestRunsOfAgent, outcomeSumsByAgent } from '../ingestion/index.ts';
 import { toRun } from '../runs/index.ts';
 import { rangeAdherence, runAdherence } from './adherence.ts';
-import { mergeSketches, quantile, type Sketch } from './latency-sketch.ts';
 
 const DAY_MS = 24 * HOUR_MS;
 
@@ -32,30 +32,12 @@ export function resolveRange(from?: string, to?: string, now = Date.now()) {
 
 export function createStatsService(deps: { db: Kysely<Database>; clock: () => number }) {
   const { db } = deps;
+  const agents = createAgentStore(db);
   return {
     async overview(orgId: OrgId, from?: string, to?: string) {
       const { start, end } = resolveRange(from, to, deps.clock());
-      const scope = orgScope(db, orgId);
-      const rows = await scope
-        .selectFrom('rollups_hourly')
-        .select((eb) => [
-          'agent_id',
-          eb.fn.sum<number>('runs').as('runs'),
-          eb.fn.sum<number>('completed').as('completed'),
-          eb.fn.sum<number>('failed').as('failed'),
-          eb.fn.sum<number>('blocked').as('blocked'),
-          eb.fn.sum<number>('paused').as('paused'),
-          eb.fn.sum<number>('cost_nano').as('cost_nano'),
-          eb.fn.sum<number>('input_tokens').as('input_tokens'),
-          eb.fn.sum<number>('output_tokens').as('output_tokens'),
-          eb.fn.sum<number>('unpriced_calls').as('unpriced_calls'),
-        ])
-        // The all-models rows (model '') hold each agent-hour's runs and its LLM totals.
-        .where('model', '=', '')
-        .where('hour', '>=', start)
-        .where('hour', '<', end)
-        .groupBy('agent_id')
-        .execute();
+      // The all-models rows (model '') hold each agent-hour's runs and its LLM totals.
+      const rows = await outcomeSumsByAgent(db, orgId, start, end);
       const n = (v: unknown) => Number(v ?? 0);
       const total = rows.reduce(
         (t, r) => {
@@ -75,21 +57,7 @@ export function createStatsService(deps: { db: Kysely<Database>; clock: () => nu
         { runs: 0, completed: 0, failed: 0, blocked: 0, paused: 0, cost: 0, in: 0, out: 0, unpriced: 0 },
       );
       const top = rows.sort((a, b) => n(b.runs) - n(a.runs) || n(b.cost_nano) - n(a.cost_nano)).slice(0, 5);
-      const names = top.length
-        ? new Map(
-            (
-              await scope
-                .selectFrom('agents')
-                .select(['id', 'name'])
-                .where(
-                  'id',
-                  'in',
-                  top.map((t) => t.agent_id),
-                )
-                .execute()
-            ).map((a) => [a.id, a.name]),
-          )
-        : new Map<string, string>();
+      const names = await agents.forOrg(orgId).namesOf(top.map((t) => t.agent_id));
       const judged = total.completed + total.failed;
       const finished = judged + total.blocked + total.paused;
       return {
@@ -137,23 +105,10 @@ export function createStatsService(deps: { db: Kysely<Database>; clock: () => nu
     },
 
     async agent(orgId: OrgId, idOrName: string, from?: string, to?: string, bucket: 'hour' | 'day' = 'day') {
-      const scope = orgScope(db, orgId);
-      const agent = await scope
-        .selectFrom('agents')
-        .select(['id', 'name'])
-        .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
-        .executeTakeFirst();
+      const agent = await agents.forOrg(orgId).find(idOrName);
       if (!agent) throw notFound('Agent');
       const { start, end } = resolveRange(from, to, deps.clock());
-      const rows = await scope
-        .selectFrom('rollups_hourly')
-        .selectAll()
-        .where('agent_id', '=', agent.id)
-        .where('model', '=', '')
-        .where('hour', '>=', start)
-        .where('hour', '<', end)
-        .orderBy('hour')
-        .execute();
+      const rows = await agentHours(db, orgId, agent.id, start, end);
       const size = bucket === 'hour' ? HOUR_MS : DAY_MS;
       type Totals = ReturnType<typeof outcomes> & { cost: number; latSum: number; latN: number; hist: Sketch };
       const empty = (): Totals => ({
@@ -190,13 +145,7 @@ export function createStatsService(deps: { db: Kysely<Database>; clock: () => nu
         series.set(b, s);
       }
       const { runs, completed, failed, blocked, paused, cost, latSum, latN } = all;
-      const latest = await scope
-        .selectFrom('runs')
-        .selectAll()
-        .where('agent_id', '=', agent.id)
-        .orderBy('started_at', 'desc')
-        .limit(10)
-        .execute();
+      const latest = await latestRunsOfAgent(db, orgId, agent.id, 10);
       const terminal = completed + failed;
       const now = deps.clock();
       const adherence = await rangeAdherence(db, orgId, agent.id, start, end, now);

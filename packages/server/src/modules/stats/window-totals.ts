@@ -4,10 +4,10 @@
  * model '' rows), so its cost grows with agents × hours in the window, never with the number of events.
  */
 import type { Kysely } from 'kysely';
-import { orgScope } from '../../db/org-scope.ts';
 import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
-import { mergeSketches, type Sketch } from './latency-sketch.ts';
+import { mergeSketches, type Sketch } from '../../platform/latency-sketch.ts';
+import { windowLatencies, windowSums } from '../ingestion/index.ts';
 
 // Not imported from ingestion: ingestion's rollup code imports this module's door (an import cycle).
 const HOUR_MS = 3_600_000;
@@ -42,22 +42,8 @@ export async function windowTotals(
 ): Promise<WindowTotals> {
   const out: WindowTotals = { runs: 0, completed: 0, failed: 0, blocked: 0, paused: 0, costNano: 0, latency: {} };
   if (agentIds && agentIds.length === 0) return out;
-  let q = orgScope(db, orgId)
-    .selectFrom('rollups_hourly')
-    .where('model', '=', '')
-    .where('hour', '>=', hourFloor(from))
-    .where('hour', '<=', to);
-  if (agentIds) q = q.where('agent_id', 'in', agentIds);
-  const sums = await q
-    .select((eb) => [
-      eb.fn.sum<number>('runs').as('runs'),
-      eb.fn.sum<number>('completed').as('completed'),
-      eb.fn.sum<number>('failed').as('failed'),
-      eb.fn.sum<number>('blocked').as('blocked'),
-      eb.fn.sum<number>('paused').as('paused'),
-      eb.fn.sum<number>('cost_nano').as('cost_nano'),
-    ])
-    .executeTakeFirst();
+  const from0 = hourFloor(from);
+  const sums = await windowSums(db, orgId, agentIds, from0, to);
   out.runs = Number(sums?.runs ?? 0);
   out.completed = Number(sums?.completed ?? 0);
   out.blocked = Number(sums?.blocked ?? 0);
@@ -67,7 +53,7 @@ export async function windowTotals(
   out.failed = Number(sums?.failed ?? 0) - out.blocked - out.paused;
   out.costNano = Number(sums?.cost_nano ?? 0);
   if (opts.latency)
-    for (const r of await q.select('latency_hist').where('latency_count', '>', 0).execute())
+    for (const r of await windowLatencies(db, orgId, agentIds, from0, to))
       mergeSketches(out.latency, JSON.parse(r.latency_hist) as Sketch);
   return out;
 }

@@ -1,6 +1,8 @@
 /**
  * A mergeable latency histogram for p95 from rollups: log-scale buckets 15% wide, stored sparse as
  * {bucket: count}. Merging hourly sketches is adding counts, so a month's p95 costs the same as an hour's.
+ * In the platform because ingestion writes sketches and stats reads them through ingestion's door: in
+ * either module it would make the two import each other.
  */
 const BASE = 1.15;
 const LOG_BASE = Math.log(BASE);
