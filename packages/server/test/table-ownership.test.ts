@@ -63,11 +63,7 @@ const CROSSINGS: readonly string[] = [
   'modules/privacy -> events',
   'modules/privacy -> runs',
   'modules/privacy -> runs_fts',
-  'modules/runs -> agents', // the runs explorer and replay read ingestion's and policies' rows
-  'modules/runs -> approvals',
-  'modules/runs -> decisions',
-  'modules/runs -> events',
-  'modules/runs -> runs',
+  'modules/runs -> runs', // the explorer's filtered, searched, cursor-paged list over ingestion's runs
   'modules/stats -> approvals', // adherence: one grouped join of decisions to their approvals
   'modules/stats -> decisions',
 ];

@@ -26,3 +26,14 @@ export async function countWaiting(
   if (agentIds) q = q.where('agent_id', 'in', agentIds);
   return Number((await q.executeTakeFirst())?.n ?? 0);
 }
+
+/** A run's approvals in the order they were asked for (the replay timeline), at most `limit`. */
+export function approvalsOfRun(exec: Exec, orgId: OrgId, runId: string, limit: number) {
+  return orgScope(exec, orgId)
+    .selectFrom('approvals')
+    .selectAll()
+    .where('run_id', '=', runId)
+    .orderBy('requested_at')
+    .limit(limit)
+    .execute();
+}

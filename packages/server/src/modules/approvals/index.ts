@@ -5,7 +5,7 @@
  */
 
 // Other modules' reads of approvals (alerts' waiting count, stats, the runs replay).
-export { countWaiting } from './approval-reads.ts';
+export { approvalsOfRun, countWaiting } from './approval-reads.ts';
 export type {
   ApprovalAsk,
   ApprovalRequest,

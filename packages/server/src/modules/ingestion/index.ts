@@ -7,6 +7,7 @@ export type { CostQuoter, SpentCall } from './enrichment.ts';
 // Other modules' reads of events, runs and rollups (a budget's spend, the simulator's recorded actions, cost
 // sums, agents' last reports for the silent-agent alert).
 export {
+  eventsOfRun,
   lastRunStarts,
   latestRunsOfAgent,
   llmSpend,

@@ -133,3 +133,15 @@ export function latestRunsOfAgent(exec: Exec, orgId: OrgId, agentId: string, lim
     .limit(limit)
     .execute();
 }
+
+/** A run's events in timeline order (by `ts`, then arrival), at most `limit`: the replay. */
+export function eventsOfRun(exec: Exec, orgId: OrgId, runId: string, limit: number) {
+  return orgScope(exec, orgId)
+    .selectFrom('events')
+    .selectAll()
+    .where('run_id', '=', runId)
+    .orderBy('ts')
+    .orderBy('received_at')
+    .limit(limit)
+    .execute();
+}

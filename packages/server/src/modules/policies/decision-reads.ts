@@ -36,3 +36,14 @@ export function violationsAfter(exec: Exec, orgId: OrgId, from: { at: number; id
     .limit(limit)
     .execute();
 }
+
+/** A run's decisions in time order (the replay timeline), at most `limit`. */
+export function decisionsOfRun(exec: Exec, orgId: OrgId, runId: string, limit: number) {
+  return orgScope(exec, orgId)
+    .selectFrom('decisions')
+    .selectAll()
+    .where('run_id', '=', runId)
+    .orderBy('created_at')
+    .limit(limit)
+    .execute();
+}

@@ -4,6 +4,6 @@
  */
 
 // Other modules' reads of recorded decisions (alerts' counts and violation notices, stats, the runs replay).
-export { blockedSince, violationsAfter } from './decision-reads.ts';
+export { blockedSince, decisionsOfRun, violationsAfter } from './decision-reads.ts';
 export type { PolicyService } from './policies.service.ts';
 export { toPolicy } from './policies.service.ts';

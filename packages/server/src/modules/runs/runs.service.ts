@@ -10,8 +10,10 @@ import { orgScope } from '../../db/org-scope.ts';
 import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
-import { toApproval } from '../approvals/index.ts';
-import { type CostQuoter, searchRunIds } from '../ingestion/index.ts';
+import { createAgentStore } from '../agents/index.ts';
+import { approvalsOfRun, toApproval } from '../approvals/index.ts';
+import { type CostQuoter, eventsOfRun, searchRunIds } from '../ingestion/index.ts';
+import { decisionsOfRun } from '../policies/index.ts';
 import { toEvent, toRun } from './run-dto.ts';
 import { outcomeIs } from './run-outcome-filter.ts';
 
@@ -42,25 +44,14 @@ function decodeCursor(c: string): { startedAt: number; id: string } {
 export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect; quoter: CostQuoter }) {
   const { db } = deps;
 
-  async function agentNames(orgId: OrgId, ids: string[]) {
-    if (!ids.length) return new Map<string, string>();
-    const rows = await orgScope(db, orgId)
-      .selectFrom('agents')
-      .select(['id', 'name'])
-      .where('id', 'in', [...new Set(ids)])
-      .execute();
-    return new Map(rows.map((r) => [r.id, r.name]));
-  }
+  const registry = createAgentStore(db);
+  const agentNames = (orgId: OrgId, ids: string[]) => registry.forOrg(orgId).namesOf([...new Set(ids)]);
 
   return {
     async list(orgId: OrgId, f: RunFilter, limit: number, cursor?: string) {
       let q = orgScope(db, orgId).selectFrom('runs').selectAll();
       if (f.agent) {
-        const agent = await orgScope(db, orgId)
-          .selectFrom('agents')
-          .select('id')
-          .where((eb) => eb.or([eb('id', '=', f.agent!), eb('name', '=', f.agent!)]))
-          .executeTakeFirst();
+        const agent = await registry.forOrg(orgId).find(f.agent);
         if (!agent) return { data: [], next_cursor: null };
         q = q.where('agent_id', '=', agent.id);
       }
@@ -110,14 +101,7 @@ export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect;
     async get(orgId: OrgId, id: string) {
       const run = await orgScope(db, orgId).selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
       if (!run) throw notFound('Run');
-      const events = await orgScope(db, orgId)
-        .selectFrom('events')
-        .selectAll()
-        .where('run_id', '=', id)
-        .orderBy('ts')
-        .orderBy('received_at')
-        .limit(10_000)
-        .execute();
+      const events = await eventsOfRun(db, orgId, id, 10_000);
       const names = await agentNames(orgId, [run.agent_id]);
       const dto = toRun(run, names.get(run.agent_id) ?? '');
       const timeline = events.map(toEvent);
@@ -145,20 +129,8 @@ export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect;
         });
       }
       // The replay timeline shows policy decisions and approvals made for this run.
-      const decisions = await orgScope(db, orgId)
-        .selectFrom('decisions')
-        .selectAll()
-        .where('run_id', '=', id)
-        .orderBy('created_at')
-        .limit(1000)
-        .execute();
-      const approvals = await orgScope(db, orgId)
-        .selectFrom('approvals')
-        .selectAll()
-        .where('run_id', '=', id)
-        .orderBy('requested_at')
-        .limit(1000)
-        .execute();
+      const decisions = await decisionsOfRun(db, orgId, id, 1000);
+      const approvals = await approvalsOfRun(db, orgId, id, 1000);
       const children = await orgScope(db, orgId)
         .selectFrom('runs')
         .select('id')
