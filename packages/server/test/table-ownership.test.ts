@@ -58,9 +58,7 @@ const OWNERS: Record<string, readonly string[]> = {
 const CROSSINGS: readonly string[] = [
   // Left while their modules are being reworked by others (this session: alerts, stats, runs, privacy,
   // ingestion, plans); each wants a read function on the owner's door.
-  'modules/privacy -> approvals', // the re-redaction job rewrites stored content in place
-  'modules/privacy -> decisions',
-  'modules/privacy -> events',
+  'modules/privacy -> events', // the re-redaction job rewrites stored content in place
   'modules/privacy -> runs',
   'modules/privacy -> runs_fts',
   'modules/runs -> runs', // the explorer's filtered, searched, cursor-paged list over ingestion's runs

@@ -4,6 +4,8 @@
  * The evaluator enters through one call, `ApprovalService.settle` (approval-requests.ts).
  */
 
+// The privacy module's re-redaction of the action approvers are shown.
+export { rewriteApprovalActions } from './approval-content.ts';
 // Other modules' reads of approvals (alerts' waiting count, stats, the runs replay).
 export { approvalsOfRun, countWaiting } from './approval-reads.ts';
 export type {

@@ -3,6 +3,8 @@
  * (test/architecture.test.ts holds every module to this). Add an export only when another module needs it.
  */
 
+// The privacy module's re-redaction of stored decisions' content.
+export { rewriteDecisionContent } from './decision-content.ts';
 // Other modules' reads of recorded decisions (alerts' counts and violation notices, stats, the runs replay).
 export { blockedSince, decisionsOfRun, violationsAfter } from './decision-reads.ts';
 export type { PolicyService } from './policies.service.ts';

@@ -7,15 +7,19 @@
  *
  * Each row is rewritten by compare-and-set on the values it was read with: a row that ingestion changed
  * in between (a run's output arriving) is read again and redacted from its new values, so a concurrent
- * write is never overwritten by a stale one. These tables belong to the ingestion, policies and
- * approvals modules; this is the one place another module rewrites them, because a re-redaction must
- * reach every stored copy of the content (docs/ARCHITECTURE.md's table list names it).
+ * write is never overwritten by a stale one. Decisions and approvals are rewritten through their owners'
+ * doors (the policies and approvals modules' `rewrite…` functions, given the new content). Runs, their
+ * search index and events belong to ingestion and are still rewritten here: the one place another module
+ * rewrites them, because a re-redaction must reach every stored copy of the content (docs/ARCHITECTURE.md
+ * names it).
  */
 import { sql } from 'kysely';
 import type { Dialect } from '../../db/database.ts';
 import { type Exec, orgScope } from '../../db/org-scope.ts';
 import type { OrgId } from '../../platform/caller.ts';
+import { rewriteApprovalActions } from '../approvals/index.ts';
 import { reindexRunPostgres, searchText } from '../ingestion/index.ts';
+import { rewriteDecisionContent } from '../policies/index.ts';
 import type { Redactor } from './redactor.ts';
 import {
   redactActionJson,
@@ -156,47 +160,32 @@ export async function eventsPage(db: Exec, orgId: OrgId, red: Redactor, after: C
   return result(rows, changed, (r) => ({ id: r.id, ts: Number(r.ts) }));
 }
 
-/** Decisions: the action and the caller's context, as the agent's capture level keeps them. */
-export async function decisionsPage(db: Exec, orgId: OrgId, red: Redactor, after: Cursor) {
-  const scope = orgScope(db, orgId);
-  const rows = await scope
-    .selectFrom('decisions')
-    .select(['id', 'agent_id', 'action', 'context'])
-    .where('id', '>', after?.id ?? '')
-    .orderBy('id')
-    .limit(PAGE)
-    .execute();
-  let changed = 0;
-  for (const row of rows) {
+/** Decisions: the action and the caller's context, as the agent's capture level keeps them (policies door). */
+export async function decisionsPage(db: Exec, orgId: OrgId, red: Redactor, after: Cursor): Promise<PageResult> {
+  const page = await rewriteDecisionContent(db, orgId, after?.id ?? '', PAGE, (row) => {
     const action = redactActionJson(red, row.agent_id, row.action);
     const context = redactContextJson(red, row.agent_id, row.context);
-    if (action === row.action && context === row.context) continue;
-    // Decision rows are written once and never updated, so no compare-and-set is needed.
-    await scope.updateTable('decisions').set({ action, context }).where('id', '=', row.id).execute();
-    changed++;
-  }
-  return result(rows, changed, (r) => ({ id: r.id }));
+    return action === row.action && context === row.context ? null : { action, context };
+  });
+  return pageResult(page);
 }
 
-/** Approvals: the action approvers are shown (the hash that binds the approval is of the full action). */
-export async function approvalsPage(db: Exec, orgId: OrgId, red: Redactor, after: Cursor) {
-  const scope = orgScope(db, orgId);
-  const rows = await scope
-    .selectFrom('approvals')
-    .select(['id', 'agent_id', 'action'])
-    .where('id', '>', after?.id ?? '')
-    .orderBy('id')
-    .limit(PAGE)
-    .execute();
-  let changed = 0;
-  for (const row of rows) {
+/** Approvals: the action approvers are shown (approvals door). */
+export async function approvalsPage(db: Exec, orgId: OrgId, red: Redactor, after: Cursor): Promise<PageResult> {
+  const page = await rewriteApprovalActions(db, orgId, after?.id ?? '', PAGE, (row) => {
     const action = redactActionJson(red, row.agent_id, row.action);
-    if (action === row.action) continue;
-    // Only `action` is set: a decision on the approval racing this page keeps its own columns.
-    await scope.updateTable('approvals').set({ action }).where('id', '=', row.id).execute();
-    changed++;
-  }
-  return result(rows, changed, (r) => ({ id: r.id }));
+    return action === row.action ? null : action;
+  });
+  return pageResult(page);
+}
+
+/** A page rewritten through its owner's door, as a `PageResult`. */
+function pageResult(p: { scanned: number; changed: number; lastId: string | null }): PageResult {
+  return {
+    next: p.scanned < PAGE || p.lastId === null ? null : { id: p.lastId },
+    scanned: p.scanned,
+    changed: p.changed,
+  };
 }
 
 function result<R>(rows: R[], changed: number, key: (r: R) => Cursor): PageResult {
