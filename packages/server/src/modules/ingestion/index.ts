@@ -4,6 +4,8 @@
  */
 export type { AgentResolver, ResolvedAgent } from './agent-resolver.ts';
 export type { CostQuoter, SpentCall } from './enrichment.ts';
+// The privacy module's re-redaction of stored event payloads.
+export { rewriteEventPayloads } from './event-content.ts';
 // Other modules' reads of events, runs and rollups (a budget's spend, the simulator's recorded actions, cost
 // sums, agents' last reports for the silent-agent alert).
 export {

@@ -7,9 +7,9 @@
  *
  * Each row is rewritten by compare-and-set on the values it was read with: a row that ingestion changed
  * in between (a run's output arriving) is read again and redacted from its new values, so a concurrent
- * write is never overwritten by a stale one. Decisions and approvals are rewritten through their owners'
- * doors (the policies and approvals modules' `rewrite…` functions, given the new content). Runs, their
- * search index and events belong to ingestion and are still rewritten here: the one place another module
+ * write is never overwritten by a stale one. Events, decisions and approvals are rewritten through their
+ * owners' doors (ingestion's, policies' and approvals' `rewrite…` functions, given the new content). Runs
+ * and their search index belong to ingestion and are still rewritten here: the one place another module
  * rewrites them, because a re-redaction must reach every stored copy of the content (docs/ARCHITECTURE.md
  * names it).
  */
@@ -18,7 +18,7 @@ import type { Dialect } from '../../db/database.ts';
 import { type Exec, orgScope } from '../../db/org-scope.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import { rewriteApprovalActions } from '../approvals/index.ts';
-import { reindexRunPostgres, searchText } from '../ingestion/index.ts';
+import { reindexRunPostgres, rewriteEventPayloads, searchText } from '../ingestion/index.ts';
 import { rewriteDecisionContent } from '../policies/index.ts';
 import type { Redactor } from './redactor.ts';
 import {
@@ -115,49 +115,14 @@ async function reindex(
   await orgScope(trx, orgId).updateTable('runs').set({ search_rowid: rows[0]!.id }).where('id', '=', run.id).execute();
 }
 
-/** Events: the payload. Keyset on (id, ts): on PostgreSQL one event id may have two rows. */
-export async function eventsPage(db: Exec, orgId: OrgId, red: Redactor, after: Cursor) {
-  const scope = orgScope(db, orgId);
-  const rows = await scope
-    .selectFrom('events')
-    .select(['id', 'ts', 'agent_id', 'payload'])
-    .$if(after !== null, (q) =>
-      q.where((eb) =>
-        eb.or([eb('id', '>', after!.id), eb.and([eb('id', '=', after!.id), eb('ts', '>', after!.ts ?? 0)])]),
-      ),
-    )
-    .orderBy('id')
-    .orderBy('ts')
-    .limit(PAGE)
-    .execute();
-  let changed = 0;
-  for (let row of rows) {
-    for (let attempt = 0; ; attempt++) {
-      const payload = redactPayload(red, row.agent_id, row.payload);
-      if (payload === row.payload) break;
-      const r = await scope
-        .updateTable('events')
-        .set({ payload })
-        .where('id', '=', row.id)
-        .where('ts', '=', row.ts)
-        .where('payload', '=', row.payload)
-        .executeTakeFirst();
-      if (Number(r.numUpdatedRows) > 0) {
-        changed++;
-        break;
-      }
-      const again = await scope
-        .selectFrom('events')
-        .select(['id', 'ts', 'agent_id', 'payload'])
-        .where('id', '=', row.id)
-        .where('ts', '=', row.ts)
-        .executeTakeFirst();
-      if (!again) break;
-      if (attempt >= RETRIES) throw new Error(`event ${row.id} kept changing while it was re-redacted`);
-      row = again;
-    }
-  }
-  return result(rows, changed, (r) => ({ id: r.id, ts: Number(r.ts) }));
+/** Events: the payload (ingestion door; keyset on (id, ts), compare-and-set on the payload read). */
+export async function eventsPage(db: Exec, orgId: OrgId, red: Redactor, after: Cursor): Promise<PageResult> {
+  const from = after === null ? null : { id: after.id, ts: after.ts ?? 0 };
+  const page = await rewriteEventPayloads(db, orgId, from, PAGE, RETRIES, (row) => {
+    const payload = redactPayload(red, row.agent_id, row.payload);
+    return payload === row.payload ? null : payload;
+  });
+  return { next: page.scanned < PAGE ? null : page.last, scanned: page.scanned, changed: page.changed };
 }
 
 /** Decisions: the action and the caller's context, as the agent's capture level keeps them (policies door). */
