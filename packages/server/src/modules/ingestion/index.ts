@@ -4,7 +4,7 @@
  */
 export type { AgentResolver, ResolvedAgent } from './agent-resolver.ts';
 export type { CostQuoter, SpentCall } from './enrichment.ts';
-// The privacy module's re-redaction of stored event payloads.
+// The privacy module's re-redaction of stored event payloads and run content (with the runs' search index).
 export { rewriteEventPayloads } from './event-content.ts';
 // Other modules' reads of events, runs and rollups (a budget's spend, the simulator's recorded actions, cost
 // sums, agents' last reports for the silent-agent alert).
@@ -21,5 +21,6 @@ export {
 export { HOUR_MS } from './rollup-deltas.ts';
 // The stats module's reads of the hourly rollups (dashboards, alert windows, plan usage).
 export { agentHours, eventsSince, outcomeSumsByAgent, windowLatencies, windowSums } from './rollup-reads.ts';
-// reindexRunPostgres and searchText: the privacy module's re-redaction rebuilds a run's search text.
-export { reindexRunPostgres, searchRunIds, searchText } from './run-search.ts';
+export { optimizeRunSearchSqlite, type RunContent, rewriteRunContent } from './run-content.ts';
+// The runs explorer's text search.
+export { searchRunIds } from './run-search.ts';

@@ -29,6 +29,7 @@ import type { Database, PrivacyRedactionsTable } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import { type OrgId, SYSTEM_ACTOR } from '../../platform/caller.ts';
 import type { JobContext, JobRunner } from '../../platform/jobs/job-runner.ts';
+import { optimizeRunSearchSqlite } from '../ingestion/index.ts';
 import { archivesPage } from './redact-archives.ts';
 import { approvalsPage, type Cursor, decisionsPage, eventsPage, type PageResult, runsPage } from './redact-pages.ts';
 import { createRedactionStore } from './redactions.store.ts';
@@ -80,7 +81,7 @@ export function createStoredRedaction(deps: StoredRedactionDeps) {
       // Only when something was rewritten (in this attempt or an earlier one): merging the index drops
       // the terms of deleted FTS rows, and the checkpoint empties the WAL of the old pages.
       if (Object.values(counts).some((c) => c.changed > 0)) {
-        await sql`insert into runs_fts(runs_fts) values ('optimize')`.execute(deps.db);
+        await optimizeRunSearchSqlite(deps.db);
         await sql`pragma wal_checkpoint(TRUNCATE)`.execute(deps.db);
       }
     } finally {
