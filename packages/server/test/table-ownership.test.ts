@@ -58,7 +58,6 @@ const OWNERS: Record<string, readonly string[]> = {
 const CROSSINGS: readonly string[] = [
   // Left while their modules are being reworked by others (this session: alerts, stats, runs, privacy,
   // ingestion, plans); each wants a read function on the owner's door.
-  'modules/runs -> runs', // the explorer's filtered, searched, cursor-paged list over ingestion's runs
   'modules/stats -> approvals', // adherence: one grouped join of decisions to their approvals
   'modules/stats -> decisions',
 ];

@@ -22,5 +22,7 @@ export { HOUR_MS } from './rollup-deltas.ts';
 // The stats module's reads of the hourly rollups (dashboards, alert windows, plan usage).
 export { agentHours, eventsSince, outcomeSumsByAgent, windowLatencies, windowSums } from './rollup-reads.ts';
 export { optimizeRunSearchSqlite, type RunContent, rewriteRunContent } from './run-content.ts';
+// The runs explorer's reads of runs (its list, reference matches, one run and its children).
+export { childRunIds, listRuns, type RunListFilter, runById, runIdsByRef } from './run-explorer.ts';
 // The runs explorer's text search.
 export { searchRunIds } from './run-search.ts';

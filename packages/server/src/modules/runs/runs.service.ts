@@ -3,16 +3,23 @@
  * ordered events, the replay timeline. Every query is scoped to the caller's org.
  */
 import type { LlmCallPayload, RunOutcome } from '@agentops-hub/contracts';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Dialect } from '../../db/database.ts';
-import { likePattern } from '../../db/like.ts';
-import { orgScope } from '../../db/org-scope.ts';
 import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { createAgentStore } from '../agents/index.ts';
 import { approvalsOfRun, toApproval } from '../approvals/index.ts';
-import { type CostQuoter, eventsOfRun, searchRunIds } from '../ingestion/index.ts';
+import {
+  type CostQuoter,
+  childRunIds,
+  eventsOfRun,
+  listRuns,
+  type RunListFilter,
+  runById,
+  runIdsByRef,
+  searchRunIds,
+} from '../ingestion/index.ts';
 import { decisionsOfRun } from '../policies/index.ts';
 import { toEvent, toRun } from './run-dto.ts';
 import { outcomeIs } from './run-outcome-filter.ts';
@@ -49,43 +56,28 @@ export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect;
 
   return {
     async list(orgId: OrgId, f: RunFilter, limit: number, cursor?: string) {
-      let q = orgScope(db, orgId).selectFrom('runs').selectAll();
+      const q: RunListFilter = {
+        environment: f.environment,
+        from: f.from ? Date.parse(f.from) : undefined,
+        to: f.to ? Date.parse(f.to) : undefined,
+        tag: f.tag,
+      };
       if (f.agent) {
         const agent = await registry.forOrg(orgId).find(f.agent);
         if (!agent) return { data: [], next_cursor: null };
-        q = q.where('agent_id', '=', agent.id);
+        q.agentId = agent.id;
       }
-      if (f.status) q = q.where(outcomeIs(deps.dialect, f.status));
-      if (f.environment) q = q.where('environment', '=', f.environment);
-      if (f.from) q = q.where('started_at', '>=', Date.parse(f.from));
-      if (f.to) q = q.where('started_at', '<', Date.parse(f.to));
-      if (f.tag) q = q.where(sql<boolean>`tags like ${likePattern(JSON.stringify(f.tag))} escape '\\'`);
+      if (f.status) q.where = outcomeIs(deps.dialect, f.status);
       if (f.q) {
         const ids = await searchRunIds(db, deps.dialect, orgId, f.q, 1000);
         // References are often typed whole (ticket-4711): match them exactly too.
-        const exact = await orgScope(db, orgId)
-          .selectFrom('runs')
-          .select('id')
-          .where('external_ref', '=', f.q)
-          .execute();
-        const all = [...new Set([...ids, ...exact.map((r) => r.id)])];
+        const exact = await runIdsByRef(db, orgId, f.q);
+        const all = [...new Set([...ids, ...exact])];
         if (all.length === 0) return { data: [], next_cursor: null };
-        q = q.where('id', 'in', all);
+        q.ids = all;
       }
-      if (cursor) {
-        const c = decodeCursor(cursor);
-        q = q.where((eb) =>
-          eb.or([
-            eb('started_at', '<', c.startedAt),
-            eb.and([eb('started_at', '=', c.startedAt), eb('id', '<', c.id)]),
-          ]),
-        );
-      }
-      const rows = await q
-        .orderBy('started_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit + 1)
-        .execute();
+      if (cursor) q.before = decodeCursor(cursor);
+      const rows = await listRuns(db, orgId, q, limit + 1);
       const page = rows.slice(0, limit);
       const names = await agentNames(
         orgId,
@@ -99,7 +91,7 @@ export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect;
     },
 
     async get(orgId: OrgId, id: string) {
-      const run = await orgScope(db, orgId).selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+      const run = await runById(db, orgId, id);
       if (!run) throw notFound('Run');
       const events = await eventsOfRun(db, orgId, id, 10_000);
       const names = await agentNames(orgId, [run.agent_id]);
@@ -131,15 +123,11 @@ export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect;
       // The replay timeline shows policy decisions and approvals made for this run.
       const decisions = await decisionsOfRun(db, orgId, id, 1000);
       const approvals = await approvalsOfRun(db, orgId, id, 1000);
-      const children = await orgScope(db, orgId)
-        .selectFrom('runs')
-        .select('id')
-        .where('parent_run_id', '=', id)
-        .execute();
+      const children = await childRunIds(db, orgId, id);
       return {
         ...dto,
         cost_pending: pending > 0,
-        child_run_ids: children.map((c) => c.id),
+        child_run_ids: children,
         events: timeline,
         decisions: decisions.map((d) => ({
           id: d.id,
