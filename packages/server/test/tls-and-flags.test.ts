@@ -1,39 +1,13 @@
 /** HTTPS served directly, social sign-in when configured, and feature flags with rollouts. */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inRollout } from '../src/platform/plans.ts';
+import { selfSignedCertificate } from '../src/testing/self-signed.ts';
 import { createTestHub, type TestHub } from '../src/testing/test-hub.ts';
 
 describe('HTTPS', () => {
   it('serves TLS itself when TLS_CERT and TLS_KEY are set, with HSTS', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hub-tls-'));
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-      ],
-      {
-        stdio: 'ignore',
-      },
-    );
+    const { cert, key } = selfSignedCertificate();
     const t = await createTestHub({ TLS_CERT: cert, TLS_KEY: key, HUB_PUBLIC_URL: 'https://localhost' });
     try {
       await t.hub.app.listen({ port: 0, host: '127.0.0.1' });

@@ -1,40 +1,10 @@
 /** A worker's probe server: the probes and /metrics only, over TLS whenever the API server would use it. */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { request as httpRequest, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedCertificate } from '../testing/self-signed.ts';
 import { createTestHub, type TestHub } from '../testing/test-hub.ts';
 import { listenProbesOnly } from './probe-server.ts';
-
-/** A self-signed certificate for localhost, made by openssl for this test only. */
-function selfSigned() {
-  const dir = mkdtempSync(join(tmpdir(), 'hub-probe-tls-'));
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
 
 type Answer = { status: number; body: string; type: unknown };
 function get(tls: boolean, port: number, path: string) {
@@ -58,7 +28,7 @@ describe('a worker probe server with TLS_CERT and TLS_KEY', () => {
   let t: TestHub;
   let probes: Server;
   beforeAll(async () => {
-    const { cert, key } = selfSigned();
+    const { cert, key } = selfSignedCertificate();
     t = await createTestHub({ TLS_CERT: cert, TLS_KEY: key, HUB_PUBLIC_URL: 'https://localhost' });
     probes = await listenProbesOnly(t.hub.app, { ...t.config, port: 0, host: '127.0.0.1' });
   });
