@@ -9,16 +9,11 @@
  * Each viewport gets its own hub (fresh SQLite directory, no users), so the first-run page is the
  * founder's sign-up, and the file does not depend on the order of the spec files.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
-import { type APIRequestContext, expect, type Page, request as playwrightRequest, test } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type APIRequestContext, expect, request as playwrightRequest, test } from '@playwright/test';
+import { accessible, root, startHub } from './hub';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const shots = join(root, 'test-results', 'screenshots');
 mkdirSync(shots, { recursive: true });
 
@@ -28,68 +23,12 @@ const VIEWPORTS = [
   { name: 'phone', width: 390, height: 844 },
 ] as const;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** A hub of its own: fresh data directory, no users yet (the first visit lands on the first-run page). */
-async function startHub(): Promise<{ base: string; stop: () => void }> {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const hub: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'packages/server/src/main.ts', 'start'], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      HUB_DATA_DIR: mkdtempSync(join(tmpdir(), 'agentops-e2e-first-day-')),
-      HUB_PUBLIC_URL: base,
-      HUB_LOG_LEVEL: 'warn',
-      RATE_LIMIT_AUTH_PER_MINUTE: '1000',
-      DATABASE_URL: '',
-      SMTP_URL: '',
-    },
-  });
-  const deadline = Date.now() + 100_000;
-  for (;;) {
-    const up = await fetch(`${base}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) break;
-    if (Date.now() > deadline || hub.exitCode !== null) throw new Error('the hub did not start');
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return { base, stop: () => hub.kill('SIGTERM') };
-}
-
-/** No serious or critical axe-core violation on what the page shows now. */
-async function accessible(page: Page, where: string) {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  // Soft: every page's violations are reported, not only the first page's.
-  expect
-    .soft(
-      bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`),
-      `axe on ${where}`,
-    )
-    .toEqual([]);
-}
-
 test.describe.configure({ mode: 'serial' });
 
 for (const vp of VIEWPORTS) {
   test(`a founder's first day on a ${vp.name} (${vp.width}×${vp.height})`, async ({ browser }) => {
     test.setTimeout(300_000);
-    const hub = await startHub();
+    const hub = await startHub('first-day');
     const context = await browser.newContext({ baseURL: hub.base, viewport: { width: vp.width, height: vp.height } });
     const page = await context.newPage();
     let agentApi: APIRequestContext | undefined;

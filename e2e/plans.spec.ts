@@ -7,80 +7,16 @@
  * agent page shows its policy adherence with the counts behind it. Each page is checked by axe-core (no
  * serious or critical violation) and saved as a screenshot (test-results/screenshots/plans-*).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
-import { type APIRequestContext, expect, type Page, request as playwrightRequest, test } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type APIRequestContext, expect, request as playwrightRequest, test } from '@playwright/test';
+import { accessible, root, startHub } from './hub';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const shots = join(root, 'test-results', 'screenshots');
 mkdirSync(shots, { recursive: true });
 
 const FOUNDER = { name: 'Sam Starter', email: 'sam@small.test', password: 'sam-starter-password' };
 const EVENTS_PER_MONTH = 10;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** A hub of its own on the starter plan, fresh data directory, no users yet. */
-async function startHub(): Promise<{ base: string; stop: () => void }> {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const hub: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'packages/server/src/main.ts', 'start'], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      HUB_DATA_DIR: mkdtempSync(join(tmpdir(), 'agentops-e2e-plans-')),
-      HUB_PUBLIC_URL: base,
-      HUB_LOG_LEVEL: 'warn',
-      RATE_LIMIT_AUTH_PER_MINUTE: '1000',
-      HUB_DEFAULT_PLAN: 'starter',
-      HUB_PLAN_LIMITS: JSON.stringify({ starter: { events_per_month: EVENTS_PER_MONTH } }),
-      DATABASE_URL: '',
-      SMTP_URL: '',
-    },
-  });
-  const deadline = Date.now() + 100_000;
-  for (;;) {
-    const up = await fetch(`${base}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) break;
-    if (Date.now() > deadline || hub.exitCode !== null) throw new Error('the hub did not start');
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return { base, stop: () => hub.kill('SIGTERM') };
-}
-
-/** No serious or critical axe-core violation on what the page shows now (or in `within`, a CSS selector). */
-async function accessible(page: Page, where: string, within?: string) {
-  const axe = new AxeBuilder({ page });
-  if (within) axe.include(within);
-  const { violations } = await axe.analyze();
-  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect
-    .soft(
-      bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`),
-      `axe on ${where}`,
-    )
-    .toEqual([]);
-}
 
 /** The hub's 402 sentence for a feature of the growth plan, as the starter org hears it. */
 const lockedSentence = (feature: string) =>
@@ -90,7 +26,10 @@ test('a founder on the starter plan sees locked features, usage against the limi
   browser,
 }) => {
   test.setTimeout(300_000);
-  const hub = await startHub();
+  const hub = await startHub('plans', {
+    HUB_DEFAULT_PLAN: 'starter',
+    HUB_PLAN_LIMITS: JSON.stringify({ starter: { events_per_month: EVENTS_PER_MONTH } }),
+  });
   const context = await browser.newContext({ baseURL: hub.base });
   const page = await context.newPage();
   let agentApi: APIRequestContext | undefined;
