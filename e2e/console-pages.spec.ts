@@ -11,16 +11,13 @@
  * fresh SQLite directory, so it does not depend on the order of the spec files: console.spec.ts needs
  * a hub without users.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { type APIRequestContext, expect, type Page, request as playwrightRequest, test } from '@playwright/test';
+import { root, startHub } from './hub';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const shots = join(root, 'test-results', 'screenshots');
 mkdirSync(shots, { recursive: true });
 const shot = (page: Page, name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
@@ -32,20 +29,12 @@ const KEY = `ahk_e2epages_${'0123456789abcdef'.repeat(2)}`;
 
 test.describe.configure({ mode: 'serial' });
 
-let hub: ChildProcess | undefined;
+let hub: Awaited<ReturnType<typeof startHub>> | undefined;
 let base = '';
 let receiver: Server | undefined;
 let receiverUrl = '';
 const received: string[] = [];
 let apiCtx: APIRequestContext;
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 test.beforeAll(async () => {
   test.setTimeout(120_000);
@@ -63,46 +52,22 @@ test.beforeAll(async () => {
   await new Promise<void>((r) => receiver?.listen(0, '127.0.0.1', r));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
 
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  hub = spawn(process.execPath, ['--import', 'tsx', 'packages/server/src/main.ts', 'start'], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      HUB_DATA_DIR: mkdtempSync(join(tmpdir(), 'agentops-e2e-pages-')),
-      HUB_PUBLIC_URL: base,
-      HUB_LOG_LEVEL: 'warn',
-      RATE_LIMIT_AUTH_PER_MINUTE: '1000',
-      DATABASE_URL: '',
-      SMTP_URL: '',
-      HUB_INIT_ORG_NAME: ORG,
-      HUB_INIT_USER_EMAIL: OWNER.email,
-      HUB_INIT_USER_PASSWORD: OWNER.password,
-      HUB_INIT_API_KEY: KEY,
-      // The settings journey delivers a webhook to a receiver on 127.0.0.1, which the egress guard
-      // refuses unless the operator allows it.
-      HUB_EGRESS_ALLOW: '127.0.0.1',
-    },
+  hub = await startHub('pages', {
+    HUB_INIT_ORG_NAME: ORG,
+    HUB_INIT_USER_EMAIL: OWNER.email,
+    HUB_INIT_USER_PASSWORD: OWNER.password,
+    HUB_INIT_API_KEY: KEY,
+    // The settings journey delivers a webhook to a receiver on 127.0.0.1, which the egress guard
+    // refuses unless the operator allows it.
+    HUB_EGRESS_ALLOW: '127.0.0.1',
   });
-  const deadline = Date.now() + 100_000;
-  for (;;) {
-    const up = await fetch(`${base}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) break;
-    if (Date.now() > deadline || hub.exitCode !== null) throw new Error('the hub did not start');
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  base = hub.base;
   apiCtx = await playwrightRequest.newContext({ baseURL: base, extraHTTPHeaders: { authorization: `Bearer ${KEY}` } });
 });
 
 test.afterAll(async () => {
   await apiCtx?.dispose();
-  hub?.kill('SIGTERM');
+  hub?.stop();
   await new Promise((r) => receiver?.close(r));
 });
 
