@@ -14,20 +14,14 @@
  * in the database by group (decision × monitored × approval state), so a range of a million decisions
  * sends a dozen rows, not a million.
  */
+import type { Adherence } from '@agentops-hub/contracts';
 import { type Kysely, sql } from 'kysely';
 import { orgScope } from '../../db/org-scope.ts';
 import type { Database } from '../../db/schema.ts';
 import type { OrgId } from '../../platform/caller.ts';
 
-export interface Adherence {
-  score: number | null;
-  evaluated: number;
-  adherent: number;
-  blocked: number;
-  rejected: number;
-  overridden: number;
-  pending: number;
-}
+/** The wire shape, defined once in contracts; re-exported for the stats module's door. */
+export type { Adherence };
 
 /** A group of decisions alike for adherence, and how many there are. */
 interface Group {
