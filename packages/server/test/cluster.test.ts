@@ -7,8 +7,10 @@
  * Only the PostgreSQL pass runs the cluster: SQLite is one process per data directory (there is
  * nothing to share), and the SQLite pass checks that instead.
  */
+import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { testDialect } from '../src/testing/test-db.ts';
 import { createTestHub } from '../src/testing/test-hub.ts';
 import {
@@ -21,6 +23,15 @@ import {
   seedOrgs,
   startHub,
 } from './cluster-hubs.ts';
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 
 const CALL_USD = 0.01;
 const CALL_NANO = 10_000_000;
@@ -173,7 +184,8 @@ if (testDialect() !== 'postgres') {
     }, 300_000);
 
     it('HUB_ROLE: a worker answers only probes and metrics, an api process never enriches', async () => {
-      const [apiPort, workerPort] = [ports[2]! + 1500, ports[2]! + 1501];
+      // Ports the OS just had free: fixed ones in the ephemeral range were once taken by another test's socket.
+      const [apiPort, workerPort] = [await freePort(), await freePort()];
       const api = await startHub(env, apiPort, 'api');
       const worker = await startHub(env, workerPort, 'worker');
       try {
