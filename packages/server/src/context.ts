@@ -40,6 +40,7 @@ import {
   type PolicyInput,
 } from './modules/policies/engine/policy-set.ts';
 import { createEvaluator, type PolicyEngine } from './modules/policies/evaluate.service.ts';
+import { recordApprovalOutcome } from './modules/policies/index.ts';
 import { createPolicyService } from './modules/policies/policies.service.ts';
 import { createPolicyStore } from './modules/policies/policies.store.ts';
 import { createSimulator } from './modules/policies/simulate.service.ts';
@@ -225,6 +226,7 @@ export async function createHubContext(
     webhooks,
     jobs,
     memberships: orgs,
+    onOutcome: recordApprovalOutcome,
     ruleOf: async (exec, orgId, policyId) => {
       const row = await policyStore.forOrg(orgId, exec).get(policyId);
       return row ? JSON.parse(row.rule) : null;

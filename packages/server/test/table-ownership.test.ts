@@ -1,9 +1,9 @@
 /**
  * Every table belongs to one module, and other modules read it only through that module's door. This
  * test derives from the source which module's files touch which table and fails when a module touches
- * a table it does not own and the crossing is not on `CROSSINGS`, the list of those that remain. The list
- * only shrinks: a second test fails when an entry no longer exists (delete it). A third keeps the
- * ownership table in docs/ARCHITECTURE.md equal to `OWNERS` and `CROSSINGS`.
+ * a table it does not own (there is no list of exceptions: the last two, stats' adherence query over
+ * decisions and approvals, went when a decision row started keeping its approval's outcome). Another
+ * keeps the ownership table in docs/ARCHITECTURE.md equal to `OWNERS`.
  *
  * A touch is found in the syntax tree (comments never count): a Kysely builder call whose first argument
  * names a table (`selectFrom('runs')`, `orgScope(db, o).selectFrom('runs as r')`, `innerJoin('agents as a', …)`,
@@ -50,17 +50,6 @@ const OWNERS: Record<string, readonly string[]> = {
   'modules/reports': ['reports', 'report_runs'],
   'modules/governance': ['policy_pack_applications', 'policy_pack_items', 'org_exports'],
 };
-
-/**
- * Crossings that remain, as `module -> table`. Each is debt: give the owner a function on its door and
- * call that. It may only shrink.
- */
-const CROSSINGS: readonly string[] = [
-  // Adherence is one grouped query joining decisions (policies) to their approvals: on either owner's door
-  // it would be a join over the other's table, split it would be two queries and a merge in code.
-  'modules/stats -> approvals',
-  'modules/stats -> decisions',
-];
 
 const OWNER_OF = new Map(Object.entries(OWNERS).flatMap(([owner, tables]) => tables.map((t) => [t, owner] as const)));
 const TABLES = new Set(OWNER_OF.keys());
@@ -140,9 +129,7 @@ export function tablesTouched(code: string, fileName = 'x.ts'): Set<string> {
 }
 
 /** `module -> table` for every touch of a table the module does not own, with the files that do it. */
-let found: Map<string, string[]> | undefined;
 function crossings(): Map<string, string[]> {
-  if (found) return found;
   const out = new Map<string, string[]>();
   for (const file of sourceFiles()) {
     const mod = moduleOf(file);
@@ -152,7 +139,6 @@ function crossings(): Map<string, string[]> {
       out.set(key, [...(out.get(key) ?? []), file]);
     }
   }
-  found = out;
   return out;
 }
 
@@ -192,39 +178,15 @@ it('every table in the schema and the migrations has an owner', () => {
   expect([...new Set([...declared, ...created])].filter((t) => !TABLES.has(t))).toEqual([]);
 });
 
-it('no module touches a table it does not own, except the listed crossings', () => {
-  const found = crossings();
-  const unexpected = [...found]
-    .filter(([key]) => !CROSSINGS.includes(key))
-    .map(([key, files]) => `${key}   (${files.join(', ')})`);
-  expect(unexpected, "read it through the owner's door (add a function to its index.ts or service)").toEqual([]);
+it('no module touches a table it does not own', () => {
+  const found = [...crossings()].map(([key, files]) => `${key}   (${files.join(', ')})`);
+  expect(found, "read it through the owner's door (add a function to its index.ts or service)").toEqual([]);
 });
 
-it('the list of crossings only shrinks: each listed crossing still exists', () => {
-  const found = crossings();
-  expect(
-    CROSSINGS.filter((key) => !found.has(key)),
-    'gone: delete these entries from CROSSINGS',
-  ).toEqual([]);
-});
+/** The ownership table as docs/ARCHITECTURE.md should print it: owner, tables. */
+const expectedDocRows = () => Object.entries(OWNERS).map(([owner, tables]) => `\`${owner}\` | ${tables.join(', ')}`);
 
-/** How the doc names a module in the third column: `alerts` for `modules/alerts`, platform parts in full. */
-const short = (mod: string) => mod.replace(/^modules\//, '');
-
-/** The ownership table as docs/ARCHITECTURE.md should print it: owner, tables, who still reads them. */
-function expectedDocRows(): string[] {
-  return Object.entries(OWNERS).map(([owner, tables]) => {
-    const readers = tables
-      .map((t) => {
-        const mods = CROSSINGS.filter((c) => c.endsWith(` -> ${t}`)).map((c) => short(c.split(' -> ')[0]!));
-        return mods.length ? `${t}: ${mods.sort().join(', ')}` : null;
-      })
-      .filter((x) => x !== null);
-    return [`\`${owner}\``, tables.join(', '), readers.join('; ')].join(' | ');
-  });
-}
-
-it('docs/ARCHITECTURE.md lists the same owners, tables and remaining crossings', () => {
+it('docs/ARCHITECTURE.md lists the same owners and tables', () => {
   const doc = readFileSync(DOC, 'utf8');
   const start = doc.indexOf('| Owner');
   const rows = doc

@@ -24,6 +24,7 @@ import * as privacy from './migrations/016-privacy.ts';
 import * as runOutcomes from './migrations/017-run-outcomes.ts';
 import * as privacyRedactions from './migrations/018-privacy-redactions.ts';
 import * as orgCompositeKeys from './migrations/019-org-composite-keys.ts';
+import * as decisionApprovals from './migrations/020-decision-approvals.ts';
 
 type HubMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -48,6 +49,7 @@ const MIGRATIONS: Record<string, HubMigration> = {
   '017-run-outcomes': runOutcomes,
   '018-privacy-redactions': privacyRedactions,
   '019-org-composite-keys': orgCompositeKeys,
+  '020-decision-approvals': decisionApprovals,
 };
 
 /** The migrations' names, in order. */

@@ -447,6 +447,10 @@ export interface DecisionsTable {
   idempotency_key: string | null;
   latency_us: number;
   created_at: number;
+  /** The approval's stored status, kept current by the approvals module (migration 020); null: none. */
+  approval_status: string | null;
+  /** The approval's `expires_at`, so a still-`pending` one past it reads as expired. */
+  approval_expires_at: number | null;
 }
 
 export interface ApprovalsTable {

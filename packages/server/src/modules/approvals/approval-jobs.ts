@@ -49,6 +49,8 @@ export function registerApprovalJobs<A extends { id: string; action: unknown; ex
   log: { warn(o: unknown, m?: string): void };
   wake(orgId: OrgId, id: string): Promise<void>;
   enqueueCallback(exec: Exec, orgId: OrgId, id: string): Promise<string>;
+  /** The decisions naming the approval keep its outcome (approvals.service.ts, `onOutcome`). */
+  onOutcome(exec: Exec, orgId: OrgId, approvalId: string, status: 'expired'): Promise<void>;
   toApproval(row: Selectable<ApprovalsTable>, now: number): A & { approvers: Approvers; message: string | null };
   /**
    * The callback POST goes through it (SSRF guard). context.ts passes the hub's guard, with the
@@ -105,6 +107,7 @@ export function registerApprovalJobs<A extends { id: string; action: unknown; ex
       if (Number(row.expires_at) > t) throw new RetryAt('not due yet', Number(row.expires_at));
       const updated = await deps.store.forOrg(orgId, trx).expire(id);
       if (!updated) return null;
+      await deps.onOutcome(trx, orgId, id, 'expired');
       await audit.append(trx, orgId, {
         actor: SYSTEM_ACTOR,
         action: 'approval.expired',

@@ -68,6 +68,12 @@ export interface ApprovalVerdict {
   callbackSecret?: string;
   /** Tells the approvers of a new approval; call it once the transaction has committed. */
   announce: (() => void) | null;
+  /**
+   * The approval as stored now, which the decision row keeps (its adherence is read from there): its
+   * status (`pending` still when its time ran out and the expiry job has not run) and `expires_at`.
+   * Absent for a replay (`waitOn`), which records no decision.
+   */
+  stored?: { status: string; expiresAt: number };
 }
 
 export function createApprovalRequests(deps: {
@@ -133,7 +139,7 @@ export function createApprovalRequests(deps: {
         runAt: escalateAt,
         singletonKey: `${APPROVAL_QUEUES.escalate}:${row.id}`,
       });
-    return deps.toApproval(row, t);
+    return { approval: deps.toApproval(row, t), stored: { status: row.status, expiresAt: row.expires_at } };
   }
 
   /**
@@ -143,12 +149,17 @@ export function createApprovalRequests(deps: {
    */
   async function judge(exec: Exec, orgId: OrgId, id: string, agentId: string, actionHash: string) {
     const t = clock();
-    const row = await store.forOrg(orgId, exec).get(id);
+    const approvals = store.forOrg(orgId, exec);
+    // Held before it is read: a decision or an expiry of it at the same moment then commits wholly before
+    // this read or after this transaction, and so updates the decision row written here too.
+    await approvals.hold(id);
+    const row = await approvals.get(id);
     if (!row || row.agent_id !== agentId || row.action_hash !== actionHash) return null;
     const status = deps.toApproval(row, t).status;
-    if (status !== 'approved') return { status, policyId: row.policy_id };
-    if (row.used_at !== null || !(await store.forOrg(orgId, exec).use(id, t))) return null;
-    return { status, policyId: row.policy_id };
+    const stored = { status: row.status, expiresAt: Number(row.expires_at) };
+    if (status !== 'approved') return { status, policyId: row.policy_id, stored };
+    if (row.used_at !== null || !(await approvals.use(id, t))) return null;
+    return { status, policyId: row.policy_id, stored };
   }
 
   /**
@@ -170,7 +181,13 @@ export function createApprovalRequests(deps: {
     const { request: r, callbackUrl } = ask;
     const back = ask.broughtBack ? await judge(exec, orgId, ask.broughtBack, r.agentId, r.actionHash) : null;
     if (back && back.status !== 'pending')
-      return { outcome: back.status, approvalId: ask.broughtBack!, policyId: back.policyId, announce: null };
+      return {
+        outcome: back.status,
+        approvalId: ask.broughtBack!,
+        policyId: back.policyId,
+        announce: null,
+        stored: back.stored,
+      };
     if (back) {
       // Still waiting: the same approval, not a new one.
       const secret = callbackUrl ? await attach(exec, orgId, ask.broughtBack!, callbackUrl) : undefined;
@@ -180,15 +197,17 @@ export function createApprovalRequests(deps: {
         policyId: back.policyId,
         callbackSecret: secret,
         announce: null,
+        stored: back.stored,
       };
     }
-    const approval = await request(exec, orgId, r, callbackUrl);
+    const { approval, stored } = await request(exec, orgId, r, callbackUrl);
     return {
       outcome: 'requested',
       approvalId: approval.id,
       policyId: r.policyId,
       callbackSecret: callbackUrl ? callbackSecret(deps.linkSecret, approval.id) : undefined,
       announce: () => void deps.announce(orgId, approval, r.agentName, r.policyName),
+      stored,
     };
   };
 }

@@ -52,6 +52,17 @@ export interface ApprovalServiceDeps {
   memberships: MembershipResolver;
   /** The current rule of a policy, read in the evaluation's transaction (for its escalation). */
   ruleOf?: (exec: Exec, orgId: OrgId, policyId: string) => Promise<EscalationRule | null>;
+  /**
+   * Told of every decision and expiry, in the transaction that makes it: the decisions naming the
+   * approval keep its outcome (the policies module's `recordApprovalOutcome`, wired in context.ts; this
+   * module does not import the policies module, which calls into it).
+   */
+  onOutcome: (
+    exec: Exec,
+    orgId: OrgId,
+    approvalId: string,
+    status: 'approved' | 'rejected' | 'expired',
+  ) => Promise<void>;
   /** `HUB_PUBLIC_URL`: the base of the links in emails. */
   publicUrl: string;
   /** Signs email links and callbacks (`deriveLinkSecret(encryptionKey)`). */
@@ -227,6 +238,7 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
           const now = toApproval(row, t);
           throw new AppError('conflict', `This approval is already ${now.status}.`);
         }
+        await deps.onOutcome(trx, caller.orgId, id, outcome);
         if (updated.callback_url) await enqueueCallback(trx, caller.orgId, id);
         await audit.append(trx, caller.orgId, {
           actor: caller.actor,

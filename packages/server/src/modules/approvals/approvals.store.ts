@@ -74,6 +74,18 @@ export function createApprovalStore(db: Kysely<Database>) {
             .returning(['callback_url'])
             .executeTakeFirst(),
 
+        /**
+         * Locks a still-pending approval's row until the transaction ends, changing nothing: a decision or
+         * an expiry of it waits for that (on PostgreSQL; SQLite runs one writing transaction at a time).
+         */
+        hold: (id: string) =>
+          scope
+            .updateTable('approvals')
+            .set({ status: 'pending' })
+            .where('id', '=', id)
+            .where('status', '=', 'pending')
+            .execute(),
+
         /** Marks an approved approval used; false when another retry used it first. */
         async use(id: string, now: number) {
           const res = await scope

@@ -5,7 +5,8 @@
  *   joins its neighbours' in one group commit, and nothing else is written.
  * - Any other decision is written in its own transaction with its audit entry; a REQUIRE_APPROVAL one
  *   first enters the approvals module once (`approvals.settle`), which uses the approval brought back or
- *   asks for a new one. Its approvers are told after the commit.
+ *   asks for a new one. Its approvers are told after the commit. The row keeps that approval's status
+ *   and expiry, which the approvals module updates later through `recordApprovalOutcome`.
  * - A call with an idempotency key that was answered before gets that answer again (`replay`).
  * - What is kept of the action follows the agent's capture level (privacy module): the decision row, the
  *   approval and the audit entry keep the redacted action (`type` as sent) and the caller's context keys
@@ -132,7 +133,11 @@ export function createRecord(deps: RecordDeps) {
     }
     const approvalId = verdict?.approvalId ?? null;
     const { org_id: _org, ...row } = decisionRow(ev, d, decisionId, approvalId, now, k);
-    await decisions.forOrg(orgId, trx).insert(row);
+    // The approval's state as the row's own fact (adherence reads it; decision-adherence.ts keeps it current).
+    const stored = verdict?.stored;
+    await decisions
+      .forOrg(orgId, trx)
+      .insert(stored ? { ...row, approval_status: stored.status, approval_expires_at: stored.expiresAt } : row);
     // Blocks and approvals are what an auditor looks for; allows stay in the decisions table.
     if (d.decision !== 'ALLOW' || d.monitors.length)
       await deps.audit.append(trx, orgId, {

@@ -5,6 +5,6 @@
 
 export type { Sketch } from '../../platform/latency-sketch.ts';
 export { addToSketch, mergeSketches, quantile } from '../../platform/latency-sketch.ts';
-export type { Adherence } from './adherence.ts';
+export type { Adherence } from '../policies/index.ts';
 export { createPlanUsage, type PlanUsage } from './plan-usage.ts';
 export { hourFloor, type WindowTotals, windowTotals } from './window-totals.ts';

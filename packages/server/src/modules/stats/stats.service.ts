@@ -11,8 +11,8 @@ import { notFound } from '../../platform/errors.ts';
 import { mergeSketches, quantile, type Sketch } from '../../platform/latency-sketch.ts';
 import { createAgentStore } from '../agents/index.ts';
 import { agentHours, HOUR_MS, latestRunsOfAgent, outcomeSumsByAgent } from '../ingestion/index.ts';
+import { rangeAdherence, runAdherence } from '../policies/index.ts';
 import { toRun } from '../runs/index.ts';
-import { rangeAdherence, runAdherence } from './adherence.ts';
 
 const DAY_MS = 24 * HOUR_MS;
 

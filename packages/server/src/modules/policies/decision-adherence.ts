@@ -10,17 +10,18 @@
  *
  * `score = adherent / evaluated`, with `evaluated = decisions − pending` and
  * `adherent = evaluated − blocked − rejected − overridden`; null when nothing was evaluated.
- * Read from decisions (indexed by org and time, or by org and run) joined to their approvals, counted
- * in the database by group (decision × monitored × approval state), so a range of a million decisions
- * sends a dozen rows, not a million.
+ *
+ * Read from the decisions table alone (indexed by org and time, or by org and run): each decision row
+ * keeps its approval's status and expiry (migration 020). Evaluate writes them with the row, and the
+ * approvals module reports every later outcome through `recordApprovalOutcome` (wired in context.ts),
+ * in the transaction that decides or expires the approval. Counted in the database by group
+ * (decision × monitored × approval state), so a range of a million decisions sends a dozen rows.
  */
 import type { Adherence } from '@agentops-hub/contracts';
-import { type Kysely, sql } from 'kysely';
-import { orgScope } from '../../db/org-scope.ts';
-import type { Database } from '../../db/schema.ts';
+import { sql } from 'kysely';
+import { type Exec, orgScope } from '../../db/org-scope.ts';
 import type { OrgId } from '../../platform/caller.ts';
 
-/** The wire shape, defined once in contracts; re-exported for the stats module's door. */
 export type { Adherence };
 
 /** A group of decisions alike for adherence, and how many there are. */
@@ -32,6 +33,23 @@ interface Group {
   /** A still-pending approval whose time has run out (it counts as expired). */
   lapsed: number;
   n: number;
+}
+
+/**
+ * An approval was decided or expired: every decision naming it keeps the new status. Called by the
+ * approvals module in the transaction that changed the approval, so both commit together.
+ */
+export async function recordApprovalOutcome(
+  exec: Exec,
+  orgId: OrgId,
+  approvalId: string,
+  status: 'approved' | 'rejected' | 'expired',
+): Promise<void> {
+  await orgScope(exec, orgId)
+    .updateTable('decisions')
+    .set({ approval_status: status })
+    .where('approval_id', '=', approvalId)
+    .execute();
 }
 
 /** Counts groups of decisions into an adherence. */
@@ -59,50 +77,46 @@ export function adherenceOf(groups: readonly Group[]): Adherence {
 }
 
 /**
- * Decisions joined to their approvals, grouped as `Group`; `now` tells a lapsed approval from a live one.
- * `now` is a literal, not a parameter: PostgreSQL groups only by an expression identical to the selected one.
+ * Decisions grouped as `Group`; `now` tells a lapsed approval from a live one. `now` is a literal, not a
+ * parameter: PostgreSQL groups only by an expression identical to the selected one.
  */
-function grouped(db: Kysely<Database>, orgId: OrgId, now: number) {
-  const scope = orgScope(db, orgId);
-  const monitored = sql<number>`case when decisions.monitors <> '[]' and decisions.monitors <> '' then 1 else 0 end`;
-  const lapsed = sql<number>`case when approvals.status = 'pending' and approvals.expires_at <= ${sql.lit(now)} then 1 else 0 end`;
-  return scope
+function grouped(exec: Exec, orgId: OrgId, now: number) {
+  const monitored = sql<number>`case when monitors <> '[]' and monitors <> '' then 1 else 0 end`;
+  const lapsed = sql<number>`case when approval_status = 'pending' and approval_expires_at <= ${sql.lit(now)} then 1 else 0 end`;
+  return orgScope(exec, orgId)
     .selectFrom('decisions')
-    .leftJoin('approvals', (j) =>
-      j.onRef('approvals.id', '=', 'decisions.approval_id').on(scope.sameOrg('approvals', 'decisions')),
-    )
     .select((eb) => [
-      'decisions.decision',
+      'decision',
       monitored.as('monitored'),
-      'approvals.status as approval_status',
+      'approval_status',
       lapsed.as('lapsed'),
       eb.fn.countAll<number>().as('n'),
     ])
-    .groupBy(['decisions.decision', monitored, 'approvals.status', lapsed]);
+    .groupBy(['decision', monitored, 'approval_status', lapsed]);
 }
 
 /** Adherence over `[from, to)`: one agent's, or the whole org's when `agentId` is null. */
 export async function rangeAdherence(
-  db: Kysely<Database>,
+  exec: Exec,
   orgId: OrgId,
   agentId: string | null,
   from: number,
   to: number,
   now: number,
 ): Promise<Adherence> {
-  let q = grouped(db, orgId, now).where('decisions.created_at', '>=', from).where('decisions.created_at', '<', to);
-  if (agentId !== null) q = q.where('decisions.agent_id', '=', agentId);
+  let q = grouped(exec, orgId, now).where('created_at', '>=', from).where('created_at', '<', to);
+  if (agentId !== null) q = q.where('agent_id', '=', agentId);
   return adherenceOf(await q.execute());
 }
 
 /** Each run's adherence (runs without decisions are absent from the map). */
-export async function runAdherence(db: Kysely<Database>, orgId: OrgId, runIds: readonly string[], now: number) {
+export async function runAdherence(exec: Exec, orgId: OrgId, runIds: readonly string[], now: number) {
   const out = new Map<string, Adherence>();
   if (!runIds.length) return out;
-  const rows = await grouped(db, orgId, now)
-    .select('decisions.run_id')
-    .where('decisions.run_id', 'in', runIds)
-    .groupBy('decisions.run_id')
+  const rows = await grouped(exec, orgId, now)
+    .select('run_id')
+    .where('run_id', 'in', runIds)
+    .groupBy('run_id')
     .execute();
   const byRun = new Map<string, Group[]>();
   for (const r of rows) {
