@@ -228,7 +228,7 @@ describe('over a populated database of the previous version', () => {
     // A row no API writes but the old single-column keys allowed: org b's membership in org a's team.
     await x.insertInto('team_members').values({ org_id: 'org_b', team_id: 'team_a', member_id: 'mem_b' }).execute();
 
-    expect(await migrateHub(db)).toEqual([THIS]);
+    expect(await migrateHub(db, { to: THIS })).toEqual([THIS]);
 
     const count = async (table: 'team_members' | 'budget_periods' | 'approvals') =>
       Number(
