@@ -2,9 +2,12 @@
  * `npm run bench -- mcp-gateway`: what the MCP gateway adds to a `tools/call` the hub allows, against the MCP
  * conformance suite's reference server called directly, in the same run.
  *
- * Processes: the reference "everything" server (packages/mcp-gateway/test/fixtures), the gateway's CLI
- * (bundled from the sources, Streamable HTTP in front of the reference server's Streamable HTTP), and a real hub
- * (in this process, on SQLite) that decides every call and records it. MCP clients (the SDK's, Streamable HTTP)
+ * Processes, each its own as in production: the reference "everything" server (packages/mcp-gateway/test/fixtures),
+ * the gateway's CLI (bundled from the sources, Streamable HTTP in front of the reference server's Streamable HTTP),
+ * a real hub as `npm start` runs it (bench/lib/hub-process.ts: its own process, a fresh SQLite file, the agent's
+ * key made over HTTP) that decides every call and records it, and this one, the timed MCP clients (the SDK's,
+ * Streamable HTTP). An earlier version ran the hub inside this process, beside the clients it timed, which put
+ * the hub's work and the clients' on one event loop and inflated the decision. The clients
  * call `test_simple_text`: one directly, one through the gateway; calls alternate one by one (which goes first
  * rotates), so both see the same machine load. Each call is timed alone (one at a time, as an agent calls a tool).
  *
@@ -36,7 +39,7 @@ import { hubFetch } from '../packages/mcp-gateway/src/hub-fetch.ts';
 import { annotationsOf } from '../packages/mcp-gateway/src/policy.ts';
 import { bundleGateway, startGateway, startReferenceServer } from '../packages/mcp-gateway/test/processes.ts';
 import { createAgentOps } from '../packages/sdk/src/index.ts';
-import { startHub } from '../packages/sdk/test/hub.ts';
+import { startHubProcess } from './lib/hub-process.ts';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 300);
@@ -68,7 +71,7 @@ async function read(client: Client): Promise<number> {
   return t;
 }
 
-const hub = await startHub();
+const hub = await startHubProcess();
 const bundle = await bundleGateway();
 const reference = await startReferenceServer();
 const hubKey = { url: hub.url, key: hub.ingestKey };

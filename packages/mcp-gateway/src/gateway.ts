@@ -17,6 +17,8 @@ import {
   type Implementation,
   InitializedNotificationSchema,
   InitializeRequestSchema,
+  type JSONRPCMessage,
+  type JSONRPCRequest,
   LATEST_PROTOCOL_VERSION,
   type ListToolsResult,
   McpError,
@@ -29,6 +31,9 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { RelayEndpoint } from './endpoint.ts';
+import { HttpClientTransport } from './http-client.ts';
+import type { HttpSessionTransport } from './http-session.ts';
+import { relayToolCall } from './passthrough.ts';
 import { governedRead, governedToolCall } from './policy.ts';
 
 export { annotationsOf } from './policy.ts';
@@ -66,6 +71,11 @@ export interface GatewaySession {
   server: RelayEndpoint;
   /** Called when the upstream ends the session's connection (the session is then closed). */
   onupstreamclose?: () => void;
+  /**
+   * Serves the session on this Streamable HTTP transport: its `tools/call`s are relayed as bytes when the
+   * upstream is Streamable HTTP too (passthrough.ts); everything else goes through the SDK's `Protocol`.
+   */
+  serveHttp(transport: HttpSessionTransport): Promise<void>;
   /** Ends the session's run (completed), closes its upstream connection and sends the telemetry. */
   end(): Promise<void>;
 }
@@ -107,6 +117,8 @@ export function createGateway(o: GatewayOptions) {
     const inflight = new Map<RequestId, Extra>();
     /** The upstream's tools, for their annotations (filled by the client's own `tools/list` when it can). */
     const tools = new Map<string, Tool>();
+    /** The `tools/call`s relayed as bytes now, by the client's id: a cancellation aborts one. */
+    const passing = new Map<RequestId, AbortController>();
 
     const up = (): Client => {
       if (!upstream) throw new McpError(-32002, 'the session is not initialized');
@@ -246,6 +258,78 @@ export function createGateway(o: GatewayOptions) {
       await up().notification(n as Notification);
     };
 
+    /**
+     * Takes a message from the client's Streamable HTTP transport before the `Protocol` sees it: a `tools/call`
+     * (relayed as bytes when the upstream is Streamable HTTP), or the cancellation of one.
+     */
+    function intercept(client: HttpSessionTransport, m: JSONRPCMessage): boolean {
+      const msg = m as { id?: RequestId; method?: string; params?: Record<string, any> };
+      if (msg.method === 'tools/call' && msg.id !== undefined) {
+        const transport = upstream?.transport;
+        if (!(transport instanceof HttpClientTransport) || typeof msg.params?.name !== 'string') return false;
+        if (passing.has(msg.id)) return false; // a duplicate id: the Protocol answers it as it would
+        void passToolCall(client, transport, m as JSONRPCRequest);
+        return true;
+      }
+      if (msg.method === 'notifications/cancelled' && msg.id === undefined) {
+        const call = passing.get(msg.params?.requestId);
+        if (!call) return false;
+        call.abort(msg.params?.reason ?? 'cancelled by the client');
+        return true;
+      }
+      return false;
+    }
+
+    /**
+     * One `tools/call` relayed as bytes: decided and recorded as on the SDK path (governedToolCall), the upstream's
+     * answer written to the client as it came. A refusal or an upstream failure is answered as a tool error; a
+     * cancelled call is not answered (as the SDK's `Protocol` does).
+     */
+    async function passToolCall(client: HttpSessionTransport, transport: HttpClientTransport, m: JSONRPCRequest) {
+      const id = m.id;
+      const params = m.params as Record<string, any>;
+      const abort = new AbortController();
+      const extra = {
+        requestId: id,
+        signal: abort.signal,
+        _meta: params._meta,
+        sendNotification: (n: Notification) => server.notification(n, { relatedRequestId: id }),
+        sendRequest: (r: Request, schema: typeof ResultSchema, opts?: Record<string, unknown>) =>
+          server.request(r, schema, { ...opts, relatedRequestId: id }),
+      } as unknown as Extra;
+      passing.set(id, abort);
+      inflight.set(id, extra);
+      let answered = false;
+      const answer = (json: string) => {
+        answered = true;
+        client.write(json, id, true);
+      };
+      try {
+        const name = params.name as string;
+        const args = (params.arguments ?? {}) as Record<string, unknown>;
+        const r = runOf();
+        const tool = tools.get(name) ?? (await toolOf(name, extra));
+        const result = await governedToolCall(policy, r, { name, args, tool }, extra, async () => {
+          const out = await relayToolCall({
+            upstream: transport,
+            request: m,
+            signal: abort.signal,
+            timeoutMs: timeout,
+            onNotification: (json) => client.write(json, id, false),
+            onAnswer: answer,
+          });
+          return out as CallToolResult;
+        });
+        if (!answered && !abort.signal.aborted) answer(JSON.stringify({ jsonrpc: '2.0', id, result }));
+      } catch (e) {
+        const error = { code: (e as { code?: number }).code ?? -32603, message: (e as Error).message };
+        if (!answered && !abort.signal.aborted) answer(JSON.stringify({ jsonrpc: '2.0', id, error }));
+      } finally {
+        passing.delete(id);
+        inflight.delete(id);
+      }
+    }
+
     /** The tool's definition (for its annotations), listing the upstream's tools when it is not known yet. */
     async function toolOf(name: string, extra: Extra): Promise<Tool | undefined> {
       if (tools.has(name)) return tools.get(name);
@@ -266,10 +350,15 @@ export function createGateway(o: GatewayOptions) {
 
     const session: GatewaySession = {
       server,
+      async serveHttp(transport) {
+        transport.intercept = (m) => intercept(transport, m);
+        await server.connect(transport);
+      },
       async end() {
         if (ended) return;
         ended = true;
         sessions.delete(session);
+        for (const call of passing.values()) call.abort('the session ended');
         if (run) run.end({ status: 'completed' });
         if (upstream && typeof o.upstream === 'function') await closeUpstream(upstream);
         await agentops.flush();

@@ -29,7 +29,27 @@ interface Owed {
   id: RequestId;
   lastEventId?: string;
   tries: number;
+  /** A request sent with `sendRaw`: its stream's messages go here rather than to the SDK's `Client`. */
+  sink?: RawSink;
 }
+
+/**
+ * Where the messages of a request sent with `sendRaw` go, each with its JSON text as the upstream sent it: its
+ * response, and the notifications related to it (progress, logging). Requests the upstream sends on that stream
+ * (sampling, elicitation, roots) and its `notifications/cancelled` still go to the `Client`, which relays them.
+ */
+export interface RawSink {
+  answer(json: string, message: JSONRPCMessage): void;
+  notify(json: string, message: JSONRPCMessage): void;
+  /** The request cannot be answered: the upstream refused it, or its stream broke and could not be resumed. */
+  fail(message: string): void;
+}
+
+/** A request sent with `sendRaw`: its id (`rawId()`), and where its messages go. */
+export type RawRequest = Owed & { sink: RawSink };
+
+/** A prefix no other id of this process's upstream requests has (the SDK's `Client` numbers its own). */
+const RAW_PREFIX = `gw-${Math.random().toString(36).slice(2, 10)}-`;
 
 /** What an exchange answered: for an event stream, as soon as its headers came (the events follow). */
 interface Answer {
@@ -88,6 +108,39 @@ export class HttpClientTransport implements Transport {
     for (const m of Array.isArray(body) ? body : [body]) this.deliver(m);
   }
 
+  /** A fresh id for `sendRaw`: a string, so it never meets one of the `Client`'s numbered requests. */
+  rawId(): string {
+    return `${RAW_PREFIX}${++this.rawCount}`;
+  }
+  private rawCount = 0;
+
+  /**
+   * Sends one request given as its JSON text, outside the SDK's `Client` (the gateway's `tools/call`
+   * pass-through): its response and related notifications go to `request.sink` as text, and its stream is
+   * resumed like any other when it breaks. Resolves once the upstream has taken the request.
+   */
+  async sendRaw(json: string, request: RawRequest): Promise<void> {
+    if (this.closed) throw new Error('the upstream connection is closed');
+    const res = await this.exchange('POST', json, request);
+    if (res.status !== 200) throw new Error(`the upstream answered HTTP ${res.status}: ${res.text.slice(0, 500)}`);
+    if (res.type.includes('text/event-stream')) return;
+    if (!res.type.includes('application/json'))
+      throw new Error(`the upstream answered an unexpected content type: ${res.type}`);
+    const body = JSON.parse(res.text) as JSONRPCMessage | JSONRPCMessage[];
+    if (!Array.isArray(body)) this.route(request, res.text, body);
+    else for (const m of body) this.route(request, JSON.stringify(m), m);
+  }
+
+  /** Hands one message of a raw request's stream on: to its sink, or to the `Client` (see `RawSink`). */
+  route(owed: RawRequest, json: string, message: JSONRPCMessage): void {
+    const m = message as { id?: RequestId; method?: string };
+    if (m.method === undefined) {
+      if (m.id === owed.id) owed.sink.answer(json, message);
+      else this.deliver(message);
+    } else if (m.id === undefined && m.method !== 'notifications/cancelled') owed.sink.notify(json, message);
+    else this.deliver(message);
+  }
+
   /** Ends the upstream session (`DELETE`); a server that does not allow it (405) is fine. */
   async terminateSession(): Promise<void> {
     if (!this.sessionId) return;
@@ -127,7 +180,8 @@ export class HttpClientTransport implements Transport {
 
   private giveUp(owed: Owed): void {
     const message = 'the connection to the upstream MCP server broke before its answer, and could not be resumed';
-    this.deliver({ jsonrpc: '2.0', id: owed.id, error: { code: -32000, message } });
+    if (owed.sink) owed.sink.fail(message);
+    else this.deliver({ jsonrpc: '2.0', id: owed.id, error: { code: -32000, message } });
   }
 
   private requestHeaders(method: 'POST' | 'GET' | 'DELETE', lastEventId?: string): Record<string, string> {
@@ -163,11 +217,15 @@ export class HttpClientTransport implements Transport {
     this.sessionId = sid;
   }
 
-  /** Parses one event's data and hands the message on; returns it (undefined when it is not JSON). */
-  parse(data: string): JSONRPCMessage | undefined {
+  /**
+   * Parses one event's data and hands the message on (to the sink of a raw request's stream, else to the
+   * `Client`); returns it (undefined when it is not JSON).
+   */
+  parse(data: string, owed?: Owed): JSONRPCMessage | undefined {
     try {
       const message = JSON.parse(data) as JSONRPCMessage;
-      this.deliver(message);
+      if (owed?.sink) this.route(owed as RawRequest, data, message);
+      else this.deliver(message);
       return message;
     } catch (e) {
       this.onerror?.(new Error(`the upstream sent an event that is not JSON-RPC: ${(e as Error).message}`));
@@ -275,7 +333,7 @@ class Exchange implements Dispatcher.DispatchHandlers {
         // A blank line ends an event: dispatch it (priming events carry no data).
         if (this.id !== undefined && this.owed) this.owed.lastEventId = this.id;
         if (this.data.length > 0 && this.event === 'message') {
-          const m = this.t.parse(this.data.join('\n')) as { id?: RequestId; method?: string } | undefined;
+          const m = this.t.parse(this.data.join('\n'), this.owed) as { id?: RequestId; method?: string } | undefined;
           // The response this stream owed has come: nothing to resume any more.
           if (this.owed && m && m.method === undefined && m.id === this.owed.id) this.owed.id = PAID;
         }

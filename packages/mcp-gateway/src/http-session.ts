@@ -59,6 +59,11 @@ export class HttpSessionTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
+  /**
+   * Sees each incoming message before `onmessage`; returns true when it took the message (the gateway's
+   * `tools/call` pass-through). A request it takes is still routed: its answer goes out with `write`.
+   */
+  intercept?: (message: JSONRPCMessage) => boolean;
   readonly sessionId = randomUUID();
   private initialized = false;
   private closed = false;
@@ -101,7 +106,15 @@ export class HttpSessionTransport implements Transport {
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     const response = isResponse(message);
-    const id = response ? message.id : options?.relatedRequestId;
+    this.write(JSON.stringify(message), response ? message.id : options?.relatedRequestId, response);
+  }
+
+  /**
+   * Sends one message given as its JSON text: a response (`response`, to request `id`) or a message related to
+   * request `id` (or to none). The gateway's `tools/call` pass-through (passthrough.ts) writes the upstream's
+   * bytes this way, with the event ids, replay buffer and stream ends of every other message.
+   */
+  write(json: string, id: RequestId | undefined, response: boolean): void {
     let stream = id === undefined ? undefined : this.streamOf.get(id);
     if (!stream) {
       // Unrelated (or related to a request already answered): the standalone stream, if the client opened one.
@@ -109,7 +122,7 @@ export class HttpSessionTransport implements Transport {
       stream = this.standalone;
     }
     const seq = ++this.seq;
-    const text = `id: ${stream.id}-${seq}\nevent: message\ndata: ${JSON.stringify(message)}\n\n`;
+    const text = `id: ${stream.id}-${seq}\nevent: message\ndata: ${json}\n\n`;
     this.replay.add(stream.id, seq, text);
     if (response) {
       this.streamOf.delete(id!);
@@ -198,7 +211,7 @@ export class HttpSessionTransport implements Transport {
       for (const r of requests) this.streamOf.set(r.id, stream);
       this.attach(stream, res);
     }
-    for (const m of messages) this.onmessage?.(m);
+    for (const m of messages) if (!this.intercept?.(m)) this.onmessage?.(m);
   }
 
   private get(req: IncomingMessage, res: ServerResponse): void {

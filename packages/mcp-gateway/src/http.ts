@@ -147,7 +147,7 @@ export async function serveHttp(
         sessions.delete(transport.sessionId);
         void session.end();
       };
-      await session.server.connect(transport);
+      await session.serveHttp(transport);
       await transport.handle(req, res, body);
     } catch (e) {
       if (!res.headersSent) fail(res, (e as { status?: number }).status ?? 400, (e as Error).message);

@@ -166,6 +166,40 @@ const runOf = async (agent: string, until: (run: any) => boolean) =>
     return run && until(run) && run;
   });
 
+/**
+ * Sampling, elicitation and roots from the upstream to the client during a tool call, logging and progress
+ * back, and the client's cancellation up to the upstream's handler: through whichever gateway `client` is on.
+ */
+async function relaysBothWays(client: Client) {
+  const r = await client.callTool({ name: 'ask_the_model', arguments: { q: 'what is 2+2' } });
+  expect(textOf(r)).toBe('model says hi to "what is 2+2" | accept {"ok":true} | file:///work');
+
+  const logs: unknown[] = [];
+  client.setNotificationHandler(LoggingMessageNotificationSchema, async (x) => void logs.push(x.params.data));
+  await client.setLoggingLevel('info');
+  const progress: number[] = [];
+  const slow = await client.callTool({ name: 'slow', arguments: {} }, undefined, {
+    onprogress: (p) => progress.push(p.progress),
+  });
+  expect(textOf(slow)).toBe('done');
+  expect(progress).toEqual([1, 2, 3]);
+  await eventually(async () => logs.length === 3);
+  expect(logs).toEqual(['step 1', 'step 2', 'step 3']);
+
+  // The client cancels: the upstream's handler sees its signal abort.
+  seen.cancelled = false;
+  const ctl = new AbortController();
+  const pending = client.request(
+    { method: 'tools/call', params: { name: 'slow', arguments: {}, _meta: { wait: true } } },
+    z.object({}).passthrough(),
+    { signal: ctl.signal },
+  );
+  await new Promise((r) => setTimeout(r, 200));
+  ctl.abort('changed my mind');
+  await expect(pending).rejects.toThrow();
+  await eventually(async () => seen.cancelled);
+}
+
 describe('mcp gateway relay', () => {
   it('declares the upstream capabilities and relays resources, templates, subscriptions, prompts, completion', async () => {
     const { agent, gateway } = gatewayFor();
@@ -220,33 +254,7 @@ describe('mcp gateway relay', () => {
   it('relays sampling, elicitation and roots to the client, logging and progress back, and cancellation up', async () => {
     const { gateway } = gatewayFor();
     const { client } = await connectInMemory(gateway);
-    const r = await client.callTool({ name: 'ask_the_model', arguments: { q: 'what is 2+2' } });
-    expect(textOf(r)).toBe('model says hi to "what is 2+2" | accept {"ok":true} | file:///work');
-
-    const logs: unknown[] = [];
-    client.setNotificationHandler(LoggingMessageNotificationSchema, async (x) => void logs.push(x.params.data));
-    await client.setLoggingLevel('info');
-    const progress: number[] = [];
-    const slow = await client.callTool({ name: 'slow', arguments: {} }, undefined, {
-      onprogress: (p) => progress.push(p.progress),
-    });
-    expect(textOf(slow)).toBe('done');
-    expect(progress).toEqual([1, 2, 3]);
-    await eventually(async () => logs.length === 3);
-    expect(logs).toEqual(['step 1', 'step 2', 'step 3']);
-
-    // The client cancels: the upstream's handler sees its signal abort.
-    seen.cancelled = false;
-    const ctl = new AbortController();
-    const pending = client.request(
-      { method: 'tools/call', params: { name: 'slow', arguments: {}, _meta: { wait: true } } },
-      z.object({}).passthrough(),
-      { signal: ctl.signal },
-    );
-    await new Promise((r) => setTimeout(r, 200));
-    ctl.abort('changed my mind');
-    await expect(pending).rejects.toThrow();
-    await eventually(async () => seen.cancelled);
+    await relaysBothWays(client);
     await client.close();
   });
 
@@ -328,6 +336,60 @@ describe('mcp gateway over HTTP', () => {
       expect((await post({ ...session, 'mcp-protocol-version': '2025-06-18' }, ping)).status).toBe(200);
     } finally {
       await http.close();
+    }
+  });
+
+  it('relays a tools/call between two Streamable HTTP ends as bytes, with all the call does, recorded on the run', async () => {
+    // The upstream notes the id of each tools/call it gets: the gateway's own (a string), never the client's.
+    const callIds: unknown[] = [];
+    const transports = new Map<string, StreamableHTTPServerTransport>();
+    const upstream = createServer(async (req, res) => {
+      let body: unknown;
+      if (req.method === 'POST') {
+        const chunks: Buffer[] = [];
+        for await (const c of req) chunks.push(c as Buffer);
+        body = JSON.parse(Buffer.concat(chunks).toString());
+        for (const m of [body].flat() as { method?: string; id?: unknown }[])
+          if (m.method === 'tools/call') callIds.push(m.id);
+      }
+      const sid = req.headers['mcp-session-id'] as string | undefined;
+      let transport = sid ? transports.get(sid) : undefined;
+      if (!transport) {
+        const t = new StreamableHTTPServerTransport({
+          sessionIdGenerator: () => crypto.randomUUID(),
+          onsessioninitialized: (id) => void transports.set(id, t),
+        });
+        await upstreamServer().connect(t);
+        transport = t;
+      }
+      await transport.handleRequest(req, res, body);
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+    const upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}/mcp`;
+    const { agent, gateway } = gatewayFor({ upstream: upstreamConnector({ url: upstreamUrl }) });
+    const http = await serveHttp(gateway, { port: 0, host: '127.0.0.1' });
+    try {
+      const client = richClient();
+      await client.connect(new StreamableHTTPClientTransport(new URL(http.url)));
+      await relaysBothWays(client);
+      expect(callIds).toHaveLength(3);
+      expect(callIds.every((id) => typeof id === 'string' && id.startsWith('gw-'))).toBe(true);
+      // An unknown tool: the upstream's own answer (a tool error) comes back as it wrote it.
+      const unknown = await client.callTool({ name: 'no_such_tool', arguments: {} });
+      expect(unknown.isError).toBe(true);
+      expect(textOf(unknown)).toBe('MCP error -32602: Tool no_such_tool not found');
+      // Each call is on the run, with its result, as the SDK path records it.
+      const run = await runOf(agent, (r) => r.events.filter((e: any) => e.type === 'tool_result').length >= 3);
+      const asked = run.events.find((e: any) => e.type === 'tool_result' && e.payload.tool === 'ask_the_model');
+      expect(asked.payload).toMatchObject({ is_error: false });
+      expect(JSON.stringify(asked.payload.result)).toContain('model says hi');
+      expect(run.events.filter((e: any) => e.type === 'tool_called').length).toBeGreaterThanOrEqual(3);
+      await client.close();
+    } finally {
+      await http.close();
+      await gateway.close();
+      upstream.closeAllConnections();
+      upstream.close();
     }
   });
 

@@ -226,7 +226,11 @@ describe('mcp gateway: resuming a broken Streamable HTTP stream', () => {
     await cutMidCall('priming', 'ResumeBot2');
   });
 
-  it('resumes its own stream from the upstream when the connection to the upstream breaks mid-call', async () => {
+  /**
+   * The connection to the upstream breaks mid-call; the gateway resumes it with `Last-Event-ID`. `client`: in
+   * memory (the call goes through the SDK's `Client`) or Streamable HTTP (the call is relayed as bytes).
+   */
+  async function upstreamBreaks(clientSide: 'memory' | 'http', agent: string) {
     const hold = gate();
     const finished = gate();
     // A Streamable HTTP upstream (the SDK's server transport) that keeps its events for resumption.
@@ -247,13 +251,16 @@ describe('mcp gateway: resuming a broken Streamable HTTP stream', () => {
     });
     await new Promise<void>((r) => upstreamHttp.listen(0, '127.0.0.1', () => r()));
     const proxy = await proxyTo((upstreamHttp.address() as { port: number }).port);
-    const agentops = createAgentOps({ hubUrl: hub.url, apiKey: hub.ingestKey, agent: 'ResumeBot3', logger: false });
-    const gateway = createGateway({ agentops, agent: 'ResumeBot3', upstream: upstreamConnector({ url: proxy.url }) });
-    const session = gateway.createSession();
-    const [a, b] = InMemoryTransport.createLinkedPair();
-    await session.server.connect(a);
+    const agentops = createAgentOps({ hubUrl: hub.url, apiKey: hub.ingestKey, agent, logger: false });
+    const gateway = createGateway({ agentops, agent, upstream: upstreamConnector({ url: proxy.url }) });
     const client = new Client({ name: 'c', version: '1' });
-    await client.connect(b);
+    const http = clientSide === 'http' ? await serveHttp(gateway, { port: 0, host: '127.0.0.1' }) : undefined;
+    if (http) await client.connect(new StreamableHTTPClientTransport(new URL(http.url)));
+    else {
+      const [a, b] = InMemoryTransport.createLinkedPair();
+      await gateway.createSession().server.connect(a);
+      await client.connect(b);
+    }
 
     const progress: number[] = [];
     const call = client.callTool({ name: 'steps', arguments: { quiet_first: false } }, undefined, {
@@ -273,10 +280,19 @@ describe('mcp gateway: resuming a broken Streamable HTTP stream', () => {
     expect(proxy.requests.some((r) => r.startsWith('GET') && /\r\nlast-event-id: /i.test(r))).toBe(true);
 
     await client.close();
+    await http?.close();
     await gateway.close();
     await proxy.close();
     upstreamHttp.closeAllConnections();
     upstreamHttp.close();
+  }
+
+  it('resumes its own stream from the upstream when the connection to the upstream breaks mid-call', async () => {
+    await upstreamBreaks('memory', 'ResumeBot3');
+  });
+
+  it('resumes the upstream stream of a tools/call relayed as bytes (both ends Streamable HTTP)', async () => {
+    await upstreamBreaks('http', 'ResumeBot4');
   });
 
   it('refuses to resume from an event id it does not know, or whose successors it no longer keeps', async () => {
