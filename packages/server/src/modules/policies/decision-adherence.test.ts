@@ -1,8 +1,9 @@
 /**
  * Adherence follows an approval's outcome after the decision was recorded: a person approving or
  * rejecting it, and its time running out (first read from the clock, then stored by the expiry job),
- * change the score of every decision that names it. Through the API on a real hub, with an injected
- * clock that only moves forward.
+ * change the score of every decision that names it; and a retry racing the person's decision still ends
+ * with the approval's state on every decision row (without the hold in approval-requests.ts it did not,
+ * on PostgreSQL). Through the API on a real hub, with an injected clock that only moves forward.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestHub, type SeededOrg, type TestHub } from '../../testing/test-hub.ts';
@@ -101,4 +102,43 @@ it('counts an approval as the person decided it, and as expired once its time ra
   expect((await ask(a, 1, granted.approval_id)).decision).toBe('ALLOW');
   expect(await statusOf(granted.approval_id)).toEqual(['approved', 'approved', 'approved']);
   expect(await adherence()).toMatchObject({ score: 3 / 5, evaluated: 5, adherent: 3, rejected: 2, pending: 0 });
+});
+
+it('keeps every decision’s approval state equal to its approval’s when a retry and a decision race', async () => {
+  const a = await t.seedOrg();
+  const p = await t.request('POST', '/v1/policies', {
+    auth: a.apiKey,
+    body: {
+      name: 'refunds need a human',
+      status: 'active',
+      rule: { when: { field: 'action.type', op: 'eq', value: 'refund' }, then: 'require_approval' },
+    },
+  });
+  expect(p.status, p.text).toBe(201);
+  const ask = (amount: number, approvalId?: string) =>
+    t.request('POST', '/v1/policy/evaluate', {
+      auth: a.apiKey,
+      body: { agent: 'Racer', action: { type: 'refund', amount }, approval_id: approvalId },
+    });
+  await Promise.all(
+    Array.from({ length: 12 }, async (_, i) => {
+      const first = await ask(i);
+      const id = first.body.approval_id as string;
+      // The retry reads the approval while the person's decision may be writing it.
+      const [retry, decided] = await Promise.all([
+        ask(i, id),
+        t.request('POST', `/v1/approvals/${id}/approve`, { auth: a.owner, body: {} }),
+      ]);
+      expect([retry.status, decided.status]).toEqual([200, 200]);
+    }),
+  );
+  const rows = await t.hub.ctx.db.db
+    .selectFrom('decisions as d')
+    .innerJoin('approvals as p', 'p.id', 'd.approval_id')
+    .select(['d.approval_status', 'p.status', 'd.approval_expires_at', 'p.expires_at'])
+    .where('d.org_id', '=', a.org.id)
+    .execute();
+  expect(rows).toHaveLength(24);
+  for (const r of rows)
+    expect([r.approval_status, Number(r.approval_expires_at)]).toEqual([r.status, Number(r.expires_at)]);
 });
