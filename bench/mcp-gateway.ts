@@ -15,11 +15,18 @@
  * - `hub_decision_p50_ms`: the hub's decision alone (every fourth round, `checkPolicy` from this process with the
  *   gateway's `hubFetch`, the call the gateway makes before it forwards);
  * - `relay_added_p50_ms`: the extra MCP hop alone, without a decision (every second round, an ungoverned
- *   `resources/read` of `test://static-text` through the gateway, minus the same read sent directly);
+ *   `resources/read` of `test://static-text` through the gateway, minus the same read sent directly). Reads go
+ *   through the SDK's `Protocol` in the gateway, while a `tools/call` between two Streamable HTTP ends is relayed
+ *   as bytes (passthrough.ts): this is the hop of the SDK path, an upper bound for the tool call's;
  * - `policy_added_p50_ms` = added − relay_added: what asking the hub adds to a call, and
  *   `around_decision_p50_ms` = policy_added − hub_decision: the gateway's own work around the decision (the
  *   action, the run's records, the SDK's guard);
  * - `gateway_own_p50_ms` = added − hub_decision: everything the gateway adds that is not the hub's decision.
+ *
+ * `cpu_ms_per_round`: the CPU time each process (hub, gateway, reference server, this one) used per timed round
+ * (a call direct and one through each gateway, a read each way every other round, a decision every fourth),
+ * from /proc: on a 2-CPU machine the processes of the chain wait for each other's CPU, and for the machine's
+ * other load, at every hop.
  *
  * `BENCH_COMPARE=/path/to/gateway.mjs` (a bundle of another version, e.g. built from the previous commit with
  * `bundleGateway`) also starts that gateway and times it in the same rounds: `compare_added_p50_ms` and
@@ -27,10 +34,12 @@
  *
  * Prints one JSON line: {"bench":"mcp-gateway", direct_p50_ms, gateway_p50_ms, added_p50_ms (= gateway − direct),
  * direct_p99_ms, gateway_p99_ms, added_p99_ms, hub_decision_p50_ms, relay_added_p50_ms, policy_added_p50_ms,
- * around_decision_p50_ms, gateway_own_p50_ms, [compare_…], calls, load1 (the machine's 1-minute load average at
+ * around_decision_p50_ms, gateway_own_p50_ms, [compare_…], cpu_ms_per_round, calls, load1 (the machine's 1-minute load average at
  * the end: the figures are latencies, so a busy machine inflates them)}. Target (issue 22): added_p50_ms ≤ 1.
  * BENCH_CALLS (default 2000) calls each after BENCH_WARMUP (default 300).
  */
+
+import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -43,6 +52,16 @@ import { startHubProcess } from './lib/hub-process.ts';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 300);
+
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc, 100 ticks a second); 0 where unreadable. */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * q)]!;
 const ms = (x: number) => Math.round(x * 1000) / 1000;
@@ -99,7 +118,10 @@ try {
   const calls: number[][] = urls.map(() => []);
   const reads: number[][] = [[], []];
   const h: number[] = [];
+  const pids = { hub: hub.child.pid, gateway: gateway.child.pid, reference: reference.child.pid, bench: process.pid };
+  let cpuAtStart: Record<string, number> = {};
   for (let i = 0; i < WARMUP + CALLS; i++) {
+    if (i === WARMUP) cpuAtStart = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
     if (i > 0 && i % 1000 === 0) {
       // New sessions now and then: the SDK's client transport keeps an abort listener per request on one signal
       // (Node warns past 1,500). All sides alike; the session setup itself is not timed.
@@ -118,6 +140,10 @@ try {
       reads[1 - first]!.push(await read(clients[1 - first]!));
     }
   }
+  // CPU each process used per timed round (one call each way, half a read each way, a quarter decision).
+  const cpuPerRound = Object.fromEntries(
+    Object.entries(pids).map(([k, pid]) => [k, ms((cpuMs(pid) - cpuAtStart[k]!) / CALLS)]),
+  );
   const p = (xs: number[], q: number, skip: number) => quantile(xs.slice(skip), q);
   const [dm, gm, om] = calls;
   const direct = p(dm!, 0.5, WARMUP);
@@ -148,6 +174,7 @@ try {
     around_decision_p50_ms: ms(added - relay - hubDecision),
     gateway_own_p50_ms: ms(added - hubDecision),
     ...compared,
+    cpu_ms_per_round: cpuPerRound,
     calls: CALLS,
     load1: Math.round(loadavg()[0]! * 10) / 10,
   };

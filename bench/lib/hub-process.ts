@@ -38,7 +38,9 @@ export async function startHubProcess(): Promise<HubProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-hub-'));
   const port = await freePort();
   const adminKey = `ahk_${randomBytes(24).toString('hex')}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/server/src/main.ts', 'start'], {
+  // HUB_NODE_ARGS adds node flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the hub in a bench.
+  const nodeArgs = (process.env.HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'packages/server/src/main.ts', 'start'], {
     cwd: ROOT,
     env: {
       ...process.env,
