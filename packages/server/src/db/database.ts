@@ -8,6 +8,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
+import { type Checkpointer, MAIN_AUTOCHECKPOINT_PAGES, startCheckpointer } from './sqlite-checkpointer.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -17,6 +18,8 @@ export interface Db {
   /** The raw better-sqlite3 handle (SQLite only): benchmarks and tests that poke the file use it. */
   sqlite?: SQLite.Database;
   pool?: pg.Pool;
+  /** SQLite only: the worker thread that checkpoints the WAL. */
+  checkpointer?: Checkpointer;
   close(): Promise<void>;
 }
 
@@ -33,11 +36,24 @@ export function openDatabase(opts: { databaseUrl?: string; dataDir: string; pool
     return { db, dialect: 'postgres', pool, close: () => db.destroy() };
   }
   mkdirSync(opts.dataDir, { recursive: true });
-  const sqlite = new SQLite(join(opts.dataDir, 'hub.db'));
+  const file = join(opts.dataDir, 'hub.db');
+  const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL'); // durable across process crashes in WAL mode
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // Checkpoints run in a worker thread; this connection's own is only the backstop (sqlite-checkpointer.ts).
+  sqlite.pragma(`wal_autocheckpoint = ${MAIN_AUTOCHECKPOINT_PAGES}`);
+  const checkpointer = startCheckpointer(file);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
+  return {
+    db,
+    dialect: 'sqlite',
+    sqlite,
+    checkpointer,
+    close: async () => {
+      await checkpointer.stop();
+      await db.destroy();
+    },
+  };
 }
