@@ -58,10 +58,18 @@ export function createRecord(deps: RecordDeps) {
   function recordWith<Set>(ev: Evaluation<Set>, d: Decided, now: number, red: Redactor | null): void {
     const decisionId = newId('dec', now);
     const { input } = ev;
-    if (d.decision === 'ALLOW' && !d.monitors.length && !input.approval_id && !input.idempotency_key) {
-      // Plain: nothing to audit, no approval. Grouped with its neighbours' in one commit.
+    if (d.decision === 'ALLOW' && !d.monitors.length && !input.approval_id) {
+      // Plain: nothing to audit, no approval. Grouped with its neighbours' in one commit, with or without an
+      // idempotency key (the SDK and the MCP gateway send one with every call). Two calls with the same key
+      // at once both reach here; the key's unique index fails the later row (group commit then retries each
+      // submission alone, so only that one fails), and that caller answers what the first one decided.
+      const key = input.idempotency_key;
       decisions.submit(decisionRow(ev, d, decisionId, null, now, kept(red, ev)), (error) => {
-        if (error !== undefined) return ev.done(error);
+        if (error !== undefined) {
+          if (!key || !isKeyTaken(error)) return ev.done(error);
+          priorAnswer(ev.caller.orgId, key).then((prior) => (prior ? ev.done(null, prior) : ev.done(error)), ev.done);
+          return;
+        }
         deps.countHits(ev.caller.orgId, d.reasons, now);
         ev.done(null, answerOf(decisionId, d.decision, d.reasons));
       });
@@ -79,7 +87,7 @@ export function createRecord(deps: RecordDeps) {
     } catch (e) {
       // The same idempotency key evaluated twice at once: the loser answers what the winner decided.
       const key = ev.input.idempotency_key;
-      if (key && /unique|duplicate key/i.test(String((e as Error).message))) {
+      if (key && isKeyTaken(e)) {
         const prior = await priorAnswer(orgId, key);
         if (prior) return prior;
       }
@@ -189,6 +197,11 @@ export function createRecord(deps: RecordDeps) {
         .catch(ev.done);
     },
   };
+}
+
+/** The error of a decision row whose idempotency key another row of the org already holds (either database). */
+function isKeyTaken(e: unknown): boolean {
+  return /unique|duplicate key/i.test(String((e as Error)?.message));
 }
 
 /** What a decision keeps of the action (null: as sent), and the redactor its context goes through. */

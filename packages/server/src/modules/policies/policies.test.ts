@@ -189,6 +189,26 @@ describe('policies API', () => {
     expect(pending.body.data).toHaveLength(1);
   });
 
+  it('an allowed call with an idempotency key is recorded once, however many retries race it', async () => {
+    const a = await setup();
+    const body = { agent: 'Outreach', action: { type: 'lookup' }, idempotency_key: 'allow-race-1' };
+    // Sent at once, so they meet in the same grouped commit: one row wins the key, the others answer it.
+    const answers = await Promise.all(Array.from({ length: 6 }, () => evaluate(a, body)));
+    const ids = new Set(answers.map((r) => r.body.decision_id));
+    expect(answers.map((r) => r.status)).toStrictEqual([200, 200, 200, 200, 200, 200]);
+    expect(ids.size).toBe(1);
+    expect(answers.every((r) => r.body.decision === 'ALLOW')).toBe(true);
+    const later = await evaluate(a, body);
+    expect(later.body).toMatchObject({ decision_id: [...ids][0], replayed: true });
+    // Another key is another decision.
+    const other = await evaluate(a, { ...body, idempotency_key: 'allow-race-2' });
+    expect(other.body.decision_id).not.toBe(later.body.decision_id);
+    expect(other.body.replayed).toBeUndefined();
+    // An allow stays out of the audit log, keyed or not.
+    const audit = await t.request('GET', '/v1/audit?limit=100', { auth: a.apiKey });
+    expect(audit.body.data.filter((e: { action: string }) => e.action.startsWith('policy.decision'))).toHaveLength(0);
+  });
+
   it('links decisions and approvals to the run timeline', async () => {
     const a = await setup();
     await t.request('POST', '/v1/policies', { auth: a.apiKey, body: discountPolicy() });
