@@ -21,8 +21,8 @@ import {
   needsEnrichment,
   type RunRow,
   type WriteOp,
-  writeBatch,
 } from './ingestion.store.ts';
+import { writeBatchPg } from './ingestion-batch.system.ts';
 import { DEFAULT_LIMITS, limitedJson, type PayloadLimits } from './payload-limits.ts';
 
 type Principal = Pick<Caller, 'orgId' | 'actor'> & Partial<Pick<Caller, 'agentIds'>>;
@@ -93,11 +93,8 @@ export function createIngestionService(deps: IngestionDeps) {
   const committed = () => deps.onCommitted?.();
   const committer = createGroupCommit<WriteOp>({
     write: (ops) => {
-      if (!sqliteWrite)
-        return deps.db
-          .transaction()
-          .execute((trx) => writeBatch(trx, ops))
-          .then(committed);
+      // PostgreSQL: usually one statement per batch, whatever its orgs (ingestion-batch.system.ts).
+      if (!sqliteWrite) return writeBatchPg(deps.db, ops).then(committed);
       // As decisions.store.ts: with no transaction of Kysely's open on the connection, commit here and now
       // (no promise, no wait for the connection); inside an open one this would become its savepoint.
       if (deps.sqlite!.inTransaction)

@@ -1,16 +1,16 @@
 /**
  * The ingestion write path (SQL only). Ops from many requests are written in one transaction by the
- * group commit; every row carries its org, and every key is (org_id, id).
+ * group commit; every row carries its org, and every key is (org_id, id). SQLite's writer is here;
+ * PostgreSQL's, one statement for a batch of many orgs, is ingestion-batch.system.ts.
  */
 import type { Insertable } from 'kysely';
 import { type Exec, orgScope } from '../../db/org-scope.ts';
 import type { EventsTable, RunsTable } from '../../db/schema.ts';
-import { updateRow, upsertRows } from '../../db/writes/postgres.ts';
 import { prepareUpdate, prepareUpsert } from '../../db/writes/sqlite.ts';
 import { mergeRows } from '../../db/writes/write-description.ts';
 import type { OrgId } from '../../platform/caller.ts';
 import { END_RUN, INSERT_EVENT, INSERT_PLACEHOLDER_RUN, UPSERT_RUN } from './ingestion.writes.ts';
-import { createSqliteSearchIndexer, reindexRunPostgres } from './run-search.ts';
+import { createSqliteSearchIndexer } from './run-search.ts';
 
 /** A run as ingestion writes it; its org is an `OrgId`, so it came from authentication. */
 export type RunRow = Omit<
@@ -41,12 +41,13 @@ export type WriteOp =
   | { kind: 'terminal'; orgId: OrgId; runId: string; status: 'completed' | 'failed'; endedAt: number; at: number }
   | { kind: 'event'; row: EventRow };
 
-const hasSearchText = (r: RunRow) => Boolean(r.external_ref || r.input || r.output || r.error);
+export const hasSearchText = (r: RunRow) => Boolean(r.external_ref || r.input || r.output || r.error);
 
 /** Only LLM calls need pricing; every other event is final as written. */
 export const needsEnrichment = (type: string) => type === 'llm_call';
 
-function groupOps(ops: WriteOp[]) {
+/** A batch's ops by kind; the same run reported twice is merged (ingestion-batch.system.ts, SQLite's writer). */
+export function groupOps(ops: WriteOp[]) {
   // Same run reported twice in one batch: merge in arrival order so the later report wins.
   const runs = new Map<string, RunRow>();
   const placeholders = new Map<string, RunRow>();
@@ -89,29 +90,6 @@ export function createSqliteBatchWriter(sqlite: import('better-sqlite3').Databas
       endRun(t.orgId, { id: t.runId, status: t.status, ended_at: t.endedAt, updated_at: t.at });
     for (const e of g.events) insertEvent(e.org_id, e);
   });
-}
-
-/** Rows of a batch by org: the PostgreSQL path writes each org's rows through its own scope. */
-function byOrg<R extends { org_id: OrgId }>(rows: R[]): Map<OrgId, R[]> {
-  const out = new Map<OrgId, R[]>();
-  for (const r of rows) {
-    const list = out.get(r.org_id);
-    if (list) list.push(r);
-    else out.set(r.org_id, [r]);
-  }
-  return out;
-}
-
-/** The PostgreSQL write path: the same descriptions as multi-row Kysely statements, in one transaction. */
-export async function writeBatch(trx: Exec, ops: WriteOp[]) {
-  const { runs, placeholders, events, terminals } = groupOps(ops);
-  for (const [orgId, rows] of byOrg(runs)) await upsertRows(trx, orgId, UPSERT_RUN, rows);
-  // Searchable as soon as the 202 is sent (PostgreSQL: tsvector in the same transaction).
-  for (const r of runs) if (hasSearchText(r)) await reindexRunPostgres(trx, r.org_id, r.id);
-  for (const [orgId, rows] of byOrg(placeholders)) await upsertRows(trx, orgId, INSERT_PLACEHOLDER_RUN, rows);
-  for (const t of terminals)
-    await updateRow(trx, t.orgId, END_RUN, { id: t.runId, status: t.status, ended_at: t.endedAt, updated_at: t.at });
-  for (const [orgId, rows] of byOrg(events)) await upsertRows(trx, orgId, INSERT_EVENT, rows);
 }
 
 /** Which of these runs exist, and whose agent they belong to (events that name no agent). */
