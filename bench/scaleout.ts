@@ -18,12 +18,13 @@
  * N (1, 2, 3, then 3, 2, 1) so a slow spell of a shared machine does not land on one N only.
  *
  * Prints one JSON line per measured run on stderr and one summary line on stdout:
- * {"bench":"scaleout", load1_start, load1_end, cpus, loadgen_bare_events_per_s, pg_insert_events_per_s,
+ * {"bench":"scaleout", load1_start, load1_end, cpus, rounds, hub_node_options, loadgen_bare_events_per_s, pg_insert_events_per_s,
  *  n1: {...}, n2: {...}, n3: {...}, acked_ratio_2, acked_ratio_3, priced_ratio_2, priced_ratio_3}.
  *
  * BENCH_SECONDS (default 10), BENCH_WARMUP (4 s of load before each measurement), BENCH_ROUNDS (2),
  * BENCH_N (1,2,3), BENCH_ORGS (12), BENCH_CONCURRENCY (12), BENCH_EVENTS_PER_REQUEST (5), BENCH_SERVER_DIR (another checkout's packages/server, for an A/B
- * against older hub code in one sitting).
+ * against older hub code in one sitting), BENCH_HUB_NODE_OPTIONS (NODE_OPTIONS for every hub of every N,
+ * e.g. V8 flags to try; printed as `hub_node_options`; default none).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -46,6 +47,7 @@ const ORGS = Number(process.env.BENCH_ORGS ?? 12);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 12);
 const PER_REQUEST = Number(process.env.BENCH_EVENTS_PER_REQUEST ?? 5);
 const SERVER_DIR = process.env.BENCH_SERVER_DIR;
+const HUB_NODE_OPTIONS = process.env.BENCH_HUB_NODE_OPTIONS ?? '';
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 4);
 const IDLE_SECONDS = 3;
 const BASE_PORT = 44_000 + (process.pid % 300) * 4;
@@ -253,7 +255,15 @@ async function runFor(n: number) {
   await client.connect();
   try {
     for (let i = 0; i < n; i++)
-      hubs.push(await startHub(env, BASE_PORT + i, 'all', { HUB_LOG_LEVEL: 'error' }, SERVER_DIR));
+      hubs.push(
+        await startHub(
+          env,
+          BASE_PORT + i,
+          'all',
+          { HUB_LOG_LEVEL: 'error', ...(HUB_NODE_OPTIONS ? { NODE_OPTIONS: HUB_NODE_OPTIONS } : {}) },
+          SERVER_DIR,
+        ),
+      );
     // Wait for the partitions to be shared, so the figures are not of a cluster still forming.
     await eventually(async () => {
       const r = await client.query(
@@ -363,6 +373,7 @@ const summary: Record<string, unknown> = {
   load1_start: round2(load1Start),
   load1_end: round2(loadavg()[0]!),
   rounds: ROUNDS,
+  hub_node_options: HUB_NODE_OPTIONS,
   loadgen_bare_events_per_s: Math.round((raw0.bare + raw1.bare) / 2),
   pg_insert_events_per_s: Math.round((raw0.pg + raw1.pg) / 2),
 };
