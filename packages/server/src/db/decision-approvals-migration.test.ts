@@ -4,29 +4,16 @@
  * without one keep nulls. And the outcome update finds a decision's approval through the new index.
  */
 import { sql } from 'kysely';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase } from '../testing/test-db.ts';
-import { type Db, openDatabase } from './database.ts';
-import { hubMigrationNames, migrateHub } from './migrate.ts';
+import { expect, it } from 'vitest';
+import { migrationDatabase } from '../testing/migration-db.ts';
 
 const THIS = '020-decision-approvals';
 
-let db: Db;
-let drop: () => Promise<void>;
-beforeAll(async () => {
-  const t = await createTestDatabase();
-  drop = t.drop;
-  db = openDatabase({ databaseUrl: t.databaseUrl, dataDir: t.dataDir });
-});
-afterAll(async () => {
-  await db?.close();
-  await drop?.();
-});
+const m = migrationDatabase(THIS);
 
 it('copies each decision’s approval status and expiry from its approval, and nothing else', async () => {
-  const names = hubMigrationNames();
-  await migrateHub(db, { to: names[names.indexOf(THIS) - 1]! });
-  const x = db.db;
+  await m.toPrevious();
+  const x = m.db.db;
   for (const id of ['org_a', 'org_b'])
     await x
       .insertInto('orgs')
@@ -104,7 +91,7 @@ it('copies each decision’s approval status and expiry from its approval, and n
     ] as never)
     .execute();
 
-  expect(await migrateHub(db, { to: THIS })).toEqual([THIS]);
+  expect(await m.toThis()).toEqual([THIS]);
 
   const rows = await x
     .selectFrom('decisions')
@@ -132,8 +119,8 @@ it('copies each decision’s approval status and expiry from its approval, and n
 });
 
 it('finds the decisions of one approval through an index that holds only decisions naming one', async () => {
-  if (db.dialect === 'sqlite') {
-    const plan = db
+  if (m.db.dialect === 'sqlite') {
+    const plan = m.db
       .sqlite!.prepare(
         "explain query plan update decisions set approval_status = 'approved' where org_id = ? and approval_id = ?",
       )
@@ -145,6 +132,8 @@ it('finds the decisions of one approval through an index that holds only decisio
   }
   // PostgreSQL plans by statistics, so a small table proves nothing: check the index itself.
   const r = await sql<{ indexdef: string }>`
-    select indexdef from pg_indexes where tablename = 'decisions' and indexname = 'decisions_approval'`.execute(db.db);
+    select indexdef from pg_indexes where tablename = 'decisions' and indexname = 'decisions_approval'`.execute(
+    m.db.db,
+  );
   expect(r.rows[0]?.indexdef).toMatch(/\(org_id, approval_id\) WHERE \(approval_id IS NOT NULL\)/);
 });

@@ -6,10 +6,9 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, testDialect } from '../testing/test-db.ts';
+import { migrationDatabase } from '../testing/migration-db.ts';
+import { testDialect } from '../testing/test-db.ts';
 import { createTestHub, type SeededOrg, type TestHub } from '../testing/test-hub.ts';
-import { type Db, openDatabase } from './database.ts';
-import { hubMigrationNames, migrateHub } from './migrate.ts';
 
 const THIS = '019-org-composite-keys';
 const refused = /foreign key|violates|names no/i;
@@ -149,23 +148,11 @@ function approvalRow(id: string, orgId: string, decisionId: string) {
 }
 
 describe('over a populated database of the previous version', () => {
-  let db: Db;
-  let drop: () => Promise<void>;
-  beforeAll(async () => {
-    const t = await createTestDatabase();
-    drop = t.drop;
-    db = openDatabase({ databaseUrl: t.databaseUrl, dataDir: t.dataDir });
-  });
-  afterAll(async () => {
-    await db?.close();
-    await drop?.();
-  });
+  const m = migrationDatabase(THIS);
 
   it('keeps every row, then refuses new cross-org rows', async () => {
-    const names = hubMigrationNames();
-    const previous = names[names.indexOf(THIS) - 1]!;
-    await migrateHub(db, { to: previous });
-    const x = db.db;
+    await m.toPrevious();
+    const x = m.db.db;
     const org = (id: string) => ({
       id,
       name: id,
@@ -228,7 +215,7 @@ describe('over a populated database of the previous version', () => {
     // A row no API writes but the old single-column keys allowed: org b's membership in org a's team.
     await x.insertInto('team_members').values({ org_id: 'org_b', team_id: 'team_a', member_id: 'mem_b' }).execute();
 
-    expect(await migrateHub(db, { to: THIS })).toEqual([THIS]);
+    expect(await m.toThis()).toEqual([THIS]);
 
     const count = async (table: 'team_members' | 'budget_periods' | 'approvals') =>
       Number(
@@ -241,7 +228,7 @@ describe('over a populated database of the previous version', () => {
       );
     expect([await count('team_members'), await count('budget_periods'), await count('approvals')]).toEqual([3, 2, 2]);
 
-    if (db.dialect === 'postgres') {
+    if (m.db.dialect === 'postgres') {
       // The tie the old row breaks stays NOT VALID (still enforced for new rows); the others are validated.
       const { rows } = await sql<{ name: string; valid: boolean }>`select conname as name, convalidated as valid
         from pg_constraint where conname like '%_org_fk' order by conname`.execute(x);

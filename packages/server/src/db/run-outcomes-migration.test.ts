@@ -4,31 +4,18 @@
  * their `counted` snapshot (so enrichment later takes out what is in the rollup); every other run and
  * rollup is left as it was.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase } from '../testing/test-db.ts';
-import { type Db, openDatabase } from './database.ts';
-import { hubMigrationNames, migrateHub } from './migrate.ts';
+import { expect, it } from 'vitest';
+import { migrationDatabase } from '../testing/migration-db.ts';
 
 const THIS = '017-run-outcomes';
 const HOUR = 3_600_000;
 const hour = 500 * HOUR;
 
-let db: Db;
-let drop: () => Promise<void>;
-beforeAll(async () => {
-  const t = await createTestDatabase();
-  drop = t.drop;
-  db = openDatabase({ databaseUrl: t.databaseUrl, dataDir: t.dataDir });
-});
-afterAll(async () => {
-  await db?.close();
-  await drop?.();
-});
+const m = migrationDatabase(THIS);
 
 it('backfills the blocked and paused runs already counted, and nothing else', async () => {
-  const names = hubMigrationNames();
-  await migrateHub(db, { to: names[names.indexOf(THIS) - 1]! });
-  const x = db.db;
+  await m.toPrevious();
+  const x = m.db.db;
   await x
     .insertInto('orgs')
     .values({
@@ -75,7 +62,7 @@ it('backfills the blocked and paused runs already counted, and nothing else', as
     .values({ org_id: 'org_a', agent_id: 'agt_1', hour, model: '', runs: 4, completed: 1, failed: 3 } as never)
     .execute();
 
-  expect(await migrateHub(db, { to: THIS })).toEqual([THIS]);
+  expect(await m.toThis()).toEqual([THIS]);
 
   const rollup = await x
     .selectFrom('rollups_hourly')
