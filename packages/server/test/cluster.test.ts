@@ -33,6 +33,24 @@ const freePort = () =>
     });
   });
 
+/**
+ * Ports for hubs that must come back on their own port after a SIGKILL: below Linux's ephemeral range
+ * (32768–60999), so no outgoing connection of another test takes one while its hub is down, and each
+ * checked free now.
+ */
+async function portsBelowEphemeral(n: number): Promise<number[]> {
+  const free = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+  const ports: number[] = [];
+  for (let port = 20_000 + (process.pid % 4000) * 3; ports.length < n; port = port >= 32_700 ? 20_000 : port + 1)
+    if (await free(port)) ports.push(port);
+  return ports;
+}
+
 const CALL_USD = 0.01;
 const CALL_NANO = 10_000_000;
 
@@ -54,13 +72,14 @@ if (testDialect() !== 'postgres') {
     let env: Record<string, string>;
     let orgs: ClusterOrg[];
     const hubs: HubProcess[] = [];
-    const ports = [43100 + (process.pid % 500) * 3, 43101 + (process.pid % 500) * 3, 43102 + (process.pid % 500) * 3];
+    let ports: number[] = [];
     let sql: pg.Client;
 
     beforeAll(async () => {
       db = await freshDatabase();
       env = clusterEnv(db.url);
       orgs = await seedOrgs(env, 3);
+      ports = await portsBelowEphemeral(3);
       for (const port of ports) hubs.push(await startHub(env, port, 'all'));
       sql = new pg.Client({ connectionString: db.url });
       await sql.connect();
