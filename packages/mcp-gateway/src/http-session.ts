@@ -122,7 +122,7 @@ export class HttpSessionTransport implements Transport {
       stream = this.standalone;
     }
     const seq = ++this.seq;
-    const text = `id: ${stream.id}-${seq}\nevent: message\ndata: ${json}\n\n`;
+    const text = `id: ${stream.id}-${seq}\nevent: message\ndata: ${dataLines(json)}\n\n`;
     this.replay.add(stream.id, seq, text);
     if (response) {
       this.streamOf.delete(id!);
@@ -302,4 +302,14 @@ function keepOpen(res: ServerResponse, stream: Stream, session: HttpSessionTrans
 
 export function rpcError(message: string, code = -32000): string {
   return JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null });
+}
+
+/**
+ * A JSON text as the payload of one SSE event. The upstream's bytes (passthrough.ts) may be pretty-printed:
+ * a line break inside an event's `data:` would end that field early and cut the JSON. JSON has line breaks
+ * only between tokens (inside strings they are escaped), so each line becomes its own `data:` line, which
+ * the client joins back with `\n`: the same JSON.
+ */
+function dataLines(json: string): string {
+  return json.includes('\n') || json.includes('\r') ? json.split(/\r\n|\r|\n/).join('\ndata: ') : json;
 }

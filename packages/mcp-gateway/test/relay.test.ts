@@ -393,6 +393,46 @@ describe('mcp gateway over HTTP', () => {
     }
   });
 
+  it('relays a pretty-printed answer of the upstream as bytes, each of its lines its own SSE data line', async () => {
+    // A hand-written upstream that answers every request as indented JSON (legal JSON-RPC over HTTP): its
+    // line breaks must not end the event's data field early, or the client gets cut JSON and never its answer.
+    const upstream = createServer(async (req, res) => {
+      if (req.method !== 'POST') return void res.writeHead(405).end();
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const m = JSON.parse(Buffer.concat(chunks).toString()) as { id?: unknown; method: string; params?: any };
+      if (m.id === undefined) return void res.writeHead(202).end();
+      const result =
+        m.method === 'initialize'
+          ? {
+              protocolVersion: m.params.protocolVersion,
+              capabilities: { tools: {} },
+              serverInfo: { name: 'pretty', version: '1' },
+            }
+          : m.method === 'tools/list'
+            ? { tools: [{ name: 'pretty_echo', inputSchema: { type: 'object' } }] }
+            : { content: [{ type: 'text', text: `line one\nline two: ${JSON.stringify(m.params.arguments)}` }] };
+      res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'pretty-1' });
+      res.end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result }, null, 2));
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+    const upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}/mcp`;
+    const { gateway } = gatewayFor({ upstream: upstreamConnector({ url: upstreamUrl }) });
+    const http = await serveHttp(gateway, { port: 0, host: '127.0.0.1' });
+    try {
+      const client = new Client({ name: 'plain-client', version: '1' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(http.url)));
+      const r = await client.callTool({ name: 'pretty_echo', arguments: { say: 'hi' } });
+      expect(textOf(r)).toBe('line one\nline two: {"say":"hi"}');
+      await client.close();
+    } finally {
+      await http.close();
+      await gateway.close();
+      upstream.closeAllConnections();
+      upstream.close();
+    }
+  });
+
   it('sends the upstream its own credentials only, one upstream session per client session, ended with it', async () => {
     // A real Streamable HTTP upstream that requires its own bearer token and notes what it was sent.
     const requests: IncomingMessage['headers'][] = [];
