@@ -57,6 +57,9 @@ export function createDecisionStore(db: Kysely<Database>, sqlite?: import('bette
       );
   });
   const batches = createGroupCommit<DecisionRow>({
+    // One PostgreSQL statement takes at most 65,535 parameters (4,681 rows of 14 columns): a larger batch
+    // would fail and fall back to one transaction per decision, just when the hub is busiest.
+    maxOps: 2000,
     write: (rows) => {
       if (!writeSqlite) return writePostgres(rows);
       // Kysely runs each statement synchronously between its awaits, so unless one of its transactions is
