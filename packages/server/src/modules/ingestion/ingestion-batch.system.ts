@@ -61,13 +61,22 @@ function insertFromJson(d: UpsertDescription<any>): (rows: readonly object[]) =>
   );
   const after = sql.raw(`::json) as t(${defs}) on conflict (${conflict.join(', ')}) ${onConflict}`);
   // Only the description's columns go into the JSON, missing ones as null (as upsertRows writes them).
+  // A lone surrogate (any client string may hold one) becomes U+FFFD, as the driver's UTF-8 encoding of
+  // a parameter made it before: JSON.stringify writes it as `\ud800`, which PostgreSQL's JSON refuses.
   const pick = (r: Record<string, unknown>) => {
     const o: Record<string, unknown> = {};
-    for (const c of columns) o[c] = r[c] ?? null;
+    for (const c of columns) {
+      const v = r[c] ?? null;
+      o[c] = typeof v === 'string' ? wellFormed(v) : v;
+    }
     return o;
   };
   return (rows) => sql`${before}${JSON.stringify(rows.map((r) => pick(r as Record<string, unknown>)))}${after}`;
 }
+
+/** ES2024's String well-formedness methods, which Node 20 has (its TypeScript lib here stops before ES2024). */
+type Es2024String = string & { isWellFormed(): boolean; toWellFormed(): string };
+const wellFormed = (v: string) => ((v as Es2024String).isWellFormed() ? v : (v as Es2024String).toWellFormed());
 
 const upsertRuns = insertFromJson(UPSERT_RUN);
 const insertPlaceholders = insertFromJson(INSERT_PLACEHOLDER_RUN);
@@ -81,6 +90,23 @@ const insertEvents = insertFromJson(INSERT_EVENT);
  * report), which also keeps two CTEs of one statement off the same row.
  */
 export async function writeBatchPg(db: Exec, ops: WriteOp[]): Promise<void> {
+  if (ops.length > MAX_OPS_PER_STATEMENT) {
+    // A large batch (up to the group commit's 5,000 ops, events of up to 64 KiB each) in one JSON text
+    // could reach hundreds of MB: it goes as several statements of one transaction instead.
+    await db.transaction().execute(async (trx) => {
+      for (let i = 0; i < ops.length; i += MAX_OPS_PER_STATEMENT)
+        await writeStatements(trx, ops.slice(i, i + MAX_OPS_PER_STATEMENT), true);
+    });
+    return;
+  }
+  await writeStatements(db, ops, false);
+}
+
+/** Ops per statement: at most 500 × 64 KiB (32 MiB) of JSON, as the previous writer's 400-row chunks. */
+const MAX_OPS_PER_STATEMENT = 500;
+
+/** One statement of `ops`, then what needs a second one; in a transaction of its own unless `inTransaction`. */
+async function writeStatements(db: Exec, ops: WriteOp[], inTransaction: boolean): Promise<void> {
   const { runs, placeholders, events, terminals } = groupOps(ops);
   const reported = new Set(runs.map((r) => `${r.org_id}\u0000${r.id}`));
   const fresh = placeholders.filter((p) => !reported.has(`${p.org_id}\u0000${p.id}`));
@@ -95,15 +121,14 @@ export async function writeBatchPg(db: Exec, ops: WriteOp[]): Promise<void> {
         sql.raw(', '),
       )} select 1`
     : null;
-  if (terminals.length === 0 && searchable.length === 0) {
-    if (statement) await statement.execute(db);
-    return;
-  }
-  await db.transaction().execute(async (trx) => {
+  const rest = async (trx: Exec) => {
     if (statement) await statement.execute(trx);
     // Searchable as soon as the 202 is sent (PostgreSQL: tsvector in the same transaction).
     for (const r of searchable) await reindexRunPostgres(trx, r.org_id, r.id);
     for (const t of terminals)
       await updateRow(trx, t.orgId, END_RUN, { id: t.runId, status: t.status, ended_at: t.endedAt, updated_at: t.at });
-  });
+  };
+  // One statement alone is atomic: no BEGIN/COMMIT round trips for the usual batch.
+  if (inTransaction || (terminals.length === 0 && searchable.length === 0)) return rest(db);
+  await db.transaction().execute(rest);
 }

@@ -81,4 +81,52 @@ describe('ingestion batches of several orgs', () => {
     expect(await found(a)).toEqual(['shared-id']);
     expect(await found(b)).toEqual([]);
   });
+
+  it('writes a batch too large for one statement whole, and keeps a client string with a lone surrogate', async () => {
+    const a = await t.seedOrg();
+    const ms = Date.now() - 30_000;
+    const log = (run: string, i: number) => ({
+      event_id: `${run}-${i}`,
+      run_id: run,
+      agent: 'Bulk',
+      type: 'log',
+      timestamp: iso(ms + i),
+      payload: { i },
+    });
+    // Two requests of 600 events in one turn: one batch of 1,200 ops, more than one statement takes.
+    const answers = await Promise.all(
+      ['bulk-1', 'bulk-2'].map((r) =>
+        events(
+          a,
+          Array.from({ length: 600 }, (_, i) => log(r, i)),
+        ),
+      ),
+    );
+    expect(answers.map((r) => r.status)).toEqual([202, 202]);
+    // An unpaired surrogate is valid in a JSON body; PostgreSQL's JSON refuses it as an escape.
+    const lone = await run(a, {
+      run_id: 'lone-ref',
+      agent: 'Bulk',
+      status: 'running',
+      started_at: iso(ms),
+      external_ref: 'ticket-\ud800',
+    });
+    expect(lone.status).toBe(202);
+    const db = t.hub.ctx.db.db;
+    const count = await db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('org_id', '=', a.org.id)
+      .executeTakeFirstOrThrow();
+    expect(Number(count.n)).toBe(1200);
+    const stored = await db
+      .selectFrom('runs')
+      .select('external_ref')
+      .where('org_id', '=', a.org.id)
+      .where('id', '=', 'lone-ref')
+      .executeTakeFirstOrThrow();
+    // Kept, not refused: PostgreSQL's driver stores U+FFFD; SQLite keeps the surrogate's three bytes, each
+    // read back as U+FFFD.
+    expect(stored.external_ref).toMatch(/^ticket-\ufffd+$/);
+  });
 });
