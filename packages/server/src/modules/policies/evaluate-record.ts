@@ -1,8 +1,8 @@
 /**
  * Record, the last step of an evaluation: every decision is kept (inputs, reasons, latency), linked to
  * its run, and answered only once it is durable.
- * - A plain decision (ALLOW, no monitor, no approval brought back, no idempotency key: the usual case)
- *   joins its neighbours' in one group commit, and nothing else is written.
+ * - A plain decision (ALLOW, no monitor, no approval brought back: the usual case, with or without an
+ *   idempotency key) joins its neighbours' in one group commit, and nothing else is written.
  * - Any other decision is written in its own transaction with its audit entry; a REQUIRE_APPROVAL one
  *   first enters the approvals module once (`approvals.settle`), which uses the approval brought back or
  *   asks for a new one. Its approvers are told after the commit. The row keeps that approval's status
