@@ -6,6 +6,7 @@
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { migrationDatabase } from '../testing/migration-db.ts';
+import { bareOrgRow } from '../testing/test-db.ts';
 
 const THIS = '020-decision-approvals';
 
@@ -17,17 +18,7 @@ it('copies each decision’s approval status and expiry from its approval, and n
   for (const id of ['org_a', 'org_b'])
     await x
       .insertInto('orgs')
-      .values({
-        id,
-        name: id,
-        plan: 'team',
-        region: 'eu',
-        timezone: 'UTC',
-        locale: 'en',
-        settings: '{}',
-        created_at: 1,
-        updated_at: 1,
-      } as never)
+      .values(bareOrgRow(id) as never)
       .execute();
   const decision = (org: string, id: string, verdict: string, approvalId: string | null) => ({
     id,

@@ -7,7 +7,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationDatabase } from '../testing/migration-db.ts';
-import { testDialect } from '../testing/test-db.ts';
+import { bareOrgRow, testDialect } from '../testing/test-db.ts';
 import { createTestHub, type SeededOrg, type TestHub } from '../testing/test-hub.ts';
 
 const THIS = '019-org-composite-keys';
@@ -153,20 +153,9 @@ describe('over a populated database of the previous version', () => {
   it('keeps every row, then refuses new cross-org rows', async () => {
     await m.toPrevious();
     const x = m.db.db;
-    const org = (id: string) => ({
-      id,
-      name: id,
-      plan: 'team',
-      region: 'eu',
-      timezone: 'UTC',
-      locale: 'en',
-      settings: '{}',
-      created_at: 1,
-      updated_at: 1,
-    });
     await x
       .insertInto('orgs')
-      .values([org('org_a'), org('org_b')])
+      .values([bareOrgRow('org_a'), bareOrgRow('org_b')])
       .execute();
     for (const o of ['a', 'b']) {
       await x

@@ -6,6 +6,7 @@
  */
 import { expect, it } from 'vitest';
 import { migrationDatabase } from '../testing/migration-db.ts';
+import { bareOrgRow } from '../testing/test-db.ts';
 
 const THIS = '017-run-outcomes';
 const HOUR = 3_600_000;
@@ -18,17 +19,7 @@ it('backfills the blocked and paused runs already counted, and nothing else', as
   const x = m.db.db;
   await x
     .insertInto('orgs')
-    .values({
-      id: 'org_a',
-      name: 'a',
-      plan: 'team',
-      region: 'eu',
-      timezone: 'UTC',
-      locale: 'en',
-      settings: '{}',
-      created_at: 1,
-      updated_at: 1,
-    } as never)
+    .values(bareOrgRow('org_a', 'a') as never)
     .execute();
   const run = (id: string, status: string, error: unknown, counted: boolean) => ({
     org_id: 'org_a',

@@ -41,3 +41,21 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/**
+ * An org row written straight to the table, for tests of a store or a migration that run without the
+ * hub (no sign-up, no owner): the columns every version of `orgs` requires, each with a plain value.
+ */
+export function bareOrgRow(id: string, name = id) {
+  return {
+    id,
+    name,
+    plan: 'team',
+    region: 'eu',
+    timezone: 'UTC',
+    locale: 'en',
+    settings: '{}',
+    created_at: 1,
+    updated_at: 1,
+  };
+}

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../../db/database.ts';
 import { migrateHub } from '../../db/migrate.ts';
 import type { OrgId } from '../../platform/caller.ts';
-import { createTestDatabase } from '../../testing/test-db.ts';
+import { bareOrgRow, createTestDatabase } from '../../testing/test-db.ts';
 import { createDecisionStore } from './decisions.store.ts';
 
 let db: Db;
@@ -18,17 +18,7 @@ beforeAll(async () => {
   await migrateHub(db);
   await db.db
     .insertInto('orgs')
-    .values({
-      id: 'org_many',
-      name: 'Many',
-      plan: 'team',
-      region: 'eu',
-      timezone: 'UTC',
-      locale: 'en',
-      settings: '{}',
-      created_at: 1,
-      updated_at: 1,
-    } as never)
+    .values(bareOrgRow('org_many', 'Many') as never)
     .execute();
 });
 afterAll(async () => {
