@@ -4,7 +4,7 @@
  * elicitation and roots, and a real hub on port 0. Also: resource reads and prompt gets on the run, `govern`,
  * and the HTTP endpoint's guards (Host/Origin, bearer token, the upstream's credentials kept upstream).
  */
-import { createServer, type IncomingMessage, request } from 'node:http';
+import { createServer, type IncomingMessage, request, type Server } from 'node:http';
 import { createAgentOps } from '@agentops-hub/sdk';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -131,6 +131,29 @@ function gatewayFor(extra: Partial<GatewayOptions> = {}) {
     flushIntervalMs: 50,
   });
   return { agent, gateway: createGateway({ agentops, upstream: connector, agent, ...extra }) };
+}
+
+/**
+ * Serves `upstream` on a loopback port with a gateway in front of it over Streamable HTTP (the upstream's
+ * `headers`, the gateway's client `authToken`), runs `use` with the gateway's URL, then closes all three.
+ */
+async function throughGateway(
+  upstream: Server,
+  opts: { headers?: Record<string, string>; authToken?: string },
+  use: (g: { agent: string; url: string }) => Promise<void>,
+) {
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+  const upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}/mcp`;
+  const { agent, gateway } = gatewayFor({ upstream: upstreamConnector({ url: upstreamUrl, headers: opts.headers }) });
+  const http = await serveHttp(gateway, { port: 0, host: '127.0.0.1', authToken: opts.authToken });
+  try {
+    await use({ agent, url: http.url });
+  } finally {
+    await http.close();
+    await gateway.close();
+    upstream.closeAllConnections();
+    upstream.close();
+  }
 }
 
 /** A client that supports sampling, elicitation and roots, answering each with something recognisable. */
@@ -364,13 +387,9 @@ describe('mcp gateway over HTTP', () => {
       }
       await transport.handleRequest(req, res, body);
     });
-    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
-    const upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}/mcp`;
-    const { agent, gateway } = gatewayFor({ upstream: upstreamConnector({ url: upstreamUrl }) });
-    const http = await serveHttp(gateway, { port: 0, host: '127.0.0.1' });
-    try {
+    await throughGateway(upstream, {}, async ({ agent, url }) => {
       const client = richClient();
-      await client.connect(new StreamableHTTPClientTransport(new URL(http.url)));
+      await client.connect(new StreamableHTTPClientTransport(new URL(url)));
       await relaysBothWays(client);
       expect(callIds).toHaveLength(3);
       expect(callIds.every((id) => typeof id === 'string' && id.startsWith('gw-'))).toBe(true);
@@ -385,12 +404,7 @@ describe('mcp gateway over HTTP', () => {
       expect(JSON.stringify(asked.payload.result)).toContain('model says hi');
       expect(run.events.filter((e: any) => e.type === 'tool_called').length).toBeGreaterThanOrEqual(3);
       await client.close();
-    } finally {
-      await http.close();
-      await gateway.close();
-      upstream.closeAllConnections();
-      upstream.close();
-    }
+    });
   });
 
   it('relays a pretty-printed answer of the upstream as bytes, each of its lines its own SSE data line', async () => {
@@ -415,22 +429,13 @@ describe('mcp gateway over HTTP', () => {
       res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'pretty-1' });
       res.end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result }, null, 2));
     });
-    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
-    const upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}/mcp`;
-    const { gateway } = gatewayFor({ upstream: upstreamConnector({ url: upstreamUrl }) });
-    const http = await serveHttp(gateway, { port: 0, host: '127.0.0.1' });
-    try {
+    await throughGateway(upstream, {}, async ({ url }) => {
       const client = new Client({ name: 'plain-client', version: '1' });
-      await client.connect(new StreamableHTTPClientTransport(new URL(http.url)));
+      await client.connect(new StreamableHTTPClientTransport(new URL(url)));
       const r = await client.callTool({ name: 'pretty_echo', arguments: { say: 'hi' } });
       expect(textOf(r)).toBe('line one\nline two: {"say":"hi"}');
       await client.close();
-    } finally {
-      await http.close();
-      await gateway.close();
-      upstream.closeAllConnections();
-      upstream.close();
-    }
+    });
   });
 
   it('sends the upstream its own credentials only, one upstream session per client session, ended with it', async () => {
@@ -454,23 +459,18 @@ describe('mcp gateway over HTTP', () => {
       }
       await transport.handleRequest(req, res);
     });
-    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
-    const upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}/mcp`;
-    const { gateway } = gatewayFor({
-      upstream: upstreamConnector({ url: upstreamUrl, headers: { Authorization: 'Bearer upstream-secret' } }),
-    });
-    const http = await serveHttp(gateway, { port: 0, host: '127.0.0.1', authToken: 'gw-token' });
     const seenByClient: string[] = [];
     const recordingFetch: typeof fetch = async (url, init) => {
       const res = await fetch(url, init);
       seenByClient.push(JSON.stringify([...res.headers]));
       return res;
     };
-    try {
+    const upstreamAuth = { headers: { Authorization: 'Bearer upstream-secret' }, authToken: 'gw-token' };
+    await throughGateway(upstream, upstreamAuth, async ({ url }) => {
       const clients = [richClient(), richClient()];
       for (const c of clients)
         await c.connect(
-          new StreamableHTTPClientTransport(new URL(http.url), {
+          new StreamableHTTPClientTransport(new URL(url), {
             requestInit: { headers: { authorization: 'Bearer gw-token' } },
             fetch: recordingFetch,
           }),
@@ -493,10 +493,6 @@ describe('mcp gateway over HTTP', () => {
       await (clients[0]!.transport as StreamableHTTPClientTransport).terminateSession();
       await eventually(async () => deleted === 1);
       for (const c of clients) await c.close();
-    } finally {
-      await http.close();
-      await gateway.close();
-      upstream.close();
-    }
+    });
   });
 });
