@@ -133,6 +133,18 @@ function gatewayFor(extra: Partial<GatewayOptions> = {}) {
   return { agent, gateway: createGateway({ agentops, upstream: connector, agent, ...extra }) };
 }
 
+/** The reference upstream's transport of session `sid`, or a new session's (connected to a fresh server). */
+async function sessionOf(transports: Map<string, StreamableHTTPServerTransport>, sid: string | undefined) {
+  const known = sid ? transports.get(sid) : undefined;
+  if (known) return known;
+  const t = new StreamableHTTPServerTransport({
+    sessionIdGenerator: () => crypto.randomUUID(),
+    onsessioninitialized: (id) => void transports.set(id, t),
+  });
+  await upstreamServer().connect(t);
+  return t;
+}
+
 /**
  * Serves `upstream` on a loopback port with a gateway in front of it over Streamable HTTP (the upstream's
  * `headers`, the gateway's client `authToken`), runs `use` with the gateway's URL, then closes all three.
@@ -375,16 +387,7 @@ describe('mcp gateway over HTTP', () => {
         for (const m of [body].flat() as { method?: string; id?: unknown }[])
           if (m.method === 'tools/call') callIds.push(m.id);
       }
-      const sid = req.headers['mcp-session-id'] as string | undefined;
-      let transport = sid ? transports.get(sid) : undefined;
-      if (!transport) {
-        const t = new StreamableHTTPServerTransport({
-          sessionIdGenerator: () => crypto.randomUUID(),
-          onsessioninitialized: (id) => void transports.set(id, t),
-        });
-        await upstreamServer().connect(t);
-        transport = t;
-      }
+      const transport = await sessionOf(transports, req.headers['mcp-session-id'] as string | undefined);
       await transport.handleRequest(req, res, body);
     });
     await throughGateway(upstream, {}, async ({ agent, url }) => {
@@ -447,16 +450,7 @@ describe('mcp gateway over HTTP', () => {
       requests.push(req.headers);
       if (req.headers.authorization !== 'Bearer upstream-secret') return void res.writeHead(401).end();
       if (req.method === 'DELETE') deleted++;
-      const sid = req.headers['mcp-session-id'] as string | undefined;
-      let transport = sid ? transports.get(sid) : undefined;
-      if (!transport) {
-        const t = new StreamableHTTPServerTransport({
-          sessionIdGenerator: () => crypto.randomUUID(),
-          onsessioninitialized: (id) => void transports.set(id, t),
-        });
-        await upstreamServer().connect(t);
-        transport = t;
-      }
+      const transport = await sessionOf(transports, req.headers['mcp-session-id'] as string | undefined);
       await transport.handleRequest(req, res);
     });
     const seenByClient: string[] = [];

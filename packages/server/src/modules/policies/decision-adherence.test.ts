@@ -18,21 +18,22 @@ afterAll(async () => t?.close());
 const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-it('counts an approval as the person decided it, and as expired once its time ran out', async () => {
-  const a = await t.seedOrg();
+/** An active policy that asks a person before any refund (`extra`: more of the rule, such as its timeout). */
+async function refundsNeedAHuman(a: SeededOrg, extra: object = {}) {
   const p = await t.request('POST', '/v1/policies', {
     auth: a.apiKey,
     body: {
       name: 'refunds need a human',
       status: 'active',
-      rule: {
-        when: { field: 'action.type', op: 'eq', value: 'refund' },
-        then: 'require_approval',
-        approval_timeout_s: 3600,
-      },
+      rule: { when: { field: 'action.type', op: 'eq', value: 'refund' }, then: 'require_approval', ...extra },
     },
   });
   expect(p.status, p.text).toBe(201);
+}
+
+it('counts an approval as the person decided it, and as expired once its time ran out', async () => {
+  const a = await t.seedOrg();
+  await refundsNeedAHuman(a, { approval_timeout_s: 3600 });
   const start = Date.now() + offset;
   const ask = async (org: SeededOrg, amount: number, approvalId?: string) => {
     const r = await t.request('POST', '/v1/policy/evaluate', {
@@ -106,15 +107,7 @@ it('counts an approval as the person decided it, and as expired once its time ra
 
 it('keeps every decision’s approval state equal to its approval’s when a retry and a decision race', async () => {
   const a = await t.seedOrg();
-  const p = await t.request('POST', '/v1/policies', {
-    auth: a.apiKey,
-    body: {
-      name: 'refunds need a human',
-      status: 'active',
-      rule: { when: { field: 'action.type', op: 'eq', value: 'refund' }, then: 'require_approval' },
-    },
-  });
-  expect(p.status, p.text).toBe(201);
+  await refundsNeedAHuman(a);
   const ask = (amount: number, approvalId?: string) =>
     t.request('POST', '/v1/policy/evaluate', {
       auth: a.apiKey,
