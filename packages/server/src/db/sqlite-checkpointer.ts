@@ -65,8 +65,11 @@ export function startCheckpointer(file: string, intervalMs = 100): Checkpointer 
   return {
     last: () => last,
     async stop() {
+      // Held while it stops: with the worker unref'd and nothing else pending (a CLI's or a script's last
+      // await), the process would otherwise end mid-wait with an unsettled promise (exit code 13).
+      worker.ref();
       worker.postMessage('stop');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 1000).unref())]);
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
       await worker.terminate();
     },
   };
