@@ -12,6 +12,7 @@ import { bearer, jwt, twoFactor } from 'better-auth/plugins';
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/database.ts';
+import { quiesceAuthContext, withQuiescentContext } from './auth-context-hooks.ts';
 import type { SignupGate } from './signup-gate.ts';
 
 /** Better Auth's cookies are named `agentops.*` (the rate limiter reads the two-factor one). */
@@ -113,8 +114,11 @@ export function authOptions(
   };
 }
 
+/** Better Auth, its calls counted so that async hooks are off between them (auth-context-hooks.ts). */
 export function createAuth(options: BetterAuthOptions) {
-  return betterAuth(options);
+  const auth = withQuiescentContext(betterAuth(options));
+  quiesceAuthContext(); // what the migrations (migrateAuth) left on
+  return auth;
 }
 
 export type Auth = ReturnType<typeof createAuth>;
