@@ -271,4 +271,36 @@ describe('escalation and expiry', () => {
     expect(verifySignature(d.body.callback_secret, cb[0]!.body, cb[0]!.headers['x-hub-signature-256'])).toBe(true);
     expect(JSON.parse(cb[0]!.body).approval).toMatchObject({ id, status: 'rejected', comment: 'no' });
   });
+
+  it('a retry with the same idempotency key that brings a callback_url is called back for the first approval', async () => {
+    const a = await setup();
+    const action = { type: 'send_email', discount: 42 };
+    const first = await evaluate(a, { action, idempotency_key: 'cb-retry-1' });
+    expect(first.body).toMatchObject({ decision: 'REQUIRE_APPROVAL' });
+    expect(first.body.callback_secret).toBeUndefined();
+    const retry = await evaluate(a, {
+      action,
+      idempotency_key: 'cb-retry-1',
+      callback_url: `${sinkUrl}/cb3/${a.org.id}`,
+    });
+    expect(retry.body).toMatchObject({
+      decision_id: first.body.decision_id,
+      approval_id: first.body.approval_id,
+      replayed: true,
+    });
+    expect(retry.body.callback_secret).toMatch(/^cbsec_/);
+    // The retry was decided again and refused by the key: no second approval, no second decision.
+    const pending = await t.request('GET', '/v1/approvals?status=pending', { auth: a.apiKey });
+    expect(pending.body.data.map((x: { id: string }) => x.id)).toEqual([first.body.approval_id]);
+    const id = first.body.approval_id as string;
+    expect((await t.request('POST', `/v1/approvals/${id}/approve`, { auth: a.owner, body: {} })).status).toBe(200);
+    for (let i = 0; i < 50 && !received.some((r) => r.url === `/cb3/${a.org.id}`); i++) {
+      await t.hub.ctx.jobs.runDue();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const cb = received.filter((r) => r.url === `/cb3/${a.org.id}`);
+    expect(cb).toHaveLength(1);
+    expect(verifySignature(retry.body.callback_secret, cb[0]!.body, cb[0]!.headers['x-hub-signature-256'])).toBe(true);
+    expect(JSON.parse(cb[0]!.body).approval).toMatchObject({ id, status: 'approved' });
+  });
 });

@@ -14,6 +14,17 @@ import { createGroupCommit } from '../../platform/group-commit.ts';
 
 export type DecisionRow = Insertable<DecisionsTable>;
 
+/**
+ * A plain decision whose idempotency key another decision of the org already holds. Its row is skipped
+ * (`on conflict do nothing`) rather than failing the statement, so the rest of its grouped commit is
+ * written as usual and only its caller is told (it then answers the decision that holds the key).
+ */
+export class IdempotencyKeyTaken extends Error {
+  constructor() {
+    super('the idempotency key already has a decision');
+  }
+}
+
 const COLUMNS = [
   'id',
   'org_id',
@@ -34,12 +45,19 @@ const COLUMNS = [
 export function createDecisionStore(db: Kysely<Database>, sqlite?: import('better-sqlite3').Database) {
   // On SQLite a prepared statement in a synchronous transaction: the cheapest durable write there is.
   const insert = sqlite?.prepare(
-    `insert into decisions (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`,
+    `insert into decisions (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')}) on conflict do nothing`,
   );
+  /** Committed batches' rows that were skipped, their key taken (see IdempotencyKeyTaken), until told. */
+  const taken = new Set<DecisionRow>();
+  /** Marked only once committed: a batch that fails is rolled back and retried one submission at a time. */
+  const markTaken = (skipped: DecisionRow[] | undefined) => {
+    if (skipped) for (const r of skipped) taken.add(r);
+  };
   const writeSqlite = sqlite?.transaction((rows: DecisionRow[]) => {
+    let skipped: DecisionRow[] | undefined;
     // Positional arguments in COLUMNS order (no array per row on the hot path).
-    for (const r of rows)
-      insert!.run(
+    for (const r of rows) {
+      const { changes } = insert!.run(
         r.id,
         r.org_id,
         r.agent_id,
@@ -55,6 +73,12 @@ export function createDecisionStore(db: Kysely<Database>, sqlite?: import('bette
         r.latency_us,
         r.created_at,
       );
+      if (changes === 0) {
+        skipped ??= [];
+        skipped.push(r);
+      }
+    }
+    return skipped;
   });
   const batches = createGroupCommit<DecisionRow>({
     // One PostgreSQL statement takes at most 65,535 parameters (4,681 rows of 14 columns): a larger batch
@@ -66,17 +90,29 @@ export function createDecisionStore(db: Kysely<Database>, sqlite?: import('bette
       // open on the connection right now, this transaction commits here and now, with no promise and no
       // wait for the connection (a lone decision is answered sooner). Inside an open one it would become a
       // savepoint of that transaction: then it waits for the connection like any query.
-      if (!sqlite!.inTransaction) return writeSqlite(rows);
-      return db.connection().execute(async () => writeSqlite(rows));
+      if (!sqlite!.inTransaction) return markTaken(writeSqlite(rows));
+      return db.connection().execute(async () => markTaken(writeSqlite(rows)));
     },
   });
   async function writePostgres(rows: DecisionRow[]) {
-    await db.insertInto('decisions').values(rows).execute();
+    const written = await db
+      .insertInto('decisions')
+      .values(rows)
+      .onConflict((c) => c.doNothing())
+      .returning('id')
+      .execute();
+    if (written.length === rows.length) return;
+    const ids = new Set(written.map((w) => w.id));
+    markTaken(rows.filter((r) => !ids.has(r.id)));
   }
 
   return {
     /** Queues a plain decision; `done` once its batch committed (or failed). */
-    submit: (row: DecisionRow, done: (error?: unknown) => void) => batches.submitWith([row], done),
+    submit: (row: DecisionRow, done: (error?: unknown) => void) =>
+      batches.submitWith([row], (error) => {
+        if (error === undefined && taken.delete(row)) return done(new IdempotencyKeyTaken());
+        done(error);
+      }),
     /** Waits for the queued decisions to be written (shutdown). */
     drain: () => batches.drain(),
 

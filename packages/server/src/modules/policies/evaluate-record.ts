@@ -7,7 +7,10 @@
  *   first enters the approvals module once (`approvals.settle`), which uses the approval brought back or
  *   asks for a new one. Its approvers are told after the commit. The row keeps that approval's status
  *   and expiry, which the approvals module updates later through `recordApprovalOutcome`.
- * - A call with an idempotency key that was answered before gets that answer again (`replay`).
+ * - A call with an idempotency key that was answered before gets that answer again (`replayed: true`). The
+ *   key is not looked up first: the call is decided as any other, and the key's unique index refuses its row
+ *   (nothing of it is kept, its transaction rolls back), so a retry costs one evaluation, and every first
+ *   call (the SDK and the MCP gateway send a key with each) saves a read before its decision.
  * - What is kept of the action follows the agent's capture level (privacy module): the decision row, the
  *   approval and the audit entry keep the redacted action (`type` as sent) and the caller's context keys
  *   redacted, while the decision and the approval's hash were made on the whole action. An org with the
@@ -23,7 +26,7 @@ import type { OrgId } from '../../platform/caller.ts';
 import type { MaybePromise } from '../../platform/maybe-promise.ts';
 import type { ApprovalService, ApprovalVerdict } from '../approvals/index.ts';
 import { keptAction, keptContext, type Redactor } from '../privacy/index.ts';
-import type { DecisionRow, DecisionStore } from './decisions.store.ts';
+import { type DecisionRow, type DecisionStore, IdempotencyKeyTaken } from './decisions.store.ts';
 import { answerOf, type Decided, withApproval } from './evaluate-decide.ts';
 import type { Evaluation } from './evaluate-gather.ts';
 import type { PolicyEngine } from './policy-engine.ts';
@@ -67,7 +70,7 @@ export function createRecord(deps: RecordDeps) {
       decisions.submit(decisionRow(ev, d, decisionId, null, now, kept(red, ev)), (error) => {
         if (error !== undefined) {
           if (!key || !isKeyTaken(error)) return ev.done(error);
-          priorAnswer(ev.caller.orgId, key).then((prior) => (prior ? ev.done(null, prior) : ev.done(error)), ev.done);
+          priorAnswer(ev).then((prior) => (prior ? ev.done(null, prior) : ev.done(error)), ev.done);
           return;
         }
         deps.countHits(ev.caller.orgId, d.reasons, now);
@@ -85,10 +88,9 @@ export function createRecord(deps: RecordDeps) {
     try {
       written = await db.transaction().execute((trx) => writeGuarded(trx, ev, decided, decisionId, now, k));
     } catch (e) {
-      // The same idempotency key evaluated twice at once: the loser answers what the winner decided.
-      const key = ev.input.idempotency_key;
-      if (key && isKeyTaken(e)) {
-        const prior = await priorAnswer(orgId, key);
+      // The key was answered before (a retry, or the same call twice at once): that answer is given again.
+      if (ev.input.idempotency_key && isKeyTaken(e)) {
+        const prior = await priorAnswer(ev);
         if (prior) return prior;
       }
       throw e;
@@ -165,43 +167,32 @@ export function createRecord(deps: RecordDeps) {
     return { d, verdict };
   }
 
-  /** The answer already given for an idempotency key, replayed; null when there is none. */
-  async function priorAnswer(orgId: OrgId, key: string): Promise<Decision | null> {
-    const prior = await decisions.forOrg(orgId).byIdempotencyKey(key);
+  /**
+   * The answer already given for the call's idempotency key, replayed; null when there is none. A retry that
+   * brings a `callback_url` to an approval that still waits has it stored on that approval.
+   */
+  async function priorAnswer<Set>(ev: Evaluation<Set>): Promise<Decision | null> {
+    const orgId = ev.caller.orgId;
+    const prior = await decisions.forOrg(orgId).byIdempotencyKey(ev.input.idempotency_key!);
     if (!prior) return null;
-    const reasons = JSON.parse(prior.reasons) as Reason[];
-    return answerOf(prior.id, prior.decision as DecisionValue, reasons, {
+    const answer = answerOf(prior.id, prior.decision as DecisionValue, JSON.parse(prior.reasons) as Reason[], {
       approvalId: prior.approval_id,
       replayed: true,
     });
+    const url = ev.input.callback_url;
+    if (url && prior.decision === 'REQUIRE_APPROVAL' && prior.approval_id) {
+      const v = await deps.approvals.settle(db, orgId, { waitOn: prior.approval_id, callbackUrl: url });
+      answer.callback_secret = v.callbackSecret;
+    }
+    return answer;
   }
 
-  return {
-    record,
-    /**
-     * For a call with an idempotency key: answers `ev.done` with the decision already made for it (a
-     * `callback_url` is stored on its approval if it still waits), or calls `orElse` to decide anew.
-     */
-    replay<Set>(ev: Evaluation<Set>, orElse: () => void) {
-      const orgId = ev.caller.orgId;
-      priorAnswer(orgId, ev.input.idempotency_key!)
-        .then(async (prior) => {
-          if (!prior) return orElse();
-          const url = ev.input.callback_url;
-          if (url && prior.decision === 'REQUIRE_APPROVAL' && prior.approval_id) {
-            const v = await deps.approvals.settle(db, orgId, { waitOn: prior.approval_id, callbackUrl: url });
-            prior.callback_secret = v.callbackSecret;
-          }
-          ev.done(null, prior);
-        })
-        .catch(ev.done);
-    },
-  };
+  return { record };
 }
 
 /** The error of a decision row whose idempotency key another row of the org already holds (either database). */
 function isKeyTaken(e: unknown): boolean {
-  return /unique|duplicate key/i.test(String((e as Error)?.message));
+  return e instanceof IdempotencyKeyTaken || /unique|duplicate key/i.test(String((e as Error)?.message));
 }
 
 /** What a decision keeps of the action (null: as sent), and the redactor its context goes through. */

@@ -69,8 +69,8 @@ export function createEvaluator<Set>(deps: {
   function evaluate(caller: Evaluation<Set>['caller'], input: EvaluateInput, done: Done): void {
     const ev = gather.begin(caller, input, done);
     if (!ev) return;
-    if (input.idempotency_key) record.replay(ev, () => gather.run(ev, decideAndRecord));
-    else gather.run(ev, decideAndRecord);
+    // A call with an idempotency key is decided too; its row's key answers a retry (evaluate-record.ts).
+    gather.run(ev, decideAndRecord);
   }
 
   function decideAndRecord(ev: Evaluation<Set>): void {
