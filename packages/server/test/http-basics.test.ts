@@ -1,4 +1,5 @@
 /** The HTTP surface every user meets: problem+json errors, limits, headers, health, metrics, OpenAPI. */
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redactUrl } from '../src/app.ts';
 import { createTestHub, type TestHub } from '../src/testing/test-hub.ts';
@@ -134,32 +135,50 @@ describe('rate limits', () => {
       }
     });
 
-  it('per org: all of its keys together hit the org ceiling; another org is unaffected', async () => {
-    const limited = await (await import('../src/testing/test-hub.ts')).createTestHub({
-      RATE_LIMIT_ORG_PER_MINUTE: '6',
-    });
-    try {
-      const a = await limited.seedOrg(); // seeding itself makes 2 org-scoped calls (org creation is pre-org)
-      const b = await limited.seedOrg();
-      const k2 = await limited.request('POST', '/v1/api-keys', {
-        auth: a.apiKey,
-        body: { name: 'two', scopes: ['read'] },
+  for (const [where, extra] of [
+    ['in memory', {}],
+    ['in Redis (several processes)', { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' }],
+  ] as const)
+    it(`per org, counted ${where}: all of its keys together hit the org ceiling; another org is unaffected`, async () => {
+      const limited = await (await import('../src/testing/test-hub.ts')).createTestHub({
+        RATE_LIMIT_ORG_PER_MINUTE: '6',
+        ...extra,
       });
-      const statuses: number[] = [];
-      for (let i = 0; i < 4; i++) {
-        statuses.push((await limited.request('GET', '/v1/agents', { auth: a.apiKey })).status);
-        statuses.push((await limited.request('GET', '/v1/agents', { auth: k2.body.key })).status);
+      try {
+        const a = await limited.seedOrg(); // seeding itself makes 2 org-scoped calls (org creation is pre-org)
+        const b = await limited.seedOrg();
+        const k2 = await limited.request('POST', '/v1/api-keys', {
+          auth: a.apiKey,
+          body: { name: 'two', scopes: ['read'] },
+        });
+        const statuses: number[] = [];
+        for (let i = 0; i < 4; i++) {
+          statuses.push((await limited.request('GET', '/v1/agents', { auth: a.apiKey })).status);
+          statuses.push((await limited.request('GET', '/v1/agents', { auth: k2.body.key })).status);
+        }
+        expect(statuses).toContain(429);
+        const last = await limited.request('GET', '/v1/agents', { auth: k2.body.key });
+        expect(last.status).toBe(429);
+        expect(last.body.detail).toMatch(/organization/);
+        expect(Number(last.headers['retry-after'])).toBeGreaterThan(0);
+        expect((await limited.request('GET', '/v1/agents', { auth: b.apiKey })).status).toBe(200);
+        if ('REDIS_URL' in extra) {
+          // The org's window in Redis expires with its minute (plus a second), not never.
+          const redis = new Redis(extra.REDIS_URL);
+          try {
+            const [key] = await redis.keys(`hub-rl:org:${a.org.id}:*`);
+            expect(key).toBeDefined();
+            const ttl = await redis.pttl(key!);
+            expect(ttl).toBeGreaterThan(0);
+            expect(ttl).toBeLessThanOrEqual(61_000);
+          } finally {
+            redis.disconnect();
+          }
+        }
+      } finally {
+        await limited.close();
       }
-      expect(statuses).toContain(429);
-      const last = await limited.request('GET', '/v1/agents', { auth: k2.body.key });
-      expect(last.status).toBe(429);
-      expect(last.body.detail).toMatch(/organization/);
-      expect(Number(last.headers['retry-after'])).toBeGreaterThan(0);
-      expect((await limited.request('GET', '/v1/agents', { auth: b.apiKey })).status).toBe(200);
-    } finally {
-      await limited.close();
-    }
-  });
+    });
 
   it('sign-in is limited much more strictly, per client', async () => {
     const limited = await (await import('../src/testing/test-hub.ts')).createTestHub({
