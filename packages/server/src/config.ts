@@ -69,6 +69,8 @@ const EnvSchema = z.object({
   HUB_TRUST_PROXY: bool.default(false),
   HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HUB_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  /** `off`: no named statements on PostgreSQL (a pooler in transaction mode that does not carry them). */
+  HUB_PG_PREPARE: z.enum(['on', 'off']).default('on'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(6000),
   RATE_LIMIT_AUTH_PER_MINUTE: z.coerce.number().int().positive().default(20),
   RATE_LIMIT_INGEST_PER_MINUTE: z.coerce.number().int().positive().default(120_000),
@@ -132,6 +134,8 @@ export interface Config {
   trustProxy: boolean;
   logLevel: string;
   role: 'all' | 'api' | 'worker';
+  /** PostgreSQL: repeated statements are sent as named (prepared) ones (db/pg-statement-cache.ts). */
+  pgPrepare: boolean;
   rateLimit: { perMinute: number; authPerMinute: number; ingestPerMinute: number; orgPerMinute: number };
   redisUrl: string | undefined;
   smtp: { url: string | undefined; from: string };
@@ -188,6 +192,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: e.HUB_TRUST_PROXY,
     logLevel: e.HUB_LOG_LEVEL,
     role: e.HUB_ROLE,
+    pgPrepare: e.HUB_PG_PREPARE === 'on',
     rateLimit: {
       perMinute: e.RATE_LIMIT_PER_MINUTE,
       authPerMinute: e.RATE_LIMIT_AUTH_PER_MINUTE,

@@ -74,7 +74,8 @@ export async function createHubContext(
 ) {
   const clock = opts.clock ?? Date.now;
   const log = opts.log;
-  const db = opts.db ?? openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db =
+    opts.db ?? openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, prepare: config.pgPrepare });
   const encryptionKey = resolveEncryptionKey(config.encryptionKey, config.dataDir, (m) => log.warn(m));
   const secretBox = createSecretBox(encryptionKey);
 

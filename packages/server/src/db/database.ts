@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { withStatementCache } from './pg-statement-cache.ts';
 import type { Database } from './schema.ts';
 import { type Checkpointer, MAIN_AUTOCHECKPOINT_PAGES, startCheckpointer } from './sqlite-checkpointer.ts';
 
@@ -27,12 +28,20 @@ export interface Db {
 pg.types.setTypeParser(20, (v) => Number(v));
 // numeric stays a string on purpose: money is kept as integers (costs in nano-USD, prices in pico-USD per token).
 
-export function openDatabase(opts: { databaseUrl?: string; dataDir: string; poolSize?: number }): Db {
+export function openDatabase(opts: {
+  databaseUrl?: string;
+  dataDir: string;
+  poolSize?: number;
+  /** PostgreSQL: send repeated statements as named ones (default on; see pg-statement-cache.ts). */
+  prepare?: boolean;
+}): Db {
   if (opts.databaseUrl) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
     // An idle client error (server restart) must not crash the hub; the pool reconnects.
     pool.on('error', () => {});
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: opts.prepare === false ? pool : withStatementCache(pool) }),
+    });
     return { db, dialect: 'postgres', pool, close: () => db.destroy() };
   }
   mkdirSync(opts.dataDir, { recursive: true });
