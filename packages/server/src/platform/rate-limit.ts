@@ -1,8 +1,8 @@
 /**
  * Rate limits. Two mechanisms, each where it is cheapest:
- * - Authenticated /v1 calls: fixed one-minute windows counted in memory (or in Redis, both of a request's
- *   counts in one script call, when REDIS_URL is set, so N hub processes count together), checked in one
- *   preHandler: per API key or user (RATE_LIMIT_PER_MINUTE), a separate and larger bucket for the agent
+ * - Authenticated /v1 calls: fixed one-minute windows counted in memory (or across the cluster through
+ *   Redis when REDIS_URL is set, in memory first while far from the limit: shared-window-counter.ts),
+ *   checked in one preHandler: per API key or user (RATE_LIMIT_PER_MINUTE), a separate and larger bucket for the agent
  *   hot paths — ingestion and policy evaluation (RATE_LIMIT_INGEST_PER_MINUTE) — and a ceiling per org
  *   over all its keys and users (RATE_LIMIT_ORG_PER_MINUTE). Measured: @fastify/rate-limit on every
  *   request cost ~15% of ingestion throughput; this costs two Map lookups.
@@ -30,54 +30,23 @@ import { AUTH_COOKIE_PREFIX } from './auth/better-auth.ts';
 import type { Caller } from './caller.ts';
 import { AppError } from './errors.ts';
 import { addRouteHook } from './route-hooks.ts';
+import { createSharedWindowCounter } from './shared-window-counter.ts';
 
 const WINDOW_MS = 60_000;
 const retryAfter = () => Math.max(1, Math.ceil((WINDOW_MS - (Date.now() % WINDOW_MS)) / 1000));
 
-/**
- * A request's two counts (its caller's bucket and its org's) in one Redis round trip: each key is
- * incremented, and given its expiry when the increment made it. As separate INCR (and PEXPIRE) commands,
- * each request cost the hub two or three socket writes, each of which on loopback also runs Redis's
- * receive path: on the scale-out bench's three hubs, those writes were the largest single item of a hub's
- * CPU after PostgreSQL's.
- */
-const COUNT_BOTH = `
-local caller = redis.call('INCR', KEYS[1])
-if caller == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local org = redis.call('INCR', KEYS[2])
-if org == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[1]) end
-return {caller, org}`;
-
-type CountingRedis = Redis & {
-  countBoth(callerKey: string, orgKey: string, ttlMs: number): Promise<[number, number]>;
-};
-
-/** Counts hits per key in the current minute (in memory), or a caller's and its org's together (Redis). */
-function createWindowCounter(redis: CountingRedis | undefined) {
+/** Counts hits per key in the current minute, in this process's memory (no REDIS_URL). */
+function createLocalCounter() {
   const local = new Map<string, { window: number; n: number }>();
-  return {
-    local(key: string): number {
-      const window = Math.floor(Date.now() / WINDOW_MS);
-      const c = local.get(key);
-      if (!c || c.window !== window) {
-        if (local.size > 200_000) local.clear();
-        local.set(key, { window, n: 1 });
-        return 1;
-      }
-      return ++c.n;
-    },
-    /** One key's count this minute, across every hub process. */
-    async shared(key: string): Promise<number> {
-      const k = `hub-rl:${key}:${Math.floor(Date.now() / WINDOW_MS)}`;
-      const n = await redis!.incr(k);
-      if (n === 1) await redis!.pexpire(k, WINDOW_MS + 1000);
-      return n;
-    },
-    /** [the caller's count, its org's count] this minute, across every hub process: one round trip. */
-    sharedWithOrg(callerKey: string, orgKey: string): Promise<[number, number]> {
-      const window = Math.floor(Date.now() / WINDOW_MS);
-      return redis!.countBoth(`hub-rl:${callerKey}:${window}`, `hub-rl:${orgKey}:${window}`, WINDOW_MS + 1000);
-    },
+  return (key: string): number => {
+    const window = Math.floor(Date.now() / WINDOW_MS);
+    const c = local.get(key);
+    if (!c || c.window !== window) {
+      if (local.size > 200_000) local.clear();
+      local.set(key, { window, n: 1 });
+      return 1;
+    }
+    return ++c.n;
   };
 }
 
@@ -87,17 +56,19 @@ export interface AuthAccountLookup {
 }
 
 export async function registerRateLimits(app: FastifyInstance, config: Config, accounts: AuthAccountLookup) {
-  // Auto-pipelining: the counts of requests that arrive in the same turn of the event loop go in one write.
+  // Auto-pipelining: the Redis commands of one turn of the event loop go in one write.
   const redis = config.redisUrl
-    ? (new Redis(config.redisUrl, {
-        lazyConnect: false,
-        maxRetriesPerRequest: 1,
-        enableAutoPipelining: true,
-      }) as CountingRedis)
+    ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableAutoPipelining: true })
     : undefined;
-  redis?.defineCommand('countBoth', { numberOfKeys: 2, lua: COUNT_BOTH });
-  if (redis) app.addHook('onClose', async () => void redis.disconnect());
-  const counter = createWindowCounter(redis);
+  const local = createLocalCounter();
+  // With Redis, counted across the cluster (far from a limit in memory first: shared-window-counter.ts).
+  const shared = redis ? createSharedWindowCounter(redis, { windowMs: WINDOW_MS }) : undefined;
+  const count = (key: string, limit: number) => (shared ? shared.count(key, limit) : local(key));
+  if (redis)
+    app.addHook('onClose', async () => {
+      shared!.flush();
+      redis.disconnect();
+    });
   const { perMinute, ingestPerMinute, orgPerMinute } = config.rateLimit;
 
   // The bucket keys of a caller, made once per caller object (API-key callers are cached objects, so
@@ -134,23 +105,17 @@ export async function registerRateLimits(app: FastifyInstance, config: Config, a
     addRouteHook(route, 'preHandler', (req, reply, done) => {
       if (!req.caller) return done();
       const k = keys(req.caller);
-      const callerKey = ingest ? k.ingest : k.api;
-      if (!redis) {
-        const n = counter.local(callerKey);
+      const n = count(ingest ? k.ingest : k.api, callerMax);
+      const o = count(k.org, orgPerMinute);
+      const check = (n: number, o: number) => {
         reply.header('x-ratelimit-limit', callerMax).header('x-ratelimit-remaining', Math.max(0, callerMax - n));
-        if (n > callerMax) return done(refusal('caller', callerMax));
-        if (counter.local(k.org) > orgPerMinute) return done(refusal('org', orgPerMinute));
-        return done();
-      }
-      counter
-        .sharedWithOrg(callerKey, k.org)
-        .then(([n, o]) => {
-          reply.header('x-ratelimit-limit', callerMax).header('x-ratelimit-remaining', Math.max(0, callerMax - n));
-          if (n > callerMax) throw refusal('caller', callerMax);
-          if (o > orgPerMinute) throw refusal('org', orgPerMinute);
-          done();
-        })
-        .catch((e) => done(e));
+        if (n > callerMax) return refusal('caller', callerMax);
+        if (o > orgPerMinute) return refusal('org', orgPerMinute);
+        return undefined;
+      };
+      // Counted in memory (the usual case, with or without Redis): answered in this turn.
+      if (typeof n === 'number' && typeof o === 'number') return done(check(n, o));
+      Promise.all([n, o]).then(([n, o]) => done(check(n, o)), done);
     });
   });
 
@@ -176,7 +141,7 @@ export async function registerRateLimits(app: FastifyInstance, config: Config, a
         .then(async (account) => {
           if (!account) return done();
           const key = `auth-account:${c.family}:${account}`;
-          const n = redis ? await counter.shared(key) : counter.local(key);
+          const n = await count(key, authMax);
           if (n > authMax) {
             const retryAfterS = retryAfter();
             return done(
