@@ -66,6 +66,15 @@ const evaluate = (a: SeededOrg, body: object = {}) =>
     body: { agent: 'Outreach', action: { type: 'send_email', discount: 15 + Math.random() }, ...body },
   });
 
+/** Runs due jobs (callbacks are delivered by a job) until a callback to `path` arrives; all of them to it. */
+async function callbacksTo(path: string) {
+  for (let i = 0; i < 50 && !received.some((r) => r.url === path); i++) {
+    await t.hub.ctx.jobs.runDue();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return received.filter((r) => r.url === path);
+}
+
 /** Runs due jobs (announcements are written just after evaluate answers) until the mail arrives. */
 async function mailTo(address: string, subject: RegExp, timeoutMs = 8000): Promise<ParsedMail> {
   const end = Date.now() + timeoutMs;
@@ -262,11 +271,7 @@ describe('escalation and expiry', () => {
     expect(
       (await t.request('POST', `/v1/approvals/${id}/reject`, { auth: a.owner, body: { comment: 'no' } })).status,
     ).toBe(200);
-    for (let i = 0; i < 50 && !received.some((r) => r.url === `/cb2/${a.org.id}`); i++) {
-      await t.hub.ctx.jobs.runDue();
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const cb = received.filter((r) => r.url === `/cb2/${a.org.id}`);
+    const cb = await callbacksTo(`/cb2/${a.org.id}`);
     expect(cb).toHaveLength(1);
     expect(verifySignature(d.body.callback_secret, cb[0]!.body, cb[0]!.headers['x-hub-signature-256'])).toBe(true);
     expect(JSON.parse(cb[0]!.body).approval).toMatchObject({ id, status: 'rejected', comment: 'no' });
@@ -294,11 +299,7 @@ describe('escalation and expiry', () => {
     expect(pending.body.data.map((x: { id: string }) => x.id)).toEqual([first.body.approval_id]);
     const id = first.body.approval_id as string;
     expect((await t.request('POST', `/v1/approvals/${id}/approve`, { auth: a.owner, body: {} })).status).toBe(200);
-    for (let i = 0; i < 50 && !received.some((r) => r.url === `/cb3/${a.org.id}`); i++) {
-      await t.hub.ctx.jobs.runDue();
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const cb = received.filter((r) => r.url === `/cb3/${a.org.id}`);
+    const cb = await callbacksTo(`/cb3/${a.org.id}`);
     expect(cb).toHaveLength(1);
     expect(verifySignature(retry.body.callback_secret, cb[0]!.body, cb[0]!.headers['x-hub-signature-256'])).toBe(true);
     expect(JSON.parse(cb[0]!.body).approval).toMatchObject({ id, status: 'approved' });
