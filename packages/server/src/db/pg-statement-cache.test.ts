@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase, testDialect } from '../testing/test-db.ts';
-import { type Db, openDatabase } from './database.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fileDatabase } from '../testing/file-db.ts';
+import { testDialect } from '../testing/test-db.ts';
+import type { Db } from './database.ts';
 import { createStatementCache } from './pg-statement-cache.ts';
 
 describe('statement cache: which texts are named', () => {
@@ -29,18 +30,13 @@ describe('statement cache: which texts are named', () => {
 
 if (testDialect() === 'postgres') {
   describe('statement cache on PostgreSQL: repeated statements are prepared on the connection', () => {
-    let database: TestDatabase;
+    // One connection, so the session's prepared statements are the ones every query below used.
+    const file = fileDatabase({ poolSize: 1 });
     let db: Db;
     beforeAll(async () => {
-      database = await createTestDatabase();
-      // One connection, so the session's prepared statements are the ones every query below used.
-      db = openDatabase({ databaseUrl: database.databaseUrl, dataDir: database.dataDir, poolSize: 1 });
+      db = file.db;
       await sql`create table cache_probe (id integer primary key, label text)`.execute(db.db);
       await sql`insert into cache_probe values (1, 'one'), (2, 'two')`.execute(db.db);
-    });
-    afterAll(async () => {
-      await db?.close();
-      await database?.drop();
     });
     const prepared = async () =>
       (

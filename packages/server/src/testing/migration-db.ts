@@ -4,33 +4,23 @@
  * The test migrates it to the version before the migration (`toPrevious`), fills it as that version
  * left it, then runs the migration alone (`toThis`) and reads what it did.
  */
-import { afterAll, beforeAll } from 'vitest';
-import { type Db, openDatabase } from '../db/database.ts';
+import type { Db } from '../db/database.ts';
 import { hubMigrationNames, migrateHub } from '../db/migrate.ts';
-import { createTestDatabase } from './test-db.ts';
+import { fileDatabase } from './file-db.ts';
 
 export function migrationDatabase(migration: string) {
-  let db: Db;
-  let drop: () => Promise<void>;
-  beforeAll(async () => {
-    const t = await createTestDatabase();
-    drop = t.drop;
-    db = openDatabase({ databaseUrl: t.databaseUrl, dataDir: t.dataDir });
-  });
-  afterAll(async () => {
-    await db?.close();
-    await drop?.();
-  });
+  const file = fileDatabase();
+  const db = () => file.db;
   return {
     get db(): Db {
-      return db;
+      return file.db;
     },
     /** Migrates to the version just before `migration`. */
     async toPrevious() {
       const names = hubMigrationNames();
-      await migrateHub(db, { to: names[names.indexOf(migration) - 1]! });
+      await migrateHub(db(), { to: names[names.indexOf(migration) - 1]! });
     },
     /** Runs `migration` (and nothing after it); returns the names it applied. */
-    toThis: () => migrateHub(db, { to: migration }),
+    toThis: () => migrateHub(db(), { to: migration }),
   };
 }

@@ -2,28 +2,23 @@
  * The grouped write of plain decisions at its largest: more rows in one tick than one PostgreSQL
  * statement can carry (65,535 parameters: 4,681 rows of 14 columns) are all written, every caller told.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Db, openDatabase } from '../../db/database.ts';
+import { beforeAll, expect, it } from 'vitest';
+import type { Db } from '../../db/database.ts';
 import { migrateHub } from '../../db/migrate.ts';
 import type { OrgId } from '../../platform/caller.ts';
-import { bareOrgRow, createTestDatabase } from '../../testing/test-db.ts';
+import { fileDatabase } from '../../testing/file-db.ts';
+import { bareOrgRow } from '../../testing/test-db.ts';
 import { createDecisionStore } from './decisions.store.ts';
 
+const file = fileDatabase();
 let db: Db;
-let drop: () => Promise<void>;
 beforeAll(async () => {
-  const t = await createTestDatabase();
-  drop = t.drop;
-  db = openDatabase({ databaseUrl: t.databaseUrl, dataDir: t.dataDir });
+  db = file.db;
   await migrateHub(db);
   await db.db
     .insertInto('orgs')
     .values(bareOrgRow('org_many', 'Many') as never)
     .execute();
-});
-afterAll(async () => {
-  await db?.close();
-  await drop?.();
 });
 
 it('writes 6,000 decisions submitted in one tick, in batches each database can take', async () => {
