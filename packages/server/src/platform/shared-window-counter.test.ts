@@ -68,4 +68,19 @@ describe('rate-limit counts shared through Redis, in memory while far from the l
     await new Promise((r) => setTimeout(r, 50));
     expect((await stored(key)).n).toBe(1500);
   });
+
+  it("a new window sends the last one's unsent hits once, under the last window's key", async () => {
+    let at = 7 * WINDOW_MS + 1000;
+    const redis = new Redis(REDIS_URL);
+    clients.push(redis);
+    const counter = createSharedWindowCounter(redis, { windowMs: WINDOW_MS, syncMs: 20, now: () => at });
+    const key = `roll-${randomUUID()}`;
+    for (let i = 0; i < 5; i++) counter.count(key, 100_000);
+    at += WINDOW_MS;
+    expect(counter.count(key, 100_000)).toBe(1);
+    counter.count(key, 100_000);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(Number(await redis.get(`hub-rl:${key}:7`))).toBe(5);
+    expect(Number(await redis.get(`hub-rl:${key}:8`))).toBe(2);
+  });
 });

@@ -53,6 +53,8 @@ export function createSharedWindowCounter(
   const now = opts.now ?? Date.now;
   const ttl = windowMs + 1000;
   const entries = new Map<string, Entry>();
+  /** The entries with unsent hits: a sync visits only these, however many keys are tracked. */
+  const unsent = new Map<string, Entry>();
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   /** Sends `by` hits of `e`'s window; `e` learns the cluster's total. */
@@ -65,13 +67,14 @@ export function createSharedWindowCounter(
   function flush(): void {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    for (const [key, e] of entries) {
+    for (const [key, e] of unsent) {
       if (e.pending === 0) continue;
       const by = e.pending;
       e.pending = 0;
       // Rate limiting fails open: hits that could not be sent are not counted.
       send(key, e, by).catch(() => {});
     }
+    unsent.clear();
   }
 
   return {
@@ -79,7 +82,12 @@ export function createSharedWindowCounter(
       const window = Math.floor(now() / windowMs);
       let e = entries.get(key);
       if (!e || e.window !== window) {
-        if (e?.pending) send(key, e, e.pending).catch(() => {});
+        if (e?.pending) {
+          // The last window's unsent hits go now, under that window's key.
+          send(key, e, e.pending).catch(() => {});
+          e.pending = 0;
+          unsent.delete(key);
+        }
         if (entries.size >= MAX_KEYS) {
           flush();
           entries.clear();
@@ -90,6 +98,7 @@ export function createSharedWindowCounter(
       const view = e.shared + e.pending + 1;
       if (view * 2 <= limit && (e.pending + 1) * 100 <= limit) {
         e.pending++;
+        unsent.set(key, e);
         if (!timer) {
           timer = setTimeout(flush, syncMs);
           timer.unref();
