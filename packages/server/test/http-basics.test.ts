@@ -180,6 +180,22 @@ describe('rate limits', () => {
       }
     });
 
+  it('a closing hub sends its last hits to Redis before it disconnects (another process counts them)', async () => {
+    const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const hub = await (await import('../src/testing/test-hub.ts')).createTestHub({ REDIS_URL });
+    const a = await hub.seedOrg();
+    for (let i = 0; i < 3; i++) expect((await hub.request('GET', '/v1/agents', { auth: a.apiKey })).status).toBe(200);
+    await hub.close(); // within the 50 ms sync: the hits are still unsent when the close begins
+    const redis = new Redis(REDIS_URL);
+    try {
+      const [key] = await redis.keys(`hub-rl:org:${a.org.id}:*`);
+      expect(key).toBeDefined();
+      expect(Number(await redis.get(key!))).toBeGreaterThanOrEqual(3);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it('sign-in is limited much more strictly, per client', async () => {
     const limited = await (await import('../src/testing/test-hub.ts')).createTestHub({
       RATE_LIMIT_AUTH_PER_MINUTE: '3',

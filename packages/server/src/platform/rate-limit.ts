@@ -16,7 +16,7 @@
  * Exceeding any answers 429 problem+json `rate_limited` with Retry-After.
  */
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import {
@@ -31,24 +31,19 @@ import type { Caller } from './caller.ts';
 import { AppError } from './errors.ts';
 import { addRouteHook } from './route-hooks.ts';
 import { createSharedWindowCounter } from './shared-window-counter.ts';
+import { createWindowTable } from './window-table.ts';
 
 const WINDOW_MS = 60_000;
 const retryAfter = () => Math.max(1, Math.ceil((WINDOW_MS - (Date.now() % WINDOW_MS)) / 1000));
 
 /** Counts hits per key in the current minute, in this process's memory (no REDIS_URL). */
 function createLocalCounter() {
-  const local = new Map<string, { window: number; n: number }>();
-  return (key: string): number => {
-    const window = Math.floor(Date.now() / WINDOW_MS);
-    const c = local.get(key);
-    if (!c || c.window !== window) {
-      if (local.size > 200_000) local.clear();
-      local.set(key, { window, n: 1 });
-      return 1;
-    }
-    return ++c.n;
-  };
+  const table = createWindowTable({ windowMs: WINDOW_MS, maxKeys: 200_000, fresh: (window) => ({ window, n: 0 }) });
+  return (key: string): number => ++table.current(key).n;
 }
+
+/** How long a closing hub waits for Redis to take its unsent hits before it disconnects anyway. */
+const CLOSE_FLUSH_MS = 1000;
 
 export interface AuthAccountLookup {
   /** The user a pending two-factor challenge belongs to (Better Auth's verification row), if any. */
@@ -66,7 +61,11 @@ export async function registerRateLimits(app: FastifyInstance, config: Config, a
   const count = (key: string, limit: number) => (shared ? shared.count(key, limit) : local(key));
   if (redis)
     app.addHook('onClose', async () => {
-      shared!.flush();
+      // The last hits are sent and answered before the connection goes (not `quit()`: it would wait for ever
+      // on a Redis that is down).
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([shared!.flush(), new Promise((r) => (timer = setTimeout(r, CLOSE_FLUSH_MS)))]);
+      clearTimeout(timer);
       redis.disconnect();
     });
   const { perMinute, ingestPerMinute, orgPerMinute } = config.rateLimit;
@@ -94,6 +93,14 @@ export async function registerRateLimits(app: FastifyInstance, config: Config, a
     );
   }
 
+  /** The caller's headers, and the refusal when the caller's bucket or the org's ceiling is used up. */
+  function verdict(reply: FastifyReply, callerMax: number, n: number, o: number): AppError | undefined {
+    reply.header('x-ratelimit-limit', callerMax).header('x-ratelimit-remaining', Math.max(0, callerMax - n));
+    if (n > callerMax) return refusal('caller', callerMax);
+    if (o > orgPerMinute) return refusal('org', orgPerMinute);
+    return undefined;
+  }
+
   // One preHandler per authenticated route, with the route's bucket in its closure (route-hooks.ts).
   app.addHook('onRoute', (route) => {
     // Every /v1 route, and the compatible ingestion paths outside it (Langfuse's /api/public/…), which
@@ -107,15 +114,9 @@ export async function registerRateLimits(app: FastifyInstance, config: Config, a
       const k = keys(req.caller);
       const n = count(ingest ? k.ingest : k.api, callerMax);
       const o = count(k.org, orgPerMinute);
-      const check = (n: number, o: number) => {
-        reply.header('x-ratelimit-limit', callerMax).header('x-ratelimit-remaining', Math.max(0, callerMax - n));
-        if (n > callerMax) return refusal('caller', callerMax);
-        if (o > orgPerMinute) return refusal('org', orgPerMinute);
-        return undefined;
-      };
       // Counted in memory (the usual case, with or without Redis): answered in this turn.
-      if (typeof n === 'number' && typeof o === 'number') return done(check(n, o));
-      Promise.all([n, o]).then(([n, o]) => done(check(n, o)), done);
+      if (typeof n === 'number' && typeof o === 'number') return done(verdict(reply, callerMax, n, o));
+      Promise.all([n, o]).then(([n, o]) => done(verdict(reply, callerMax, n, o)), done);
     });
   });
 

@@ -69,6 +69,16 @@ describe('rate-limit counts shared through Redis, in memory while far from the l
     expect((await stored(key)).n).toBe(1500);
   });
 
+  it('flush sends the unsent hits and settles once Redis has them (a closing hub awaits it)', async () => {
+    const counter = processCounter(60_000);
+    const key = `flush-${randomUUID()}`;
+    for (let i = 0; i < 7; i++) counter.count(key, 100_000);
+    await counter.flush();
+    expect((await stored(key)).n).toBe(7);
+    await counter.flush(); // nothing unsent: nothing sent again
+    expect((await stored(key)).n).toBe(7);
+  });
+
   it("a new window sends the last one's unsent hits once, under the last window's key", async () => {
     let at = 7 * WINDOW_MS + 1000;
     const redis = new Redis(REDIS_URL);

@@ -15,6 +15,7 @@
  * and then by at most 1% of it per process. Limits under 100 are always exact (the allowance rounds to 0).
  */
 import type { Redis } from 'ioredis';
+import { createWindowTable } from './window-table.ts';
 
 /** INCRBY, and the window's expiry when this increment made the key. */
 const ADD = `
@@ -38,8 +39,8 @@ const MAX_KEYS = 200_000;
 export interface SharedWindowCounter {
   /** This hit's count in the current window across the cluster: a number when counted locally, else from Redis. */
   count(key: string, limit: number): number | Promise<number>;
-  /** Sends the unsent hits (at close). */
-  flush(): void;
+  /** Sends the unsent hits; settles when Redis has answered them (at close, before disconnecting). */
+  flush(): Promise<void>;
 }
 
 export function createSharedWindowCounter(
@@ -48,11 +49,8 @@ export function createSharedWindowCounter(
 ): SharedWindowCounter {
   const r = redis as AddingRedis;
   r.defineCommand('addToWindow', { numberOfKeys: 1, lua: ADD });
-  const { windowMs } = opts;
   const syncMs = opts.syncMs ?? 50;
-  const now = opts.now ?? Date.now;
-  const ttl = windowMs + 1000;
-  const entries = new Map<string, Entry>();
+  const ttl = opts.windowMs + 1000;
   /** The entries with unsent hits: a sync visits only these, however many keys are tracked. */
   const unsent = new Map<string, Entry>();
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -63,38 +61,33 @@ export function createSharedWindowCounter(
       if (total > e.shared) e.shared = total;
       return total;
     });
+  /** Sends the entry's unsent hits, if any. Rate limiting fails open: hits that could not be sent are not counted. */
+  const sendUnsent = (key: string, e: Entry): Promise<unknown> | undefined => {
+    unsent.delete(key);
+    if (e.pending === 0) return undefined;
+    const by = e.pending;
+    e.pending = 0;
+    return send(key, e, by).catch(() => {});
+  };
+  // A window's unsent hits go under that window's key when the key's next hit starts a new window.
+  const table = createWindowTable<Entry>({
+    windowMs: opts.windowMs,
+    maxKeys: MAX_KEYS,
+    now: opts.now,
+    fresh: (window) => ({ window, shared: 0, pending: 0 }),
+    retire: (key, e) => void sendUnsent(key, e),
+  });
 
-  function flush(): void {
+  async function flush(): Promise<void> {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    for (const [key, e] of unsent) {
-      if (e.pending === 0) continue;
-      const by = e.pending;
-      e.pending = 0;
-      // Rate limiting fails open: hits that could not be sent are not counted.
-      send(key, e, by).catch(() => {});
-    }
-    unsent.clear();
+    const sends = [...unsent].map(([key, e]) => sendUnsent(key, e));
+    await Promise.all(sends);
   }
 
   return {
     count(key, limit) {
-      const window = Math.floor(now() / windowMs);
-      let e = entries.get(key);
-      if (!e || e.window !== window) {
-        if (e?.pending) {
-          // The last window's unsent hits go now, under that window's key.
-          send(key, e, e.pending).catch(() => {});
-          e.pending = 0;
-          unsent.delete(key);
-        }
-        if (entries.size >= MAX_KEYS) {
-          flush();
-          entries.clear();
-        }
-        e = { window, shared: 0, pending: 0 };
-        entries.set(key, e);
-      }
+      const e = table.current(key);
       const view = e.shared + e.pending + 1;
       if (view * 2 <= limit && (e.pending + 1) * 100 <= limit) {
         e.pending++;
@@ -108,6 +101,7 @@ export function createSharedWindowCounter(
       // Near the limit: this hit and the unsent ones go now, and the answer is the cluster's exact total.
       const by = e.pending + 1;
       e.pending = 0;
+      unsent.delete(key);
       return send(key, e, by);
     },
     flush,
