@@ -8,6 +8,7 @@ export * from './controls.ts';
 export * from './costs.ts';
 export * from './governance.ts';
 export * from './ingestion.ts';
+export * from './mcp-endpoints.ts';
 export * from './orgs.ts';
 export * from './plans.ts';
 export * from './platform.ts';

@@ -14,6 +14,8 @@
  * `Last-Event-ID` (up to 5 tries, 0.1 s apart and doubling); when it cannot be resumed, the request is answered
  * with an error at once rather than left to its timeout.
  */
+
+import type { LookupFunction } from 'node:net';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { type Dispatcher, Pool } from 'undici';
@@ -74,13 +76,23 @@ export class HttpClientTransport implements Transport {
   /** The request headers, rebuilt only when the session id or protocol version changes. */
   private headerCache?: { key: string; post: Record<string, string>; get: Record<string, string> };
 
+  /**
+   * `lookup`: resolves the upstream's host name for each new connection instead of the system resolver (a host
+   * that connects for its users passes its egress guard's, which refuses internal addresses).
+   */
   constructor(
     url: URL,
     private readonly headers: Record<string, string> = {},
+    opts: { lookup?: LookupFunction } = {},
   ) {
     this.path = url.pathname + url.search;
     // No undici timeouts: a tool call may run for minutes, and the SDK's `Protocol` times each request itself.
-    this.pool = new Pool(url.origin, { keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
+    this.pool = new Pool(url.origin, {
+      keepAliveTimeout: 30_000,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      ...(opts.lookup ? { connect: { lookup: opts.lookup } } : {}),
+    });
   }
 
   async start(): Promise<void> {}

@@ -76,6 +76,82 @@ export interface HttpOptions {
   replay?: ReplayLimits;
 }
 
+/**
+ * The Streamable HTTP sessions of one gateway, without a server of their own: hand it each request of the MCP
+ * endpoint (its guards already passed). `serveHttp` puts it behind its own `node:http` server; a host that
+ * already serves HTTP (the hub's hosted endpoints) mounts it on a route of its own.
+ */
+export interface McpSessionRouter {
+  /** Answers one request. `body`: the parsed JSON body when the host has read it already; else it is read here. */
+  handle(req: IncomingMessage, res: ServerResponse, body?: unknown): Promise<void>;
+  /** Open sessions. */
+  readonly size: number;
+  /** Ends every session (and its run). */
+  close(): Promise<void>;
+}
+
+export function createSessionRouter(
+  gateway: Gateway,
+  opts: {
+    replay?: ReplayLimits;
+    /**
+     * Open sessions at most; a new one past it ends the least recently used (its client gets 404 at its next
+     * request, and starts a new session, as the protocol says). Default: no limit.
+     */
+    maxSessions?: number;
+  } = {},
+): McpSessionRouter {
+  /** In order of last use (a used session is moved to the end). */
+  const sessions = new Map<string, HttpSessionTransport>();
+  const max = opts.maxSessions ?? Number.POSITIVE_INFINITY;
+  return {
+    async handle(req, res, parsed) {
+      try {
+        const sid = req.headers['mcp-session-id'];
+        const body = parsed !== undefined ? parsed : req.method === 'POST' ? await readJson(req) : undefined;
+        const known = typeof sid === 'string' ? sessions.get(sid) : undefined;
+        if (known) {
+          if (max !== Number.POSITIVE_INFINITY) {
+            sessions.delete(known.sessionId);
+            sessions.set(known.sessionId, known);
+          }
+          return await known.handle(req, res, body);
+        }
+        if (sid !== undefined) return fail(res, 404, 'unknown or ended session');
+        if (req.method !== 'POST' || !isInitializeRequest(body))
+          return fail(res, 400, 'no session: start one with an initialize request');
+        if (sessions.size >= max) {
+          const [, oldest] = sessions.entries().next().value as [string, HttpSessionTransport];
+          sessions.delete(oldest.sessionId);
+          void oldest.close().catch(() => {});
+        }
+        const transport = new HttpSessionTransport(opts.replay);
+        const session = gateway.createSession({ transport: 'http', sessionId: transport.sessionId });
+        sessions.set(transport.sessionId, transport);
+        transport.onclose = () => {
+          if (sessions.get(transport.sessionId) === transport) sessions.delete(transport.sessionId);
+          void session.end();
+        };
+        await session.serveHttp(transport);
+        await transport.handle(req, res, body);
+      } catch (e) {
+        if (!res.headersSent) fail(res, (e as { status?: number }).status ?? 400, (e as Error).message);
+      }
+    },
+    get size() {
+      return sessions.size;
+    },
+    async close() {
+      await Promise.all([...sessions.values()].map((s) => s.close().catch(() => {})));
+    },
+  };
+}
+
+function fail(res: ServerResponse, status: number, message: string) {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(rpcError(message));
+}
+
 /** Starts the HTTP endpoint; resolves once it listens. */
 export async function serveHttp(
   gateway: Gateway,
@@ -115,43 +191,19 @@ export async function serveHttp(
     }
     return undefined;
   };
-  const sessions = new Map<string, HttpSessionTransport>();
-
-  const fail = (res: ServerResponse, status: number, message: string) => {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(rpcError(message));
-  };
+  const router = createSessionRouter(gateway, { replay: opts.replay });
 
   const server = createServer(async (req, res) => {
-    try {
-      const target = req.url ?? '/';
-      const q = target.indexOf('?');
-      const pathname = q < 0 ? target : target.slice(0, q);
-      const refused = refuse(req);
-      if (refused) {
-        if (refused[0] === 401) res.setHeader('www-authenticate', 'Bearer');
-        return fail(res, refused[0], refused[1]);
-      }
-      if (pathname !== path) return fail(res, 404, `not found: the MCP endpoint is ${path}`);
-      const sid = req.headers['mcp-session-id'];
-      const body = req.method === 'POST' ? await readJson(req) : undefined;
-      const known = typeof sid === 'string' ? sessions.get(sid) : undefined;
-      if (known) return await known.handle(req, res, body);
-      if (sid !== undefined) return fail(res, 404, 'unknown or ended session');
-      if (req.method !== 'POST' || !isInitializeRequest(body))
-        return fail(res, 400, 'no session: start one with an initialize request');
-      const transport = new HttpSessionTransport(opts.replay);
-      const session = gateway.createSession({ transport: 'http', sessionId: transport.sessionId });
-      sessions.set(transport.sessionId, transport);
-      transport.onclose = () => {
-        sessions.delete(transport.sessionId);
-        void session.end();
-      };
-      await session.serveHttp(transport);
-      await transport.handle(req, res, body);
-    } catch (e) {
-      if (!res.headersSent) fail(res, (e as { status?: number }).status ?? 400, (e as Error).message);
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const pathname = q < 0 ? target : target.slice(0, q);
+    const refused = refuse(req);
+    if (refused) {
+      if (refused[0] === 401) res.setHeader('www-authenticate', 'Bearer');
+      return fail(res, refused[0], refused[1]);
     }
+    if (pathname !== path) return fail(res, 404, `not found: the MCP endpoint is ${path}`);
+    await router.handle(req, res);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -163,7 +215,7 @@ export async function serveHttp(
     server,
     url: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}${path}`,
     async close() {
-      await Promise.all([...sessions.values()].map((s) => s.close().catch(() => {})));
+      await router.close();
       await new Promise<void>((r) => server.close(() => r()));
     },
   };

@@ -17,5 +17,5 @@ export {
   type UpstreamConnector,
   type UpstreamInit,
 } from './gateway.ts';
-export { serveHttp } from './http.ts';
+export { createSessionRouter, type McpSessionRouter, serveHttp } from './http.ts';
 export { connectUpstream, splitCommand, type UpstreamSpec, upstreamConnector, upstreamEnv } from './upstream.ts';

@@ -3,6 +3,7 @@
  * Connects to the MCP server the gateway fronts: a command run over stdio (`--upstream-command`), or a
  * Streamable HTTP endpoint (`--upstream-url`).
  */
+import type { LookupFunction } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -11,7 +12,12 @@ import { HttpClientTransport } from './http-client.ts';
 
 export type UpstreamSpec =
   | { command: string; cwd?: string; env?: Record<string, string> }
-  | { url: string; headers?: Record<string, string> };
+  | {
+      url: string;
+      headers?: Record<string, string>;
+      /** Resolves the upstream's host name (see HttpClientTransport), e.g. a host's egress guard. */
+      lookup?: LookupFunction;
+    };
 
 /**
  * Splits a command line into words: whitespace separates, single and double quotes group, a backslash escapes
@@ -76,7 +82,7 @@ export async function connectUpstream(spec: UpstreamSpec, init: Partial<Upstream
     });
     await client.connect(oneAtATime(stdio));
   } else {
-    await client.connect(new HttpClientTransport(new URL(spec.url), spec.headers ?? {}));
+    await client.connect(new HttpClientTransport(new URL(spec.url), spec.headers ?? {}, { lookup: spec.lookup }));
   }
   return client;
 }

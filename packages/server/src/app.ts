@@ -27,6 +27,7 @@ import { registerGovernanceRoutes } from './modules/governance/governance.routes
 import { registerIngestionRoutes } from './modules/ingestion/ingestion.routes.ts';
 import { registerLangfuseRoutes } from './modules/ingestion/langfuse/langfuse.routes.ts';
 import { registerOtlpRoutes } from './modules/ingestion/otlp/otlp.routes.ts';
+import { createMcpHosting, registerMcpEndpointRoutes } from './modules/mcp-endpoints/index.ts';
 import { registerPolicyRoutes } from './modules/policies/policies.routes.ts';
 import { registerPrivacyRoutes } from './modules/privacy/privacy.routes.ts';
 import { registerReportRoutes } from './modules/reports/reports.routes.ts';
@@ -200,6 +201,15 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
   registerAuditRoutes(app, ctx);
   registerNotificationRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
+  // The hosted MCP gateway asks this app's own routes (app.inject), with the client's API key.
+  const mcpHosting = createMcpHosting({
+    endpoints: ctx.mcpEndpoints,
+    egress: ctx.egress,
+    inject: app.inject.bind(app),
+    log: app.log,
+  });
+  app.addHook('onClose', () => mcpHosting.close());
+  registerMcpEndpointRoutes(app, { mcpEndpoints: ctx.mcpEndpoints, mcpHosting });
   registerReportRoutes(app, ctx);
   await registerConsole(app, ctx);
 

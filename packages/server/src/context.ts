@@ -31,6 +31,7 @@ import { createAgentResolver } from './modules/ingestion/agent-resolver.ts';
 import { createEnrichment } from './modules/ingestion/enrichment.ts';
 import { createIngestionService } from './modules/ingestion/ingestion.service.ts';
 import { createRetention } from './modules/ingestion/retention.ts';
+import { createMcpEndpointService } from './modules/mcp-endpoints/mcp-endpoints.service.ts';
 import { actionHash } from './modules/policies/engine/action-hash.ts';
 import { hubContext } from './modules/policies/engine/context.ts';
 import {
@@ -113,6 +114,8 @@ export async function createHubContext(
   // Every outbound request made for a user (webhooks, reports, approval callbacks) goes through it.
   const egress = createEgressGuard({ allow: config.egressAllow });
   const webhooks = createWebhookService({ db, audit, secretBox, jobs, clock, log, egress });
+  // Hosted MCP endpoints (served in app.ts, which owns the routes the hosted gateway calls in process).
+  const mcpEndpoints = createMcpEndpointService({ db, audit, secretBox, egress, clock });
   const notifications = createNotificationService({ db, mailer, webhooks, clock, log });
   // The ingest resolver caches agents; it is created below and dropped for an org on any agent change.
   let onAgentsChanged = (_orgId: string) => {};
@@ -388,6 +391,8 @@ export async function createHubContext(
     jobs,
     mailer,
     webhooks,
+    egress,
+    mcpEndpoints,
     notifications,
     authenticate,
     async close() {

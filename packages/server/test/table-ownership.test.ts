@@ -49,6 +49,7 @@ const OWNERS: Record<string, readonly string[]> = {
   'modules/privacy': ['privacy_settings', 'agent_privacy', 'privacy_redactions'],
   'modules/reports': ['reports', 'report_runs'],
   'modules/governance': ['policy_pack_applications', 'policy_pack_items', 'org_exports'],
+  'modules/mcp-endpoints': ['mcp_endpoints'],
 };
 
 const OWNER_OF = new Map(Object.entries(OWNERS).flatMap(([owner, tables]) => tables.map((t) => [t, owner] as const)));

@@ -126,6 +126,17 @@ const PREFIXES: Record<string, Factory> = {
     });
     return { params: { id: a.id }, markers: [name] };
   },
+  // The endpoint's record and its MCP path (/v1/mcp-endpoints/:id/mcp): 404 before any MCP handling.
+  '/v1/mcp-endpoints/:id': async (o) => {
+    const marker = `iso-mcp-${rand()}`;
+    const e = await ok('POST', '/v1/mcp-endpoints', o, {
+      name: marker,
+      agent: 'IsoBot',
+      upstream_url: `https://mcp.example.test/${marker}`,
+      upstream_headers: { 'X-Key': marker },
+    });
+    return { params: { id: e.id }, markers: [marker] };
+  },
   '/v1/webhooks/:id': async (o) => {
     const marker = `iso-hook-${rand()}`;
     const w = await ok('POST', '/v1/webhooks', o, {
@@ -254,6 +265,12 @@ const POLICY = (name: string) => ({
   rule: { when: { field: 'action.type', op: 'eq', value: `iso_${rand()}` }, then: 'block' },
 });
 
+/**
+ * Where org A looks that its resource is still there after B's calls, for routes whose own GET is not a read
+ * of it: an MCP endpoint's path answers a GET without a session with 400, as the protocol says.
+ */
+const STILL_THERE: Record<string, string> = { '/v1/mcp-endpoints/:id/mcp': '/v1/mcp-endpoints/:id' };
+
 /** Valid bodies, so that the answer is about the id, not the body. Default for POST/PUT/PATCH: `{}`. */
 const BODIES: Record<string, (p: Record<string, string>) => unknown> = {
   'PATCH /v1/agents/:id': () => ({ description: 'hijack' }),
@@ -360,7 +377,7 @@ describe('org B gets 404 and nothing of org A on every route with an id', () => 
       }
       // Org A's resource is still there, untouched by B's calls.
       if (methods.includes('GET')) {
-        const r = await t.request('GET', fill(url, foreign.params), { auth: a.apiKey });
+        const r = await t.request('GET', fill(STILL_THERE[url] ?? url, foreign.params), { auth: a.apiKey });
         expect([200, 202], `GET ${url} as org A`).toContain(r.status);
       }
     });

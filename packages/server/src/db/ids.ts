@@ -33,7 +33,8 @@ export type IdPrefix =
   | 'prc'
   | 'alr'
   | 'ale'
-  | 'red';
+  | 'red'
+  | 'mcp';
 
 // Random bytes are drawn 4 KiB at a time: one randomFillSync per id cost ~10% of ingestion CPU.
 const POOL_SIZE = 4096;

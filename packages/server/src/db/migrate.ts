@@ -25,6 +25,7 @@ import * as runOutcomes from './migrations/017-run-outcomes.ts';
 import * as privacyRedactions from './migrations/018-privacy-redactions.ts';
 import * as orgCompositeKeys from './migrations/019-org-composite-keys.ts';
 import * as decisionApprovals from './migrations/020-decision-approvals.ts';
+import * as mcpEndpoints from './migrations/021-mcp-endpoints.ts';
 
 type HubMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -50,6 +51,7 @@ const MIGRATIONS: Record<string, HubMigration> = {
   '018-privacy-redactions': privacyRedactions,
   '019-org-composite-keys': orgCompositeKeys,
   '020-decision-approvals': decisionApprovals,
+  '021-mcp-endpoints': mcpEndpoints,
 };
 
 /** The migrations' names, in order. */

@@ -158,6 +158,22 @@ export interface EmailOutboxTable {
   sent_at: number | null;
 }
 
+export interface McpEndpointsTable {
+  id: string;
+  org_id: string;
+  name: string;
+  agent: string;
+  upstream_url: string;
+  /** JSON array of the header names (shown); their values are in the sealed column only. */
+  upstream_header_names: string;
+  /** The headers as JSON, sealed (platform/secret-box.ts). */
+  upstream_headers_secret: string;
+  /** JSON array: 'resources', 'prompts'. */
+  govern: string;
+  description: string;
+  created_at: number;
+}
+
 export interface WebhooksTable {
   id: string;
   org_id: string;
@@ -668,6 +684,7 @@ export interface Database {
   notifications: NotificationsTable;
   notification_prefs: NotificationPrefsTable;
   email_outbox: EmailOutboxTable;
+  mcp_endpoints: McpEndpointsTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   jobs: JobsTable;

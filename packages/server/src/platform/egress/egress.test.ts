@@ -3,7 +3,7 @@
  * HTTP servers that count their connections, so "refused" means no connection was ever made.
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect as netConnect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllowlist } from './allowlist.ts';
 import { createEgressGuard } from './egress.ts';
@@ -230,5 +230,35 @@ describe('guarded requests on real sockets', () => {
     for (const s of servers.splice(0)) await new Promise<void>((r) => s.close(() => r()));
     const r = await post(createEgressGuard({ allow: ['127.0.0.1'] }), `http://127.0.0.1:${port}/`);
     expect(r).toMatchObject({ ok: false, status: null, error: 'connection failed: ECONNREFUSED' });
+  });
+});
+
+describe('the guarded lookup (connections kept open for a user: a hosted MCP upstream)', () => {
+  const connect = (guard: ReturnType<typeof createEgressGuard>, host: string, port: number) =>
+    new Promise<string>((resolve) => {
+      const socket = netConnect({ host, port, lookup: guard.lookup });
+      socket.on('connect', () => {
+        socket.destroy();
+        resolve('connected');
+      });
+      socket.on('error', (e) => resolve(e.message));
+    });
+
+  it('refuses a name with an internal address before any connection, and pins the checked one when allowed', async () => {
+    const target = await listen((_req, res) => res.end('ok'));
+    const resolve = async () => [
+      { address: '93.184.215.14', family: 4 },
+      { address: '127.0.0.1', family: 4 },
+    ];
+    const refused = await connect(createEgressGuard({ resolve }), 'rebind.example', target.port);
+    expect(refused).toBe('refused: rebind.example resolves to 127.0.0.1, a loopback address');
+    expect(target.connections()).toBe(0);
+    // An operator-allowed name connects, to the address resolved once (the name is not in any DNS).
+    const allowed = createEgressGuard({
+      allow: ['mcp.internal'],
+      resolve: async () => [{ address: '127.0.0.1', family: 4 }],
+    });
+    expect(await connect(allowed, 'mcp.internal', target.port)).toBe('connected');
+    expect(target.connections()).toBe(1);
   });
 });

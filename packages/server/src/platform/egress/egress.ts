@@ -58,6 +58,10 @@ export interface EgressOptions {
 
 const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443 };
 
+type LookupOptions = { all?: boolean };
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family?: number) => void;
+type AllCallback = (err: NodeJS.ErrnoException | null, addresses: ResolvedAddress[]) => void;
+
 export function createEgressGuard(opts: EgressOptions = {}) {
   const allow = parseAllowlist(opts.allow ?? []);
   const connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
@@ -102,6 +106,30 @@ export function createEgressGuard(opts: EgressOptions = {}) {
       const why = urlRefusal(url);
       return why && `refused: ${why}`;
     },
+
+    /**
+     * A `dns.lookup` for connections the hub keeps open for a user (a hosted MCP endpoint's upstream, whose
+     * answers go back to the org's own clients): a name is resolved and refused when ANY of its addresses is
+     * internal, as `post` does, and the socket connects to the checked addresses only. A URL that is an IP
+     * literal never reaches a lookup: check it with `checkUrl` before connecting.
+     */
+    lookup: ((hostname: string, options: LookupOptions, callback: LookupCallback) => {
+      const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+      resolve(host).then(
+        (addresses) => {
+          const refusal =
+            addresses.length === 0
+              ? `could not resolve ${host}`
+              : allow.host(host)
+                ? null
+                : (addresses.map((a) => addressRefusal(host, a.address)).find(Boolean) ?? null);
+          if (refusal) return callback(Object.assign(new Error(`refused: ${refusal}`), { code: 'EGRESS_REFUSED' }), '');
+          if (options.all) return (callback as unknown as AllCallback)(null, addresses);
+          callback(null, addresses[0]!.address, addresses[0]!.family);
+        },
+        () => callback(Object.assign(new Error(`could not resolve ${host}`), { code: 'ENOTFOUND' }), ''),
+      );
+    }) as LookupFunction,
 
     /** POSTs `body` to `rawUrl` once. Never throws: the outcome, refusals included, is the result. */
     async post(rawUrl: string, init: { headers: Record<string, string>; body: string }): Promise<EgressResult> {

@@ -1,0 +1,258 @@
+/**
+ * Hosted MCP endpoints end to end: a real MCP server (the official SDK's McpServer over Streamable HTTP, on
+ * loopback), the hub listening on a real port, and the official SDK's client connecting to the hub's
+ * endpoint with an agent's API key. Loopback upstreams are allowed by the operator here (HUB_EGRESS_ALLOW),
+ * as a self-hosted hub fronting an internal MCP server would be; one test runs without it.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createTestHub, type SeededOrg, type TestHub } from '../../testing/test-hub.ts';
+
+const UPSTREAM_TOKEN = `upstream-secret-${randomUUID()}`;
+
+/** An MCP server with two tools; it records the headers of every request it gets. */
+async function startUpstream() {
+  const seen: IncomingHttpHeaders[] = [];
+  const calls: string[] = [];
+  const transports = new Map<string, StreamableHTTPServerTransport>();
+  const server: Server = createServer(async (req, res) => {
+    seen.push(req.headers);
+    const sid = req.headers['mcp-session-id'];
+    let transport = typeof sid === 'string' ? transports.get(sid) : undefined;
+    if (!transport) {
+      const mcp = new McpServer({ name: 'upstream', version: '1.0.0' });
+      mcp.tool('lookup_order', { order_id: z.string() }, async ({ order_id }) => {
+        calls.push(`lookup_order ${order_id}`);
+        return { content: [{ type: 'text', text: `order ${order_id}: shipped` }] };
+      });
+      mcp.tool('delete_customer', { customer_id: z.string() }, async ({ customer_id }) => {
+        calls.push(`delete_customer ${customer_id}`);
+        return { content: [{ type: 'text', text: 'deleted' }] };
+      });
+      const t = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (id) => void transports.set(id, t),
+      });
+      await mcp.connect(t);
+      transport = t;
+    }
+    await transport.handleRequest(req, res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+  return {
+    url,
+    seen,
+    calls,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+let hub: TestHub;
+let hubUrl: string;
+let upstream: Awaited<ReturnType<typeof startUpstream>>;
+let org: SeededOrg;
+let agentKey: string;
+
+beforeAll(async () => {
+  upstream = await startUpstream();
+  hub = await createTestHub({ HUB_EGRESS_ALLOW: '127.0.0.1' });
+  await hub.hub.app.listen({ port: 0, host: '127.0.0.1' });
+  hubUrl = `http://127.0.0.1:${(hub.hub.app.server.address() as AddressInfo).port}`;
+  org = await hub.seedOrg();
+  const key = await hub.request('POST', '/v1/api-keys', {
+    auth: org.apiKey,
+    body: { name: 'mcp agent', scopes: ['ingest'] },
+  });
+  expect(key.status).toBe(201);
+  agentKey = key.body.key;
+});
+afterAll(async () => {
+  await hub?.close();
+  await upstream?.close();
+});
+
+const register = (auth: string, body: Record<string, unknown>) =>
+  hub.request('POST', '/v1/mcp-endpoints', { auth, body });
+
+async function connect(path: string, key: string) {
+  const client = new Client({ name: 'test-agent', version: '1.0.0' });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${hubUrl}${path}`), {
+      requestInit: { headers: { authorization: `Bearer ${key}` } },
+    }),
+  );
+  return client;
+}
+
+describe('hosted MCP endpoints', () => {
+  it("serves a remote MCP server behind the org's policies: an allowed call answers, a blocked one is a tool error naming the policy, and both are on a run", async () => {
+    const created = await register(org.apiKey, {
+      name: 'Orders',
+      agent: 'HostedBot',
+      upstream_url: upstream.url,
+      upstream_headers: { Authorization: `Bearer ${UPSTREAM_TOKEN}` },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.mcp_path).toBe(`/v1/mcp-endpoints/${created.body.id}/mcp`);
+    const policy = await hub.request('POST', '/v1/policies', {
+      auth: org.apiKey,
+      body: {
+        name: 'No customer deletion',
+        status: 'active',
+        priority: 1,
+        rule: { when: { all: [{ field: 'action.type', op: 'eq', value: 'delete_customer' }] }, then: 'block' },
+      },
+    });
+    expect(policy.status).toBe(201);
+
+    const client = await connect(created.body.mcp_path, agentKey);
+    try {
+      const tools = await client.listTools();
+      expect(tools.tools.map((t) => t.name).sort()).toEqual(['delete_customer', 'lookup_order']);
+      const allowed = await client.callTool({ name: 'lookup_order', arguments: { order_id: 'A-1' } });
+      expect(allowed.isError).toBeFalsy();
+      expect(allowed.content).toEqual([{ type: 'text', text: 'order A-1: shipped' }]);
+      const blocked = await client.callTool({ name: 'delete_customer', arguments: { customer_id: 'C-9' } });
+      expect(blocked.isError).toBe(true);
+      expect(JSON.stringify(blocked.content)).toContain('No customer deletion');
+      // The upstream ran the allowed tool only.
+      expect(upstream.calls).toEqual(['lookup_order A-1']);
+    } finally {
+      await client.close();
+    }
+    // The session is one run of the endpoint's agent, with both decisions on it (the SDK sends every 200 ms).
+    let detail = '';
+    await expect
+      .poll(
+        async () => {
+          const runs = (await hub.request('GET', '/v1/runs?agent=HostedBot', { auth: org.apiKey })).body.data ?? [];
+          if (runs.length === 0) return '';
+          detail = JSON.stringify((await hub.request('GET', `/v1/runs/${runs[0].id}`, { auth: org.apiKey })).body);
+          return detail;
+        },
+        { timeout: 5000 },
+      )
+      .toMatch(/tool_result/);
+    expect(detail).toContain('lookup_order');
+    expect(detail).toMatch(/delete_customer[\s\S]*BLOCK|BLOCK[\s\S]*delete_customer/);
+  });
+
+  it('sends the upstream headers to the upstream only: sealed at rest, never shown, never reaching the client', async () => {
+    const created = await register(org.apiKey, {
+      name: 'Secret upstream',
+      agent: 'HostedBot',
+      upstream_url: upstream.url,
+      upstream_headers: { 'X-Upstream-Key': UPSTREAM_TOKEN },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.upstream_header_names).toEqual(['X-Upstream-Key']);
+    const shown = [
+      created,
+      await hub.request('GET', `/v1/mcp-endpoints/${created.body.id}`, { auth: org.apiKey }),
+      await hub.request('GET', '/v1/mcp-endpoints', { auth: org.apiKey }),
+      await hub.request('GET', '/v1/audit-log?limit=50', { auth: org.apiKey }),
+    ];
+    for (const r of shown) expect(JSON.stringify(r.body)).not.toContain(UPSTREAM_TOKEN);
+    const stored = await hub.hub.ctx.db.db
+      .selectFrom('mcp_endpoints')
+      .select('upstream_headers_secret')
+      .where('id', '=', created.body.id)
+      .executeTakeFirstOrThrow();
+    expect(stored.upstream_headers_secret).toMatch(/^v1:/);
+    expect(stored.upstream_headers_secret).not.toContain(UPSTREAM_TOKEN);
+
+    upstream.seen.length = 0;
+    const client = await connect(created.body.mcp_path, agentKey);
+    try {
+      const r = await client.callTool({ name: 'lookup_order', arguments: { order_id: 'B-2' } });
+      expect(JSON.stringify(r)).not.toContain(UPSTREAM_TOKEN);
+    } finally {
+      await client.close();
+    }
+    expect(upstream.seen.length).toBeGreaterThan(0);
+    for (const h of upstream.seen) {
+      expect(h['x-upstream-key']).toBe(UPSTREAM_TOKEN);
+      // The client's own API key stays in the hub.
+      expect(JSON.stringify(h)).not.toContain(agentKey);
+    }
+  });
+
+  it("another org's endpoint is not found: not read, not deleted, not connected to", async () => {
+    const created = await register(org.apiKey, { name: 'Mine', agent: 'HostedBot', upstream_url: upstream.url });
+    const other = await hub.seedOrg();
+    const id = created.body.id;
+    expect((await hub.request('GET', `/v1/mcp-endpoints/${id}`, { auth: other.apiKey })).status).toBe(404);
+    expect((await hub.request('DELETE', `/v1/mcp-endpoints/${id}`, { auth: other.apiKey })).status).toBe(404);
+    const list = await hub.request('GET', '/v1/mcp-endpoints', { auth: other.apiKey });
+    expect(list.body.data).toEqual([]);
+    await expect(connect(created.body.mcp_path, other.apiKey)).rejects.toThrow(/404/);
+    expect((await hub.request('GET', `/v1/mcp-endpoints/${id}`, { auth: org.apiKey })).status).toBe(200);
+  });
+
+  it('deleting an endpoint ends its sessions; a session id is refused after', async () => {
+    const created = await register(org.apiKey, { name: 'Short-lived', agent: 'HostedBot', upstream_url: upstream.url });
+    const client = await connect(created.body.mcp_path, agentKey);
+    const sessionId = (client.transport as StreamableHTTPClientTransport).sessionId!;
+    expect(sessionId).toBeTruthy();
+    expect((await hub.request('DELETE', `/v1/mcp-endpoints/${created.body.id}`, { auth: org.apiKey })).status).toBe(
+      204,
+    );
+    const after = await fetch(`${hubUrl}${created.body.mcp_path}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${agentKey}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-session-id': sessionId,
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    expect(after.status).toBe(404);
+    await client.close().catch(() => {});
+  });
+
+  it('bad input names its field; an upstream URL on loopback is refused without HUB_EGRESS_ALLOW', async () => {
+    const bad = await register(org.apiKey, { name: '', agent: 'A', upstream_url: 'ftp://x' });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toMatch(/upstream_url/);
+    const injected = await register(org.apiKey, {
+      name: 'n',
+      agent: 'A',
+      upstream_url: upstream.url,
+      upstream_headers: { 'X-A': 'one\r\nX-Injected: two' },
+    });
+    expect(injected.status).toBe(400);
+    expect(JSON.stringify(injected.body)).toMatch(/upstream_headers/);
+
+    const strict = await createTestHub();
+    try {
+      const o = await strict.seedOrg();
+      const refused = await strict.request('POST', '/v1/mcp-endpoints', {
+        auth: o.apiKey,
+        body: { name: 'internal', agent: 'A', upstream_url: upstream.url },
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.detail).toMatch(/upstream_url: refused: 127\.0\.0\.1 is a loopback address/);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('an agent key may connect but not register; a read key may do neither', async () => {
+    expect((await register(agentKey, { name: 'x', agent: 'A', upstream_url: upstream.url })).status).toBe(403);
+    const created = await register(org.apiKey, { name: 'Readers', agent: 'HostedBot', upstream_url: upstream.url });
+    const read = await hub.request('POST', '/v1/api-keys', { auth: org.apiKey, body: { name: 'r', scopes: ['read'] } });
+    await expect(connect(created.body.mcp_path, read.body.key)).rejects.toThrow(/403/);
+  });
+});

@@ -1,0 +1,176 @@
+/**
+ * Serves the hosted MCP endpoints: the MCP gateway (packages/mcp-gateway) inside the hub's process, one per
+ * endpoint and API key, each with its Streamable HTTP sessions.
+ *
+ * The gateway asks the hub exactly as the CLI does, through the AgentOps SDK with the client's own API key
+ * (so the key's org, agent restrictions, rate limits and audit apply), but its `fetch` is `app.inject`: a
+ * call into this process's routes, not a round trip to another process. On a 2-CPU VM that hop, with its
+ * wake-ups, was most of what the CLI gateway added to a tool call (docs/benchmarks.md, mcp-gateway).
+ *
+ * Upstream connections go through the egress guard: the URL is checked before each session connects (an
+ * IP literal never reaches a resolver), and every connection resolves the name with the guard's `lookup`.
+ *
+ * Bounds: gateways (endpoint × key) per process, and sessions per gateway (the least recently used one is
+ * ended past it). Sessions live in this process: behind a load balancer, route by `Mcp-Session-Id`
+ * (docs/deployment.md).
+ */
+
+import {
+  connectUpstream,
+  createGateway,
+  createSessionRouter,
+  type Gateway,
+  type McpSessionRouter,
+} from '@agentops-hub/mcp-gateway';
+import type { AgentOps } from '@agentops-hub/sdk';
+import { createAgentOps } from '@agentops-hub/sdk';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Caller, OrgId } from '../../platform/caller.ts';
+import type { EgressGuard } from '../../platform/egress/egress.ts';
+import { AppError } from '../../platform/errors.ts';
+import type { McpEndpointService } from './mcp-endpoints.service.ts';
+
+/** Gateways (endpoint × API key) one process keeps; past it the least recently used is closed. */
+const MAX_GATEWAYS = 1000;
+/** Open sessions per gateway. */
+const MAX_SESSIONS = 100;
+
+interface Hosted {
+  orgId: OrgId;
+  endpointId: string;
+  gateway: Gateway;
+  router: McpSessionRouter;
+  agentops: AgentOps;
+}
+
+type Inject = FastifyInstance['inject'];
+
+/** The SDK's `fetch`, answered by this process's own routes (what the SDK reads: status, headers, text). */
+function injectFetch(inject: Inject): typeof fetch {
+  return (async (input: string | URL, init: RequestInit = {}) => {
+    const url = new URL(String(input));
+    const res = await inject({
+      method: (init.method ?? 'GET') as 'GET',
+      url: url.pathname + url.search,
+      headers: init.headers as Record<string, string>,
+      payload: init.body as string | undefined,
+    });
+    const payload = res.payload;
+    return {
+      status: res.statusCode,
+      ok: res.statusCode < 400,
+      headers: {
+        get: (name: string) => {
+          const v = res.headers[name.toLowerCase()];
+          return v === undefined ? null : Array.isArray(v) ? v.join(', ') : String(v);
+        },
+      },
+      text: async () => payload,
+    } as unknown as Response;
+  }) as typeof fetch;
+}
+
+const bearerOf = (request: FastifyRequest) => /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
+
+export function createMcpHosting(deps: {
+  endpoints: Pick<McpEndpointService, 'connection' | 'onRemoved'>;
+  egress: Pick<EgressGuard, 'checkUrl' | 'lookup'>;
+  inject: Inject;
+  log: { warn(obj: object, msg: string): void };
+}) {
+  /** By `org endpoint key`, in order of last use. */
+  const hosted = new Map<string, Hosted>();
+  /** Gateways being made: concurrent first requests share one. */
+  const making = new Map<string, Promise<Hosted>>();
+  const fetchInProcess = injectFetch(deps.inject);
+
+  async function close(key: string, h: Hosted) {
+    hosted.delete(key);
+    await h.router.close().catch(() => {});
+    await h.gateway.close().catch(() => {});
+    await h.agentops.shutdown().catch(() => {});
+  }
+
+  async function make(caller: Caller, apiKey: string, endpointId: string): Promise<Hosted> {
+    const { endpoint, headers } = await deps.endpoints.connection(caller.orgId, endpointId);
+    const log = (line: string) => deps.log.warn({ mcp_endpoint: endpoint.id }, line);
+    const agentops = createAgentOps({
+      hubUrl: 'http://hub.internal',
+      apiKey,
+      agent: endpoint.agent,
+      flushIntervalMs: 200,
+      policyFailure: 'closed',
+      fetch: fetchInProcess,
+      logger: { warn: log },
+    });
+    const gateway = createGateway({
+      agentops,
+      agent: endpoint.agent,
+      govern: { resources: endpoint.govern.includes('resources'), prompts: endpoint.govern.includes('prompts') },
+      log,
+      upstream: (init) => {
+        // Checked at each connection: HUB_EGRESS_ALLOW may have changed since the endpoint was registered.
+        const refusal = deps.egress.checkUrl(endpoint.upstream_url);
+        if (refusal) return Promise.reject(new Error(`the upstream URL is ${refusal}`));
+        return connectUpstream({ url: endpoint.upstream_url, headers, lookup: deps.egress.lookup }, init);
+      },
+    });
+    return {
+      orgId: caller.orgId,
+      endpointId,
+      gateway,
+      agentops,
+      router: createSessionRouter(gateway, { maxSessions: MAX_SESSIONS }),
+    };
+  }
+
+  async function hostedFor(caller: Caller, apiKey: string, endpointId: string): Promise<Hosted> {
+    const key = `${caller.orgId} ${endpointId} ${caller.keyId}`;
+    const known = hosted.get(key);
+    if (known) {
+      hosted.delete(key);
+      hosted.set(key, known);
+      return known;
+    }
+    let pending = making.get(key);
+    if (!pending) {
+      pending = make(caller, apiKey, endpointId).finally(() => making.delete(key));
+      making.set(key, pending);
+      const h = await pending;
+      if (hosted.size >= MAX_GATEWAYS) {
+        const [oldestKey, oldest] = hosted.entries().next().value as [string, Hosted];
+        void close(oldestKey, oldest);
+      }
+      hosted.set(key, h);
+      return h;
+    }
+    return pending;
+  }
+
+  deps.endpoints.onRemoved((orgId, id) => {
+    for (const [key, h] of hosted) if (h.orgId === orgId && h.endpointId === id) void close(key, h);
+  });
+
+  return {
+    /** Answers one MCP request of the endpoint (404 for another org's id, before anything is hijacked). */
+    async serve(request: FastifyRequest, reply: FastifyReply, caller: Caller, endpointId: string): Promise<void> {
+      const apiKey = bearerOf(request);
+      // The gateway asks the hub with the client's own key, so the client must have come with one (another
+      // org's endpoint is still a 404 first).
+      if (!caller.keyId || !apiKey) {
+        await deps.endpoints.connection(caller.orgId, endpointId);
+        throw new AppError('forbidden', 'MCP clients connect with an API key: Authorization: Bearer ahk_…');
+      }
+      const h = await hostedFor(caller, apiKey, endpointId);
+      reply.hijack();
+      await h.router.handle(request.raw, reply.raw, request.body ?? undefined);
+    },
+
+    /** Ends every session (the hub is closing). */
+    async close(): Promise<void> {
+      await Promise.all([...hosted].map(([key, h]) => close(key, h)));
+    },
+  };
+}
+
+export type McpHosting = ReturnType<typeof createMcpHosting>;
