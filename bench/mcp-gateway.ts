@@ -66,9 +66,10 @@ function cpuMs(pid: number | undefined): number {
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * q)]!;
 const ms = (x: number) => Math.round(x * 1000) / 1000;
 
-async function connect(url: string): Promise<Client> {
+async function connect(url: string, key?: string): Promise<Client> {
   const client = new Client({ name: 'bench', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  const requestInit = key ? { headers: { authorization: `Bearer ${key}` } } : undefined;
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit }));
   return client;
 }
 
@@ -90,17 +91,28 @@ async function read(client: Client): Promise<number> {
   return t;
 }
 
-const hub = await startHubProcess();
+// The reference server is on loopback: the operator allows it, as for an internal MCP server.
+const hub = await startHubProcess({ HUB_EGRESS_ALLOW: '127.0.0.1,localhost,::1' });
 const bundle = await bundleGateway();
 const reference = await startReferenceServer();
 const hubKey = { url: hub.url, key: hub.ingestKey };
 const flags = ['--agent', 'BenchBot', '--upstream-url', reference.url];
 const gateway = await startGateway(hubKey, flags);
 const other = COMPARE ? await startGateway(hubKey, flags, {}, COMPARE) : undefined;
-const urls = [reference.url, gateway.url, ...(other ? [other.url] : [])];
+// The same reference server as a hosted endpoint of the hub (modules/mcp-endpoints): the gateway in the hub's process.
+const hosted = await hub.api('POST', '/v1/mcp-endpoints', { name: 'Bench', agent: 'BenchBot', upstream_url: reference.url });
+if (hosted.status !== 201) throw new Error(`could not register the hosted endpoint: ${JSON.stringify(hosted.body)}`);
+const targets: [string, string | undefined][] = [
+  [reference.url, undefined],
+  [gateway.url, undefined],
+  [`${hub.url}${hosted.body.mcp_path}`, hub.ingestKey],
+  ...(other ? [[other.url, undefined] as [string, undefined]] : []),
+];
+const urls = targets.map(([url]) => url);
+const connectAll = () => Promise.all(targets.map(([url, key]) => connect(url, key)));
 try {
-  // clients[0] direct, [1] through this gateway, [2] through the compared one.
-  let clients = await Promise.all(urls.map(connect));
+  // clients[0] direct, [1] through this gateway, [2] through the hub's hosted endpoint, [3] through the compared one.
+  let clients = await connectAll();
   // The hub's share: the same decision the gateway asks for, from this process with the same SDK.
   const ops = createAgentOps({
     hubUrl: hub.url,
@@ -126,7 +138,7 @@ try {
       // New sessions now and then: the SDK's client transport keeps an abort listener per request on one signal
       // (Node warns past 1,500). All sides alike; the session setup itself is not timed.
       for (const c of clients) await c.close();
-      clients = await Promise.all(urls.map(connect));
+      clients = await connectAll();
     }
     if (i % 4 === 0) h.push(await decision());
     // Which one goes first rotates too, so none always runs right after another.
@@ -145,7 +157,7 @@ try {
     Object.entries(pids).map(([k, pid]) => [k, ms((cpuMs(pid) - cpuAtStart[k]!) / CALLS)]),
   );
   const p = (xs: number[], q: number, skip: number) => quantile(xs.slice(skip), q);
-  const [dm, gm, om] = calls;
+  const [dm, gm, hm, om] = calls;
   const direct = p(dm!, 0.5, WARMUP);
   const added = p(gm!, 0.5, WARMUP) - direct;
   const hubDecision = p(h, 0.5, WARMUP / 4);
@@ -168,6 +180,9 @@ try {
     direct_p99_ms: ms(p(dm!, 0.99, WARMUP)),
     gateway_p99_ms: ms(p(gm!, 0.99, WARMUP)),
     added_p99_ms: ms(p(gm!, 0.99, WARMUP) - p(dm!, 0.99, WARMUP)),
+    hosted_p50_ms: ms(p(hm!, 0.5, WARMUP)),
+    hosted_added_p50_ms: ms(p(hm!, 0.5, WARMUP) - direct),
+    hosted_added_p99_ms: ms(p(hm!, 0.99, WARMUP) - p(dm!, 0.99, WARMUP)),
     hub_decision_p50_ms: ms(hubDecision),
     relay_added_p50_ms: ms(relay),
     policy_added_p50_ms: ms(added - relay),

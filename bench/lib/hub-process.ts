@@ -34,7 +34,8 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts the hub and resolves once `/healthz` answers and the ingest key exists. */
-export async function startHubProcess(): Promise<HubProcess> {
+/** `env`: more settings for the hub (e.g. HUB_EGRESS_ALLOW for an upstream on loopback). */
+export async function startHubProcess(env: NodeJS.ProcessEnv = {}): Promise<HubProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-hub-'));
   const port = await freePort();
   const adminKey = `ahk_${randomBytes(24).toString('hex')}`;
@@ -57,6 +58,7 @@ export async function startHubProcess(): Promise<HubProcess> {
       HUB_INIT_USER_EMAIL: 'gateway-bench@example.test',
       HUB_INIT_USER_PASSWORD: 'gateway-bench-password',
       HUB_INIT_API_KEY: adminKey,
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

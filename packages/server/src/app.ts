@@ -206,6 +206,7 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
     endpoints: ctx.mcpEndpoints,
     egress: ctx.egress,
     inject: app.inject.bind(app),
+    evaluate: (caller, input, done) => ctx.evaluator.evaluate(caller, input, done as never),
     log: app.log,
   });
   app.addHook('onClose', () => mcpHosting.close());

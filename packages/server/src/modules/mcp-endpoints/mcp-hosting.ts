@@ -2,10 +2,10 @@
  * Serves the hosted MCP endpoints: the MCP gateway (packages/mcp-gateway) inside the hub's process, one per
  * endpoint and API key, each with its Streamable HTTP sessions.
  *
- * The gateway asks the hub exactly as the CLI does, through the AgentOps SDK with the client's own API key
- * (so the key's org, agent restrictions, rate limits and audit apply), but its `fetch` is `app.inject`: a
- * call into this process's routes, not a round trip to another process. On a 2-CPU VM that hop, with its
- * wake-ups, was most of what the CLI gateway added to a tool call (docs/benchmarks.md, mcp-gateway).
+ * The gateway asks the hub as the CLI does, through the AgentOps SDK (its guard: decisions, approval waits,
+ * paused agents; its telemetry: the session's run), but nothing leaves the process: a decision is the policies
+ * module's `evaluate` called with the caller the MCP request authenticated (its org, agent restrictions and
+ * audit apply), and the rest goes through this app's own routes with the client's key (`hubFetch`).
  *
  * Upstream connections go through the egress guard: the URL is checked before each session connects (an
  * IP literal never reaches a resolver), and every connection resolves the name with the guard's `lookup`.
@@ -15,6 +15,7 @@
  * (docs/deployment.md).
  */
 
+import { EvaluateBody } from '@agentops-hub/contracts';
 import {
   connectUpstream,
   createGateway,
@@ -27,7 +28,7 @@ import { createAgentOps } from '@agentops-hub/sdk';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Caller, OrgId } from '../../platform/caller.ts';
 import type { EgressGuard } from '../../platform/egress/egress.ts';
-import { AppError } from '../../platform/errors.ts';
+import { AppError, STATUS_BY_CODE, titleFor } from '../../platform/errors.ts';
 import type { McpEndpointService } from './mcp-endpoints.service.ts';
 
 /** Gateways (endpoint × API key) one process keeps; past it the least recently used is closed. */
@@ -36,6 +37,8 @@ const MAX_GATEWAYS = 1000;
 const MAX_SESSIONS = 100;
 
 interface Hosted {
+  /** The caller of the latest request (the same key each time): decisions are made as it. */
+  caller: Caller;
   orgId: OrgId;
   endpointId: string;
   gateway: Gateway;
@@ -45,28 +48,76 @@ interface Hosted {
 
 type Inject = FastifyInstance['inject'];
 
-/** The SDK's `fetch`, answered by this process's own routes (what the SDK reads: status, headers, text). */
-function injectFetch(inject: Inject): typeof fetch {
+/** The policies module's evaluate, as the route calls it (composition root wires `ctx.evaluator.evaluate`). */
+export type EvaluateFn = (
+  caller: Caller,
+  input: EvaluateBody,
+  done: (error: unknown, answer?: Record<string, unknown>) => void,
+) => void;
+
+/** What the SDK reads of a `fetch` answer: the status, a header, the text. */
+function answer(status: number, text: string, headers: Record<string, unknown> = {}): Response {
+  return {
+    status,
+    ok: status < 400,
+    headers: {
+      get: (name: string) => {
+        const v = headers[name.toLowerCase()];
+        return v === undefined ? null : Array.isArray(v) ? v.join(', ') : String(v);
+      },
+    },
+    text: async () => text,
+  } as unknown as Response;
+}
+
+/** An error as the route's problem+json would carry it (the SDK reads `code`, `detail` and the status). */
+function problem(error: unknown): Response {
+  const e = error instanceof AppError ? error : new AppError('internal', 'The decision failed.');
+  const status = STATUS_BY_CODE[e.code];
+  return answer(
+    status,
+    JSON.stringify({
+      title: titleFor(e.code),
+      status,
+      detail: e.message,
+      code: e.code,
+      ...(e.details.errors ? { errors: e.details.errors } : {}),
+    }),
+    { 'content-type': 'application/problem+json' },
+  );
+}
+
+/**
+ * The SDK's `fetch` for one hosted gateway. A decision (`POST /v1/policy/evaluate`, the call every
+ * `tools/call` waits on) is the policies module's `evaluate` with the caller the MCP request authenticated:
+ * through `app.inject` it cost 0.4 ms per call (a fake request through every hook, on this 2-CPU VM). The
+ * rest (telemetry, approval polls) is rare or batched, and goes through this app's routes (`app.inject`),
+ * authenticated with the client's key like any request.
+ */
+function hubFetch(inject: Inject, evaluate: EvaluateFn, callerOf: () => Caller): typeof fetch {
   return (async (input: string | URL, init: RequestInit = {}) => {
     const url = new URL(String(input));
+    if (url.pathname === '/v1/policy/evaluate' && init.method === 'POST') {
+      const parsed = EvaluateBody.safeParse(JSON.parse(String(init.body)));
+      if (!parsed.success)
+        return problem(
+          new AppError('validation_failed', 'The action is not valid.', {
+            errors: parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })),
+          }),
+        );
+      return new Promise<Response>((resolve) =>
+        evaluate(callerOf(), parsed.data, (error, decision) =>
+          resolve(decision ? answer(200, JSON.stringify(decision)) : problem(error)),
+        ),
+      );
+    }
     const res = await inject({
       method: (init.method ?? 'GET') as 'GET',
       url: url.pathname + url.search,
       headers: init.headers as Record<string, string>,
       payload: init.body as string | undefined,
     });
-    const payload = res.payload;
-    return {
-      status: res.statusCode,
-      ok: res.statusCode < 400,
-      headers: {
-        get: (name: string) => {
-          const v = res.headers[name.toLowerCase()];
-          return v === undefined ? null : Array.isArray(v) ? v.join(', ') : String(v);
-        },
-      },
-      text: async () => payload,
-    } as unknown as Response;
+    return answer(res.statusCode, res.payload, res.headers);
   }) as typeof fetch;
 }
 
@@ -76,13 +127,13 @@ export function createMcpHosting(deps: {
   endpoints: Pick<McpEndpointService, 'connection' | 'onRemoved'>;
   egress: Pick<EgressGuard, 'checkUrl' | 'lookup'>;
   inject: Inject;
+  evaluate: EvaluateFn;
   log: { warn(obj: object, msg: string): void };
 }) {
   /** By `org endpoint key`, in order of last use. */
   const hosted = new Map<string, Hosted>();
   /** Gateways being made: concurrent first requests share one. */
   const making = new Map<string, Promise<Hosted>>();
-  const fetchInProcess = injectFetch(deps.inject);
 
   async function close(key: string, h: Hosted) {
     hosted.delete(key);
@@ -94,13 +145,14 @@ export function createMcpHosting(deps: {
   async function make(caller: Caller, apiKey: string, endpointId: string): Promise<Hosted> {
     const { endpoint, headers } = await deps.endpoints.connection(caller.orgId, endpointId);
     const log = (line: string) => deps.log.warn({ mcp_endpoint: endpoint.id }, line);
+    let self: Hosted | undefined;
     const agentops = createAgentOps({
       hubUrl: 'http://hub.internal',
       apiKey,
       agent: endpoint.agent,
       flushIntervalMs: 200,
       policyFailure: 'closed',
-      fetch: fetchInProcess,
+      fetch: hubFetch(deps.inject, deps.evaluate, () => self?.caller ?? caller),
       logger: { warn: log },
     });
     const gateway = createGateway({
@@ -115,13 +167,15 @@ export function createMcpHosting(deps: {
         return connectUpstream({ url: endpoint.upstream_url, headers, lookup: deps.egress.lookup }, init);
       },
     });
-    return {
+    self = {
+      caller,
       orgId: caller.orgId,
       endpointId,
       gateway,
       agentops,
       router: createSessionRouter(gateway, { maxSessions: MAX_SESSIONS }),
     };
+    return self;
   }
 
   async function hostedFor(caller: Caller, apiKey: string, endpointId: string): Promise<Hosted> {
@@ -162,6 +216,7 @@ export function createMcpHosting(deps: {
         throw new AppError('forbidden', 'MCP clients connect with an API key: Authorization: Bearer ahk_…');
       }
       const h = await hostedFor(caller, apiKey, endpointId);
+      h.caller = caller;
       reply.hijack();
       await h.router.handle(request.raw, reply.raw, request.body ?? undefined);
     },
