@@ -82,6 +82,8 @@ async function timed(client: Client): Promise<number> {
 }
 
 const COMPARE = process.env.BENCH_COMPARE;
+/** `cli` or `hosted`: time only that gateway (besides the direct calls); unset, both. */
+const ONLY = process.env.BENCH_ONLY as 'cli' | 'hosted' | undefined;
 
 async function read(client: Client): Promise<number> {
   const t0 = process.hrtime.bigint();
@@ -100,18 +102,26 @@ const flags = ['--agent', 'BenchBot', '--upstream-url', reference.url];
 const gateway = await startGateway(hubKey, flags);
 const other = COMPARE ? await startGateway(hubKey, flags, {}, COMPARE) : undefined;
 // The same reference server as a hosted endpoint of the hub (modules/mcp-endpoints): the gateway in the hub's process.
-const hosted = await hub.api('POST', '/v1/mcp-endpoints', { name: 'Bench', agent: 'BenchBot', upstream_url: reference.url });
+const hosted = await hub.api('POST', '/v1/mcp-endpoints', {
+  name: 'Bench',
+  agent: 'BenchBot',
+  upstream_url: reference.url,
+});
 if (hosted.status !== 201) throw new Error(`could not register the hosted endpoint: ${JSON.stringify(hosted.body)}`);
-const targets: [string, string | undefined][] = [
-  [reference.url, undefined],
-  [gateway.url, undefined],
-  [`${hub.url}${hosted.body.mcp_path}`, hub.ingestKey],
-  ...(other ? [[other.url, undefined] as [string, undefined]] : []),
+// Timed in the same rounds: direct, then (BENCH_ONLY unset) both gateways, or only the CLI's or the hosted one
+// (each extra client adds its load to every other's rounds on this machine), then the compared build.
+const targets: { name: 'direct' | 'cli' | 'hosted' | 'compare'; url: string; key?: string }[] = [
+  { name: 'direct', url: reference.url },
+  ...(ONLY !== 'hosted' ? [{ name: 'cli' as const, url: gateway.url }] : []),
+  ...(ONLY !== 'cli'
+    ? [{ name: 'hosted' as const, url: `${hub.url}${hosted.body.mcp_path}`, key: hub.ingestKey }]
+    : []),
+  ...(other ? [{ name: 'compare' as const, url: other.url }] : []),
 ];
-const urls = targets.map(([url]) => url);
-const connectAll = () => Promise.all(targets.map(([url, key]) => connect(url, key)));
+const urls = targets.map((t) => t.url);
+const at = (name: string) => targets.findIndex((t) => t.name === name);
+const connectAll = () => Promise.all(targets.map((t) => connect(t.url, t.key)));
 try {
-  // clients[0] direct, [1] through this gateway, [2] through the hub's hosted endpoint, [3] through the compared one.
   let clients = await connectAll();
   // The hub's share: the same decision the gateway asks for, from this process with the same SDK.
   const ops = createAgentOps({
@@ -146,10 +156,11 @@ try {
       const j = (i + k) % clients.length;
       calls[j]!.push(await timed(clients[j]!));
     }
-    if (i % 2 === 0) {
+    if (i % 2 === 0 && at('cli') > 0) {
       const first = (i / 2) % 2;
-      reads[first]!.push(await read(clients[first]!));
-      reads[1 - first]!.push(await read(clients[1 - first]!));
+      const readers = [clients[0]!, clients[at('cli')]!];
+      reads[first]!.push(await read(readers[first]!));
+      reads[1 - first]!.push(await read(readers[1 - first]!));
     }
   }
   // CPU each process used per timed round (one call each way, half a read each way, a quarter decision).
@@ -157,14 +168,34 @@ try {
     Object.entries(pids).map(([k, pid]) => [k, ms((cpuMs(pid) - cpuAtStart[k]!) / CALLS)]),
   );
   const p = (xs: number[], q: number, skip: number) => quantile(xs.slice(skip), q);
-  const [dm, gm, hm, om] = calls;
+  const [dm, gm, hm, om] = ['direct', 'cli', 'hosted', 'compare'].map((n) => (at(n) >= 0 ? calls[at(n)] : undefined));
   const direct = p(dm!, 0.5, WARMUP);
-  const added = p(gm!, 0.5, WARMUP) - direct;
   const hubDecision = p(h, 0.5, WARMUP / 4);
-  const relay = p(reads[1]!, 0.5, WARMUP / 2) - p(reads[0]!, 0.5, WARMUP / 2);
   await ops.shutdown();
   const runs = (await hub.api('GET', '/v1/runs?agent=BenchBot')).body?.data ?? [];
   if (runs.length === 0) throw new Error('the hub recorded no run of the gateway session');
+  const added = gm ? p(gm, 0.5, WARMUP) - direct : Number.NaN;
+  const relay = gm ? p(reads[1]!, 0.5, WARMUP / 2) - p(reads[0]!, 0.5, WARMUP / 2) : Number.NaN;
+  const cli = gm
+    ? {
+        gateway_p50_ms: ms(p(gm, 0.5, WARMUP)),
+        added_p50_ms: ms(added),
+        gateway_p99_ms: ms(p(gm, 0.99, WARMUP)),
+        added_p99_ms: ms(p(gm, 0.99, WARMUP) - p(dm!, 0.99, WARMUP)),
+        relay_added_p50_ms: ms(relay),
+        policy_added_p50_ms: ms(added - relay),
+        around_decision_p50_ms: ms(added - relay - hubDecision),
+        gateway_own_p50_ms: ms(added - hubDecision),
+      }
+    : {};
+  const hostedOut = hm
+    ? {
+        hosted_p50_ms: ms(p(hm, 0.5, WARMUP)),
+        hosted_added_p50_ms: ms(p(hm, 0.5, WARMUP) - direct),
+        hosted_p99_ms: ms(p(hm, 0.99, WARMUP)),
+        hosted_added_p99_ms: ms(p(hm, 0.99, WARMUP) - p(dm!, 0.99, WARMUP)),
+      }
+    : {};
   const compared = om
     ? {
         compare_gateway_p50_ms: ms(p(om, 0.5, WARMUP)),
@@ -174,20 +205,12 @@ try {
     : {};
   const out = {
     bench: 'mcp-gateway',
+    only: ONLY ?? 'both',
     direct_p50_ms: ms(direct),
-    gateway_p50_ms: ms(p(gm!, 0.5, WARMUP)),
-    added_p50_ms: ms(added),
     direct_p99_ms: ms(p(dm!, 0.99, WARMUP)),
-    gateway_p99_ms: ms(p(gm!, 0.99, WARMUP)),
-    added_p99_ms: ms(p(gm!, 0.99, WARMUP) - p(dm!, 0.99, WARMUP)),
-    hosted_p50_ms: ms(p(hm!, 0.5, WARMUP)),
-    hosted_added_p50_ms: ms(p(hm!, 0.5, WARMUP) - direct),
-    hosted_added_p99_ms: ms(p(hm!, 0.99, WARMUP) - p(dm!, 0.99, WARMUP)),
+    ...cli,
+    ...hostedOut,
     hub_decision_p50_ms: ms(hubDecision),
-    relay_added_p50_ms: ms(relay),
-    policy_added_p50_ms: ms(added - relay),
-    around_decision_p50_ms: ms(added - relay - hubDecision),
-    gateway_own_p50_ms: ms(added - hubDecision),
     ...compared,
     cpu_ms_per_round: cpuPerRound,
     calls: CALLS,
