@@ -2,6 +2,10 @@
  * `npm run bench -- mcp-gateway`: what the MCP gateway adds to a `tools/call` the hub allows, against the MCP
  * conformance suite's reference server called directly, in the same run.
  *
+ * Also timed in the same rounds: the same reference server as a hosted endpoint of the hub (modules/mcp-endpoints:
+ * the gateway inside the hub's process), `hosted_added_p50_ms`. `BENCH_ONLY=cli` or `hosted` times just one of the
+ * two gateways (each extra client in a round loads every hop of the others).
+ *
  * Processes, each its own as in production: the reference "everything" server (packages/mcp-gateway/test/fixtures),
  * the gateway's CLI (bundled from the sources, Streamable HTTP in front of the reference server's Streamable HTTP),
  * a real hub as `npm start` runs it (bench/lib/hub-process.ts: its own process, a fresh SQLite file, the agent's
@@ -32,7 +36,8 @@
  * `bundleGateway`) also starts that gateway and times it in the same rounds: `compare_added_p50_ms` and
  * `added_ratio` (this one's added time over the other's) are the A/B figures of one sitting.
  *
- * Prints one JSON line: {"bench":"mcp-gateway", direct_p50_ms, gateway_p50_ms, added_p50_ms (= gateway − direct),
+ * Prints one JSON line: {"bench":"mcp-gateway", only, direct_p50_ms, gateway_p50_ms, added_p50_ms (= gateway − direct),
+ * hosted_p50_ms, hosted_added_p50_ms, hosted_p99_ms, hosted_added_p99_ms,
  * direct_p99_ms, gateway_p99_ms, added_p99_ms, hub_decision_p50_ms, relay_added_p50_ms, policy_added_p50_ms,
  * around_decision_p50_ms, gateway_own_p50_ms, [compare_…], cpu_ms_per_round, calls, load1 (the machine's 1-minute load average at
  * the end: the figures are latencies, so a busy machine inflates them)}. Target (issue 22): added_p50_ms ≤ 1.
