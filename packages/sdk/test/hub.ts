@@ -18,8 +18,9 @@ export interface RunningHub {
   close(): Promise<void>;
 }
 
-export async function startHub(): Promise<RunningHub> {
-  const t = await createTestHub();
+/** `overrides`: more hub settings (e.g. HUB_EGRESS_ALLOW for an upstream on loopback). */
+export async function startHub(overrides: Record<string, string> = {}): Promise<RunningHub> {
+  const t = await createTestHub(overrides);
   const address = await t.hub.app.listen({ port: 0, host: '127.0.0.1' });
   const port = Number(new URL(address).port);
   const org = await t.seedOrg();
