@@ -210,6 +210,7 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
     log: app.log,
   });
   app.addHook('onClose', () => mcpHosting.close());
+  ctx.bus.subscribe('mcp_endpoint.deleted', (d) => mcpHosting.closeEndpoint(String(d.org_id), String(d.id)));
   registerMcpEndpointRoutes(app, { mcpEndpoints: ctx.mcpEndpoints, mcpHosting });
   registerReportRoutes(app, ctx);
   await registerConsole(app, ctx);

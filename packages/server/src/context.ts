@@ -115,7 +115,15 @@ export async function createHubContext(
   const egress = createEgressGuard({ allow: config.egressAllow });
   const webhooks = createWebhookService({ db, audit, secretBox, jobs, clock, log, egress });
   // Hosted MCP endpoints (served in app.ts, which owns the routes the hosted gateway calls in process).
-  const mcpEndpoints = createMcpEndpointService({ db, audit, secretBox, egress, clock });
+  const mcpEndpoints = createMcpEndpointService({
+    db,
+    audit,
+    secretBox,
+    egress,
+    clock,
+    // Every process ends the deleted endpoint's sessions (app.ts subscribes its hosting).
+    onRemoved: (orgId, id) => void bus.publish('mcp_endpoint.deleted', { org_id: orgId, id }).catch(() => {}),
+  });
   const notifications = createNotificationService({ db, mailer, webhooks, clock, log });
   // The ingest resolver caches agents; it is created below and dropped for an org on any agent change.
   let onAgentsChanged = (_orgId: string) => {};

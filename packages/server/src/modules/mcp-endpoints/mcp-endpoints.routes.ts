@@ -61,7 +61,10 @@ export function registerMcpEndpointRoutes(
       config: { permission: 'integrations:manage' },
     },
     async (request, reply) => {
-      await deps.mcpEndpoints.remove(callerOf(request), request.params.id);
+      const caller = callerOf(request);
+      await deps.mcpEndpoints.remove(caller, request.params.id);
+      // This process's sessions end now; other processes' when the control bus tells them.
+      deps.mcpHosting.closeEndpoint(caller.orgId, request.params.id);
       return reply.status(204).send();
     },
   );

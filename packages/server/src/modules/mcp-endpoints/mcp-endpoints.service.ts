@@ -8,7 +8,7 @@
  * - The upstream URL passes the egress guard when it is registered (a literal internal address or localhost
  *   is refused then) and again at every connection (every address a name resolves to), unless the operator
  *   allows it (HUB_EGRESS_ALLOW): a tenant cannot make the hub a proxy into its own network.
- * - Deleting an endpoint ends its open sessions (`onRemoved`).
+ * - Deleting an endpoint ends its open sessions in every hub process (`onRemoved`, on the control bus).
  */
 import type { CreateMcpEndpointInput, McpEndpoint } from '@agentops-hub/contracts';
 import type { Db } from '../../db/database.ts';
@@ -52,11 +52,12 @@ export function createMcpEndpointService(deps: {
   secretBox: SecretBox;
   egress: Pick<EgressGuard, 'checkUrl'>;
   clock?: () => number;
+  /** After an endpoint is deleted: every hub process ends its sessions (context.ts sends it on the control bus). */
+  onRemoved?: (orgId: OrgId, id: string) => void;
 }) {
   const db = deps.db.db;
   const now = deps.clock ?? Date.now;
   const store = createMcpEndpointStore(db);
-  const removedListeners: ((orgId: OrgId, id: string) => void)[] = [];
 
   async function mustGet(orgId: OrgId, id: string) {
     const row = await store.forOrg(orgId).get(id);
@@ -135,7 +136,7 @@ export function createMcpEndpointService(deps: {
           now(),
         );
       });
-      for (const l of removedListeners) l(caller.orgId, id);
+      deps.onRemoved?.(caller.orgId, id);
     },
 
     /** The endpoint with its upstream headers, for the hosting to connect (404 for another org's id). */
@@ -145,11 +146,6 @@ export function createMcpEndpointService(deps: {
         endpoint: toMcpEndpoint(row),
         headers: JSON.parse(deps.secretBox.open(row.upstream_headers_secret)) as Record<string, string>,
       };
-    },
-
-    /** Called after an endpoint is deleted (its sessions are ended). */
-    onRemoved(listener: (orgId: OrgId, id: string) => void) {
-      removedListeners.push(listener);
     },
   };
 }

@@ -222,6 +222,31 @@ describe('hosted MCP endpoints', () => {
     await client.close().catch(() => {});
   });
 
+  it('an endpoint deleted through another hub process takes no new session on this one', async () => {
+    const other = await createTestHub({ HUB_EGRESS_ALLOW: '127.0.0.1' }, { shareWith: { database: hub.database } });
+    try {
+      await other.hub.app.listen({ port: 0, host: '127.0.0.1' });
+      const otherUrl = `http://127.0.0.1:${(other.hub.app.server.address() as AddressInfo).port}`;
+      const created = await register(org.apiKey, { name: 'Shared', agent: 'HostedBot', upstream_url: upstream.url });
+      // The other process serves a session first, so its gateway for this endpoint and key is cached.
+      const first = new Client({ name: 'first', version: '1.0.0' });
+      const transport = (path: string) =>
+        new StreamableHTTPClientTransport(new URL(`${otherUrl}${path}`), {
+          requestInit: { headers: { authorization: `Bearer ${agentKey}` } },
+        });
+      await first.connect(transport(created.body.mcp_path));
+      await first.close();
+      expect((await hub.request('DELETE', `/v1/mcp-endpoints/${created.body.id}`, { auth: org.apiKey })).status).toBe(
+        204,
+      );
+      await expect(
+        new Client({ name: 'second', version: '1.0.0' }).connect(transport(created.body.mcp_path)),
+      ).rejects.toThrow(/404/);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('bad input names its field; an upstream URL on loopback is refused without HUB_EGRESS_ALLOW', async () => {
     const bad = await register(org.apiKey, { name: '', agent: 'A', upstream_url: 'ftp://x' });
     expect(bad.status).toBe(400);

@@ -124,7 +124,7 @@ function hubFetch(inject: Inject, evaluate: EvaluateFn, callerOf: () => Caller):
 const bearerOf = (request: FastifyRequest) => /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
 
 export function createMcpHosting(deps: {
-  endpoints: Pick<McpEndpointService, 'connection' | 'onRemoved'>;
+  endpoints: Pick<McpEndpointService, 'connection' | 'get'>;
   egress: Pick<EgressGuard, 'checkUrl' | 'lookup'>;
   inject: Inject;
   evaluate: EvaluateFn;
@@ -201,10 +201,6 @@ export function createMcpHosting(deps: {
     return pending;
   }
 
-  deps.endpoints.onRemoved((orgId, id) => {
-    for (const [key, h] of hosted) if (h.orgId === orgId && h.endpointId === id) void close(key, h);
-  });
-
   return {
     /** Answers one MCP request of the endpoint (404 for another org's id, before anything is hijacked). */
     async serve(request: FastifyRequest, reply: FastifyReply, caller: Caller, endpointId: string): Promise<void> {
@@ -215,10 +211,18 @@ export function createMcpHosting(deps: {
         await deps.endpoints.connection(caller.orgId, endpointId);
         throw new AppError('forbidden', 'MCP clients connect with an API key: Authorization: Bearer ahk_…');
       }
+      // A new session checks that the endpoint still exists: one deleted through another hub process leaves
+      // this one's gateway cached until the control bus's message arrives.
+      if (request.headers['mcp-session-id'] === undefined) await deps.endpoints.get(caller.orgId, endpointId);
       const h = await hostedFor(caller, apiKey, endpointId);
       h.caller = caller;
       reply.hijack();
       await h.router.handle(request.raw, reply.raw, request.body ?? undefined);
+    },
+
+    /** Ends the endpoint's sessions (it was deleted, through this process or another). */
+    closeEndpoint(orgId: string, id: string): void {
+      for (const [key, h] of hosted) if (h.orgId === orgId && h.endpointId === id) void close(key, h);
     },
 
     /** Ends every session (the hub is closing). */
