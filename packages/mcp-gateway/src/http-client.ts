@@ -61,6 +61,13 @@ interface Answer {
   text: string;
 }
 
+/**
+ * The largest message taken from the upstream, by default: what an MCP result with a few images in base64 needs,
+ * with room. Past it the exchange is aborted and its request answered with an error, so a hostile or broken
+ * upstream cannot fill the gateway's memory (in the hub, an org's upstream is the org's to choose).
+ */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
 export class HttpClientTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
@@ -72,6 +79,8 @@ export class HttpClientTransport implements Transport {
   private readonly path: string;
   /** Exchanges whose event streams are being read: aborted on close. */
   readonly open = new Set<Exchange>();
+  /** One message (a JSON body, or one event of a stream) larger than this is refused: see MAX_MESSAGE_BYTES. */
+  readonly maxMessageBytes: number;
   private standalone = false;
   /** The request headers, rebuilt only when the session id or protocol version changes. */
   private headerCache?: { key: string; post: Record<string, string>; get: Record<string, string> };
@@ -83,8 +92,9 @@ export class HttpClientTransport implements Transport {
   constructor(
     url: URL,
     private readonly headers: Record<string, string> = {},
-    opts: { lookup?: LookupFunction } = {},
+    opts: { lookup?: LookupFunction; maxMessageBytes?: number } = {},
   ) {
+    this.maxMessageBytes = opts.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     this.path = url.pathname + url.search;
     // No undici timeouts: a tool call may run for minutes, and the SDK's `Protocol` times each request itself.
     this.pool = new Pool(url.origin, {
@@ -190,8 +200,10 @@ export class HttpClientTransport implements Transport {
     }, wait).unref();
   }
 
-  private giveUp(owed: Owed): void {
-    const message = 'the connection to the upstream MCP server broke before its answer, and could not be resumed';
+  giveUp(
+    owed: Owed,
+    message = 'the connection to the upstream MCP server broke before its answer, and could not be resumed',
+  ): void {
     if (owed.sink) owed.sink.fail(message);
     else this.deliver({ jsonrpc: '2.0', id: owed.id, error: { code: -32000, message } });
   }
@@ -291,6 +303,9 @@ class Exchange implements Dispatcher.DispatchHandlers {
   private abort?: (e?: Error) => void;
   private ended = false;
   private cancelled = false;
+  /** Bytes of the message being read (a whole body, or the current event of a stream). */
+  private size = 0;
+  private oversized = false;
   private readonly owed?: Owed;
   private readonly onEnd?: () => void;
 
@@ -331,6 +346,12 @@ class Exchange implements Dispatcher.DispatchHandlers {
   }
 
   onData(chunk: Buffer): boolean {
+    this.size += chunk.length;
+    if (this.size > this.t.maxMessageBytes) {
+      this.oversized = true;
+      this.abort?.(new Error(`the upstream MCP server sent a message larger than ${this.t.maxMessageBytes} bytes`));
+      return false;
+    }
     if (!this.sse) {
       this.body.push(chunk);
       return true;
@@ -352,6 +373,8 @@ class Exchange implements Dispatcher.DispatchHandlers {
         this.data = [];
         this.event = 'message';
         this.id = undefined;
+        // The next event's bytes start after this one (what is left in the buffer is already its).
+        this.size = this.buffer.length;
       } else if (line.startsWith('data:')) this.data.push(line.slice(line[5] === ' ' ? 6 : 5));
       else if (line.startsWith('event:')) this.event = line.slice(6).trim();
       else if (line.startsWith('id:')) this.id = line.slice(line[3] === ' ' ? 4 : 3);
@@ -383,6 +406,10 @@ class Exchange implements Dispatcher.DispatchHandlers {
     this.ended = true;
     this.t.open.delete(this);
     this.onEnd?.();
-    if (this.owed && this.owed.id !== PAID && !this.cancelled) this.t.streamBroke(this.owed);
+    if (!this.owed || this.owed.id === PAID || this.cancelled) return;
+    // Resuming would only send the oversized message again.
+    if (this.oversized)
+      this.t.giveUp(this.owed, `the upstream MCP server's answer is larger than ${this.t.maxMessageBytes} bytes`);
+    else this.t.streamBroke(this.owed);
   }
 }

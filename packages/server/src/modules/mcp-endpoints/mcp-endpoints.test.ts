@@ -14,6 +14,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createTestHub, type SeededOrg, type TestHub } from '../../testing/test-hub.ts';
+import { MAX_SESSIONS_PER_ORG } from './mcp-hosting.ts';
 
 const UPSTREAM_TOKEN = `upstream-secret-${randomUUID()}`;
 
@@ -32,6 +33,10 @@ async function startUpstream() {
         calls.push(`lookup_order ${order_id}`);
         return { content: [{ type: 'text', text: `order ${order_id}: shipped` }] };
       });
+      // A hostile or broken upstream: an answer larger than the gateway takes (16 MiB).
+      mcp.tool('export_everything', {}, async () => ({
+        content: [{ type: 'text', text: 'x'.repeat(17 * 1024 * 1024) }],
+      }));
       mcp.tool('delete_customer', { customer_id: z.string() }, async ({ customer_id }) => {
         calls.push(`delete_customer ${customer_id}`);
         return { content: [{ type: 'text', text: 'deleted' }] };
@@ -119,7 +124,7 @@ describe('hosted MCP endpoints', () => {
     const client = await connect(created.body.mcp_path, agentKey);
     try {
       const tools = await client.listTools();
-      expect(tools.tools.map((t) => t.name).sort()).toEqual(['delete_customer', 'lookup_order']);
+      expect(tools.tools.map((t) => t.name).sort()).toEqual(['delete_customer', 'export_everything', 'lookup_order']);
       const allowed = await client.callTool({ name: 'lookup_order', arguments: { order_id: 'A-1' } });
       expect(allowed.isError).toBeFalsy();
       expect(allowed.content).toEqual([{ type: 'text', text: 'order A-1: shipped' }]);
@@ -220,6 +225,70 @@ describe('hosted MCP endpoints', () => {
     });
     expect(after.status).toBe(404);
     await client.close().catch(() => {});
+  });
+
+  it("an upstream's answer past 16 MiB is refused as a tool error, not held in the hub's memory", async () => {
+    const created = await register(org.apiKey, { name: 'Huge', agent: 'HostedBot', upstream_url: upstream.url });
+    const client = await connect(created.body.mcp_path, agentKey);
+    try {
+      const r = await client.callTool({ name: 'export_everything', arguments: {} });
+      expect(r.isError).toBe(true);
+      expect(JSON.stringify(r.content)).toMatch(/larger than 16777216 bytes/);
+      // The session goes on.
+      const ok = await client.callTool({ name: 'lookup_order', arguments: { order_id: 'C-3' } });
+      expect(ok.isError).toBeFalsy();
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("an org's open sessions are bounded per hub process: past the bound a new one gets 429, and ending one makes room", async () => {
+    const own = await hub.seedOrg();
+    const key = (
+      await hub.request('POST', '/v1/api-keys', { auth: own.apiKey, body: { name: 'a', scopes: ['ingest'] } })
+    ).body.key as string;
+    // Two endpoints, since one endpoint and key keeps at most 100 sessions (its least recently used one ends).
+    const busy = [
+      await register(own.apiKey, { name: 'Busy 1', agent: 'HostedBot', upstream_url: upstream.url }),
+      await register(own.apiKey, { name: 'Busy 2', agent: 'HostedBot', upstream_url: upstream.url }),
+    ].map((r) => `${hubUrl}${r.body.mcp_path}`);
+    const headers = {
+      authorization: `Bearer ${key}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    };
+    const initialize = async (url: string) => {
+      const r = await fetch(url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'many', version: '1' } },
+        }),
+      });
+      await r.text();
+      return { status: r.status, session: r.headers.get('mcp-session-id') };
+    };
+    const sessions: string[] = [];
+    for (let batch = 0; batch < MAX_SESSIONS_PER_ORG / 20; batch++)
+      for (const r of await Promise.all(Array.from({ length: 20 }, () => initialize(busy[batch % 2]!)))) {
+        expect(r.status).toBe(200);
+        sessions.push(r.session!);
+      }
+    const refused = await initialize(busy[1]!);
+    expect(refused.status).toBe(429);
+    // Another org is not held back by this one.
+    const other = await register(org.apiKey, { name: 'Calm', agent: 'HostedBot', upstream_url: upstream.url });
+    const calm = await connect(other.body.mcp_path, agentKey);
+    await calm.close();
+    const ended = await fetch(busy[0]!, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${key}`, 'mcp-session-id': sessions[0]! },
+    });
+    expect(ended.status).toBeLessThan(300);
+    expect((await initialize(busy[1]!)).status).toBe(200);
   });
 
   it('an endpoint deleted through another hub process takes no new session on this one', async () => {

@@ -33,8 +33,12 @@ import type { McpEndpointService } from './mcp-endpoints.service.ts';
 
 /** Gateways (endpoint × API key) one process keeps; past it the least recently used is closed. */
 const MAX_GATEWAYS = 1000;
-/** Open sessions per gateway. */
+/** Gateways of one org in one process; past it the org's own least recently used is closed (not another org's). */
+const MAX_GATEWAYS_PER_ORG = 100;
+/** Open sessions per gateway; past it the least recently used session ends. */
 const MAX_SESSIONS = 100;
+/** Open sessions of one org in one process, over all its endpoints and keys: a new one past it gets 429. */
+export const MAX_SESSIONS_PER_ORG = 200;
 
 interface Hosted {
   /** The caller of the latest request (the same key each time): decisions are made as it. */
@@ -191,10 +195,10 @@ export function createMcpHosting(deps: {
       pending = make(caller, apiKey, endpointId).finally(() => making.delete(key));
       making.set(key, pending);
       const h = await pending;
-      if (hosted.size >= MAX_GATEWAYS) {
-        const [oldestKey, oldest] = hosted.entries().next().value as [string, Hosted];
-        void close(oldestKey, oldest);
-      }
+      const orgs = [...hosted].filter(([, x]) => x.orgId === caller.orgId);
+      const evict =
+        orgs.length >= MAX_GATEWAYS_PER_ORG ? orgs[0] : hosted.size >= MAX_GATEWAYS ? [...hosted][0] : undefined;
+      if (evict) void close(evict[0], evict[1]);
       hosted.set(key, h);
       return h;
     }
@@ -211,9 +215,19 @@ export function createMcpHosting(deps: {
         await deps.endpoints.connection(caller.orgId, endpointId);
         throw new AppError('forbidden', 'MCP clients connect with an API key: Authorization: Bearer ahk_…');
       }
-      // A new session checks that the endpoint still exists: one deleted through another hub process leaves
-      // this one's gateway cached until the control bus's message arrives.
-      if (request.headers['mcp-session-id'] === undefined) await deps.endpoints.get(caller.orgId, endpointId);
+      // A new session checks that the endpoint still exists (one deleted through another hub process leaves this
+      // one's gateway cached until the control bus's message arrives), and the org's share of this process.
+      if (request.headers['mcp-session-id'] === undefined) {
+        await deps.endpoints.get(caller.orgId, endpointId);
+        let open = 0;
+        for (const x of hosted.values()) if (x.orgId === caller.orgId) open += x.router.size;
+        if (open >= MAX_SESSIONS_PER_ORG)
+          throw new AppError(
+            'rate_limited',
+            `Your organization has ${open} open MCP sessions on this hub process, the most it may: end some (DELETE with their Mcp-Session-Id) and retry.`,
+            { retryAfterS: 60 },
+          );
+      }
       const h = await hostedFor(caller, apiKey, endpointId);
       h.caller = caller;
       reply.hijack();
