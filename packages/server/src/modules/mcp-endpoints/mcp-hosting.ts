@@ -212,7 +212,7 @@ export function createMcpHosting(deps: {
       // The gateway asks the hub with the client's own key, so the client must have come with one (another
       // org's endpoint is still a 404 first).
       if (!caller.keyId || !apiKey) {
-        await deps.endpoints.connection(caller.orgId, endpointId);
+        await deps.endpoints.get(caller.orgId, endpointId);
         throw new AppError('forbidden', 'MCP clients connect with an API key: Authorization: Bearer ahk_…');
       }
       // A new session checks that the endpoint still exists (one deleted through another hub process leaves this
