@@ -16,7 +16,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type APIRequestContext, expect, type Page, request as playwrightRequest, test } from '@playwright/test';
-import { root, startHub } from './hub';
+import { accessible, root, startHub } from './hub';
 
 const shots = join(root, 'test-results', 'screenshots');
 mkdirSync(shots, { recursive: true });
@@ -325,6 +325,32 @@ test('the console pages of part 2', async ({ page, browser }) => {
     await expect(page.getByRole('table', { name: 'Webhook deliveries' })).toContainText('delivered');
     await shot(page, 'p2-09-webhooks');
     await page.keyboard.press('Escape');
+  });
+
+  await test.step('settings: a hosted MCP endpoint, its URL to copy, its credentials never shown', async () => {
+    await nav(page, 'MCP endpoints').click();
+    await expect(page.getByText('No MCP endpoint yet')).toBeVisible();
+    await page.getByRole('button', { name: 'New MCP endpoint' }).first().click();
+    const form = page.getByRole('dialog', { name: 'New MCP endpoint' });
+    await form.getByLabel('Name').fill('Shop tools');
+    await form.getByLabel('Agent').fill('McpBot');
+    await form.getByLabel('Upstream MCP server URL').fill(receiverUrl);
+    await form.getByLabel('Upstream headers').fill('Authorization: Bearer e2e-upstream-secret');
+    await form.getByRole('checkbox', { name: 'resource reads' }).check();
+    await form.getByRole('button', { name: 'Create endpoint' }).click();
+    const table = page.getByRole('table', { name: 'MCP endpoints' });
+    await expect(table).toContainText('Shop tools');
+    await expect(table).toContainText(/\/v1\/mcp-endpoints\/mcp_\w+\/mcp/);
+    await expect(table).toContainText('sends Authorization (values hidden)');
+    await expect(table).toContainText('governs resources');
+    expect(await page.content()).not.toContain('e2e-upstream-secret');
+    const [created] = (await call('GET', '/v1/mcp-endpoints')).data;
+    expect(created).toMatchObject({ name: 'Shop tools', agent: 'McpBot', upstream_header_names: ['Authorization'] });
+    await accessible(page, 'MCP endpoints');
+    await shot(page, 'p2-09b-mcp-endpoints');
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Delete endpoint' }).click();
+    await expect(page.getByText('No MCP endpoint yet')).toBeVisible();
   });
 
   await test.step('settings: plan and feature flags', async () => {

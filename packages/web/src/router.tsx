@@ -151,6 +151,11 @@ const notificationPrefs = app(
   'NotificationsPage',
 );
 const webhooks = app('/settings/webhooks', () => import('./pages/settings/WebhooksPage'), 'WebhooksPage');
+const mcpEndpoints = app(
+  '/settings/mcp-endpoints',
+  () => import('./pages/settings/McpEndpointsPage'),
+  'McpEndpointsPage',
+);
 const plan = app('/settings/plan', () => import('./pages/settings/PlanPage'), 'PlanPage');
 const outbox = app('/settings/email-outbox', () => import('./pages/settings/EmailOutboxPage'), 'EmailOutboxPage');
 const dataRights = app('/settings/data', () => import('./pages/governance/DataRightsPage'), 'DataRightsPage');
@@ -184,6 +189,7 @@ const routeTree = rootRoute.addChildren([
     privacy,
     notificationPrefs,
     webhooks,
+    mcpEndpoints,
     plan,
     outbox,
     dataRights,
