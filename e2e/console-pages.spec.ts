@@ -343,6 +343,8 @@ test('the console pages of part 2', async ({ page, browser }) => {
     await expect(table).toContainText(/\/v1\/mcp-endpoints\/mcp_\w+\/mcp/);
     await expect(table).toContainText('sends Authorization (values hidden)');
     await expect(table).toContainText('governs resources');
+    // Once the form's dialog is gone (it fades out), the value is nowhere in the page.
+    await expect(form).toHaveCount(0);
     expect(await page.content()).not.toContain('e2e-upstream-secret');
     const [created] = (await call('GET', '/v1/mcp-endpoints')).data;
     expect(created).toMatchObject({ name: 'Shop tools', agent: 'McpBot', upstream_header_names: ['Authorization'] });
