@@ -37,6 +37,11 @@ export interface FieldError {
   message: string;
 }
 
+/** A schema's issues as field errors, paths dotted as the contract names fields (`tags.0`). */
+export function fieldErrorsOf(issues: readonly { path: readonly PropertyKey[]; message: string }[]): FieldError[] {
+  return issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message }));
+}
+
 export class AppError extends Error {
   readonly status: number;
   constructor(

@@ -28,7 +28,7 @@ import { createAgentOps } from '@agentops-hub/sdk';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Caller, OrgId } from '../../platform/caller.ts';
 import type { EgressGuard } from '../../platform/egress/egress.ts';
-import { AppError, STATUS_BY_CODE, titleFor } from '../../platform/errors.ts';
+import { AppError, fieldErrorsOf, STATUS_BY_CODE, titleFor } from '../../platform/errors.ts';
 import type { McpEndpointService } from './mcp-endpoints.service.ts';
 
 /** Gateways (endpoint × API key) one process keeps; past it the least recently used is closed. */
@@ -105,9 +105,7 @@ function hubFetch(inject: Inject, evaluate: EvaluateFn, callerOf: () => Caller):
       const parsed = EvaluateBody.safeParse(JSON.parse(String(init.body)));
       if (!parsed.success)
         return problem(
-          new AppError('validation_failed', 'The action is not valid.', {
-            errors: parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })),
-          }),
+          new AppError('validation_failed', 'The action is not valid.', { errors: fieldErrorsOf(parsed.error.issues) }),
         );
       return new Promise<Response>((resolve) =>
         evaluate(callerOf(), parsed.data, (error, decision) =>

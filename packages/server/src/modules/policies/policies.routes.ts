@@ -7,16 +7,12 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HubContext } from '../../context.ts';
-import { AppError } from '../../platform/errors.ts';
+import { AppError, fieldErrorsOf } from '../../platform/errors.ts';
 import { callerOf } from '../../platform/route-config.ts';
 import { parsePolicyYaml, toYaml } from './engine/policy-yaml.ts';
 import { SIMULATION_LIMITS } from './simulate.service.ts';
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
-
-function zodIssues(e: z.ZodError) {
-  return e.issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message }));
-}
 
 export function registerPolicyRoutes(appIn: FastifyInstance, ctx: HubContext) {
   // YAML bodies are parsed in this plugin only, so nothing else accepts YAML by accident.
@@ -86,7 +82,7 @@ export function registerPolicyRoutes(appIn: FastifyInstance, ctx: HubContext) {
       { config: { permission: 'policies:read' }, schema: { tags: ['policies'] } },
       async (req) => {
         const r = PolicyBody.safeParse(req.body);
-        return r.success ? { valid: true, errors: [] } : { valid: false, errors: zodIssues(r.error) };
+        return r.success ? { valid: true, errors: [] } : { valid: false, errors: fieldErrorsOf(r.error.issues) };
       },
     );
     app.post(
