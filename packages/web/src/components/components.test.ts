@@ -1,7 +1,8 @@
 // @vitest-environment happy-dom
 /**
  * The shared display components, rendered: money with its exact value on hover, the run status badge's
- * vocabulary, a chart legend's shares, and an action's raw JSON one click away. (Plain `.ts` with
+ * vocabulary, a chart legend's shares, an action's raw JSON one click away, and the question a destructive
+ * button asks first. (Plain `.ts` with
  * createElement: the root Vitest config collects `*.test.ts`.)
  */
 import { MantineProvider } from '@mantine/core';
@@ -11,6 +12,7 @@ import { createElement, type ReactNode } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActionDetails } from './ActionDetails';
 import { ChartLegend } from './ChartLegend';
+import { ConfirmDialog } from './ConfirmDialog';
 import { HIDDEN_CONTENT, JsonBlock } from './JsonBlock';
 import { Money } from './Money';
 import { RunStatusBadge } from './StatusBadge';
@@ -99,5 +101,42 @@ describe('JsonBlock', () => {
     expect(screen.getByText(/Hidden: your role does not show/)).toBeTruthy();
     expect(screen.queryByText(HIDDEN_CONTENT)).toBeNull();
     expect(screen.getByText(/"amount": 40/)).toBeTruthy();
+  });
+});
+
+describe('ConfirmDialog', () => {
+  const dialog = (over: Partial<Parameters<typeof ConfirmDialog>[0]>, calls: string[]) =>
+    createElement(
+      ConfirmDialog,
+      {
+        opened: true,
+        onClose: () => calls.push('close'),
+        title: 'Delete this webhook?',
+        confirmLabel: 'Delete webhook',
+        onConfirm: () => calls.push('confirm'),
+        pending: false,
+        error: null,
+        ...over,
+      },
+      'The hub stops calling it.',
+    );
+
+  it('says what will happen, and acts only on its own button', async () => {
+    const calls: string[] = [];
+    show(dialog({}, calls));
+    expect(await screen.findByText('The hub stops calling it.')).toBeTruthy();
+    expect(screen.queryByRole('alert')).toBeNull();
+    await userEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(calls).toEqual(['close']);
+    await userEvent.click(screen.getByRole('button', { name: 'Delete webhook' }));
+    expect(calls).toEqual(['close', 'confirm']);
+  });
+
+  it("shows the hub's refusal and keeps the question open", async () => {
+    const calls: string[] = [];
+    show(dialog({ error: new Error('Only an admin may delete webhooks.') }, calls));
+    expect((await screen.findByRole('alert')).textContent).toBe('Only an admin may delete webhooks.');
+    expect(screen.getByRole('button', { name: 'Delete webhook' })).toBeTruthy();
+    expect(calls).toEqual([]);
   });
 });

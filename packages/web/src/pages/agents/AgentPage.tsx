@@ -32,6 +32,7 @@ import { type ReactNode, useState } from 'react';
 import { ApiError, api, errorMessage, type Page, planLockOf } from '../../api/client';
 import { useControls } from '../../api/queries';
 import { INTEGER_AXIS } from '../../components/ChartLegend';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { CreateDialog } from '../../components/CreateDialog';
 import { DataTable } from '../../components/DataTable';
 import { LockedFeature } from '../../components/LockedFeature';
@@ -576,22 +577,17 @@ function DeleteModal({
     onSuccess: onDone,
   });
   return (
-    <Modal opened={opened} onClose={onClose} title={`Delete ${agent.name}?`} centered>
-      <Stack>
-        <Text size="sm">
-          The agent leaves the registry. This cannot be undone. An agent that reports again may be registered again
-          automatically.
-        </Text>
-        <FormError error={remove.error} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button color="red" loading={remove.isPending} onClick={() => remove.mutate()}>
-            Delete agent
-          </Button>
-        </Group>
-      </Stack>
-    </Modal>
+    <ConfirmDialog
+      opened={opened}
+      onClose={onClose}
+      title={`Delete ${agent.name}?`}
+      confirmLabel="Delete agent"
+      pending={remove.isPending}
+      error={remove.error}
+      onConfirm={() => remove.mutate()}
+    >
+      The agent leaves the registry. This cannot be undone. An agent that reports again may be registered again
+      automatically.
+    </ConfirmDialog>
   );
 }

@@ -13,7 +13,6 @@ import {
   Collapse,
   Group,
   List,
-  Modal,
   NumberInput,
   Select,
   Stack,
@@ -31,8 +30,9 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { useParams } from '@tanstack/react-router';
 import { useState } from 'react';
 import { ApiError, api, errorMessage } from '../../api/client';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { AnchorLink } from '../../components/links';
-import { ErrorState, FormError, Loading, NotFound, PageHeader } from '../../components/states';
+import { ErrorState, Loading, NotFound, PageHeader } from '../../components/states';
 import { dateTime, json } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 import { PackBadges } from './PolicyPacksPage';
@@ -305,23 +305,18 @@ function PackView({ pack }: { pack: PolicyPackView }) {
           )}
         </Card>
       )}
-      <Modal opened={confirmUnapply} onClose={() => setConfirmUnapply(false)} title="Remove this pack?" centered>
-        <Stack>
-          <Text size="sm">
-            The policies and budgets it added are deleted and its notification settings go back to what they were.
-            Anything a person changed since is kept.
-          </Text>
-          <FormError error={unapply.error} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setConfirmUnapply(false)}>
-              Cancel
-            </Button>
-            <Button color="red" loading={unapply.isPending} onClick={() => unapply.mutate()}>
-              Remove pack
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <ConfirmDialog
+        opened={confirmUnapply}
+        onClose={() => setConfirmUnapply(false)}
+        title="Remove this pack?"
+        confirmLabel="Remove pack"
+        pending={unapply.isPending}
+        error={unapply.error}
+        onConfirm={() => unapply.mutate()}
+      >
+        The policies and budgets it added are deleted and its notification settings go back to what they were. Anything
+        a person changed since is kept.
+      </ConfirmDialog>
     </Stack>
   );
 }

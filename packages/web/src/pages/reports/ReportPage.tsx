@@ -5,30 +5,18 @@
  */
 
 import type { Report, ReportRun } from '@agentops-hub/contracts';
-import {
-  Alert,
-  Badge,
-  Button,
-  Card,
-  Checkbox,
-  Group,
-  List,
-  Modal,
-  Popover,
-  Stack,
-  Table,
-  Text,
-  Title,
-} from '@mantine/core';
+import { Alert, Badge, Button, Card, Checkbox, Group, List, Popover, Stack, Table, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconDownload, IconExternalLink, IconPencil, IconPlayerPlay, IconTrash } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate, useParams } from '@tanstack/react-router';
 import { useState } from 'react';
 import { ApiError, api, errorMessage, type Page, planLockOf } from '../../api/client';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
+import { CreateDialog } from '../../components/CreateDialog';
 import { LockedFeature } from '../../components/LockedFeature';
 import { Money } from '../../components/Money';
-import { Empty, ErrorState, FormError, Loading, NotFound, PageHeader, QueryStatus } from '../../components/states';
+import { Empty, ErrorState, Loading, NotFound, PageHeader, QueryStatus } from '../../components/states';
 import { dateTime, num, usd } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
 import { DeliveryBadge } from '../settings/DeliveryBadge';
@@ -322,7 +310,7 @@ export function ReportPage() {
           </Group>
         )}
       </Card>
-      <Modal opened={editing} onClose={() => setEditing(false)} title={`Edit ${r.name}`} centered size="lg">
+      <CreateDialog opened={editing} onClose={() => setEditing(false)} title={`Edit ${r.name}`} size="lg">
         <ReportForm
           report={r}
           onDone={(x) => {
@@ -332,23 +320,18 @@ export function ReportPage() {
             notifications.show({ color: 'teal', message: 'Report saved.' });
           }}
         />
-      </Modal>
-      <Modal opened={deleting} onClose={() => setDeleting(false)} title="Delete this report?" centered>
-        <Stack>
-          <Text size="sm">
-            <b>{r.name}</b>, its schedule and its history are deleted. Emails already sent stay sent.
-          </Text>
-          <FormError error={remove.error} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setDeleting(false)}>
-              Cancel
-            </Button>
-            <Button color="red" loading={remove.isPending} onClick={() => remove.mutate()}>
-              Delete report
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
+      </CreateDialog>
+      <ConfirmDialog
+        opened={deleting}
+        onClose={() => setDeleting(false)}
+        title="Delete this report?"
+        confirmLabel="Delete report"
+        pending={remove.isPending}
+        error={remove.error}
+        onConfirm={() => remove.mutate()}
+      >
+        <b>{r.name}</b>, its schedule and its history are deleted. Emails already sent stay sent.
+      </ConfirmDialog>
     </Stack>
   );
 }

@@ -4,13 +4,14 @@
  */
 
 import type { Report } from '@agentops-hub/contracts';
-import { Badge, Button, Card, Modal, Stack, Table, Text } from '@mantine/core';
+import { Badge, Button, Card, Stack, Table, Text } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconPlus } from '@tabler/icons-react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
 import { api, type Page, planLockOf } from '../../api/client';
+import { CreateDialog } from '../../components/CreateDialog';
 import { LockedFeature } from '../../components/LockedFeature';
 import { AnchorLink } from '../../components/links';
 import { Empty, PageHeader, QueryStatus } from '../../components/states';
@@ -108,7 +109,7 @@ export function ReportsPage() {
           </Table.ScrollContainer>
         </Card>
       )}
-      <Modal opened={open} onClose={() => setOpen(false)} title="New report" centered size="lg">
+      <CreateDialog opened={open} onClose={() => setOpen(false)} title="New report" size="lg">
         <ReportForm
           onDone={(r) => {
             setOpen(false);
@@ -117,7 +118,7 @@ export function ReportsPage() {
             navigate({ to: '/reports/$reportId', params: { reportId: r.id } });
           }}
         />
-      </Modal>
+      </CreateDialog>
     </Stack>
   );
 }

@@ -12,7 +12,6 @@ import {
   Card,
   Checkbox,
   Group,
-  Modal,
   MultiSelect,
   Select,
   Stack,
@@ -23,7 +22,8 @@ import {
 import { IconPlus, IconSearch } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { api, errorMessage, type Page } from '../../api/client';
+import { api, type Page } from '../../api/client';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { CopyField } from '../../components/CopyField';
 import { CreateDialog } from '../../components/CreateDialog';
 import { DataTable } from '../../components/DataTable';
@@ -219,26 +219,17 @@ export function ApiKeysPage() {
           onClose={() => setOpen(false)}
         />
       </CreateDialog>
-      <Modal opened={Boolean(revoking)} onClose={() => setRevoking(null)} title="Revoke this key?" centered>
-        <Stack>
-          <Text size="sm">
-            Anything using <b>{revoking?.name}</b> ({revoking?.prefix}…) stops working at once. This cannot be undone.
-          </Text>
-          {revoke.error && (
-            <Text c="red" size="sm">
-              {errorMessage(revoke.error)}
-            </Text>
-          )}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setRevoking(null)}>
-              Cancel
-            </Button>
-            <Button color="red" loading={revoke.isPending} onClick={() => revoking && revoke.mutate(revoking.id)}>
-              Revoke key
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <ConfirmDialog
+        opened={Boolean(revoking)}
+        onClose={() => setRevoking(null)}
+        title="Revoke this key?"
+        confirmLabel="Revoke key"
+        pending={revoke.isPending}
+        error={revoke.error}
+        onConfirm={() => revoking && revoke.mutate(revoking.id)}
+      >
+        Anything using <b>{revoking?.name}</b> ({revoking?.prefix}…) stops working at once. This cannot be undone.
+      </ConfirmDialog>
     </Stack>
   );
 }

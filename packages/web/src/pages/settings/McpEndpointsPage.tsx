@@ -4,12 +4,14 @@
  */
 
 import type { McpEndpoint } from '@agentops-hub/contracts';
-import { Badge, Button, Card, Checkbox, Group, Modal, Stack, Table, Text, Textarea, TextInput } from '@mantine/core';
+import { Badge, Button, Card, Checkbox, Group, Stack, Table, Text, Textarea, TextInput } from '@mantine/core';
 import { IconPlus } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, type Page } from '../../api/client';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { CopyField } from '../../components/CopyField';
+import { CreateDialog } from '../../components/CreateDialog';
 import { Empty, FormError, PageHeader, QueryStatus } from '../../components/states';
 import { dateTime } from '../../lib/format';
 import { usePermissions } from '../../lib/permissions';
@@ -117,30 +119,25 @@ export function McpEndpointsPage() {
           </Table.ScrollContainer>
         </Card>
       )}
-      <Modal opened={open} onClose={() => setOpen(false)} title="New MCP endpoint" centered size="lg">
+      <CreateDialog opened={open} onClose={() => setOpen(false)} title="New MCP endpoint" size="lg">
         <McpEndpointForm
           onCreated={() => {
             setOpen(false);
             qc.invalidateQueries({ queryKey: ['mcp-endpoints'] });
           }}
         />
-      </Modal>
-      <Modal opened={Boolean(deleting)} onClose={() => setDeleting(null)} title="Delete this MCP endpoint?" centered>
-        <Stack>
-          <Text size="sm">
-            Agents connected to <b>{deleting?.name}</b> lose their sessions now, and new ones are refused.
-          </Text>
-          <FormError error={remove.error} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setDeleting(null)}>
-              Cancel
-            </Button>
-            <Button color="red" loading={remove.isPending} onClick={() => deleting && remove.mutate(deleting.id)}>
-              Delete endpoint
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
+      </CreateDialog>
+      <ConfirmDialog
+        opened={Boolean(deleting)}
+        onClose={() => setDeleting(null)}
+        title="Delete this MCP endpoint?"
+        confirmLabel="Delete endpoint"
+        pending={remove.isPending}
+        error={remove.error}
+        onConfirm={() => deleting && remove.mutate(deleting.id)}
+      >
+        Agents connected to <b>{deleting?.name}</b> lose their sessions now, and new ones are refused.
+      </ConfirmDialog>
     </Stack>
   );
 }

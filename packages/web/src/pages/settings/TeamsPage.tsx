@@ -1,25 +1,13 @@
 /** Teams: group members (team leads act on their teams' agents and policies); create, delete, add, remove. */
 
 import type { Member, Team } from '@agentops-hub/contracts';
-import {
-  ActionIcon,
-  Badge,
-  Button,
-  Card,
-  Group,
-  Modal,
-  Select,
-  Stack,
-  Text,
-  Textarea,
-  TextInput,
-  Title,
-} from '@mantine/core';
+import { ActionIcon, Badge, Button, Card, Group, Select, Stack, Text, Textarea, TextInput, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconPlus, IconX } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, errorMessage, type Page } from '../../api/client';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { CreateDialog } from '../../components/CreateDialog';
 import { Empty, FormError, PageHeader, QueryStatus } from '../../components/states';
 import { usePermissions } from '../../lib/permissions';
@@ -153,23 +141,18 @@ export function TeamsPage() {
           }}
         />
       </CreateDialog>
-      <Modal opened={Boolean(deleting)} onClose={() => setDeleting(null)} title="Delete this team?" centered>
-        <Stack>
-          <Text size="sm">
-            <b>{deleting?.name}</b> is removed. Its members stay in the organization; its agents keep running without a
-            team.
-          </Text>
-          <FormError error={remove.error} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setDeleting(null)}>
-              Cancel
-            </Button>
-            <Button color="red" loading={remove.isPending} onClick={() => deleting && remove.mutate(deleting.id)}>
-              Delete team
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <ConfirmDialog
+        opened={Boolean(deleting)}
+        onClose={() => setDeleting(null)}
+        title="Delete this team?"
+        confirmLabel="Delete team"
+        pending={remove.isPending}
+        error={remove.error}
+        onConfirm={() => deleting && remove.mutate(deleting.id)}
+      >
+        <b>{deleting?.name}</b> is removed. Its members stay in the organization; its agents keep running without a
+        team.
+      </ConfirmDialog>
     </Stack>
   );
 }

@@ -12,7 +12,6 @@ import {
   Checkbox,
   Drawer,
   Group,
-  Modal,
   SegmentedControl,
   SimpleGrid,
   Stack,
@@ -25,7 +24,9 @@ import { IconPlus } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, errorMessage, type Page } from '../../api/client';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { CopyField } from '../../components/CopyField';
+import { CreateDialog } from '../../components/CreateDialog';
 import { Empty, ErrorState, FormError, Loading, PageHeader, QueryStatus } from '../../components/states';
 import { ago, dateTime } from '../../lib/format';
 import { WEBHOOK_EVENTS } from '../../lib/labels';
@@ -148,12 +149,12 @@ export function WebhooksPage() {
           </Table.ScrollContainer>
         </Card>
       )}
-      <Modal opened={open} onClose={() => setOpen(false)} title="New webhook" centered size="lg">
+      <CreateDialog opened={open} onClose={() => setOpen(false)} title="New webhook" size="lg">
         <WebhookForm
           onCreated={() => qc.invalidateQueries({ queryKey: ['webhooks'] })}
           onClose={() => setOpen(false)}
         />
-      </Modal>
+      </CreateDialog>
       <Drawer
         opened={Boolean(log)}
         onClose={() => setLog(null)}
@@ -163,22 +164,17 @@ export function WebhooksPage() {
       >
         {log && <DeliveryLog webhook={log} />}
       </Drawer>
-      <Modal opened={Boolean(deleting)} onClose={() => setDeleting(null)} title="Delete this webhook?" centered>
-        <Stack>
-          <Text size="sm">
-            The hub stops calling <b>{deleting?.url}</b>. Deliveries still waiting are dropped.
-          </Text>
-          <FormError error={remove.error} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setDeleting(null)}>
-              Cancel
-            </Button>
-            <Button color="red" loading={remove.isPending} onClick={() => deleting && remove.mutate(deleting.id)}>
-              Delete webhook
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <ConfirmDialog
+        opened={Boolean(deleting)}
+        onClose={() => setDeleting(null)}
+        title="Delete this webhook?"
+        confirmLabel="Delete webhook"
+        pending={remove.isPending}
+        error={remove.error}
+        onConfirm={() => deleting && remove.mutate(deleting.id)}
+      >
+        The hub stops calling <b>{deleting?.url}</b>. Deliveries still waiting are dropped.
+      </ConfirmDialog>
     </Stack>
   );
 }
