@@ -211,6 +211,7 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
   });
   app.addHook('onClose', () => mcpHosting.close());
   ctx.bus.subscribe('mcp_endpoint.deleted', (d) => mcpHosting.closeEndpoint(String(d.org_id), String(d.id)));
+  ctx.bus.subscribe('api_key.revoked', (d) => mcpHosting.closeKey(String(d.key_hash)));
   registerMcpEndpointRoutes(app, { mcpEndpoints: ctx.mcpEndpoints, mcpHosting });
   registerReportRoutes(app, ctx);
   await registerConsole(app, ctx);

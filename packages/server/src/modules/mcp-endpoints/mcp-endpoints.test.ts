@@ -227,6 +227,59 @@ describe('hosted MCP endpoints', () => {
     await client.close().catch(() => {});
   });
 
+  it('revoking a key ends the sessions it opened: an open event stream is closed, not left relaying the upstream', async () => {
+    const created = await register(org.apiKey, { name: 'Revocable', agent: 'HostedBot', upstream_url: upstream.url });
+    const made = await hub.request('POST', '/v1/api-keys', {
+      auth: org.apiKey,
+      body: { name: 'soon revoked', scopes: ['ingest'] },
+    });
+    expect(made.status).toBe(201);
+    const url = `${hubUrl}${created.body.mcp_path}`;
+    const headers = {
+      authorization: `Bearer ${made.body.key}`,
+      accept: 'application/json, text/event-stream',
+      'content-type': 'application/json',
+    };
+    const init = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'raw', version: '1.0.0' } },
+      }),
+    });
+    expect(init.status).toBe(200);
+    await init.text();
+    const session = { ...headers, 'mcp-session-id': init.headers.get('mcp-session-id')! };
+    const initialized = await fetch(url, {
+      method: 'POST',
+      headers: session,
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+    });
+    expect(initialized.status).toBe(202);
+    // The standalone stream: where the upstream's notifications reach the client between calls.
+    const stream = await fetch(url, { headers: { ...session, accept: 'text/event-stream' } });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    const ended = (async () => {
+      while (!(await reader.read()).done) {}
+      return 'ended';
+    })().catch(() => 'ended');
+    const still = (ms: number) => new Promise((r) => setTimeout(() => r('open'), ms));
+    expect(await Promise.race([ended, still(300)])).toBe('open');
+
+    expect((await hub.request('DELETE', `/v1/api-keys/${made.body.id}`, { auth: org.apiKey })).status).toBe(200);
+    expect(await Promise.race([ended, still(3000)])).toBe('ended');
+    const after = await fetch(url, {
+      method: 'POST',
+      headers: session,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+    });
+    expect(after.status).toBe(401);
+  });
+
   it("an upstream's answer past 16 MiB is refused as a tool error, not held in the hub's memory", async () => {
     const created = await register(org.apiKey, { name: 'Huge', agent: 'HostedBot', upstream_url: upstream.url });
     const client = await connect(created.body.mcp_path, agentKey);

@@ -10,6 +10,10 @@
  * Upstream connections go through the egress guard: the URL is checked before each session connects (an
  * IP literal never reaches a resolver), and every connection resolves the name with the guard's `lookup`.
  *
+ * A revoked API key (and so every key of a deleted org: the control bus carries each as revoked) ends the
+ * gateways it opened at once, in every process: its requests are refused by authentication anyway, but an
+ * open event stream would otherwise go on relaying the upstream's notifications to the client.
+ *
  * Bounds: gateways (endpoint × key) per process, and sessions per gateway (the least recently used one is
  * ended past it). Sessions live in this process: behind a load balancer, route by `Mcp-Session-Id`
  * (docs/deployment.md).
@@ -26,6 +30,7 @@ import {
 import type { AgentOps } from '@agentops-hub/sdk';
 import { createAgentOps } from '@agentops-hub/sdk';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hashApiKey } from '../../platform/api-keys/api-key-format.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
 import type { EgressGuard } from '../../platform/egress/egress.ts';
 import { AppError, fieldErrorsOf, STATUS_BY_CODE, titleFor } from '../../platform/errors.ts';
@@ -45,6 +50,8 @@ interface Hosted {
   caller: Caller;
   orgId: OrgId;
   endpointId: string;
+  /** The hash of the API key the gateway acts as (revocations name keys by it). */
+  keyHash: string;
   gateway: Gateway;
   router: McpSessionRouter;
   agentops: AgentOps;
@@ -173,6 +180,7 @@ export function createMcpHosting(deps: {
       caller,
       orgId: caller.orgId,
       endpointId,
+      keyHash: hashApiKey(apiKey),
       gateway,
       agentops,
       router: createSessionRouter(gateway, { maxSessions: MAX_SESSIONS }),
@@ -235,6 +243,11 @@ export function createMcpHosting(deps: {
     /** Ends the endpoint's sessions (it was deleted, through this process or another). */
     closeEndpoint(orgId: string, id: string): void {
       for (const [key, h] of hosted) if (h.orgId === orgId && h.endpointId === id) void close(key, h);
+    },
+
+    /** Ends the sessions opened with an API key (it was revoked, or its org deleted). */
+    closeKey(keyHash: string): void {
+      for (const [key, h] of hosted) if (h.keyHash === keyHash) void close(key, h);
     },
 
     /** Ends every session (the hub is closing). */
