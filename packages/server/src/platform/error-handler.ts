@@ -7,6 +7,18 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, type FieldError, STATUS_BY_CODE, titleFor } from './errors.ts';
 
+/** The problem+json body of an error, without the request's id (also what a hosted gateway's in-process call reads). */
+export function problemBody(code: ErrorCode, detail: string, errors?: FieldError[]) {
+  return {
+    type: `https://agentops-hub.dev/problems/${code.replace(/_/g, '-')}`,
+    title: titleFor(code),
+    status: STATUS_BY_CODE[code],
+    detail,
+    code,
+    ...(errors ? { errors } : {}),
+  };
+}
+
 export function sendProblem(
   reply: FastifyReply,
   request: FastifyRequest,
@@ -14,21 +26,11 @@ export function sendProblem(
   detail: string,
   extra: { errors?: FieldError[]; headers?: Record<string, string>; extra?: Record<string, unknown> } = {},
 ) {
-  const status = STATUS_BY_CODE[code];
   if (extra.headers) reply.headers(extra.headers);
   return reply
-    .status(status)
+    .status(STATUS_BY_CODE[code])
     .type('application/problem+json')
-    .send({
-      type: `https://agentops-hub.dev/problems/${code.replace(/_/g, '-')}`,
-      title: titleFor(code),
-      status,
-      detail,
-      code,
-      ...(extra.errors ? { errors: extra.errors } : {}),
-      ...extra.extra,
-      request_id: request.id,
-    });
+    .send({ ...problemBody(code, detail, extra.errors), ...extra.extra, request_id: request.id });
 }
 
 function zodPath(instancePath: string, params: unknown): string {

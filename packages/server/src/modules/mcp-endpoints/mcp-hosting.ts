@@ -33,7 +33,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hashApiKey } from '../../platform/api-keys/api-key-format.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
 import type { EgressGuard } from '../../platform/egress/egress.ts';
-import { AppError, fieldErrorsOf, STATUS_BY_CODE, titleFor } from '../../platform/errors.ts';
+import { problemBody } from '../../platform/error-handler.ts';
+import { AppError, fieldErrorsOf, STATUS_BY_CODE } from '../../platform/errors.ts';
 import type { McpEndpointService } from './mcp-endpoints.service.ts';
 
 /** Gateways (endpoint × API key) one process keeps; past it the least recently used is closed. */
@@ -84,18 +85,9 @@ function answer(status: number, text: string, headers: Record<string, unknown> =
 /** An error as the route's problem+json would carry it (the SDK reads `code`, `detail` and the status). */
 function problem(error: unknown): Response {
   const e = error instanceof AppError ? error : new AppError('internal', 'The decision failed.');
-  const status = STATUS_BY_CODE[e.code];
-  return answer(
-    status,
-    JSON.stringify({
-      title: titleFor(e.code),
-      status,
-      detail: e.message,
-      code: e.code,
-      ...(e.details.errors ? { errors: e.details.errors } : {}),
-    }),
-    { 'content-type': 'application/problem+json' },
-  );
+  return answer(STATUS_BY_CODE[e.code], JSON.stringify(problemBody(e.code, e.message, e.details.errors)), {
+    'content-type': 'application/problem+json',
+  });
 }
 
 /**
