@@ -226,10 +226,24 @@ export function annotationsOf(tool: Tool | undefined): Record<string, unknown> {
   };
 }
 
-/** A tool result as recorded: text parts kept (up to 2000 chars), other parts named by type. */
+/** The most of a structured result recorded as it is, in characters of JSON (the hub takes events of 64 KiB). */
+const MAX_STRUCTURED_CHARS = 16_000;
+
+/**
+ * A tool result as recorded: its structured content when it is small enough, else the text parts (each cut at
+ * 2000 chars) with other parts named by type. The upstream is not trusted: a structured result too large, or
+ * nested too deep to serialize, is left out (the client still gets all of it).
+ */
 function summarize(result: CallToolResult): unknown {
   const parts = (result.content ?? []).map((c) =>
     c.type === 'text' ? (c.text.length > 2000 ? `${c.text.slice(0, 2000)}…` : c.text) : `[${c.type}]`,
   );
-  return result.structuredContent ?? parts;
+  if (result.structuredContent === undefined) return parts;
+  let size = Number.POSITIVE_INFINITY;
+  try {
+    size = JSON.stringify(result.structuredContent).length;
+  } catch {
+    // Nested too deep (RangeError) or not serializable: not recorded.
+  }
+  return size <= MAX_STRUCTURED_CHARS ? result.structuredContent : parts;
 }

@@ -205,7 +205,14 @@ export class Telemetry {
     try {
       json = JSON.stringify(body);
     } catch {
-      json = JSON.stringify(body, safeReplacer());
+      try {
+        json = JSON.stringify(body, safeReplacer());
+      } catch (e) {
+        // Not expected (the replacer bounds depth and cycles), but a batch that cannot be written is dropped
+        // with a warning rather than thrown from a timer, where it would end the agent's process.
+        this.warnOnce('unserializable', `AgentOps: ${count} event(s) could not be serialized: ${(e as Error).message}`);
+        return 'done';
+      }
     }
     try {
       const res = await this.o.transport.call('POST', path, {
@@ -257,14 +264,28 @@ function mergeRun(older: WireRun, newer: WireRun): WireRun {
 }
 
 /** A replacer for values JSON cannot hold as they are: cycles, BigInt, functions. */
+/** How deep the hub takes a request body (its JSON parser refuses deeper with 400). */
+const MAX_DEPTH = 64;
+
+/**
+ * For a batch plain `JSON.stringify` refused: bigints as text, functions and symbols left out, an object
+ * met again as '[circular]', and whatever is nested deeper than the hub takes as '[too deep]'. The depth
+ * bound is also what keeps `JSON.stringify` (which recurses) from throwing RangeError on a value nested
+ * 100,000 deep, such as a hostile MCP server's tool result recorded by the gateway.
+ */
 function safeReplacer() {
   const seen = new WeakSet<object>();
-  return (_key: string, value: unknown) => {
+  const depthOf = new WeakMap<object, number>();
+  return function replace(this: unknown, _key: string, value: unknown) {
     if (typeof value === 'bigint') return value.toString();
     if (typeof value === 'function' || typeof value === 'symbol') return undefined;
     if (value && typeof value === 'object') {
       if (seen.has(value)) return '[circular]';
+      // `this` is the object or array that holds `value` (the root's holder is a wrapper of depth 0).
+      const depth = (depthOf.get(this as object) ?? 0) + 1;
+      if (depth > MAX_DEPTH) return '[too deep]';
       seen.add(value);
+      depthOf.set(value, depth);
     }
     return value;
   };

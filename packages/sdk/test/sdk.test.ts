@@ -130,6 +130,28 @@ describe('runs and events', () => {
     expect(call.payload.args).toEqual({ name: 'loop', big: '10', self: '[circular]' });
     expect(ops.stats().rejected).toBe(1);
   });
+
+  it('a value nested 100,000 deep (JSON.stringify throws RangeError on it) is sent cut at the depth the hub takes, with its batch', async () => {
+    const ops = client(agentName('Deep'));
+    const run = ops.recordRunStart({});
+    let deep: Record<string, unknown> = { leaf: true };
+    for (let i = 0; i < 100_000; i++) deep = { d: deep };
+    expect(() => JSON.stringify(deep)).toThrow(RangeError);
+    run.recordToolCall({ tool: 'shallow', args: { n: 1 } });
+    run.recordToolCall({ tool: 'deep', args: deep });
+    await ops.flush();
+    const d = await runDetail(run.id);
+    expect(d.events.find((e: any) => e.payload?.tool === 'shallow').payload.args).toEqual({ n: 1 });
+    let args = d.events.find((e: any) => e.payload?.tool === 'deep').payload.args;
+    let levels = 0;
+    while (typeof args === 'object') {
+      args = args.d;
+      levels++;
+    }
+    expect(args).toBe('[too deep]');
+    expect(levels).toBeGreaterThan(50);
+    expect(ops.stats().rejected).toBe(0);
+  });
 });
 
 describe('policies and approvals', () => {
