@@ -98,6 +98,9 @@ export class HttpClientTransport implements Transport {
     this.path = url.pathname + url.search;
     // No undici timeouts: a tool call may run for minutes, and the SDK's `Protocol` times each request itself.
     this.pool = new Pool(url.origin, {
+      // Sockets to the upstream, at most: the session's requests in flight (http-session.ts's MAX_IN_FLIGHT),
+      // its standalone stream and a notification or two. Further requests wait for a free one.
+      connections: 20,
       keepAliveTimeout: 30_000,
       headersTimeout: 0,
       bodyTimeout: 0,

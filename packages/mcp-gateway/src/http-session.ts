@@ -39,6 +39,14 @@ const isRequest = (m: JSONRPCMessage): m is JSONRPCRequest => 'method' in m && '
 const isResponse = (m: JSONRPCMessage): m is JSONRPCMessage & { id: RequestId } =>
   'id' in m && !('method' in m) && ('result' in m || 'error' in m);
 
+/**
+ * Messages in one `POST` (JSON-RPC batches were dropped from MCP in 2025-06-18; earlier clients send a few), and
+ * requests of one session waiting for their answer. Past either the `POST` is refused whole: a client (in the hub,
+ * any holder of an agent key) could otherwise start thousands of decisions and upstream calls with one request.
+ */
+export const MAX_BATCH = 32;
+export const MAX_IN_FLIGHT = 16;
+
 /** The standalone (`GET`) stream's id; `POST` streams count from 1. */
 const STANDALONE = '0';
 /** The first protocol version whose clients accept an event without data (a priming event). */
@@ -183,6 +191,10 @@ export class HttpSessionTransport implements Transport {
       return void res.end(rpcError('Content-Type must be application/json'));
     }
     const messages: unknown[] = Array.isArray(body) ? body : [body];
+    if (messages.length > MAX_BATCH) {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      return void res.end(rpcError(`a batch holds at most ${MAX_BATCH} messages`, -32600));
+    }
     if (messages.length === 0 || !messages.every(isMessage)) {
       res.writeHead(400, { 'content-type': 'application/json' });
       return void res.end(rpcError('not a JSON-RPC message', -32600));
@@ -197,6 +209,14 @@ export class HttpSessionTransport implements Transport {
     } else if (!this.check(req, res)) return;
 
     const requests = messages.filter(isRequest);
+    if (this.streamOf.size + requests.length > MAX_IN_FLIGHT) {
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
+      return void res.end(
+        rpcError(
+          `at most ${MAX_IN_FLIGHT} requests of a session may wait for their answer: retry once some are answered`,
+        ),
+      );
+    }
     if (requests.length === 0) {
       res.writeHead(202).end();
     } else {

@@ -18,7 +18,14 @@ import { MAX_SESSIONS_PER_ORG } from './mcp-hosting.ts';
 
 const UPSTREAM_TOKEN = `upstream-secret-${randomUUID()}`;
 
-/** An MCP server with two tools; it records the headers of every request it gets. */
+/** Holds the upstream's `wait` tool until the test releases it. */
+let release = () => {};
+let released = Promise.resolve();
+const holdWaits = () => {
+  released = new Promise<void>((r) => (release = r));
+};
+
+/** An MCP server with a few tools; it records the headers of every request it gets. */
 async function startUpstream() {
   const seen: IncomingHttpHeaders[] = [];
   const calls: string[] = [];
@@ -37,6 +44,10 @@ async function startUpstream() {
       mcp.tool('export_everything', {}, async () => ({
         content: [{ type: 'text', text: 'x'.repeat(17 * 1024 * 1024) }],
       }));
+      mcp.tool('wait', {}, async () => {
+        await released;
+        return { content: [{ type: 'text', text: 'waited' }] };
+      });
       mcp.tool('delete_customer', { customer_id: z.string() }, async ({ customer_id }) => {
         calls.push(`delete_customer ${customer_id}`);
         return { content: [{ type: 'text', text: 'deleted' }] };
@@ -100,6 +111,35 @@ async function connect(path: string, key: string) {
   return client;
 }
 
+/** A session opened by hand (initialize, then initialized): the headers of its next requests. */
+async function rawSession(url: string, key: string) {
+  const headers = {
+    authorization: `Bearer ${key}`,
+    accept: 'application/json, text/event-stream',
+    'content-type': 'application/json',
+  };
+  const init = await fetch(url, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'raw', version: '1.0.0' } },
+    }),
+  });
+  expect(init.status).toBe(200);
+  await init.text();
+  const session = { ...headers, 'mcp-session-id': init.headers.get('mcp-session-id')! };
+  const initialized = await fetch(url, {
+    method: 'POST',
+    headers: session,
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  });
+  expect(initialized.status).toBe(202);
+  return session;
+}
+
 describe('hosted MCP endpoints', () => {
   it("serves a remote MCP server behind the org's policies: an allowed call answers, a blocked one is a tool error naming the policy, and both are on a run", async () => {
     const created = await register(org.apiKey, {
@@ -124,7 +164,12 @@ describe('hosted MCP endpoints', () => {
     const client = await connect(created.body.mcp_path, agentKey);
     try {
       const tools = await client.listTools();
-      expect(tools.tools.map((t) => t.name).sort()).toEqual(['delete_customer', 'export_everything', 'lookup_order']);
+      expect(tools.tools.map((t) => t.name).sort()).toEqual([
+        'delete_customer',
+        'export_everything',
+        'lookup_order',
+        'wait',
+      ]);
       const allowed = await client.callTool({ name: 'lookup_order', arguments: { order_id: 'A-1' } });
       expect(allowed.isError).toBeFalsy();
       expect(allowed.content).toEqual([{ type: 'text', text: 'order A-1: shipped' }]);
@@ -235,30 +280,7 @@ describe('hosted MCP endpoints', () => {
     });
     expect(made.status).toBe(201);
     const url = `${hubUrl}${created.body.mcp_path}`;
-    const headers = {
-      authorization: `Bearer ${made.body.key}`,
-      accept: 'application/json, text/event-stream',
-      'content-type': 'application/json',
-    };
-    const init = await fetch(url, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'raw', version: '1.0.0' } },
-      }),
-    });
-    expect(init.status).toBe(200);
-    await init.text();
-    const session = { ...headers, 'mcp-session-id': init.headers.get('mcp-session-id')! };
-    const initialized = await fetch(url, {
-      method: 'POST',
-      headers: session,
-      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
-    });
-    expect(initialized.status).toBe(202);
+    const session = await rawSession(url, made.body.key);
     // The standalone stream: where the upstream's notifications reach the client between calls.
     const stream = await fetch(url, { headers: { ...session, accept: 'text/event-stream' } });
     expect(stream.status).toBe(200);
@@ -278,6 +300,42 @@ describe('hosted MCP endpoints', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
     });
     expect(after.status).toBe(401);
+  });
+
+  it('one request cannot start thousands of calls: a batch holds 32 messages, a session 16 calls waiting for an answer', async () => {
+    const created = await register(org.apiKey, { name: 'Bounded', agent: 'HostedBot', upstream_url: upstream.url });
+    const url = `${hubUrl}${created.body.mcp_path}`;
+    const session = await rawSession(url, agentKey);
+    const call = (id: number) => ({
+      jsonrpc: '2.0',
+      id,
+      method: 'tools/call',
+      params: { name: 'wait', arguments: {} },
+    });
+    const post = (body: unknown) => fetch(url, { method: 'POST', headers: session, body: JSON.stringify(body) });
+
+    const batch = await post(Array.from({ length: 33 }, (_, i) => call(100 + i)));
+    expect(batch.status).toBe(400);
+    expect((await batch.json()).error.message).toContain('at most 32');
+
+    holdWaits();
+    try {
+      // Sixteen calls wait upstream (each its own request, as a client sends them): the seventeenth is refused.
+      const waiting = Array.from({ length: 16 }, (_, i) => post(call(200 + i)));
+      await new Promise((r) => setTimeout(r, 300));
+      const refused = await post(call(300));
+      expect(refused.status).toBe(429);
+      expect((await refused.json()).error.message).toContain('at most 16');
+      release();
+      const answers = await Promise.all(waiting.map(async (r) => (await r).text()));
+      expect(answers.every((a) => a.includes('waited'))).toBe(true);
+    } finally {
+      release();
+    }
+    // Answered, they make room again.
+    const again = await post(call(400));
+    expect(again.status).toBe(200);
+    expect(await again.text()).toContain('waited');
   });
 
   it("an upstream's answer past 16 MiB is refused as a tool error, not held in the hub's memory", async () => {
@@ -342,6 +400,22 @@ describe('hosted MCP endpoints', () => {
     });
     expect(ended.status).toBeLessThan(300);
     expect((await initialize(busy[1]!)).status).toBe(200);
+  });
+
+  it('a POST whose body is JSON null is refused at once, naming the body', async () => {
+    const created = await register(org.apiKey, { name: 'Null', agent: 'HostedBot', upstream_url: upstream.url });
+    const r = await fetch(`${hubUrl}${created.body.mcp_path}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${agentKey}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: 'null',
+      signal: AbortSignal.timeout(5000),
+    });
+    expect(r.status).toBe(400);
+    expect((await r.json()).errors[0].path).toBe('(root)');
   });
 
   it('an endpoint deleted through another hub process takes no new session on this one', async () => {

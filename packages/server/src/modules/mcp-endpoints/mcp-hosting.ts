@@ -37,7 +37,10 @@ import { problemBody } from '../../platform/error-handler.ts';
 import { AppError, fieldErrorsOf, STATUS_BY_CODE } from '../../platform/errors.ts';
 import type { McpEndpointService } from './mcp-endpoints.service.ts';
 
-/** Gateways (endpoint × API key) one process keeps; past it the least recently used is closed. */
+/**
+ * Gateways (endpoint × API key) one process keeps; past it the least recently used one without an open session
+ * is closed, and when every one has sessions a new one gets 429 (one org never ends another org's sessions).
+ */
 const MAX_GATEWAYS = 1000;
 /** Gateways of one org in one process; past it the org's own least recently used is closed (not another org's). */
 const MAX_GATEWAYS_PER_ORG = 100;
@@ -193,9 +196,19 @@ export function createMcpHosting(deps: {
       pending = make(caller, apiKey, endpointId).finally(() => making.delete(key));
       making.set(key, pending);
       const h = await pending;
-      const orgs = [...hosted].filter(([, x]) => x.orgId === caller.orgId);
+      const own = [...hosted].filter(([, x]) => x.orgId === caller.orgId);
       const evict =
-        orgs.length >= MAX_GATEWAYS_PER_ORG ? orgs[0] : hosted.size >= MAX_GATEWAYS ? [...hosted][0] : undefined;
+        own.length >= MAX_GATEWAYS_PER_ORG
+          ? own[0]
+          : hosted.size >= MAX_GATEWAYS
+            ? [...hosted].find(([, x]) => x.router.size === 0)
+            : undefined;
+      if (!evict && own.length < MAX_GATEWAYS_PER_ORG && hosted.size >= MAX_GATEWAYS) {
+        void close(key, h);
+        throw new AppError('rate_limited', 'This hub process serves the most MCP gateways it may; retry later.', {
+          retryAfterS: 60,
+        });
+      }
       if (evict) void close(evict[0], evict[1]);
       hosted.set(key, h);
       return h;
@@ -213,10 +226,20 @@ export function createMcpHosting(deps: {
         await deps.endpoints.get(caller.orgId, endpointId);
         throw new AppError('forbidden', 'MCP clients connect with an API key: Authorization: Bearer ahk_…');
       }
+      // Fastify has read the body: a JSON `null` must not send the router to read the request again.
+      if (request.method === 'POST' && (request.body === null || request.body === undefined))
+        throw new AppError('validation_failed', 'The body must be a JSON-RPC message.', {
+          errors: [{ path: '(root)', message: 'expected a JSON-RPC message or an array of them' }],
+        });
+      const opening = request.headers['mcp-session-id'] === undefined;
       // A new session checks that the endpoint still exists (one deleted through another hub process leaves this
-      // one's gateway cached until the control bus's message arrives), and the org's share of this process.
-      if (request.headers['mcp-session-id'] === undefined) {
-        await deps.endpoints.get(caller.orgId, endpointId);
+      // one's gateway cached until the control bus's message arrives).
+      if (opening) await deps.endpoints.get(caller.orgId, endpointId);
+      const h = await hostedFor(caller, apiKey, endpointId);
+      h.caller = caller;
+      // The org's share of this process, counted after the last `await`: the router registers a new session
+      // before it next yields, so concurrent `initialize` requests cannot all pass the count.
+      if (opening) {
         let open = 0;
         for (const x of hosted.values()) if (x.orgId === caller.orgId) open += x.router.size;
         if (open >= MAX_SESSIONS_PER_ORG)
@@ -226,10 +249,8 @@ export function createMcpHosting(deps: {
             { retryAfterS: 60 },
           );
       }
-      const h = await hostedFor(caller, apiKey, endpointId);
-      h.caller = caller;
       reply.hijack();
-      await h.router.handle(request.raw, reply.raw, request.body ?? undefined);
+      await h.router.handle(request.raw, reply.raw, request.body);
     },
 
     /** Ends the endpoint's sessions (it was deleted, through this process or another). */
