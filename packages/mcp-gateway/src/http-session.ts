@@ -46,6 +46,12 @@ const isResponse = (m: JSONRPCMessage): m is JSONRPCMessage & { id: RequestId } 
  */
 export const MAX_BATCH = 32;
 export const MAX_IN_FLIGHT = 16;
+/**
+ * Bytes an answer may hold that its client has not read yet. Past it the stream is cut rather than buffered
+ * in this process without bound (a client that stops reading while the upstream goes on sending); its events
+ * stay in the replay buffer, so the client resumes from its last event id as after any broken connection.
+ */
+export const MAX_UNREAD_BYTES = 4 * 1024 * 1024;
 
 /** The standalone (`GET`) stream's id; `POST` streams count from 1. */
 const STANDALONE = '0';
@@ -152,6 +158,10 @@ export class HttpSessionTransport implements Transport {
     if (!res || res.writableEnded) return; // the client is away: the event is kept for its resume
     if (!res.headersSent) res.writeHead(200, this.headers);
     res.write(text);
+    if (res.writableLength > MAX_UNREAD_BYTES) {
+      stream.res = undefined;
+      res.destroy();
+    }
   }
 
   async close(): Promise<void> {

@@ -44,6 +44,17 @@ async function startUpstream() {
       mcp.tool('export_everything', {}, async () => ({
         content: [{ type: 'text', text: 'x'.repeat(17 * 1024 * 1024) }],
       }));
+      // 32 MiB of progress notifications, then the answer.
+      mcp.tool('flood', {}, async (_args, extra) => {
+        const progressToken = extra._meta?.progressToken ?? 0;
+        const message = 'x'.repeat(64 * 1024);
+        for (let i = 0; i < 512; i++)
+          await extra.sendNotification({
+            method: 'notifications/progress',
+            params: { progressToken, progress: i, message },
+          });
+        return { content: [{ type: 'text', text: 'flooded' }] };
+      });
       mcp.tool('wait', {}, async () => {
         await released;
         return { content: [{ type: 'text', text: 'waited' }] };
@@ -167,6 +178,7 @@ describe('hosted MCP endpoints', () => {
       expect(tools.tools.map((t) => t.name).sort()).toEqual([
         'delete_customer',
         'export_everything',
+        'flood',
         'lookup_order',
         'wait',
       ]);
@@ -336,6 +348,48 @@ describe('hosted MCP endpoints', () => {
     const again = await post(call(400));
     expect(again.status).toBe(200);
     expect(await again.text()).toContain('waited');
+  });
+
+  it("a client that stops reading is cut off past 4 MiB unread, not buffered in the hub's memory", async () => {
+    const created = await register(org.apiKey, { name: 'Flood', agent: 'HostedBot', upstream_url: upstream.url });
+    const url = `${hubUrl}${created.body.mcp_path}`;
+    const session = await rawSession(url, agentKey);
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: session,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 7,
+        method: 'tools/call',
+        params: { name: 'flood', arguments: {}, _meta: { progressToken: 'p' } },
+      }),
+    });
+    expect(res.status).toBe(200);
+    // Not read while the upstream sends its 32 MiB: the sockets' buffers fill, then the hub's answer would.
+    await new Promise((r) => setTimeout(r, 2500));
+    let text = '';
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    try {
+      for (let r = await reader.read(); !r.done; r = await reader.read()) text += decoder.decode(r.value);
+    } catch {
+      // The cut connection.
+    }
+    expect(text.length).toBeGreaterThan(0);
+    expect(text.length).toBeLessThan(24 * 1024 * 1024);
+    expect(text).not.toContain('flooded');
+    // The session goes on.
+    const after = await fetch(url, {
+      method: 'POST',
+      headers: session,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 8,
+        method: 'tools/call',
+        params: { name: 'lookup_order', arguments: { order_id: 'B-2' } },
+      }),
+    });
+    expect(await after.text()).toContain('order B-2: shipped');
   });
 
   it("an upstream's answer past 16 MiB is refused as a tool error, not held in the hub's memory", async () => {

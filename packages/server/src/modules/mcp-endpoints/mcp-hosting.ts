@@ -178,7 +178,8 @@ export function createMcpHosting(deps: {
       keyHash: hashApiKey(apiKey),
       gateway,
       agentops,
-      router: createSessionRouter(gateway, { maxSessions: MAX_SESSIONS }),
+      // 1 MiB of events kept per session for resumption (the CLI gateway keeps 4): up to 200 sessions per org.
+      router: createSessionRouter(gateway, { maxSessions: MAX_SESSIONS, replay: { bytes: 1024 * 1024 } }),
     };
     return self;
   }
