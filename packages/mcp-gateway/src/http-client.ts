@@ -16,6 +16,7 @@
  */
 
 import type { LookupFunction } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { type Dispatcher, Pool } from 'undici';
@@ -299,7 +300,10 @@ class Exchange implements Dispatcher.DispatchHandlers {
   private answer?: Answer;
   private sse = false;
   private body: Buffer[] = [];
-  private buffer = '';
+  /** Text of the stream: a character whose UTF-8 bytes are split between two chunks waits for the rest. */
+  private readonly decoder = new StringDecoder('utf8');
+  /** The pieces of a line not ended yet: joined once its line break comes, so each byte is scanned once. */
+  private partial: string[] = [];
   private data: string[] = [];
   private event = 'message';
   private id?: string;
@@ -359,12 +363,17 @@ class Exchange implements Dispatcher.DispatchHandlers {
       this.body.push(chunk);
       return true;
     }
-    this.buffer += chunk.toString('utf8');
-    let nl = this.buffer.indexOf('\n');
-    while (nl >= 0) {
-      const line = this.buffer.slice(0, this.buffer[nl - 1] === '\r' ? nl - 1 : nl);
-      this.buffer = this.buffer.slice(nl + 1);
-      nl = this.buffer.indexOf('\n');
+    const text = this.decoder.write(chunk);
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+      let line = text.slice(from, nl);
+      from = nl + 1;
+      if (this.partial.length > 0) {
+        this.partial.push(line);
+        line = this.partial.join('');
+        this.partial = [];
+      }
+      if (line.endsWith('\r')) line = line.slice(0, -1);
       if (line === '') {
         // A blank line ends an event: dispatch it (priming events carry no data).
         if (this.id !== undefined && this.owed) this.owed.lastEventId = this.id;
@@ -376,12 +385,13 @@ class Exchange implements Dispatcher.DispatchHandlers {
         this.data = [];
         this.event = 'message';
         this.id = undefined;
-        // The next event's bytes start after this one (what is left in the buffer is already its).
-        this.size = this.buffer.length;
+        // The next event's bytes start after this one (what is left of the chunk is already its).
+        this.size = text.length - from;
       } else if (line.startsWith('data:')) this.data.push(line.slice(line[5] === ' ' ? 6 : 5));
       else if (line.startsWith('event:')) this.event = line.slice(6).trim();
       else if (line.startsWith('id:')) this.id = line.slice(line[3] === ' ' ? 4 : 3);
     }
+    if (from < text.length) this.partial.push(text.slice(from));
     return true;
   }
 

@@ -441,6 +441,53 @@ describe('mcp gateway over HTTP', () => {
     });
   });
 
+  it("reads an upstream's event stream whatever its chunks: a character split between two, a line over many", async () => {
+    // A hand-written upstream that answers tools/call as an event stream written a few bytes at a time, with
+    // pauses, so that the gateway gets UTF-8 sequences cut in two and one long line in many chunks.
+    const text = `héllo 🌍 ${'ü'.repeat(70_000)} 日本`;
+    const upstream = createServer(async (req, res) => {
+      if (req.method !== 'POST') return void res.writeHead(405).end();
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const m = JSON.parse(Buffer.concat(chunks).toString()) as { id?: unknown; method: string; params?: any };
+      if (m.id === undefined) return void res.writeHead(202).end();
+      if (m.method !== 'tools/call') {
+        const result =
+          m.method === 'initialize'
+            ? {
+                protocolVersion: m.params.protocolVersion,
+                capabilities: { tools: {} },
+                serverInfo: { name: 'chunky', version: '1' },
+              }
+            : { tools: [{ name: 'chunky_echo', inputSchema: { type: 'object' } }] };
+        res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'chunky-1' });
+        return void res.end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result }));
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'mcp-session-id': 'chunky-1' });
+      const event = Buffer.from(
+        `event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: m.id, result: { content: [{ type: 'text', text }] } })}\n\n`,
+      );
+      // The first cuts fall inside "é" and "🌍" (2 and 4 bytes); then 4 KiB pieces, each its own write.
+      const h = event.indexOf(Buffer.from('héllo'));
+      const cuts = [h + 2, h + 8, h + 10];
+      for (let at = cuts[2]! + 4096; at < event.length; at += 4096) cuts.push(at);
+      let prev = 0;
+      for (const at of [...cuts, event.length]) {
+        res.write(event.subarray(prev, at));
+        prev = at;
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      res.end();
+    });
+    await throughGateway(upstream, {}, async ({ url }) => {
+      const client = new Client({ name: 'plain-client', version: '1' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+      const r = await client.callTool({ name: 'chunky_echo', arguments: {} });
+      expect(textOf(r)).toBe(text);
+      await client.close();
+    });
+  });
+
   it('sends the upstream its own credentials only, one upstream session per client session, ended with it', async () => {
     // A real Streamable HTTP upstream that requires its own bearer token and notes what it was sent.
     const requests: IncomingMessage['headers'][] = [];
