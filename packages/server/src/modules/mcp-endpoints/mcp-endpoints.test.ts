@@ -7,14 +7,16 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { connectUpstream } from '@agentops-hub/mcp-gateway';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { createEgressGuard } from '../../platform/egress/egress.ts';
 import { createTestHub, type SeededOrg, type TestHub } from '../../testing/test-hub.ts';
-import { MAX_SESSIONS_PER_ORG } from './mcp-hosting.ts';
+import { MAX_SESSIONS_PER_ORG, upstreamFailure } from './mcp-hosting.ts';
 
 const UPSTREAM_TOKEN = `upstream-secret-${randomUUID()}`;
 
@@ -495,6 +497,29 @@ describe('hosted MCP endpoints', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it("a client is not told what the hub's DNS says of a refused or unknown upstream name", async () => {
+    // The guard's resolver is the process edge: names of an internal zone, as the hub's DNS would answer them.
+    const guard = createEgressGuard({
+      resolve: async (host) => {
+        if (host === 'db.corp.internal') return [{ address: '10.1.2.3', family: 4 }];
+        throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+      },
+    });
+    const failure = async (host: string) => {
+      const e = await connectUpstream({ url: `http://${host}:9/mcp`, lookup: guard.lookup }).catch((x: Error) => x);
+      expect(e).toBeInstanceOf(Error);
+      return { raw: (e as Error).message, told: upstreamFailure(e as Error, host).message };
+    };
+    const refused = await failure('db.corp.internal');
+    expect(JSON.stringify(refused.raw)).toContain('10.1.2.3'); // what the hub's log gets
+    expect(refused.told).toBe('db.corp.internal does not resolve to an address this hub connects to');
+    const unknown = await failure('nothing.corp.internal');
+    expect(unknown.told).toBe('nothing.corp.internal does not resolve to an address this hub connects to');
+    // Other failures are told as they are (a refused connection says nothing of the DNS).
+    const other = new Error('connect ECONNREFUSED');
+    expect(upstreamFailure(other, 'x')).toBe(other);
   });
 
   it('bad input names its field; an upstream URL on loopback is refused without HUB_EGRESS_ALLOW', async () => {

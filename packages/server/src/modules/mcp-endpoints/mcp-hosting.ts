@@ -125,6 +125,18 @@ function hubFetch(inject: Inject, evaluate: EvaluateFn, callerOf: () => Caller):
   }) as typeof fetch;
 }
 
+/**
+ * What an MCP client is told when the upstream's name was refused or did not resolve: one sentence for both,
+ * without the addresses (the guard's own message names them, and a tenant could otherwise map the hub's
+ * internal DNS by registering names). The detail goes to the hub's log.
+ */
+export function upstreamFailure(e: Error, host: string): Error {
+  const codes = new Set<unknown>();
+  for (let c: unknown = e; c instanceof Error && codes.size < 5; c = c.cause) codes.add((c as { code?: unknown }).code);
+  if (!codes.has('EGRESS_REFUSED') && !codes.has('ENOTFOUND')) return e;
+  return new Error(`${host} does not resolve to an address this hub connects to`);
+}
+
 const bearerOf = (request: FastifyRequest) => /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
 
 export function createMcpHosting(deps: {
@@ -168,7 +180,13 @@ export function createMcpHosting(deps: {
         // Checked at each connection: HUB_EGRESS_ALLOW may have changed since the endpoint was registered.
         const refusal = deps.egress.checkUrl(endpoint.upstream_url);
         if (refusal) return Promise.reject(new Error(`the upstream URL is ${refusal}`));
-        return connectUpstream({ url: endpoint.upstream_url, headers, lookup: deps.egress.lookup }, init);
+        return connectUpstream({ url: endpoint.upstream_url, headers, lookup: deps.egress.lookup }, init).catch(
+          (e: Error) => {
+            const told = upstreamFailure(e, new URL(endpoint.upstream_url).hostname);
+            if (told !== e) log(`the upstream could not be reached: ${e.message}`);
+            throw told;
+          },
+        );
       },
     });
     self = {
