@@ -26,6 +26,8 @@ export interface Caller {
    * it reads only the approvals it asked for. Absent: any agent of the org.
    */
   agentIds?: ReadonlySet<string>;
+  /** When the API key stops working (epoch ms), for a key made with `expires_at`: held connections end then. */
+  keyExpiresAt?: number;
   permissions: ReadonlySet<Permission>;
 }
 

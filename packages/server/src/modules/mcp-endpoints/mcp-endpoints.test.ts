@@ -316,6 +316,28 @@ describe('hosted MCP endpoints', () => {
     expect(after.status).toBe(401);
   });
 
+  it('a key that expires ends the sessions it opened when it does', async () => {
+    const created = await register(org.apiKey, { name: 'Expiring', agent: 'HostedBot', upstream_url: upstream.url });
+    const expiresAt = Date.now() + 1500;
+    const made = await hub.request('POST', '/v1/api-keys', {
+      auth: org.apiKey,
+      body: { name: 'contractor', scopes: ['ingest'], expires_at: new Date(expiresAt).toISOString() },
+    });
+    expect(made.status).toBe(201);
+    const url = `${hubUrl}${created.body.mcp_path}`;
+    const session = await rawSession(url, made.body.key);
+    const stream = await fetch(url, { headers: { ...session, accept: 'text/event-stream' } });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    const ended = (async () => {
+      while (!(await reader.read()).done) {}
+      return Date.now();
+    })().catch(() => Date.now());
+    const at = await Promise.race([ended, new Promise<number>((r) => setTimeout(() => r(0), 5000))]);
+    expect(at).toBeGreaterThanOrEqual(expiresAt);
+    expect(at).toBeLessThan(expiresAt + 1000);
+  });
+
   it('one request cannot start thousands of calls: a batch holds 32 messages, a session 16 calls waiting for an answer', async () => {
     const created = await register(org.apiKey, { name: 'Bounded', agent: 'HostedBot', upstream_url: upstream.url });
     const url = `${hubUrl}${created.body.mcp_path}`;

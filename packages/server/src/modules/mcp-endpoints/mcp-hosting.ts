@@ -10,8 +10,8 @@
  * Upstream connections go through the egress guard: the URL is checked before each session connects (an
  * IP literal never reaches a resolver), and every connection resolves the name with the guard's `lookup`.
  *
- * A revoked API key (and so every key of a deleted org: the control bus carries each as revoked) ends the
- * gateways it opened at once, in every process: its requests are refused by authentication anyway, but an
+ * A revoked API key (and so every key of a deleted org: the control bus carries each as revoked), or one that
+ * expires, ends the gateways it opened at once, in every process: its requests are refused by authentication anyway, but an
  * open event stream would otherwise go on relaying the upstream's notifications to the client.
  *
  * Bounds: gateways (endpoint × key) per process, and sessions per gateway (the least recently used one is
@@ -56,6 +56,8 @@ interface Hosted {
   endpointId: string;
   /** The hash of the API key the gateway acts as (revocations name keys by it). */
   keyHash: string;
+  /** Ends the gateway when its key expires (a key made with `expires_at`). */
+  expiry?: ReturnType<typeof setTimeout>;
   gateway: Gateway;
   router: McpSessionRouter;
   agentops: AgentOps;
@@ -153,6 +155,7 @@ export function createMcpHosting(deps: {
 
   async function close(key: string, h: Hosted) {
     hosted.delete(key);
+    clearTimeout(h.expiry);
     await h.router.close().catch(() => {});
     await h.gateway.close().catch(() => {});
     await h.agentops.shutdown().catch(() => {});
@@ -202,6 +205,14 @@ export function createMcpHosting(deps: {
     return self;
   }
 
+  /** Closes the gateway once its key has expired (timers run at most ~24 days ahead: re-armed until then). */
+  function endAtExpiry(key: string, h: Hosted, at: number) {
+    const wait = at - Date.now();
+    if (wait <= 0) return void close(key, h);
+    h.expiry = setTimeout(() => endAtExpiry(key, h, at), Math.min(wait, 2 ** 31 - 1));
+    h.expiry.unref();
+  }
+
   async function hostedFor(caller: Caller, apiKey: string, endpointId: string): Promise<Hosted> {
     const key = `${caller.orgId} ${endpointId} ${caller.keyId}`;
     const known = hosted.get(key);
@@ -230,6 +241,7 @@ export function createMcpHosting(deps: {
       }
       if (evict) void close(evict[0], evict[1]);
       hosted.set(key, h);
+      if (caller.keyExpiresAt !== undefined) endAtExpiry(key, h, caller.keyExpiresAt);
       return h;
     }
     return pending;

@@ -146,6 +146,7 @@ export function createApiKeyService(deps: {
             teamIds: [],
             permissions: permissionsForScopes(scopes),
             ...(agentIds ? { agentIds } : {}),
+            ...(row.expires_at === null ? {} : { keyExpiresAt: Number(row.expires_at) }),
           },
           expiresAt: row.expires_at === null ? null : Number(row.expires_at),
           cachedAt: t,
