@@ -27,6 +27,7 @@ tools/call (and, with --govern, before resource reads and prompt gets).
   --allowed-host H          a hostname clients may name in Host/Origin (repeatable; default on a loopback
                             bind: localhost, 127.0.0.1, [::1])
   --auth-token T            clients must send "Authorization: Bearer T" (default AGENTOPS_MCP_GATEWAY_TOKEN)
+  --session-idle S          end an HTTP session without a request for S seconds and no open stream (default 1800)
   --govern resources,prompts  also ask the hub before resources/read and prompts/get
   --hub-url URL             default AGENTOPS_HUB_URL, else http://localhost:3000
   --api-key KEY             default AGENTOPS_API_KEY
@@ -48,6 +49,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
       host: { type: 'string', default: '127.0.0.1' },
       'allowed-host': { type: 'string', multiple: true },
       'auth-token': { type: 'string' },
+      'session-idle': { type: 'string' },
       govern: { type: 'string', default: '' },
       'hub-url': { type: 'string' },
       'api-key': { type: 'string' },
@@ -103,6 +105,8 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     logger: { warn: log },
   });
   const approvalTimeoutMs = values['approval-timeout'] ? Number(values['approval-timeout']) * 1000 : undefined;
+  const sessionIdleS = values['session-idle'] === undefined ? undefined : Number(values['session-idle']);
+  if (sessionIdleS !== undefined && !(sessionIdleS > 0)) fail('--session-idle must be a number of seconds above 0');
   const gateway = createGateway({
     agentops,
     upstream: upstreamConnector(spec),
@@ -138,6 +142,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
       host: values.host!,
       allowedHosts: values['allowed-host'],
       authToken: values['auth-token'] ?? process.env.AGENTOPS_MCP_GATEWAY_TOKEN,
+      sessionIdleMs: sessionIdleS === undefined ? undefined : sessionIdleS * 1000,
     });
     log(`agent ${agent}: serving MCP over Streamable HTTP at ${http.url}`);
   }

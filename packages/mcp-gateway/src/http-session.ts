@@ -164,6 +164,13 @@ export class HttpSessionTransport implements Transport {
     }
   }
 
+  /** Whether a response of the session is still open: a call waiting for its answer, or the standalone stream. */
+  get hasOpenStream(): boolean {
+    if (this.streamOf.size > 0) return true;
+    const res = this.standalone?.res;
+    return res !== undefined && !res.writableEnded && !res.destroyed;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

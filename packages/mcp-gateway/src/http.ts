@@ -74,7 +74,12 @@ export interface HttpOptions {
   authToken?: string;
   /** How many events (and bytes) each session keeps for clients that resume a broken stream. */
   replay?: ReplayLimits;
+  /** A session without a request for this long, and no open stream, is ended. Default 30 minutes. */
+  sessionIdleMs?: number;
 }
+
+/** A session left without a request this long (and with no stream open) is ended; its client starts a new one. */
+export const SESSION_IDLE_MS = 30 * 60_000;
 
 /**
  * The Streamable HTTP sessions of one gateway, without a server of their own: hand it each request of the MCP
@@ -99,11 +104,29 @@ export function createSessionRouter(
      * request, and starts a new session, as the protocol says). Default: no limit.
      */
     maxSessions?: number;
+    /**
+     * A session without a request for this long, and with no stream open (no call waiting for its answer, no
+     * standalone stream), is ended: a client that went away without `DELETE` would otherwise hold its run, its
+     * upstream session and its memory until the gateway stops. Default 30 minutes.
+     */
+    idleMs?: number;
   } = {},
 ): McpSessionRouter {
   /** In order of last use (a used session is moved to the end). */
   const sessions = new Map<string, HttpSessionTransport>();
   const max = opts.maxSessions ?? Number.POSITIVE_INFINITY;
+  const idleMs = opts.idleMs ?? SESSION_IDLE_MS;
+  /** When each session last had a request. */
+  const lastSeen = new WeakMap<HttpSessionTransport, number>();
+  const sweep = setInterval(
+    () => {
+      const before = Date.now() - idleMs;
+      for (const s of sessions.values())
+        if ((lastSeen.get(s) ?? 0) < before && !s.hasOpenStream) void s.close().catch(() => {});
+    },
+    Math.min(idleMs / 2, 60_000),
+  );
+  sweep.unref();
   return {
     async handle(req, res, parsed) {
       try {
@@ -111,6 +134,7 @@ export function createSessionRouter(
         const body = parsed !== undefined ? parsed : req.method === 'POST' ? await readJson(req) : undefined;
         const known = typeof sid === 'string' ? sessions.get(sid) : undefined;
         if (known) {
+          lastSeen.set(known, Date.now());
           if (max !== Number.POSITIVE_INFINITY) {
             sessions.delete(known.sessionId);
             sessions.set(known.sessionId, known);
@@ -128,6 +152,7 @@ export function createSessionRouter(
         const transport = new HttpSessionTransport(opts.replay);
         const session = gateway.createSession({ transport: 'http', sessionId: transport.sessionId });
         sessions.set(transport.sessionId, transport);
+        lastSeen.set(transport, Date.now());
         transport.onclose = () => {
           if (sessions.get(transport.sessionId) === transport) sessions.delete(transport.sessionId);
           void session.end();
@@ -142,6 +167,7 @@ export function createSessionRouter(
       return sessions.size;
     },
     async close() {
+      clearInterval(sweep);
       await Promise.all([...sessions.values()].map((s) => s.close().catch(() => {})));
     },
   };
@@ -191,7 +217,7 @@ export async function serveHttp(
     }
     return undefined;
   };
-  const router = createSessionRouter(gateway, { replay: opts.replay });
+  const router = createSessionRouter(gateway, { replay: opts.replay, idleMs: opts.sessionIdleMs });
 
   const server = createServer(async (req, res) => {
     const target = req.url ?? '/';

@@ -151,13 +151,18 @@ async function sessionOf(transports: Map<string, StreamableHTTPServerTransport>,
  */
 async function throughGateway(
   upstream: Server,
-  opts: { headers?: Record<string, string>; authToken?: string },
+  opts: { headers?: Record<string, string>; authToken?: string; sessionIdleMs?: number },
   use: (g: { agent: string; url: string }) => Promise<void>,
 ) {
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
   const upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}/mcp`;
   const { agent, gateway } = gatewayFor({ upstream: upstreamConnector({ url: upstreamUrl, headers: opts.headers }) });
-  const http = await serveHttp(gateway, { port: 0, host: '127.0.0.1', authToken: opts.authToken });
+  const http = await serveHttp(gateway, {
+    port: 0,
+    host: '127.0.0.1',
+    authToken: opts.authToken,
+    sessionIdleMs: opts.sessionIdleMs,
+  });
   try {
     await use({ agent, url: http.url });
   } finally {
@@ -485,6 +490,71 @@ describe('mcp gateway over HTTP', () => {
       const r = await client.callTool({ name: 'chunky_echo', arguments: {} });
       expect(textOf(r)).toBe(text);
       await client.close();
+    });
+  });
+
+  it('ends a session left without a request and with no stream open; one with its stream open stays', async () => {
+    const upstream = createServer(async (req, res) => {
+      if (req.method !== 'POST') return void res.writeHead(405).end();
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const m = JSON.parse(Buffer.concat(chunks).toString()) as { id?: unknown; method: string; params?: any };
+      if (m.id === undefined) return void res.writeHead(202).end();
+      const result =
+        m.method === 'initialize'
+          ? {
+              protocolVersion: m.params.protocolVersion,
+              capabilities: { tools: {} },
+              serverInfo: { name: 'idle', version: '1' },
+            }
+          : { tools: [] };
+      res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'idle-1' });
+      res.end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result }));
+    });
+    await throughGateway(upstream, { sessionIdleMs: 1000 }, async ({ url }) => {
+      const headers = { accept: 'application/json, text/event-stream', 'content-type': 'application/json' };
+      const open = async () => {
+        const init = await fetch(url, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            id: 1,
+            method: 'initialize',
+            params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'idle', version: '1' } },
+          }),
+        });
+        await init.text();
+        const session = { ...headers, 'mcp-session-id': init.headers.get('mcp-session-id')! };
+        await (
+          await fetch(url, {
+            method: 'POST',
+            headers: session,
+            body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+          })
+        ).text();
+        return session;
+      };
+      const list = (session: Record<string, string>) =>
+        fetch(url, {
+          method: 'POST',
+          headers: session,
+          body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+        }).then(async (r) => (await r.text(), r.status));
+      const idle = await open();
+      const listening = await open();
+      const stream = await fetch(url, { headers: { ...listening, accept: 'text/event-stream' } });
+      expect(stream.status).toBe(200);
+      // Used now and then, a session stays however long it lives.
+      const used = await open();
+      for (let i = 0; i < 5; i++) {
+        await new Promise((r) => setTimeout(r, 300));
+        expect(await list(used)).toBe(200);
+      }
+      await new Promise((r) => setTimeout(r, 700));
+      expect(await list(idle)).toBe(404);
+      expect(await list(listening)).toBe(200);
+      await stream.body?.cancel();
     });
   });
 
