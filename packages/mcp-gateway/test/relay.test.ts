@@ -511,7 +511,7 @@ describe('mcp gateway over HTTP', () => {
       res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'idle-1' });
       res.end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result }));
     });
-    await throughGateway(upstream, { sessionIdleMs: 1000 }, async ({ url }) => {
+    await throughGateway(upstream, { sessionIdleMs: 2000 }, async ({ url }) => {
       const headers = { accept: 'application/json, text/event-stream', 'content-type': 'application/json' };
       const open = async () => {
         const init = await fetch(url, {
@@ -548,10 +548,10 @@ describe('mcp gateway over HTTP', () => {
       // Used now and then, a session stays however long it lives.
       const used = await open();
       for (let i = 0; i < 5; i++) {
-        await new Promise((r) => setTimeout(r, 300));
+        await new Promise((r) => setTimeout(r, 400));
         expect(await list(used)).toBe(200);
       }
-      await new Promise((r) => setTimeout(r, 700));
+      await new Promise((r) => setTimeout(r, 1600));
       expect(await list(idle)).toBe(404);
       expect(await list(listening)).toBe(200);
       await stream.body?.cancel();

@@ -20,6 +20,9 @@ import { MAX_SESSIONS_PER_ORG, upstreamFailure } from './mcp-hosting.ts';
 
 const UPSTREAM_TOKEN = `upstream-secret-${randomUUID()}`;
 
+/** Told when the upstream's `flood` tool has sent its last notification. */
+let floodSent = () => {};
+
 /** Holds the upstream's `wait` tool until the test releases it. */
 let release = () => {};
 let released = Promise.resolve();
@@ -55,6 +58,7 @@ async function startUpstream() {
             method: 'notifications/progress',
             params: { progressToken, progress: i, message },
           });
+        floodSent();
         return { content: [{ type: 'text', text: 'flooded' }] };
       });
       mcp.tool('wait', {}, async () => {
@@ -333,9 +337,9 @@ describe('hosted MCP endpoints', () => {
       while (!(await reader.read()).done) {}
       return Date.now();
     })().catch(() => Date.now());
-    const at = await Promise.race([ended, new Promise<number>((r) => setTimeout(() => r(0), 5000))]);
+    const at = await Promise.race([ended, new Promise<number>((r) => setTimeout(() => r(0), 8000))]);
     expect(at).toBeGreaterThanOrEqual(expiresAt);
-    expect(at).toBeLessThan(expiresAt + 1000);
+    expect(at).toBeLessThan(expiresAt + 3000);
   });
 
   it('one request cannot start thousands of calls: a batch holds 32 messages, a session 16 calls waiting for an answer', async () => {
@@ -378,6 +382,7 @@ describe('hosted MCP endpoints', () => {
     const created = await register(org.apiKey, { name: 'Flood', agent: 'HostedBot', upstream_url: upstream.url });
     const url = `${hubUrl}${created.body.mcp_path}`;
     const session = await rawSession(url, agentKey);
+    const sent = new Promise<void>((r) => (floodSent = r));
     const res = await fetch(url, {
       method: 'POST',
       headers: session,
@@ -390,7 +395,8 @@ describe('hosted MCP endpoints', () => {
     });
     expect(res.status).toBe(200);
     // Not read while the upstream sends its 32 MiB: the sockets' buffers fill, then the hub's answer would.
-    await new Promise((r) => setTimeout(r, 2500));
+    await sent;
+    await new Promise((r) => setTimeout(r, 500));
     let text = '';
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
