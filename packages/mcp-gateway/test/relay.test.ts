@@ -4,7 +4,7 @@
  * elicitation and roots, and a real hub on port 0. Also: resource reads and prompt gets on the run, `govern`,
  * and the HTTP endpoint's guards (Host/Origin, bearer token, the upstream's credentials kept upstream).
  */
-import { createServer, type IncomingMessage, request, type Server } from 'node:http';
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import { createAgentOps } from '@agentops-hub/sdk';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -149,6 +149,33 @@ async function sessionOf(transports: Map<string, StreamableHTTPServerTransport>,
  * Serves `upstream` on a loopback port with a gateway in front of it over Streamable HTTP (the upstream's
  * `headers`, the gateway's client `authToken`), runs `use` with the gateway's URL, then closes all three.
  */
+/**
+ * A Streamable HTTP upstream written by hand (no SDK), to send what the SDK would not: it answers `initialize` and
+ * `tools/list` (its `tools`) as JSON (indented by `indent`), takes notifications with 202, and hands each
+ * `tools/call` to `call`.
+ */
+function handWrittenUpstream(
+  name: string,
+  tools: string[],
+  call: (m: { id: unknown; params: any }, res: ServerResponse) => unknown,
+  indent?: number,
+): Server {
+  return createServer(async (req, res) => {
+    if (req.method !== 'POST') return void res.writeHead(405).end();
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const m = JSON.parse(Buffer.concat(chunks).toString()) as { id?: unknown; method: string; params?: any };
+    if (m.id === undefined) return void res.writeHead(202).end();
+    if (m.method === 'tools/call') return call({ id: m.id, params: m.params }, res);
+    const result =
+      m.method === 'initialize'
+        ? { protocolVersion: m.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name, version: '1' } }
+        : { tools: tools.map((t) => ({ name: t, inputSchema: { type: 'object' } })) };
+    res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': `${name}-1` });
+    res.end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result }, null, indent));
+  });
+}
+
 async function throughGateway(
   upstream: Server,
   opts: { headers?: Record<string, string>; authToken?: string; sessionIdleMs?: number },
@@ -418,25 +445,18 @@ describe('mcp gateway over HTTP', () => {
   it('relays a pretty-printed answer of the upstream as bytes, each of its lines its own SSE data line', async () => {
     // A hand-written upstream that answers every request as indented JSON (legal JSON-RPC over HTTP): its
     // line breaks must not end the event's data field early, or the client gets cut JSON and never its answer.
-    const upstream = createServer(async (req, res) => {
-      if (req.method !== 'POST') return void res.writeHead(405).end();
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      const m = JSON.parse(Buffer.concat(chunks).toString()) as { id?: unknown; method: string; params?: any };
-      if (m.id === undefined) return void res.writeHead(202).end();
-      const result =
-        m.method === 'initialize'
-          ? {
-              protocolVersion: m.params.protocolVersion,
-              capabilities: { tools: {} },
-              serverInfo: { name: 'pretty', version: '1' },
-            }
-          : m.method === 'tools/list'
-            ? { tools: [{ name: 'pretty_echo', inputSchema: { type: 'object' } }] }
-            : { content: [{ type: 'text', text: `line one\nline two: ${JSON.stringify(m.params.arguments)}` }] };
-      res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'pretty-1' });
-      res.end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result }, null, 2));
-    });
+    const upstream = handWrittenUpstream(
+      'pretty',
+      ['pretty_echo'],
+      (m, res) => {
+        const result = {
+          content: [{ type: 'text', text: `line one\nline two: ${JSON.stringify(m.params.arguments)}` }],
+        };
+        res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'pretty-1' });
+        res.end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result }, null, 2));
+      },
+      2,
+    );
     await throughGateway(upstream, {}, async ({ url }) => {
       const client = new Client({ name: 'plain-client', version: '1' });
       await client.connect(new StreamableHTTPClientTransport(new URL(url)));
@@ -450,24 +470,7 @@ describe('mcp gateway over HTTP', () => {
     // A hand-written upstream that answers tools/call as an event stream written a few bytes at a time, with
     // pauses, so that the gateway gets UTF-8 sequences cut in two and one long line in many chunks.
     const text = `héllo 🌍 ${'ü'.repeat(70_000)} 日本`;
-    const upstream = createServer(async (req, res) => {
-      if (req.method !== 'POST') return void res.writeHead(405).end();
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      const m = JSON.parse(Buffer.concat(chunks).toString()) as { id?: unknown; method: string; params?: any };
-      if (m.id === undefined) return void res.writeHead(202).end();
-      if (m.method !== 'tools/call') {
-        const result =
-          m.method === 'initialize'
-            ? {
-                protocolVersion: m.params.protocolVersion,
-                capabilities: { tools: {} },
-                serverInfo: { name: 'chunky', version: '1' },
-              }
-            : { tools: [{ name: 'chunky_echo', inputSchema: { type: 'object' } }] };
-        res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'chunky-1' });
-        return void res.end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result }));
-      }
+    const upstream = handWrittenUpstream('chunky', ['chunky_echo'], async (m, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'mcp-session-id': 'chunky-1' });
       const event = Buffer.from(
         `event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: m.id, result: { content: [{ type: 'text', text }] } })}\n\n`,
@@ -494,22 +497,8 @@ describe('mcp gateway over HTTP', () => {
   });
 
   it('ends a session left without a request and with no stream open; one with its stream open stays', async () => {
-    const upstream = createServer(async (req, res) => {
-      if (req.method !== 'POST') return void res.writeHead(405).end();
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      const m = JSON.parse(Buffer.concat(chunks).toString()) as { id?: unknown; method: string; params?: any };
-      if (m.id === undefined) return void res.writeHead(202).end();
-      const result =
-        m.method === 'initialize'
-          ? {
-              protocolVersion: m.params.protocolVersion,
-              capabilities: { tools: {} },
-              serverInfo: { name: 'idle', version: '1' },
-            }
-          : { tools: [] };
-      res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'idle-1' });
-      res.end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result }));
+    const upstream = handWrittenUpstream('idle', [], () => {
+      throw new Error('no tool to call');
     });
     await throughGateway(upstream, { sessionIdleMs: 2000 }, async ({ url }) => {
       const headers = { accept: 'application/json, text/event-stream', 'content-type': 'application/json' };
@@ -540,7 +529,10 @@ describe('mcp gateway over HTTP', () => {
           method: 'POST',
           headers: session,
           body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
-        }).then(async (r) => (await r.text(), r.status));
+        }).then(async (r) => {
+          await r.text();
+          return r.status;
+        });
       const idle = await open();
       const listening = await open();
       const stream = await fetch(url, { headers: { ...listening, accept: 'text/event-stream' } });

@@ -157,6 +157,19 @@ async function rawSession(url: string, key: string) {
   return session;
 }
 
+/** Opens a session's standalone stream (where the upstream's notifications reach the client between calls). */
+async function standaloneStream(url: string, session: Record<string, string>) {
+  const stream = await fetch(url, { headers: { ...session, accept: 'text/event-stream' } });
+  expect(stream.status).toBe(200);
+  const reader = stream.body!.getReader();
+  const ended = (async () => {
+    while (!(await reader.read()).done) {}
+    return Date.now();
+  })().catch(() => Date.now());
+  /** When the hub ended the stream, or 0 if it is still open after `ms`. */
+  return { endedWithin: (ms: number) => Promise.race([ended, new Promise<number>((r) => setTimeout(() => r(0), ms))]) };
+}
+
 describe('hosted MCP endpoints', () => {
   it("serves a remote MCP server behind the org's policies: an allowed call answers, a blocked one is a tool error naming the policy, and both are on a run", async () => {
     const created = await register(org.apiKey, {
@@ -299,19 +312,11 @@ describe('hosted MCP endpoints', () => {
     expect(made.status).toBe(201);
     const url = `${hubUrl}${created.body.mcp_path}`;
     const session = await rawSession(url, made.body.key);
-    // The standalone stream: where the upstream's notifications reach the client between calls.
-    const stream = await fetch(url, { headers: { ...session, accept: 'text/event-stream' } });
-    expect(stream.status).toBe(200);
-    const reader = stream.body!.getReader();
-    const ended = (async () => {
-      while (!(await reader.read()).done) {}
-      return 'ended';
-    })().catch(() => 'ended');
-    const still = (ms: number) => new Promise((r) => setTimeout(() => r('open'), ms));
-    expect(await Promise.race([ended, still(300)])).toBe('open');
+    const stream = await standaloneStream(url, session);
+    expect(await stream.endedWithin(300)).toBe(0);
 
     expect((await hub.request('DELETE', `/v1/api-keys/${made.body.id}`, { auth: org.apiKey })).status).toBe(200);
-    expect(await Promise.race([ended, still(3000)])).toBe('ended');
+    expect(await stream.endedWithin(3000)).toBeGreaterThan(0);
     const after = await fetch(url, {
       method: 'POST',
       headers: session,
@@ -330,14 +335,7 @@ describe('hosted MCP endpoints', () => {
     expect(made.status).toBe(201);
     const url = `${hubUrl}${created.body.mcp_path}`;
     const session = await rawSession(url, made.body.key);
-    const stream = await fetch(url, { headers: { ...session, accept: 'text/event-stream' } });
-    expect(stream.status).toBe(200);
-    const reader = stream.body!.getReader();
-    const ended = (async () => {
-      while (!(await reader.read()).done) {}
-      return Date.now();
-    })().catch(() => Date.now());
-    const at = await Promise.race([ended, new Promise<number>((r) => setTimeout(() => r(0), 8000))]);
+    const at = await (await standaloneStream(url, session)).endedWithin(8000);
     expect(at).toBeGreaterThanOrEqual(expiresAt);
     expect(at).toBeLessThan(expiresAt + 3000);
   });
