@@ -105,21 +105,17 @@ describe('JsonBlock', () => {
 });
 
 describe('ConfirmDialog', () => {
-  const dialog = (over: Partial<Parameters<typeof ConfirmDialog>[0]>, calls: string[]) =>
-    createElement(
-      ConfirmDialog,
-      {
-        opened: true,
-        onClose: () => calls.push('close'),
-        title: 'Delete this webhook?',
-        confirmLabel: 'Delete webhook',
-        onConfirm: () => calls.push('confirm'),
-        pending: false,
-        error: null,
-        ...over,
-      },
-      'The hub stops calling it.',
-    );
+  const dialog = (over: { error?: unknown }, calls: string[]) =>
+    createElement(ConfirmDialog, {
+      opened: true,
+      onClose: () => calls.push('close'),
+      title: 'Delete this webhook?',
+      confirmLabel: 'Delete webhook',
+      onConfirm: () => calls.push('confirm'),
+      pending: false,
+      error: over.error ?? null,
+      children: 'The hub stops calling it.',
+    });
 
   it('says what will happen, and acts only on its own button', async () => {
     const calls: string[] = [];
