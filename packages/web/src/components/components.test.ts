@@ -105,8 +105,8 @@ describe('JsonBlock', () => {
 });
 
 describe('ConfirmDialog', () => {
-  const dialog = (over: { error?: unknown }, calls: string[]) =>
-    createElement(ConfirmDialog, {
+  const dialog = (over: { error?: unknown }, calls: string[]) => {
+    const props: Parameters<typeof ConfirmDialog>[0] = {
       opened: true,
       onClose: () => calls.push('close'),
       title: 'Delete this webhook?',
@@ -115,7 +115,9 @@ describe('ConfirmDialog', () => {
       pending: false,
       error: over.error ?? null,
       children: 'The hub stops calling it.',
-    });
+    };
+    return createElement(ConfirmDialog, props);
+  };
 
   it('says what will happen, and acts only on its own button', async () => {
     const calls: string[] = [];
