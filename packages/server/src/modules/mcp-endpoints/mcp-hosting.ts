@@ -11,8 +11,8 @@
  * IP literal never reaches a resolver), and every connection resolves the name with the guard's `lookup`.
  *
  * A revoked API key (and so every key of a deleted org: the control bus carries each as revoked), or one that
- * expires, ends the gateways it opened at once, in every process: its requests are refused by authentication anyway, but an
- * open event stream would otherwise go on relaying the upstream's notifications to the client.
+ * expires, ends the gateways it opened at once, in every process: its requests are refused by authentication
+ * anyway, but an open event stream would otherwise go on relaying the upstream's notifications to the client.
  *
  * Bounds: gateways (endpoint × key) per process, and sessions per gateway (the least recently used one is
  * ended past it). Sessions live in this process: behind a load balancer, route by `Mcp-Session-Id`
