@@ -24,7 +24,9 @@
  * BENCH_SECONDS (default 10), BENCH_WARMUP (4 s of load before each measurement), BENCH_ROUNDS (2),
  * BENCH_N (1,2,3), BENCH_ORGS (12), BENCH_CONCURRENCY (12), BENCH_EVENTS_PER_REQUEST (5), BENCH_SERVER_DIR (another checkout's packages/server, for an A/B
  * against older hub code in one sitting), BENCH_HUB_NODE_OPTIONS (NODE_OPTIONS for every hub of every N,
- * e.g. V8 flags to try; printed as `hub_node_options`; default none).
+ * e.g. V8 flags to try; printed as `hub_node_options`; default none), BENCH_HUB_NODE_ARGS (flags on every hub's
+ * command line, space-separated, for those NODE_OPTIONS refuses such as `--single-threaded-gc`; printed as
+ * `hub_node_args`).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -48,6 +50,7 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 12);
 const PER_REQUEST = Number(process.env.BENCH_EVENTS_PER_REQUEST ?? 5);
 const SERVER_DIR = process.env.BENCH_SERVER_DIR;
 const HUB_NODE_OPTIONS = process.env.BENCH_HUB_NODE_OPTIONS ?? '';
+const HUB_NODE_ARGS = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 4);
 const IDLE_SECONDS = 3;
 const BASE_PORT = 44_000 + (process.pid % 300) * 4;
@@ -262,6 +265,7 @@ async function runFor(n: number) {
           'all',
           { HUB_LOG_LEVEL: 'error', ...(HUB_NODE_OPTIONS ? { NODE_OPTIONS: HUB_NODE_OPTIONS } : {}) },
           SERVER_DIR,
+          HUB_NODE_ARGS,
         ),
       );
     // Wait for the partitions to be shared, so the figures are not of a cluster still forming.
@@ -374,6 +378,7 @@ const summary: Record<string, unknown> = {
   load1_end: round2(loadavg()[0]!),
   rounds: ROUNDS,
   hub_node_options: HUB_NODE_OPTIONS,
+  hub_node_args: HUB_NODE_ARGS.join(' '),
   loadgen_bare_events_per_s: Math.round((raw0.bare + raw1.bare) / 2),
   pg_insert_events_per_s: Math.round((raw0.pg + raw1.pg) / 2),
 };

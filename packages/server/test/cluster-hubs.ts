@@ -119,8 +119,10 @@ export async function startHub(
   extra: Record<string, string> = {},
   /** Another checkout's packages/server (bench/scaleout.ts compares hub versions in one sitting). */
   dir = serverDir,
+  /** Node flags before the script, for flags NODE_OPTIONS refuses (V8's GC threading, e.g. `--single-threaded-gc`). */
+  nodeArgs: string[] = [],
 ): Promise<HubProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start'], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts', 'start'], {
     cwd: dir,
     env: { ...process.env, ...env, ...extra, PORT: String(port), HOST: '127.0.0.1', HUB_ROLE: role },
     stdio: ['ignore', 'ignore', 'pipe'],
