@@ -128,26 +128,34 @@ async function connect(path: string, key: string) {
   return client;
 }
 
-/** A session opened by hand (initialize, then initialized): the headers of its next requests. */
-async function rawSession(url: string, key: string) {
-  const headers = {
-    authorization: `Bearer ${key}`,
-    accept: 'application/json, text/event-stream',
-    'content-type': 'application/json',
-  };
-  const init = await fetch(url, {
+/** The headers of an MCP client's `POST` with an API key. */
+const mcpHeaders = (key: string) => ({
+  authorization: `Bearer ${key}`,
+  accept: 'application/json, text/event-stream',
+  'content-type': 'application/json',
+});
+
+/** An `initialize` sent by hand: its status, and the session id when one was opened. */
+async function initialize(url: string, key: string) {
+  const r = await fetch(url, {
     method: 'POST',
-    headers,
+    headers: mcpHeaders(key),
     body: JSON.stringify({
       jsonrpc: '2.0',
       id: 1,
       method: 'initialize',
-      params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'raw', version: '1.0.0' } },
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1.0.0' } },
     }),
   });
+  await r.text();
+  return { status: r.status, session: r.headers.get('mcp-session-id') };
+}
+
+/** A session opened by hand (initialize, then initialized): the headers of its next requests. */
+async function rawSession(url: string, key: string) {
+  const init = await initialize(url, key);
   expect(init.status).toBe(200);
-  await init.text();
-  const session = { ...headers, 'mcp-session-id': init.headers.get('mcp-session-id')! };
+  const session = { ...mcpHeaders(key), 'mcp-session-id': init.session! };
   const initialized = await fetch(url, {
     method: 'POST',
     headers: session,
@@ -445,32 +453,13 @@ describe('hosted MCP endpoints', () => {
       await register(own.apiKey, { name: 'Busy 1', agent: 'HostedBot', upstream_url: upstream.url }),
       await register(own.apiKey, { name: 'Busy 2', agent: 'HostedBot', upstream_url: upstream.url }),
     ].map((r) => `${hubUrl}${r.body.mcp_path}`);
-    const headers = {
-      authorization: `Bearer ${key}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-    };
-    const initialize = async (url: string) => {
-      const r = await fetch(url, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'initialize',
-          params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'many', version: '1' } },
-        }),
-      });
-      await r.text();
-      return { status: r.status, session: r.headers.get('mcp-session-id') };
-    };
     const sessions: string[] = [];
     for (let batch = 0; batch < MAX_SESSIONS_PER_ORG / 20; batch++)
-      for (const r of await Promise.all(Array.from({ length: 20 }, () => initialize(busy[batch % 2]!)))) {
+      for (const r of await Promise.all(Array.from({ length: 20 }, () => initialize(busy[batch % 2]!, key)))) {
         expect(r.status).toBe(200);
         sessions.push(r.session!);
       }
-    const refused = await initialize(busy[1]!);
+    const refused = await initialize(busy[1]!, key);
     expect(refused.status).toBe(429);
     // Another org is not held back by this one.
     const other = await register(org.apiKey, { name: 'Calm', agent: 'HostedBot', upstream_url: upstream.url });
@@ -481,7 +470,7 @@ describe('hosted MCP endpoints', () => {
       headers: { authorization: `Bearer ${key}`, 'mcp-session-id': sessions[0]! },
     });
     expect(ended.status).toBeLessThan(300);
-    expect((await initialize(busy[1]!)).status).toBe(200);
+    expect((await initialize(busy[1]!, key)).status).toBe(200);
   });
 
   it('a POST whose body is JSON null is refused at once, naming the body', async () => {
