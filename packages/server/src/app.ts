@@ -208,6 +208,7 @@ export async function buildHub(config: Config, opts: { clock?: () => number; log
     inject: app.inject.bind(app),
     evaluate: (caller, input, done) => ctx.evaluator.evaluate(caller, input, done as never),
     log: app.log,
+    maxGateways: config.mcpGateways,
   });
   app.addHook('onClose', () => mcpHosting.close());
   ctx.bus.subscribe('mcp_endpoint.deleted', (d) => mcpHosting.closeEndpoint(String(d.org_id), String(d.id)));

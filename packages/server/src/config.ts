@@ -97,6 +97,7 @@ const EnvSchema = z.object({
     .default('invite'),
   HUB_ORGS_PER_USER: z.coerce.number().int().min(0).max(1000).default(3),
   HUB_EGRESS_ALLOW: z.string().optional(),
+  HUB_MCP_GATEWAYS: z.coerce.number().int().min(1).max(100_000).default(1000),
 });
 
 /**
@@ -153,6 +154,11 @@ export interface Config {
    * private or link-local (webhooks to an internal service, a local Slack relay). Empty by default.
    */
   egressAllow: string[];
+  /**
+   * HUB_MCP_GATEWAYS: hosted MCP gateways (endpoint × API key) one process keeps open; past it an idle one is
+   * closed, and when every one has sessions a new one is refused (429) rather than ending another org's.
+   */
+  mcpGateways: number;
 }
 
 export class ConfigError extends Error {}
@@ -223,5 +229,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           .map((s) => s.trim())
           .filter(Boolean)
       : [],
+    mcpGateways: e.HUB_MCP_GATEWAYS,
   };
 }

@@ -473,6 +473,74 @@ describe('hosted MCP endpoints', () => {
     expect((await initialize(busy[1]!, key)).status).toBe(200);
   });
 
+  it("concurrent first requests cannot pass the org's session bound together", async () => {
+    const own = await hub.seedOrg();
+    const key = (
+      await hub.request('POST', '/v1/api-keys', { auth: own.apiKey, body: { name: 'a', scopes: ['ingest'] } })
+    ).body.key as string;
+    // Three endpoints, so no endpoint and key reaches its own 100 (where its least recently used session ends).
+    const urls: string[] = [];
+    for (const name of ['Rush 1', 'Rush 2', 'Rush 3'])
+      urls.push(
+        `${hubUrl}${(await register(own.apiKey, { name, agent: 'HostedBot', upstream_url: upstream.url })).body.mcp_path}`,
+      );
+    // All at once: each one's count must see the sessions the others opened, not the count before any of them.
+    const extra = 20;
+    const results = await Promise.all(
+      Array.from({ length: MAX_SESSIONS_PER_ORG + extra }, (_, i) => initialize(urls[i % urls.length]!, key)),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(MAX_SESSIONS_PER_ORG);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(extra);
+  });
+
+  it("at the process's gateway bound a new gateway is refused rather than ending another org's sessions", async () => {
+    const small = await createTestHub({ HUB_EGRESS_ALLOW: '127.0.0.1', HUB_MCP_GATEWAYS: '2' });
+    const clients: Client[] = [];
+    try {
+      await small.hub.app.listen({ port: 0, host: '127.0.0.1' });
+      const base = `http://127.0.0.1:${(small.hub.app.server.address() as AddressInfo).port}`;
+      const open = async (path: string, key: string) => {
+        const client = new Client({ name: 'test-agent', version: '1.0.0' });
+        await client.connect(
+          new StreamableHTTPClientTransport(new URL(`${base}${path}`), {
+            requestInit: { headers: { authorization: `Bearer ${key}` } },
+          }),
+        );
+        clients.push(client);
+        return client;
+      };
+      const endpoint = async (owner: SeededOrg, name: string) => {
+        const r = await small.request('POST', '/v1/mcp-endpoints', {
+          auth: owner.apiKey,
+          body: { name, agent: 'HostedBot', upstream_url: upstream.url },
+        });
+        expect(r.status).toBe(201);
+        return r.body.mcp_path as string;
+      };
+      const first = await small.seedOrg();
+      const second = await small.seedOrg();
+      // The first org fills the process: two gateways, each with a session open.
+      const kept = await open(await endpoint(first, 'Kept'), first.apiKey);
+      const closing = await open(await endpoint(first, 'Closing'), first.apiKey);
+      const otherPath = await endpoint(second, 'Other');
+      const refused = await initialize(`${base}${otherPath}`, second.apiKey);
+      expect(refused.status).toBe(429);
+      // The first org's sessions were left alone.
+      expect((await kept.callTool({ name: 'lookup_order', arguments: { order_id: 'A-1' } })).isError).toBeFalsy();
+      expect((await closing.listTools()).tools.length).toBeGreaterThan(0);
+      // Once a gateway has no session, it is the one closed to make room.
+      await (closing.transport as StreamableHTTPClientTransport).terminateSession();
+      await closing.close();
+      const admitted = await open(otherPath, second.apiKey);
+      expect((await admitted.listTools()).tools.length).toBeGreaterThan(0);
+      expect((await kept.callTool({ name: 'lookup_order', arguments: { order_id: 'A-2' } })).isError).toBeFalsy();
+    } finally {
+      for (const c of clients) await c.close().catch(() => {});
+      await small.close();
+    }
+  });
+
   it('a POST whose body is JSON null is refused at once, naming the body', async () => {
     const created = await register(org.apiKey, { name: 'Null', agent: 'HostedBot', upstream_url: upstream.url });
     const r = await fetch(`${hubUrl}${created.body.mcp_path}`, {

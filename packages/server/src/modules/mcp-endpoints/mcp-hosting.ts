@@ -37,11 +37,6 @@ import { problemBody } from '../../platform/error-handler.ts';
 import { AppError, fieldErrorsOf, STATUS_BY_CODE } from '../../platform/errors.ts';
 import type { McpEndpointService } from './mcp-endpoints.service.ts';
 
-/**
- * Gateways (endpoint × API key) one process keeps; past it the least recently used one without an open session
- * is closed, and when every one has sessions a new one gets 429 (one org never ends another org's sessions).
- */
-const MAX_GATEWAYS = 1000;
 /** Gateways of one org in one process; past it the org's own least recently used is closed (not another org's). */
 const MAX_GATEWAYS_PER_ORG = 100;
 /** Open sessions per gateway; past it the least recently used session ends. */
@@ -147,7 +142,14 @@ export function createMcpHosting(deps: {
   inject: Inject;
   evaluate: EvaluateFn;
   log: { warn(obj: object, msg: string): void };
+  /**
+   * Gateways (endpoint × API key) this process keeps (HUB_MCP_GATEWAYS); past it the least recently used one
+   * without an open session is closed, and when every one has sessions a new one gets 429 (one org never ends
+   * another org's sessions).
+   */
+  maxGateways: number;
 }) {
+  const { maxGateways } = deps;
   /** By `org endpoint key`, in order of last use. */
   const hosted = new Map<string, Hosted>();
   /** Gateways being made: concurrent first requests share one. */
@@ -230,10 +232,10 @@ export function createMcpHosting(deps: {
       const evict =
         own.length >= MAX_GATEWAYS_PER_ORG
           ? own[0]
-          : hosted.size >= MAX_GATEWAYS
+          : hosted.size >= maxGateways
             ? [...hosted].find(([, x]) => x.router.size === 0)
             : undefined;
-      if (!evict && own.length < MAX_GATEWAYS_PER_ORG && hosted.size >= MAX_GATEWAYS) {
+      if (!evict && own.length < MAX_GATEWAYS_PER_ORG && hosted.size >= maxGateways) {
         void close(key, h);
         throw new AppError('rate_limited', 'This hub process serves the most MCP gateways it may; retry later.', {
           retryAfterS: 60,
