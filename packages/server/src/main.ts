@@ -16,6 +16,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { createHubContext } from './context.ts';
 import { headlessInit } from './init.ts';
 import { listenProbesOnly } from './platform/probe-server.ts';
+import { keepServingOnUnhandledRejection } from './platform/unhandled-rejections.ts';
 
 async function main() {
   const command = process.argv[2] ?? 'start';
@@ -42,6 +43,7 @@ async function main() {
   }
 
   const hub = await buildHub(config);
+  keepServingOnUnhandledRejection(process, hub.app.log);
   const init = await headlessInit(hub.ctx);
   if (init?.created.length) hub.app.log.info({ created: init.created }, 'headless init done');
   if (config.role === 'api') hub.ctx.enrichment.passive();

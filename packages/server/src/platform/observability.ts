@@ -12,6 +12,7 @@ import { sql } from 'kysely';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '../db/database.ts';
 import { addRouteHook } from './route-hooks.ts';
+import { unhandledRejections } from './unhandled-rejections.ts';
 
 /** What observability needs of enrichment (modules/ingestion/enrichment.ts). */
 export interface EnrichmentProbe {
@@ -85,6 +86,15 @@ export function registerObservability(app: FastifyInstance, db: Db, enrichment?:
     help: 'HTTP responses with status >= 500',
     labelNames: ['route'],
     registers: [registry],
+  });
+  new Counter({
+    name: 'hub_unhandled_rejections_total',
+    help: 'Promise rejections nothing handled (each logged as an error; the process went on serving)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(unhandledRejections());
+    },
   });
 
   // On every request: a synchronous hook bound to its route (route-hooks.ts), holding the route's
