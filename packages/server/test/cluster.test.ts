@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { freePort } from '../src/testing/free-port.ts';
 import { testDialect } from '../src/testing/test-db.ts';
 import { createTestHub } from '../src/testing/test-hub.ts';
 import {
@@ -23,15 +24,6 @@ import {
   seedOrgs,
   startHub,
 } from './cluster-hubs.ts';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 /**
  * Ports for hubs that must come back on their own port after a SIGKILL: below Linux's ephemeral range

@@ -3,10 +3,10 @@
  * event it acknowledged (202) is there. A 202 is only sent after the group commit's transaction.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../src/testing/free-port.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing/test-db.ts';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '../src/main.ts');
@@ -17,15 +17,6 @@ afterAll(async () => {
   proc?.kill('SIGKILL');
   await database?.drop();
 });
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 async function startHub(port: number) {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start'], {

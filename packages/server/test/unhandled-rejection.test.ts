@@ -4,10 +4,10 @@
  * answering, logs the error and counts it on /metrics.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../src/testing/free-port.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing/test-db.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -18,15 +18,6 @@ let database: TestDatabase | undefined;
 afterAll(async () => {
   await database?.drop();
 });
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 describe('an unhandled rejection', () => {
   it('is logged and counted, and the hub goes on serving', async () => {
