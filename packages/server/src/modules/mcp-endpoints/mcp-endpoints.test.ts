@@ -118,10 +118,11 @@ afterAll(async () => {
 const register = (auth: string, body: Record<string, unknown>) =>
   hub.request('POST', '/v1/mcp-endpoints', { auth, body });
 
-async function connect(path: string, key: string) {
+/** An MCP client connected to an endpoint of the hub at `base` (the suite's own hub unless told). */
+async function connect(path: string, key: string, base = hubUrl) {
   const client = new Client({ name: 'test-agent', version: '1.0.0' });
   await client.connect(
-    new StreamableHTTPClientTransport(new URL(`${hubUrl}${path}`), {
+    new StreamableHTTPClientTransport(new URL(`${base}${path}`), {
       requestInit: { headers: { authorization: `Bearer ${key}` } },
     }),
   );
@@ -501,12 +502,7 @@ describe('hosted MCP endpoints', () => {
       await small.hub.app.listen({ port: 0, host: '127.0.0.1' });
       const base = `http://127.0.0.1:${(small.hub.app.server.address() as AddressInfo).port}`;
       const open = async (path: string, key: string) => {
-        const client = new Client({ name: 'test-agent', version: '1.0.0' });
-        await client.connect(
-          new StreamableHTTPClientTransport(new URL(`${base}${path}`), {
-            requestInit: { headers: { authorization: `Bearer ${key}` } },
-          }),
-        );
+        const client = await connect(path, key, base);
         clients.push(client);
         return client;
       };
