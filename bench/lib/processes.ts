@@ -1,7 +1,6 @@
 /** Helpers shared by benchmarks: free ports, child hubs, RSS sampling, autocannon runs. */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,14 +25,7 @@ const PIN = (() => {
   }
 })();
 
-export const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+export { freePort } from '../../packages/server/src/testing/free-port.ts';
 
 export async function waitHealthy(url: string, ms = 60_000) {
   const end = Date.now() + ms;
