@@ -27,10 +27,17 @@
  *   action, the run's records, the SDK's guard);
  * - `gateway_own_p50_ms` = added − hub_decision: everything the gateway adds that is not the hub's decision.
  *
+ * The machine's own price of a hop, in the same rounds: `bare_round_trip_p50_ms`, one request to a bare Fastify JSON
+ * route (bench/lib/bare-server.ts) in its own process, from this one over a kept-alive socket, once per round. Its
+ * processes are as idle between requests as the others' are between calls (as an agent's are between tool calls), and
+ * on a VM a process woken after a few idle milliseconds runs several times slower than one kept busy. The CLI gateway
+ * puts one hop between client and server and one round trip to the hub before it forwards; a hosted endpoint one
+ * hop: their added time is to be read against this figure.
+ *
  * `cpu_ms_per_round`: the CPU time each process (hub, gateway, reference server, this one) used per timed round
- * (a call direct and one through each gateway, a read each way every other round, a decision every fourth),
- * from /proc: on a 2-CPU machine the processes of the chain wait for each other's CPU, and for the machine's
- * other load, at every hop.
+ * (a call direct and one through each gateway, a bare round trip, a read each way every other round, a decision
+ * every fourth), from /proc: on a 2-CPU machine the processes of the chain wait for each other's CPU, and for the
+ * machine's other load, at every hop.
  *
  * `BENCH_COMPARE=/path/to/gateway.mjs` (a bundle of another version, e.g. built from the previous commit with
  * `bundleGateway`) also starts that gateway and times it in the same rounds: `compare_added_p50_ms` and
@@ -39,20 +46,24 @@
  * Prints one JSON line: {"bench":"mcp-gateway", only, direct_p50_ms, gateway_p50_ms, added_p50_ms (= gateway − direct),
  * hosted_p50_ms, hosted_added_p50_ms, hosted_p99_ms, hosted_added_p99_ms,
  * direct_p99_ms, gateway_p99_ms, added_p99_ms, hub_decision_p50_ms, relay_added_p50_ms, policy_added_p50_ms,
- * around_decision_p50_ms, gateway_own_p50_ms, [compare_…], cpu_ms_per_round, calls, load1 (the machine's 1-minute load average at
+ * around_decision_p50_ms, gateway_own_p50_ms, bare_round_trip_p50_ms, [compare_…], cpu_ms_per_round, calls, load1 (the machine's 1-minute load average at
  * the end: the figures are latencies, so a busy machine inflates them)}. Target (issue 22): added_p50_ms ≤ 1.
  * BENCH_CALLS (default 2000) calls each after BENCH_WARMUP (default 300).
  */
 
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { hubFetch } from '../packages/mcp-gateway/src/hub-fetch.ts';
 import { annotationsOf } from '../packages/mcp-gateway/src/policy.ts';
 import { bundleGateway, startGateway, startReferenceServer } from '../packages/mcp-gateway/test/processes.ts';
 import { createAgentOps } from '../packages/sdk/src/index.ts';
+import { freePort } from '../packages/server/src/testing/free-port.ts';
 import { startHubProcess } from './lib/hub-process.ts';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
@@ -98,10 +109,55 @@ async function read(client: Client): Promise<number> {
   return t;
 }
 
+/** The bare route (bench/lib/bare-server.ts) in its own process, unpinned like the others; resolves once it answers. */
+async function startBare() {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'lib/bare-server.ts')], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (
+    let i = 0;
+    !(await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    ));
+    i++
+  ) {
+    if (i > 600) throw new Error('the bare server did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  /** One POST, timed until its answer has been read, in ms. */
+  const roundTrip = () =>
+    new Promise<number>((resolve, reject) => {
+      const t0 = process.hrtime.bigint();
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/ingest',
+          agent,
+          headers: { 'content-type': 'application/json' },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(Number(process.hrtime.bigint() - t0) / 1e6));
+        },
+      );
+      req.on('error', reject);
+      req.end('{"events":[]}');
+    });
+  return { child, roundTrip, stop: () => (agent.destroy(), child.kill()) };
+}
+
 // The reference server is on loopback: the operator allows it, as for an internal MCP server.
 const hub = await startHubProcess({ HUB_EGRESS_ALLOW: '127.0.0.1,localhost,::1' });
 const bundle = await bundleGateway();
 const reference = await startReferenceServer();
+const bare = await startBare();
 const hubKey = { url: hub.url, key: hub.ingestKey };
 const flags = ['--agent', 'BenchBot', '--upstream-url', reference.url];
 const gateway = await startGateway(hubKey, flags);
@@ -145,6 +201,7 @@ try {
   const calls: number[][] = urls.map(() => []);
   const reads: number[][] = [[], []];
   const h: number[] = [];
+  const bareTrips: number[] = [];
   const pids = { hub: hub.child.pid, gateway: gateway.child.pid, reference: reference.child.pid, bench: process.pid };
   let cpuAtStart: Record<string, number> = {};
   for (let i = 0; i < WARMUP + CALLS; i++) {
@@ -156,6 +213,7 @@ try {
       clients = await connectAll();
     }
     if (i % 4 === 0) h.push(await decision());
+    bareTrips.push(await bare.roundTrip());
     // Which one goes first rotates too, so none always runs right after another.
     for (let k = 0; k < clients.length; k++) {
       const j = (i + k) % clients.length;
@@ -168,7 +226,7 @@ try {
       reads[1 - first]!.push(await read(readers[1 - first]!));
     }
   }
-  // CPU each process used per timed round (one call each way, half a read each way, a quarter decision).
+  // CPU each process used per timed round (one call each way, a bare trip, half a read each way, a quarter decision).
   const cpuPerRound = Object.fromEntries(
     Object.entries(pids).map(([k, pid]) => [k, ms((cpuMs(pid) - cpuAtStart[k]!) / CALLS)]),
   );
@@ -216,6 +274,7 @@ try {
     ...cli,
     ...hostedOut,
     hub_decision_p50_ms: ms(hubDecision),
+    bare_round_trip_p50_ms: ms(p(bareTrips, 0.5, WARMUP)),
     ...compared,
     cpu_ms_per_round: cpuPerRound,
     calls: CALLS,
@@ -227,6 +286,7 @@ try {
   await other?.stop();
   await gateway.stop();
   await reference.stop();
+  bare.stop();
   await hub.close();
   await rm(bundle, { recursive: true, force: true });
 }
