@@ -58,12 +58,30 @@ const ROOT = join(import.meta.dirname, '..');
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 /** CPU seconds (user + system) a process has used, from /proc (Linux); 0 once it is gone. */
-function cpuSeconds(pid: number): number {
+function cpuSeconds(pid: number, thread?: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const fields = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8')
+      .split(') ')[1]!
+      .split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime
   } catch {
     return 0;
+  }
+}
+
+/**
+ * Context switches of a process's main thread (the event loop) from /proc (Linux): voluntary ones are
+ * the times it went to sleep with nothing to do and had to be woken, involuntary ones the times the
+ * scheduler took the CPU from it. Fewer events per wake-up mean more of the machine's fixed price of
+ * a wake-up per event. {0, 0} once it is gone.
+ */
+function switches(pid: number) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+    return { voluntary: field('voluntary_ctxt_switches'), involuntary: field('nonvoluntary_ctxt_switches') };
+  } catch {
+    return { voluntary: 0, involuntary: 0 };
   }
 }
 
@@ -294,10 +312,24 @@ async function runFor(n: number) {
     const pgCpu = new Map<number, number>();
     const pg0 = await pgSide(client, dbName, pgCpu);
     const cpu0 = hubs.map((h) => cpuSeconds(h.child.pid!));
+    // The event loop's thread alone (its task id is the process id); the rest is V8's helper threads
+    // (garbage collection, compilation) and libuv's pool.
+    const mainThread0 = hubs.map((h) => cpuSeconds(h.child.pid!, h.child.pid!));
     const self0 = selfCpu();
+    const switches0 = hubs.map((h) => switches(h.child.pid!));
+    const selfSwitches0 = switches(process.pid);
     const start = Date.now();
     const r = await drive(urls, auth, SECONDS);
     const ingestCpu = hubs.map((h, k) => cpuSeconds(h.child.pid!) - cpu0[k]!);
+    const mainThreadCpu = hubs.reduce((a, h, k) => a + cpuSeconds(h.child.pid!, h.child.pid!) - mainThread0[k]!, 0);
+    const hubSwitches = hubs.map((h, k) => {
+      const s = switches(h.child.pid!);
+      return {
+        voluntary: s.voluntary - switches0[k]!.voluntary,
+        involuntary: s.involuntary - switches0[k]!.involuntary,
+      };
+    });
+    const selfSwitches = switches(process.pid);
     const pg1 = await pgSide(client, dbName, pgCpu);
     const clientCpu = selfCpu() - self0;
     await caughtUp(client);
@@ -307,6 +339,7 @@ async function runFor(n: number) {
     // The counters since the warm-up.
     const scraped = (await Promise.all(hubs.map(scrape))).map((s, k) => minus(s, scraped0[k]!));
     const perEvent = (s: number) => Math.round((s * 1e6) / Math.max(1, r.acked));
+    const per100 = (count: number) => Math.round((count * 1000) / Math.max(1, r.acked)) / 10;
     // Ingestion and enrichment of the events, through catch-up, less the processes' idle rate.
     const work = cpu.reduce((a, c, k) => a + c - idleRate[k]! * toCatchUp, 0);
     const hubIngestCpu = ingestCpu.reduce((a, b) => a + b, 0);
@@ -328,9 +361,18 @@ async function runFor(n: number) {
       // Where the CPU went during the load, per acknowledged event, and how busy the machine was.
       cpu_us_per_event: {
         hubs: perEvent(hubIngestCpu),
+        hubs_event_loop_thread: perEvent(mainThreadCpu),
         // Through catch-up: PostgreSQL's share of enrichment included.
         postgres: perEvent(pg2.cpu - pg0.cpu),
         load_generator: perEvent(clientCpu),
+      },
+      // Per 100 acknowledged events, while loaded: how often the hubs' event loops slept and were woken
+      // (voluntary) or were preempted (involuntary), and the same for the load generator as a control.
+      switches_per_100_events: {
+        hubs_voluntary: per100(hubSwitches.reduce((a, s) => a + s.voluntary, 0)),
+        hubs_involuntary: per100(hubSwitches.reduce((a, s) => a + s.involuntary, 0)),
+        load_generator_voluntary: per100(selfSwitches.voluntary - selfSwitches0.voluntary),
+        load_generator_involuntary: per100(selfSwitches.involuntary - selfSwitches0.involuntary),
       },
       machine_busy: Math.round(((hubIngestCpu + pg1.cpu - pg0.cpu + clientCpu) / (r.seconds * CPUS)) * 100) / 100,
     };
@@ -400,9 +442,16 @@ for (const n of NS) {
     ),
     cpu_us_per_event: {
       hubs: Math.round(mean(n, (r) => r.cpu_us_per_event.hubs)),
+      hubs_event_loop_thread: Math.round(mean(n, (r) => r.cpu_us_per_event.hubs_event_loop_thread)),
       postgres: Math.round(mean(n, (r) => r.cpu_us_per_event.postgres)),
       load_generator: Math.round(mean(n, (r) => r.cpu_us_per_event.load_generator)),
     },
+    switches_per_100_events: Object.fromEntries(
+      Object.keys(last.switches_per_100_events).map((k) => [
+        k,
+        round2(mean(n, (r) => r.switches_per_100_events[k as keyof typeof last.switches_per_100_events])),
+      ]),
+    ),
     machine_busy: round2(mean(n, (r) => r.machine_busy)),
   };
 }
