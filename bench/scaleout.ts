@@ -21,12 +21,13 @@
  * {"bench":"scaleout", load1_start, load1_end, cpus, rounds, hub_node_options, loadgen_bare_events_per_s, pg_insert_events_per_s,
  *  n1: {...}, n2: {...}, n3: {...}, acked_ratio_2, acked_ratio_3, priced_ratio_2, priced_ratio_3}.
  *
- * BENCH_SECONDS (default 10), BENCH_WARMUP (4 s of load before each measurement), BENCH_ROUNDS (2),
+ * BENCH_SECONDS (default 10), BENCH_WARMUP (4 s of load per process before each measurement), BENCH_ROUNDS (2),
  * BENCH_N (1,2,3), BENCH_ORGS (12), BENCH_CONCURRENCY (12), BENCH_EVENTS_PER_REQUEST (5), BENCH_SERVER_DIR (another checkout's packages/server, for an A/B
  * against older hub code in one sitting), BENCH_HUB_NODE_OPTIONS (NODE_OPTIONS for every hub of every N,
  * e.g. V8 flags to try; printed as `hub_node_options`; default none), BENCH_HUB_NODE_ARGS (flags on every hub's
  * command line, space-separated, for those NODE_OPTIONS refuses such as `--single-threaded-gc`; printed as
- * `hub_node_args`).
+ * `hub_node_args`), BENCH_ON_LOAD (a shell command started as each measured load starts, with N in its
+ * environment, to profile that window only).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -53,6 +54,7 @@ const HUB_NODE_OPTIONS = process.env.BENCH_HUB_NODE_OPTIONS ?? '';
 const HUB_NODE_ARGS = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 4);
 const IDLE_SECONDS = 3;
+const ON_LOAD = process.env.BENCH_ON_LOAD;
 const BASE_PORT = 44_000 + (process.pid % 300) * 4;
 const ROOT = join(import.meta.dirname, '..');
 
@@ -298,8 +300,12 @@ async function runFor(n: number) {
     // enrichment catches up, so each N is measured in its steady state.
     const urls = hubs.map((h) => `${h.url}/v1/ingest/run`);
     const auth = (k: number) => orgs[k % orgs.length]!.apiKey;
+    // The warm-up lasts WARMUP seconds per process, so each process of N serves about as many requests
+    // before the measurement as the one process of N = 1 does: V8 optimizes a function after enough
+    // calls, not after enough time. With a fixed warm-up, a CPU profile of the measured 10 s at N = 3
+    // showed V8's optimizing compiler taking 12% of the machine, against 5% at N = 1.
     if (WARMUP > 0) {
-      await drive(urls, auth, WARMUP);
+      await drive(urls, auth, WARMUP * n);
       await caughtUp(client);
     }
     // Each process's idle CPU rate (timers, polls, heartbeats), so the CPU the events cost can be told
@@ -319,6 +325,8 @@ async function runFor(n: number) {
     const switches0 = hubs.map((h) => switches(h.child.pid!));
     const selfSwitches0 = switches(process.pid);
     const start = Date.now();
+    // A profiler for the measured window only, e.g. BENCH_ON_LOAD='perf record -a -g -o /tmp/n$N.data -- sleep 8'.
+    if (ON_LOAD) spawn(ON_LOAD, { shell: true, stdio: 'ignore', env: { ...process.env, N: String(n) } });
     const r = await drive(urls, auth, SECONDS);
     const ingestCpu = hubs.map((h, k) => cpuSeconds(h.child.pid!) - cpu0[k]!);
     const mainThreadCpu = hubs.reduce((a, h, k) => a + cpuSeconds(h.child.pid!, h.child.pid!) - mainThread0[k]!, 0);
