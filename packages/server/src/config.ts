@@ -147,7 +147,7 @@ export interface Config {
   };
   /** HUB_SIGNUP: who may create an account once the first owner exists. */
   signup: SignupPolicy;
-  /** HUB_ORGS_PER_USER: how many orgs one account may create (the init org and invitations do not count). */
+  /** HUB_ORGS_PER_USER: how many orgs one account may own; every org where it is an owner counts. */
   orgsPerUser: number;
   /**
    * HUB_EGRESS_ALLOW: hosts, IPs and CIDR ranges the hub may reach for a user although they are loopback,
