@@ -149,7 +149,14 @@ async function startBare() {
       req.on('error', reject);
       req.end('{"events":[]}');
     });
-  return { child, roundTrip, stop: () => (agent.destroy(), child.kill()) };
+  return {
+    child,
+    roundTrip,
+    stop: () => {
+      agent.destroy();
+      child.kill();
+    },
+  };
 }
 
 // The reference server is on loopback: the operator allows it, as for an internal MCP server.

@@ -72,6 +72,15 @@ export function orgScope(exec: Exec, orgId: OrgId) {
       const values = list.map((r) => ({ ...r, org_id: orgId }) as unknown as Insertable<Database[T]>);
       return exec.insertInto(table).values(values);
     },
+    /** How many rows of `table` the org has: the caps on what an org may create (platform/org-caps.ts). */
+    async count(table: OrgTable): Promise<number> {
+      const q = exec.selectFrom(table as OrgTable) as unknown as SelectQueryBuilder<Database, OrgTable, object>;
+      const r = await q
+        .where(sameOrgAs(table, orgId))
+        .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+        .executeTakeFirst();
+      return Number(r?.n ?? 0);
+    },
     /** The same scope inside a transaction. */
     in(trx: Exec) {
       return orgScope(trx, orgId);

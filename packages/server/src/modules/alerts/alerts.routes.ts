@@ -22,9 +22,10 @@ export function registerAlertRoutes(appIn: FastifyInstance, ctx: { alerts: Alert
     '/v1/alerts',
     {
       config: { permission: 'runs:read' },
-      schema: { response: { 200: z.object({ data: z.array(AlertSchema) }) }, tags },
+      schema: { response: { 200: z.object({ data: z.array(AlertSchema), next_cursor: z.null() }) }, tags },
     },
-    async (req) => ({ data: await alerts.list(callerOf(req).orgId) }),
+    // At most ORG_CAPS['alert rules'] (platform/org-caps.ts): one page, no cursor.
+    async (req) => ({ data: await alerts.list(callerOf(req).orgId), next_cursor: null }),
   );
 
   app.post(

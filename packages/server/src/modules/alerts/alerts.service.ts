@@ -18,6 +18,7 @@ import type { AlertEventsTable, Database } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
 import { invalid, notFound } from '../../platform/errors.ts';
+import { assertBelowOrgCap } from '../../platform/org-caps.ts';
 import { agentsInScope } from './alert-facts.ts';
 import { type NoticeDeps, type NoticeRule, noticeText, sendNotice } from './alert-notice.ts';
 import type { AlertStore, RuleRow } from './alerts.store.ts';
@@ -169,7 +170,9 @@ export function createAlertService(deps: AlertDeps) {
       };
       const alert = toAlert({ ...row, org_id: caller.orgId });
       await db.transaction().execute(async (trx) => {
-        await store.forOrg(caller.orgId, trx).insert(row);
+        const rules = store.forOrg(caller.orgId, trx);
+        await assertBelowOrgCap('alert rules', rules.count);
+        await rules.insert(row);
         await audit.append(
           trx,
           caller.orgId,

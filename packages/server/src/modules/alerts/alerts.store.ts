@@ -17,6 +17,7 @@ export function createAlertStore(db: Kysely<Database>) {
       const scope = orgScope(exec, orgId);
       return {
         insert: (row: RuleInsert) => scope.insertInto('alert_rules', row).execute(),
+        count: () => scope.count('alert_rules'),
         get: (id: string) => scope.selectFrom('alert_rules').selectAll().where('id', '=', id).executeTakeFirst(),
         list: () => scope.selectFrom('alert_rules').selectAll().orderBy('id', 'desc').execute(),
         update: (id: string, set: Partial<RuleInsert>) =>

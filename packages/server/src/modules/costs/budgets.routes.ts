@@ -17,9 +17,10 @@ export function registerBudgetRoutes(appIn: FastifyInstance, ctx: { budgets: Bud
     '/v1/budgets',
     {
       config: { permission: 'budgets:read' },
-      schema: { response: { 200: z.object({ data: z.array(BudgetSchema) }) }, tags },
+      schema: { response: { 200: z.object({ data: z.array(BudgetSchema), next_cursor: z.null() }) }, tags },
     },
-    async (req) => ({ data: await budgets.list(callerOf(req)) }),
+    // At most ORG_CAPS.budgets (platform/org-caps.ts): one page, no cursor.
+    async (req) => ({ data: await budgets.list(callerOf(req)), next_cursor: null }),
   );
 
   app.post(

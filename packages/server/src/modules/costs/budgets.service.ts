@@ -17,6 +17,7 @@ import type { Database } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
 import { forbidden, invalid, notFound } from '../../platform/errors.ts';
+import { assertBelowOrgCap } from '../../platform/org-caps.ts';
 import { grantLevel } from '../../platform/rbac.ts';
 import type { BudgetRow, BudgetStore } from './budgets.store.ts';
 import { type CalendarUnit, periodOf } from './calendar.ts';
@@ -172,6 +173,7 @@ export function createBudgetService(deps: {
         // Held against enrichment, so no priced call is both in the seed and added by the ledger.
         await store.lockEnrichment(trx, deps.dialect);
         const s = store.forOrg(caller.orgId, trx);
+        await assertBelowOrgCap('budgets', s.count);
         const { timezone } = await s.org();
         const p = periodOf(now, body.period as CalendarUnit, timezone);
         await s.insert(row);

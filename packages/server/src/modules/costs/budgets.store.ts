@@ -26,6 +26,7 @@ export function createBudgetStore(db: Kysely<Database>) {
         list: () => x.selectFrom('budgets').selectAll().orderBy('created_at').execute(),
         get: (id: string) => x.selectFrom('budgets').selectAll().where('id', '=', id).executeTakeFirst(),
         insert: (row: Omit<BudgetRow, 'org_id'>) => x.insertInto('budgets', row).execute(),
+        count: () => x.count('budgets'),
         update: (id: string, patch: Partial<Omit<BudgetRow, 'id' | 'org_id' | 'scope' | 'scope_id'>>) =>
           x.updateTable('budgets').set(patch).where('id', '=', id).execute(),
         remove: (id: string) => x.deleteFrom('budgets').where('id', '=', id).execute(),

@@ -9,6 +9,7 @@ import type { Database } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
 import { AppError, invalid, notFound } from '../../platform/errors.ts';
+import { assertBelowOrgCap } from '../../platform/org-caps.ts';
 import { grantLevel } from '../../platform/rbac.ts';
 import type { PriceOverrideStore, PriceOverridesTable } from './price-overrides.store.ts';
 import {
@@ -31,7 +32,6 @@ export interface PriceOverrideServiceDeps {
 }
 
 /** Enough for every model an org uses; keeps per-event matching cheap. */
-export const MAX_OVERRIDES_PER_ORG = 500;
 const MAX_CACHED_ORGS = 10_000;
 
 export function toPriceOverride(row: PriceOverridesTable): PriceOverride {
@@ -122,8 +122,7 @@ export function createPriceOverrideService(deps: PriceOverrideServiceDeps) {
       const dto = toPriceOverride({ ...row, org_id: caller.orgId });
       await db.transaction().execute(async (trx) => {
         const overrides = store.forOrg(caller.orgId, trx);
-        if ((await overrides.count()) >= MAX_OVERRIDES_PER_ORG)
-          throw new AppError('conflict', `An organization can have at most ${MAX_OVERRIDES_PER_ORG} price overrides.`);
+        await assertBelowOrgCap('price overrides', overrides.count);
         await overrides.insert(row);
         await audit.append(
           trx,

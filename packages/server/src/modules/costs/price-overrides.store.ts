@@ -14,15 +14,7 @@ export function createPriceOverrideStore(db: Kysely<Database>) {
       return {
         list: () => scope.selectFrom('price_overrides').selectAll().orderBy('id', 'asc').execute(),
         find: (id: string) => scope.selectFrom('price_overrides').selectAll().where('id', '=', id).executeTakeFirst(),
-        count: async () =>
-          Number(
-            (
-              await scope
-                .selectFrom('price_overrides')
-                .select((eb) => eb.fn.countAll().as('n'))
-                .executeTakeFirstOrThrow()
-            ).n,
-          ),
+        count: () => scope.count('price_overrides'),
         insert: (row: Omit<PriceOverridesTable, 'org_id'>) => scope.insertInto('price_overrides', row).execute(),
         remove: (id: string) => scope.deleteFrom('price_overrides').where('id', '=', id).execute(),
       };

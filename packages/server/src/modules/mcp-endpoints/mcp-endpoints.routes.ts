@@ -25,7 +25,7 @@ export function registerMcpEndpointRoutes(
   r.get(
     '/v1/mcp-endpoints',
     { schema: { tags, response: { 200: pageOf(McpEndpointSchema) } }, config: { permission: 'integrations:read' } },
-    // At most MAX_ENDPOINTS_PER_ORG: one page, no cursor.
+    // At most ORG_CAPS['MCP endpoints'] (platform/org-caps.ts): one page, no cursor.
     async (request) => ({ data: await deps.mcpEndpoints.list(callerOf(request).orgId), next_cursor: null }),
   );
 

@@ -17,12 +17,10 @@ import type { McpEndpointsTable } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
 import type { EgressGuard } from '../../platform/egress/egress.ts';
-import { AppError, invalid, notFound } from '../../platform/errors.ts';
+import { invalid, notFound } from '../../platform/errors.ts';
+import { assertBelowOrgCap } from '../../platform/org-caps.ts';
 import type { SecretBox } from '../../platform/secret-box.ts';
 import { createMcpEndpointStore } from './mcp-endpoints.store.ts';
-
-/** Endpoints an org may register: each holds live upstream connections while clients use it. */
-export const MAX_ENDPOINTS_PER_ORG = 50;
 
 export const mcpPathOf = (id: string) => `/v1/mcp-endpoints/${id}/mcp`;
 
@@ -84,8 +82,8 @@ export function createMcpEndpointService(deps: {
       };
       await db.transaction().execute(async (trx) => {
         const endpoints = store.forOrg(caller.orgId, trx);
-        if ((await endpoints.count()) >= MAX_ENDPOINTS_PER_ORG)
-          throw new AppError('conflict', `An organization has at most ${MAX_ENDPOINTS_PER_ORG} MCP endpoints.`);
+        // Each endpoint holds live upstream connections while clients use it.
+        await assertBelowOrgCap('MCP endpoints', endpoints.count);
         await endpoints.insert(row);
         await deps.audit.append(
           trx,

@@ -11,15 +11,7 @@ export function createMcpEndpointStore(db: Kysely<Database>) {
       return {
         insert: (row: Omit<McpEndpointsTable, 'org_id'>) => scope.insertInto('mcp_endpoints', row).execute(),
         list: () => scope.selectFrom('mcp_endpoints').selectAll().orderBy('id', 'desc').execute(),
-        count: async () =>
-          Number(
-            (
-              await scope
-                .selectFrom('mcp_endpoints')
-                .select((eb) => eb.fn.countAll().as('n'))
-                .executeTakeFirst()
-            )?.n ?? 0,
-          ),
+        count: () => scope.count('mcp_endpoints'),
         get: (id: string) => scope.selectFrom('mcp_endpoints').selectAll().where('id', '=', id).executeTakeFirst(),
         remove: (id: string) => scope.deleteFrom('mcp_endpoints').where('id', '=', id).executeTakeFirst(),
       };

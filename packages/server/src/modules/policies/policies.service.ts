@@ -9,6 +9,7 @@ import type { Database } from '../../db/schema.ts';
 import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
+import { assertBelowOrgCap } from '../../platform/org-caps.ts';
 import { grantLevel } from '../../platform/rbac.ts';
 import { createAgentStore } from '../agents/index.ts';
 import type { PolicyRow, PolicyStore } from './policies.store.ts';
@@ -115,6 +116,7 @@ export function createPolicyService(deps: {
       const policy = toPolicy({ ...row, org_id: caller.orgId, hit_count: 0 });
       await db.transaction().execute(async (trx) => {
         const s = store.forOrg(caller.orgId, trx);
+        await assertBelowOrgCap('policies', s.count);
         await s.insert(row);
         await s.addVersion(row.id, 1, policy, 'created', caller.actor.id, t);
         await audit.append(trx, caller.orgId, {

@@ -15,6 +15,7 @@ export function createPolicyStore(db: Kysely<Database>) {
         active: () => scope.selectFrom('policies').selectAll().where('status', '=', 'active').execute(),
         get: (id: string) => scope.selectFrom('policies').selectAll().where('id', '=', id).executeTakeFirst(),
         insert: (row: Omit<PoliciesTable, 'org_id' | 'hit_count'>) => scope.insertInto('policies', row).execute(),
+        count: () => scope.count('policies'),
         update: (id: string, patch: Partial<Omit<PoliciesTable, 'org_id' | 'hit_count'>>) =>
           scope.updateTable('policies').set(patch).where('id', '=', id).execute(),
         remove: (id: string) => scope.deleteFrom('policies').where('id', '=', id).execute(),

@@ -21,6 +21,7 @@ import { type Caller, type OrgId, SYSTEM_ACTOR } from '../../platform/caller.ts'
 import { AppError, invalid, notFound } from '../../platform/errors.ts';
 import type { JobRunner } from '../../platform/jobs/job-runner.ts';
 import { workForOrg } from '../../platform/jobs/org-jobs.system.ts';
+import { assertBelowOrgCap } from '../../platform/org-caps.ts';
 import type { WebhookService } from '../../platform/webhooks/webhooks.service.ts';
 import { gatherReport } from './report-data.ts';
 import { renderHtml } from './report-html.ts';
@@ -197,7 +198,9 @@ export function createReportService(deps: ReportServiceDeps) {
         updated_at: t,
       };
       await db.transaction().execute(async (trx) => {
-        await store.forOrg(caller.orgId, trx).insert(row);
+        const reports = store.forOrg(caller.orgId, trx);
+        await assertBelowOrgCap('reports', reports.count);
+        await reports.insert(row);
         await deps.audit.append(
           trx,
           caller.orgId,

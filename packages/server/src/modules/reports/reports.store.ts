@@ -33,6 +33,7 @@ export function createReportStore(db: Kysely<Database>) {
       const x = orgScope(exec, orgId);
       return {
         list: () => x.selectFrom('reports').selectAll().orderBy('created_at').orderBy('id').execute(),
+        count: () => x.count('reports'),
 
         get: (id: string) => x.selectFrom('reports').selectAll().where('id', '=', id).executeTakeFirst(),
 

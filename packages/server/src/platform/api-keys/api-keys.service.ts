@@ -16,6 +16,7 @@ import type { AuditStore } from '../audit/audit.store.ts';
 import type { Caller, OrgId } from '../caller.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { MaybePromise } from '../maybe-promise.ts';
+import { assertBelowOrgCap } from '../org-caps.ts';
 import { permissionsForScopes, scopesAllowedForRole } from '../rbac.ts';
 import { generateApiKey, hashApiKey, keyPrefix } from './api-key-format.ts';
 import type { ApiKeyStore } from './api-keys.store.ts';
@@ -209,7 +210,9 @@ export function createApiKeyService(deps: {
         agent_ids: agentIds ? JSON.stringify(agentIds) : null,
       };
       await deps.db.transaction().execute(async (trx) => {
-        await deps.store.forOrg(caller.orgId, trx).insert(row);
+        const keys = deps.store.forOrg(caller.orgId, trx);
+        await assertBelowOrgCap('active API keys', keys.countActive);
+        await keys.insert(row);
         await deps.audit.append(trx, caller.orgId, {
           actor: caller.actor,
           action: 'api_key.created',

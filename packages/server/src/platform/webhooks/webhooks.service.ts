@@ -26,6 +26,7 @@ import type { EgressGuard } from '../egress/egress.ts';
 import { invalid, notFound } from '../errors.ts';
 import { type Exec, type JobRunner, type Log, RetryAt } from '../jobs/job-runner.ts';
 import { workForOrg } from '../jobs/org-jobs.system.ts';
+import { assertBelowOrgCap } from '../org-caps.ts';
 import type { SecretBox } from '../secret-box.ts';
 import { SIGNATURE_HEADER, signPayload } from './webhook-signature.ts';
 import { createWebhookStore } from './webhooks.store.ts';
@@ -229,7 +230,9 @@ export function createWebhookService(deps: {
         created_at: t,
       };
       await db.transaction().execute(async (trx) => {
-        await store.forOrg(caller.orgId, trx).insert(row);
+        const hooks = store.forOrg(caller.orgId, trx);
+        await assertBelowOrgCap('webhooks', hooks.count);
+        await hooks.insert(row);
         await deps.audit.append(
           trx,
           caller.orgId,

@@ -13,6 +13,7 @@ export function createWebhookStore(db: Kysely<Database>) {
       const scope = orgScope(exec, orgId);
       return {
         insert: (row: Omit<WebhooksTable, 'org_id'>) => scope.insertInto('webhooks', row).execute(),
+        count: () => scope.count('webhooks'),
         list: () => scope.selectFrom('webhooks').selectAll().orderBy('id', 'desc').execute(),
         listActive: () => scope.selectFrom('webhooks').selectAll().where('active', '=', 1).execute(),
         get: (id: string) => scope.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst(),
