@@ -79,6 +79,14 @@ const kinds: Kind[] = [
     idOf: (b) => String((b.api_key as { id?: string } | undefined)?.id ?? b.id),
     body: () => ({ name: `k ${unique()}`, scopes: ['ingest'] }),
   },
+  { kind: 'teams', table: 'teams', path: '/v1/teams', auth: 'owner', body: () => ({ name: `t ${unique()}` }) },
+  {
+    kind: 'pending invitations',
+    table: 'invitations',
+    path: '/v1/invitations',
+    auth: 'owner',
+    body: () => ({ email: `${unique()}@invited.test`, role: 'viewer' }),
+  },
 ];
 
 async function create(a: SeededOrg, k: Kind) {
@@ -108,6 +116,8 @@ async function fillTo(k: Kind, a: SeededOrg, id: string, total: number) {
     ...row,
     id: `${id}c${i}`,
     ...('key_hash' in row ? { key_hash: `${row.key_hash}c${i}` } : {}),
+    ...('token_hash' in row ? { token_hash: `${row.token_hash}c${i}` } : {}),
+    ...(k.table === 'teams' ? { name: `${row.name} ${i}` } : {}),
   }));
   for (let i = 0; i < copies.length; i += 200)
     await db
@@ -154,6 +164,20 @@ describe('per-org caps on configuration', () => {
     await fillTo(k, a, firstId, ORG_CAPS[k.kind]);
     expect((await create(a, k)).status).toBe(409);
     expect((await t.request('DELETE', `/v1/api-keys/${firstId}`, { auth: a.owner })).status).toBe(200);
+    expect((await create(a, k)).status).toBe(201);
+  });
+
+  it('expired invitations do not count against the cap', async () => {
+    const k = kinds.find((x) => x.kind === 'pending invitations')!;
+    const a = await t.seedOrg();
+    const first = await create(a, k);
+    await fillTo(k, a, String(first.body.id), ORG_CAPS[k.kind]);
+    expect((await create(a, k)).status).toBe(409);
+    await t.hub.ctx.db.db
+      .updateTable('invitations')
+      .set({ expires_at: Date.now() - 1 })
+      .where('id', '=', String(first.body.id))
+      .execute();
     expect((await create(a, k)).status).toBe(201);
   });
 });

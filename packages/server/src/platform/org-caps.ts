@@ -17,6 +17,10 @@ export const ORG_CAPS = {
   reports: 50,
   'active API keys': 1000,
   'MCP endpoints': 50,
+  teams: 500,
+  // Each invitation sends an email to an address the inviter chose: the cap keeps the hub from being a
+  // mail relay for whoever holds members:manage.
+  'pending invitations': 100,
   'price overrides': 500,
 } as const;
 

@@ -8,6 +8,7 @@ import type { Role } from '@agentops-hub/contracts';
 import { newId } from '../../db/ids.ts';
 import type { Caller, OrgId, UserWithoutOrg } from '../caller.ts';
 import { AppError, notFound } from '../errors.ts';
+import { assertBelowOrgCap } from '../org-caps.ts';
 import type { MemberService } from './members.service.ts';
 import { toInvitation } from './org-dto.ts';
 import type { OrgServiceDeps } from './orgs-deps.ts';
@@ -54,6 +55,7 @@ export function createInvitationService(deps: OrgServiceDeps & { members: Member
       };
       await db.transaction().execute(async (trx) => {
         const s = store.forOrg(caller.orgId, trx);
+        await assertBelowOrgCap('pending invitations', () => s.countPendingInvitations(t));
         if (body.team_id && !(await s.getTeam(body.team_id)))
           throw new AppError('validation_failed', 'team_id: no such team in this organization', {
             errors: [{ path: 'team_id', message: 'no such team in this organization' }],

@@ -6,6 +6,7 @@ import type { Role } from '@agentops-hub/contracts';
 import { newId } from '../../db/ids.ts';
 import type { Caller, OrgId } from '../caller.ts';
 import { AppError, notFound } from '../errors.ts';
+import { assertBelowOrgCap } from '../org-caps.ts';
 import { toMember, toTeam } from './org-dto.ts';
 import type { OrgServiceDeps } from './orgs-deps.ts';
 
@@ -107,6 +108,7 @@ export function createMemberService(deps: OrgServiceDeps) {
       const row = { id: newId('team', t), name: body.name, description: body.description ?? '', created_at: t };
       await db.transaction().execute(async (trx) => {
         const teams = store.forOrg(caller.orgId, trx);
+        await assertBelowOrgCap('teams', teams.countTeams);
         if ((await teams.listTeams()).some((x) => x.name === body.name))
           throw new AppError('conflict', `A team named "${body.name}" already exists.`, {
             errors: [{ path: 'name', message: 'already used by another team' }],

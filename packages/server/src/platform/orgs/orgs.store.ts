@@ -102,6 +102,7 @@ export function createOrgStore(db: Kysely<Database>) {
           ),
         getTeam: (id: string) => scope.selectFrom('teams').selectAll().where('id', '=', id).executeTakeFirst(),
         insertTeam: (row: Omit<TeamsTable, 'org_id'>) => scope.insertInto('teams', row).execute(),
+        countTeams: () => scope.count('teams'),
         deleteTeam: (id: string) => scope.deleteFrom('teams').where('id', '=', id).execute(),
         teamMemberships: () => scope.selectFrom('team_members').select(['team_id', 'member_id']).execute(),
         teamIdsOfMember: async (memberId: string) =>
@@ -120,6 +121,18 @@ export function createOrgStore(db: Kysely<Database>) {
         getInvitation: (id: string) =>
           scope.selectFrom('invitations').selectAll().where('id', '=', id).executeTakeFirst(),
         insertInvitation: (row: Omit<InvitationsTable, 'org_id'>) => scope.insertInto('invitations', row).execute(),
+        /** Invitations still waiting for an answer and not expired at `now`. */
+        countPendingInvitations: async (now: number) =>
+          Number(
+            (
+              await scope
+                .selectFrom('invitations')
+                .where('status', '=', 'pending')
+                .where('expires_at', '>', now)
+                .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+                .executeTakeFirst()
+            )?.n ?? 0,
+          ),
         setInvitationStatus: (id: string, status: string, at: number) =>
           scope.updateTable('invitations').set({ status, decided_at: at }).where('id', '=', id).execute(),
       };
