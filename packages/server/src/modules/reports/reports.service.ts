@@ -39,6 +39,14 @@ import { createReportStore } from './reports.store.ts';
 
 export const REPORT_QUEUE = 'report.run';
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+/**
+ * Runs by hand per org and hour. Each reads up to 400 days of figures, renders a PDF in the request and
+ * keeps the run (HTML and PDF) in the database, and may email 50 addresses: the general rate limit
+ * would let one org spend the hub's CPU and storage on it. Counted from the kept runs, so every hub
+ * process of a cluster sees the same count.
+ */
+export const MANUAL_RUNS_PER_HOUR = 30;
 
 interface ReportJob {
   org_id: string;
@@ -274,6 +282,13 @@ export function createReportService(deps: ReportServiceDeps) {
       const from = body.from ? Date.parse(body.from) : to - days * DAY_MS;
       if (!(from < to)) throw invalid('from', 'must be before to');
       if (to - from > 400 * DAY_MS) throw invalid('from', 'a report covers at most 400 days');
+      const recent = await store.forOrg(caller.orgId).manualRunsSince(t - HOUR_MS);
+      if (recent.count >= MANUAL_RUNS_PER_HOUR)
+        throw new AppError(
+          'rate_limited',
+          `An organization can run reports by hand at most ${MANUAL_RUNS_PER_HOUR} times an hour; scheduled runs are not affected.`,
+          { retryAfterS: Math.max(1, Math.ceil(((recent.oldest ?? t) + HOUR_MS - t) / 1000)) },
+        );
       const run = await runner.execute(caller.orgId, report, {
         from,
         to,

@@ -51,6 +51,20 @@ export function createReportStore(db: Kysely<Database>) {
           await x.deleteFrom('reports').where('id', '=', id).execute();
         },
 
+        /** The org's runs asked for by hand since `since`: how many, and when the oldest was. */
+        manualRunsSince: async (since: number) => {
+          const r = await x
+            .selectFrom('report_runs')
+            .where('trigger', '=', 'manual')
+            .where('created_at', '>', since)
+            .select((eb) => [
+              eb.fn.countAll<number | string | bigint>().as('n'),
+              eb.fn.min<number | string | bigint | null>('created_at').as('oldest'),
+            ])
+            .executeTakeFirst();
+          return { count: Number(r?.n ?? 0), oldest: r?.oldest == null ? null : Number(r.oldest) };
+        },
+
         insertRun: async (row: Omit<ReportRunsTable, 'org_id'>) => {
           await x.insertInto('report_runs', row).execute();
         },
