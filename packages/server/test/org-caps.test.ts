@@ -81,7 +81,7 @@ const kinds: Kind[] = [
   },
   { kind: 'teams', table: 'teams', path: '/v1/teams', auth: 'owner', body: () => ({ name: `t ${unique()}` }) },
   {
-    kind: 'pending invitations',
+    kind: 'invitations a day',
     table: 'invitations',
     path: '/v1/invitations',
     auth: 'owner',
@@ -167,16 +167,18 @@ describe('per-org caps on configuration', () => {
     expect((await create(a, k)).status).toBe(201);
   });
 
-  it('expired invitations do not count against the cap', async () => {
-    const k = kinds.find((x) => x.kind === 'pending invitations')!;
+  it('invitations count for a day whatever became of them: revoking and inviting again does not get round it', async () => {
+    const k = kinds.find((x) => x.kind === 'invitations a day')!;
     const a = await t.seedOrg();
     const first = await create(a, k);
     await fillTo(k, a, String(first.body.id), ORG_CAPS[k.kind]);
+    expect((await t.request('DELETE', `/v1/invitations/${first.body.id}`, { auth: a.owner })).status).toBe(204);
     expect((await create(a, k)).status).toBe(409);
+    // A day later they no longer count.
     await t.hub.ctx.db.db
       .updateTable('invitations')
-      .set({ expires_at: Date.now() - 1 })
-      .where('id', '=', String(first.body.id))
+      .set({ created_at: Date.now() - 86_400_001 })
+      .where('org_id', '=', trustedOrgId(a.org.id))
       .execute();
     expect((await create(a, k)).status).toBe(201);
   });

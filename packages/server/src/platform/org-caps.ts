@@ -19,8 +19,9 @@ export const ORG_CAPS = {
   'MCP endpoints': 50,
   teams: 500,
   // Each invitation sends an email to an address the inviter chose: the cap keeps the hub from being a
-  // mail relay for whoever holds members:manage.
-  'pending invitations': 100,
+  // mail relay for whoever holds members:manage. Counted over a day whatever became of them, so
+  // revoking and inviting again does not get round it.
+  'invitations a day': 100,
   'price overrides': 500,
 } as const;
 

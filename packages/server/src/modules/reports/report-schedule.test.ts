@@ -41,6 +41,16 @@ describe('parseSchedule', () => {
     // Seconds would let a schedule fire every second: only 5 fields.
     expect(parseSchedule('*/5 * * * * *').ok).toBe(false);
   });
+
+  it('refuses a schedule that runs more often than hourly (each run may email 50 addresses)', () => {
+    for (const often of ['* * * * *', '*/30 * * * *', '0,30 9 * * 1', '0,59 * * * *']) {
+      const r = parseSchedule(often);
+      expect(r, often).toEqual({ ok: false, message: 'a report runs at most once an hour' });
+    }
+    expect(parseSchedule('0 * * * *')).toEqual({ ok: true, cron: '0 * * * *' });
+    // Hourly in a zone with a daylight-saving change stays accepted.
+    expect(parseSchedule('0 * * * *', 'Europe/Paris').ok).toBe(true);
+  });
 });
 
 describe('next runs in the report time zone', () => {

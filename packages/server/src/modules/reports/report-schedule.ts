@@ -12,6 +12,8 @@
  * cronOf('weekly'); // '0 8 * * 1'
  * nextRunOf('0 8 * * 1', 'America/New_York', Date.parse('2026-03-03T00:00:00Z')); // 2026-03-09T12:00:00Z (EDT)
  */
+
+import { Cron } from 'croner';
 import { nextOccurrence } from '../../platform/jobs/job-runner.ts';
 
 export const SCHEDULE_PRESETS: Record<string, string> = {
@@ -46,7 +48,23 @@ export function parseSchedule(schedule: string, timezone = 'UTC'): ScheduleCheck
   } catch (e) {
     return { ok: false, message: `not a cron expression the hub can read: ${(e as Error).message}` };
   }
+  if (shortestGapMs(cron, timezone) < MIN_SCHEDULE_GAP_MS)
+    return { ok: false, message: 'a report runs at most once an hour' };
   return { ok: true, cron };
+}
+
+/**
+ * Each scheduled run renders a PDF and may email 50 addresses, so a schedule runs at most hourly: `* * * * *`
+ * times 50 reports would have the hub send thousands of mails a minute for one org.
+ */
+export const MIN_SCHEDULE_GAP_MS = 3_600_000;
+
+/** The shortest time between the schedule's next 25 occurrences (enough to see two runs of one day). */
+function shortestGapMs(cron: string, timezone: string): number {
+  const runs = new Cron(cron, { timezone, paused: true }).nextRuns(25, new Date());
+  let shortest = Number.POSITIVE_INFINITY;
+  for (let i = 1; i < runs.length; i++) shortest = Math.min(shortest, runs[i]!.getTime() - runs[i - 1]!.getTime());
+  return shortest;
 }
 
 /** Whether the platform knows this IANA time zone. */

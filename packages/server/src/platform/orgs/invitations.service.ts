@@ -55,7 +55,7 @@ export function createInvitationService(deps: OrgServiceDeps & { members: Member
       };
       await db.transaction().execute(async (trx) => {
         const s = store.forOrg(caller.orgId, trx);
-        await assertBelowOrgCap('pending invitations', () => s.countPendingInvitations(t));
+        await assertBelowOrgCap('invitations a day', () => s.countInvitationsSince(t - 86_400_000));
         if (body.team_id && !(await s.getTeam(body.team_id)))
           throw new AppError('validation_failed', 'team_id: no such team in this organization', {
             errors: [{ path: 'team_id', message: 'no such team in this organization' }],

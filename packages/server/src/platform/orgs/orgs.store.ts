@@ -121,14 +121,13 @@ export function createOrgStore(db: Kysely<Database>) {
         getInvitation: (id: string) =>
           scope.selectFrom('invitations').selectAll().where('id', '=', id).executeTakeFirst(),
         insertInvitation: (row: Omit<InvitationsTable, 'org_id'>) => scope.insertInto('invitations', row).execute(),
-        /** Invitations still waiting for an answer and not expired at `now`. */
-        countPendingInvitations: async (now: number) =>
+        /** Invitations made since `since`, whatever became of them. */
+        countInvitationsSince: async (since: number) =>
           Number(
             (
               await scope
                 .selectFrom('invitations')
-                .where('status', '=', 'pending')
-                .where('expires_at', '>', now)
+                .where('created_at', '>', since)
                 .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
                 .executeTakeFirst()
             )?.n ?? 0,
