@@ -17,6 +17,12 @@ import { callerOf } from '../../platform/route-config.ts';
 import type { StreamLimits } from '../../platform/stream-limits.ts';
 
 const HEARTBEAT_MS = 25_000;
+/**
+ * A client that stops reading (or reads slower than events come) would make the hub hold every event it
+ * was sent in memory, for as long as the stream stays open. Past this much unsent, the stream is closed;
+ * EventSource reconnects after `retry` and the client refetches what it missed.
+ */
+export const MAX_UNSENT_BYTES = 1024 * 1024;
 
 export function registerApprovalEventRoutes(app: FastifyInstance, ctx: HubContext, streams: StreamLimits) {
   const open = new Set<ServerResponse>();
@@ -44,10 +50,12 @@ export function registerApprovalEventRoutes(app: FastifyInstance, ctx: HubContex
       });
       res.write('retry: 3000\n\n');
       open.add(res);
-      const stop = ctx.approvals.watch(orgId, (change) => {
-        res.write(`event: approval\ndata: ${JSON.stringify(change)}\n\n`);
-      });
-      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+      const send = (text: string) => {
+        if (res.writableLength > MAX_UNSENT_BYTES) res.destroy();
+        else res.write(text);
+      };
+      const stop = ctx.approvals.watch(orgId, (change) => send(`event: approval\ndata: ${JSON.stringify(change)}\n\n`));
+      const heartbeat = setInterval(() => send(': keep-alive\n\n'), HEARTBEAT_MS);
       heartbeat.unref();
       res.on('close', () => {
         clearInterval(heartbeat);

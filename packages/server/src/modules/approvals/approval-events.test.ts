@@ -3,6 +3,7 @@
  * The live inbox stream over real HTTP: an approval created or decided in an org reaches that org's open
  * streams at once, never another org's, and a hub shutdown ends open streams instead of waiting on them.
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestHub, type SeededOrg, type TestHub } from '../../testing/test-hub.ts';
 
@@ -106,5 +107,28 @@ describe('GET /v1/approvals/events', () => {
     const closed = other.close().then(() => 'closed');
     expect(await Promise.race([closed, new Promise((r) => setTimeout(() => r('hung'), 8000))])).toBe('closed');
     expect(await drained).toBe('ended');
+  });
+
+  it('a client that stops reading is cut off once the unsent events pass MAX_UNSENT_BYTES', async () => {
+    const a = await t.seedOrg();
+    const { port } = new URL(base);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(`GET /v1/approvals/events HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${a.apiKey}\r\n\r\n`);
+    const first = await new Promise<Buffer>((r) => socket.once('data', r));
+    expect(first.toString()).toContain('200');
+    socket.pause(); // the attack: never read again, while events keep coming
+    const id = `apr_${'x'.repeat(4000)}`;
+    const sent = 4000; // about 16 MB of events, far past any socket buffers and the cap
+    for (let i = 0; i < sent; i++) await t.hub.ctx.bus.publish('approval.created', { org_id: a.org.id, id });
+    // Reading again, the client gets what was already on its way, then the end of the stream.
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    const ended = new Promise((r) => socket.once('close', () => r('closed')));
+    socket.resume();
+    expect(await Promise.race([ended, new Promise((r) => setTimeout(() => r('still open'), 10_000))])).toBe('closed');
+    expect(received).toBeLessThan(sent * id.length);
   });
 });
