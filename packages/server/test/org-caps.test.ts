@@ -182,4 +182,19 @@ describe('per-org caps on configuration', () => {
       .execute();
     expect((await create(a, k)).status).toBe(201);
   });
+
+  it('org exports: five a day, then 409 until a day has passed', async () => {
+    const a = await t.seedOrg();
+    const exportNow = () => t.request('POST', '/v1/org/export', { auth: a.apiKey });
+    for (let i = 0; i < ORG_CAPS['exports a day']; i++) expect((await exportNow()).status).toBe(202);
+    const refused = await exportNow();
+    expect(refused.status).toBe(409);
+    expect(refused.body.detail).toBe(`An organization can have at most ${ORG_CAPS['exports a day']} exports a day.`);
+    await t.hub.ctx.db.db
+      .updateTable('org_exports')
+      .set({ created_at: Date.now() - 86_400_001 })
+      .where('org_id', '=', trustedOrgId(a.org.id))
+      .execute();
+    expect((await exportNow()).status).toBe(202);
+  });
 });

@@ -22,6 +22,8 @@ export const ORG_CAPS = {
   // mail relay for whoever holds members:manage. Counted over a day whatever became of them, so
   // revoking and inviting again does not get round it.
   'invitations a day': 100,
+  // Each export reads every row the org has, in one long transaction, and keeps an archive on disk.
+  'exports a day': 5,
   'price overrides': 500,
 } as const;
 

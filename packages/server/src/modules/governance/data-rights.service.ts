@@ -25,6 +25,7 @@ import type { AuditStore } from '../../platform/audit/audit.store.ts';
 import type { Caller, OrgId } from '../../platform/caller.ts';
 import { invalid, notFound } from '../../platform/errors.ts';
 import type { JobContext } from '../../platform/jobs/job-runner.ts';
+import { assertBelowOrgCap } from '../../platform/org-caps.ts';
 import { createOrgStore } from '../../platform/orgs/orgs.store.ts';
 import type { SecretBox } from '../../platform/secret-box.ts';
 import {
@@ -103,7 +104,19 @@ export function createDataRightsService(deps: {
         completed_at: null,
       };
       await db.transaction().execute(async (trx) => {
-        await orgScope(trx, caller.orgId).insertInto('org_exports', r).execute();
+        const scope = orgScope(trx, caller.orgId);
+        await assertBelowOrgCap('exports a day', async () =>
+          Number(
+            (
+              await scope
+                .selectFrom('org_exports')
+                .where('created_at', '>', t - 86_400_000)
+                .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+                .executeTakeFirst()
+            )?.n ?? 0,
+          ),
+        );
+        await scope.insertInto('org_exports', r).execute();
         await deps.jobs.send(EXPORT_QUEUE, { export_id: r.id, org_id: caller.orgId } satisfies ExportJob, {
           exec: trx,
         });
