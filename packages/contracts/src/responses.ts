@@ -79,6 +79,8 @@ export interface RunDecision {
 export interface RunDetail extends Run {
   cost_pending?: boolean;
   child_run_ids?: string[];
+  /** The run has more events than the detail answers (its first 10,000, and at most 32 MiB of payload). */
+  events_truncated?: boolean;
   events: RunEvent[];
   decisions: RunDecision[];
   approvals: Approval[];

@@ -6,6 +6,7 @@
 
 import type { RunDetail } from '@agentops-hub/contracts';
 import {
+  Alert,
   Badge,
   Box,
   Button,
@@ -108,6 +109,12 @@ function Replay({ run }: { run: RunDetail }) {
         <Fact label="Cost" value={<Money value={run.cost_usd} />} />
         <Fact label="Environment" value={run.environment} />
       </SimpleGrid>
+      {run.events_truncated && (
+        <Alert color="yellow" title="This run is longer than the replay shows">
+          The replay shows the run's first events (at most 10,000, and 32 MiB of their content). The rest are stored,
+          and the run's totals above include them.
+        </Alert>
+      )}
       <SimpleGrid cols={{ base: 1, md: run.error ? 3 : 2 }}>
         <Card withBorder>
           <Text fw={600} mb="xs">

@@ -9,7 +9,7 @@ export { rewriteEventPayloads } from './event-content.ts';
 // Other modules' reads of events, runs and rollups (a budget's spend, the simulator's recorded actions, cost
 // sums, agents' last reports for the silent-agent alert).
 export {
-  eventsOfRun,
+  eventsOfRunWithin,
   lastRunStarts,
   latestRunsOfAgent,
   llmSpend,

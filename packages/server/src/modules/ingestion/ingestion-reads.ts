@@ -3,6 +3,7 @@
  * `rollups_hourly` themselves. Every read is scoped to one org by `orgScope`; pass the caller's
  * transaction as `exec` to read inside it.
  */
+import { sql } from 'kysely';
 import type { Exec } from '../../db/org-scope.ts';
 import { orgScope } from '../../db/org-scope.ts';
 import type { OrgId } from '../../platform/caller.ts';
@@ -142,6 +143,34 @@ export function eventsOfRun(exec: Exec, orgId: OrgId, runId: string, limit: numb
     .where('run_id', '=', runId)
     .orderBy('ts')
     .orderBy('received_at')
+    .orderBy('id')
     .limit(limit)
     .execute();
+}
+
+/**
+ * A run's first events in timeline order, at most `limit` of them and at most `maxChars` of payload
+ * together, and whether some were left out. The run detail answers in one body, and a run may hold
+ * 10,000 events of 64 KiB each: read whole, one request would make the process hold gigabytes. The
+ * sizes are read first (one narrow column), then only the events that fit.
+ */
+export async function eventsOfRunWithin(exec: Exec, orgId: OrgId, runId: string, limit: number, maxChars: number) {
+  const sizes = await orgScope(exec, orgId)
+    .selectFrom('events')
+    .select(sql<number>`length(payload)`.as('n'))
+    .where('run_id', '=', runId)
+    .orderBy('ts')
+    .orderBy('received_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  let total = 0;
+  let fit = 0;
+  for (const s of sizes) {
+    total += Number(s.n);
+    if (total > maxChars) break;
+    fit++;
+  }
+  const rows = fit > 0 ? await eventsOfRun(exec, orgId, runId, fit) : [];
+  return { rows, truncated: fit < sizes.length };
 }

@@ -13,7 +13,7 @@ import { approvalsOfRun, toApproval } from '../approvals/index.ts';
 import {
   type CostQuoter,
   childRunIds,
-  eventsOfRun,
+  eventsOfRunWithin,
   listRuns,
   type RunListFilter,
   runById,
@@ -47,6 +47,10 @@ function decodeCursor(c: string): { startedAt: number; id: string } {
     });
   return { startedAt, id: text.slice(dot + 1) };
 }
+
+/** The run detail's timeline: its first 10,000 events, and at most 32 MiB of their payloads. */
+export const MAX_TIMELINE_EVENTS = 10_000;
+export const MAX_TIMELINE_CHARS = 32 * 1024 * 1024;
 
 export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect; quoter: CostQuoter }) {
   const { db } = deps;
@@ -93,7 +97,13 @@ export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect;
     async get(orgId: OrgId, id: string) {
       const run = await runById(db, orgId, id);
       if (!run) throw notFound('Run');
-      const events = await eventsOfRun(db, orgId, id, 10_000);
+      const { rows: events, truncated } = await eventsOfRunWithin(
+        db,
+        orgId,
+        id,
+        MAX_TIMELINE_EVENTS,
+        MAX_TIMELINE_CHARS,
+      );
       const names = await agentNames(orgId, [run.agent_id]);
       const dto = toRun(run, names.get(run.agent_id) ?? '');
       const timeline = events.map(toEvent);
@@ -127,6 +137,7 @@ export function createRunService(deps: { db: Kysely<Database>; dialect: Dialect;
       return {
         ...dto,
         cost_pending: pending > 0,
+        events_truncated: truncated,
         child_run_ids: children,
         events: timeline,
         decisions: decisions.map((d) => ({
