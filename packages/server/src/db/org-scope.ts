@@ -72,11 +72,19 @@ export function orgScope(exec: Exec, orgId: OrgId) {
       const values = list.map((r) => ({ ...r, org_id: orgId }) as unknown as Insertable<Database[T]>);
       return exec.insertInto(table).values(values);
     },
-    /** How many rows of `table` the org has: the caps on what an org may create (platform/org-caps.ts). */
-    async count(table: OrgTable): Promise<number> {
-      const q = exec.selectFrom(table as OrgTable) as unknown as SelectQueryBuilder<Database, OrgTable, object>;
-      const r = await q
-        .where(sameOrgAs(table, orgId))
+    /**
+     * How many rows of `table` the org has, or of those `filter` keeps: the caps on what an org may
+     * create (platform/org-caps.ts). `count('api_keys', (q) => q.where('revoked_at', 'is', null))`.
+     */
+    async count<T extends OrgTable>(
+      table: T,
+      // biome-ignore lint/complexity/noBannedTypes: Kysely's empty selection is typed `{}`.
+      filter: (q: SelectQueryBuilder<Database, T, {}>) => SelectQueryBuilder<Database, T, {}> = (q) => q,
+    ): Promise<number> {
+      // biome-ignore lint/complexity/noBannedTypes: Kysely's empty selection is typed `{}`.
+      const q = exec.selectFrom(table as OrgTable) as unknown as SelectQueryBuilder<Database, T, {}>;
+      const scoped = filter(q.where(sameOrgAs(table, orgId)));
+      const r = await (scoped as unknown as SelectQueryBuilder<Database, OrgTable, object>)
         .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
         .executeTakeFirst();
       return Number(r?.n ?? 0);

@@ -105,16 +105,8 @@ export function createDataRightsService(deps: {
       };
       await db.transaction().execute(async (trx) => {
         const scope = orgScope(trx, caller.orgId);
-        await assertBelowOrgCap('exports a day', async () =>
-          Number(
-            (
-              await scope
-                .selectFrom('org_exports')
-                .where('created_at', '>', t - 86_400_000)
-                .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
-                .executeTakeFirst()
-            )?.n ?? 0,
-          ),
+        await assertBelowOrgCap('exports a day', () =>
+          scope.count('org_exports', (q) => q.where('created_at', '>', t - 86_400_000)),
         );
         await scope.insertInto('org_exports', r).execute();
         await deps.jobs.send(EXPORT_QUEUE, { export_id: r.id, org_id: caller.orgId } satisfies ExportJob, {

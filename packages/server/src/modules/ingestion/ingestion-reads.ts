@@ -135,35 +135,24 @@ export function latestRunsOfAgent(exec: Exec, orgId: OrgId, agentId: string, lim
     .execute();
 }
 
-/** A run's events in timeline order (by `ts`, then arrival), at most `limit`: the replay. */
-export function eventsOfRun(exec: Exec, orgId: OrgId, runId: string, limit: number) {
-  return orgScope(exec, orgId)
+/** A run's events in timeline order (by `ts`, then arrival, then id), at most `limit`. */
+const timeline = (exec: Exec, orgId: OrgId, runId: string, limit: number) =>
+  orgScope(exec, orgId)
     .selectFrom('events')
-    .selectAll()
     .where('run_id', '=', runId)
     .orderBy('ts')
     .orderBy('received_at')
     .orderBy('id')
-    .limit(limit)
-    .execute();
-}
+    .limit(limit);
 
 /**
  * A run's first events in timeline order, at most `limit` of them and at most `maxChars` of payload
- * together, and whether some were left out. The run detail answers in one body, and a run may hold
- * 10,000 events of 64 KiB each: read whole, one request would make the process hold gigabytes. The
- * sizes are read first (one narrow column), then only the events that fit.
+ * together, and whether some were left out: the replay. The run detail answers in one body, and a run
+ * may hold 10,000 events of 64 KiB each: read whole, one request would make the process hold gigabytes.
+ * The sizes are read first (one narrow column), then only the events that fit.
  */
 export async function eventsOfRunWithin(exec: Exec, orgId: OrgId, runId: string, limit: number, maxChars: number) {
-  const sizes = await orgScope(exec, orgId)
-    .selectFrom('events')
-    .select(sql<number>`length(payload)`.as('n'))
-    .where('run_id', '=', runId)
-    .orderBy('ts')
-    .orderBy('received_at')
-    .orderBy('id')
-    .limit(limit)
-    .execute();
+  const sizes = await timeline(exec, orgId, runId, limit).select(sql<number>`length(payload)`.as('n')).execute();
   let total = 0;
   let fit = 0;
   for (const s of sizes) {
@@ -171,6 +160,6 @@ export async function eventsOfRunWithin(exec: Exec, orgId: OrgId, runId: string,
     if (total > maxChars) break;
     fit++;
   }
-  const rows = fit > 0 ? await eventsOfRun(exec, orgId, runId, fit) : [];
+  const rows = fit > 0 ? await timeline(exec, orgId, runId, fit).selectAll().execute() : [];
   return { rows, truncated: fit < sizes.length };
 }

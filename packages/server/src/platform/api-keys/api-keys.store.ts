@@ -17,16 +17,7 @@ export function createApiKeyStore(db: Kysely<Database>) {
       return {
         insert: (row: Omit<ApiKeysTable, 'org_id'>) => scope.insertInto('api_keys', row).execute(),
         /** Keys not revoked: revoked ones are kept for the audit trail and do not count against the cap. */
-        countActive: async () =>
-          Number(
-            (
-              await scope
-                .selectFrom('api_keys')
-                .where('revoked_at', 'is', null)
-                .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
-                .executeTakeFirst()
-            )?.n ?? 0,
-          ),
+        countActive: () => scope.count('api_keys', (q) => q.where('revoked_at', 'is', null)),
         list: () => scope.selectFrom('api_keys').selectAll().orderBy('id', 'desc').execute(),
         get: (id: string) => scope.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst(),
         /** Every key's hash (org deletion evicts them from the key caches). */

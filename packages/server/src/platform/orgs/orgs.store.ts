@@ -122,16 +122,7 @@ export function createOrgStore(db: Kysely<Database>) {
           scope.selectFrom('invitations').selectAll().where('id', '=', id).executeTakeFirst(),
         insertInvitation: (row: Omit<InvitationsTable, 'org_id'>) => scope.insertInto('invitations', row).execute(),
         /** Invitations made since `since`, whatever became of them. */
-        countInvitationsSince: async (since: number) =>
-          Number(
-            (
-              await scope
-                .selectFrom('invitations')
-                .where('created_at', '>', since)
-                .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
-                .executeTakeFirst()
-            )?.n ?? 0,
-          ),
+        countInvitationsSince: (since: number) => scope.count('invitations', (q) => q.where('created_at', '>', since)),
         setInvitationStatus: (id: string, status: string, at: number) =>
           scope.updateTable('invitations').set({ status, decided_at: at }).where('id', '=', id).execute(),
       };
