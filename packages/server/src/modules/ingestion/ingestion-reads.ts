@@ -135,14 +135,17 @@ export function latestRunsOfAgent(exec: Exec, orgId: OrgId, agentId: string, lim
     .execute();
 }
 
-/** A run's events in timeline order (by `ts`, then arrival, then id), at most `limit`. */
+/**
+ * A run's events in timeline order (by `ts`, then arrival), at most `limit`. Not by id after that: ids
+ * are the client's and say nothing of order, and events of one batch with the same `ts` come back in the
+ * order they were written.
+ */
 const timeline = (exec: Exec, orgId: OrgId, runId: string, limit: number) =>
   orgScope(exec, orgId)
     .selectFrom('events')
     .where('run_id', '=', runId)
     .orderBy('ts')
     .orderBy('received_at')
-    .orderBy('id')
     .limit(limit);
 
 /**
